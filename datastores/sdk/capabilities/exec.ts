@@ -1,0 +1,58 @@
+import { run as runImport } from 'berth:datastore/exec@0.1.0';
+import { ManagerError } from '../errors.js';
+import { callCapability } from './call.js';
+
+export interface RunOptions {
+  stdin?: string | Uint8Array;
+  env?: Record<string, string>;
+  /** Guest path inside a granted directory. */
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /** Undefined when a signal ended the program. */
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Uint8Array;
+  timedOut: boolean;
+  truncated: boolean;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Run a granted program (absolute path, or the file name of one granted program). No shell. */
+export function run(program: string, args: readonly string[] = [], options: RunOptions = {}): RunResult {
+  const stdin = typeof options.stdin === 'string' ? encoder.encode(options.stdin) : options.stdin;
+  const completed = callCapability('exec', () =>
+    runImport({
+      program,
+      args: [...args],
+      stdin,
+      env: Object.entries(options.env ?? {}).map(([key, value]) => ({ key, value })),
+      cwd: options.cwd,
+      timeoutMs: options.timeoutMs,
+    }),
+  );
+  return {
+    exitCode: completed.exitCode,
+    signal: completed.signal,
+    stdout: decoder.decode(completed.stdout),
+    stderr: decoder.decode(completed.stderr),
+    stdoutBytes: completed.stdout,
+    timedOut: completed.timedOut,
+    truncated: completed.truncated,
+  };
+}
+
+/** Like run, but a non-zero exit, a signal or a timeout is a `failed` error quoting stderr. */
+export function check(program: string, args: readonly string[] = [], options: RunOptions = {}): RunResult {
+  const result = run(program, args, options);
+  if (result.exitCode === 0 && !result.timedOut) return result;
+  const how = result.timedOut ? 'timed out' : result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
+  const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+  throw ManagerError.failed(`${program} ${how}${tail ? `: ${tail}` : ''}`);
+}

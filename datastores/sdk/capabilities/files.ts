@@ -1,0 +1,157 @@
+import { getDirectories } from 'wasi:filesystem/preopens@0.2.12';
+import type { Descriptor, DescriptorType, ErrorCode } from 'wasi:filesystem/types@0.2.12';
+import { ManagerError, payloadOf } from '../errors.js';
+
+/**
+ * Files inside the directories the guest config preopens, addressed by their
+ * guest paths ("/var/lib/postgresql/data/PG_VERSION"). Anything outside a
+ * preopen is `denied` before the host is even asked.
+ */
+export interface Files {
+  readBytes(path: string): Uint8Array;
+  readText(path: string): string;
+  writeBytes(path: string, data: Uint8Array): void;
+  writeText(path: string, text: string): void;
+  exists(path: string): boolean;
+  list(directory: string): Array<{ name: string; type: DescriptorType }>;
+  makeDirectory(path: string): void;
+  remove(path: string): void;
+  size(path: string): number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function normalise(path: string): string {
+  if (!path.startsWith('/')) throw ManagerError.invalidArgument('path', `"${path}" must be an absolute guest path`);
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') throw ManagerError.denied(`"${path}": ".." is not allowed in guest paths`);
+    parts.push(part);
+  }
+  return '/' + parts.join('/');
+}
+
+function fileError(path: string, thrown: unknown): ManagerError {
+  const code = (payloadOf(thrown) ?? thrown) as ErrorCode | unknown;
+  switch (code) {
+    case 'no-entry':
+      return ManagerError.notFound(path);
+    case 'exist':
+      return ManagerError.alreadyExists(path);
+    case 'access':
+    case 'not-permitted':
+    case 'read-only':
+      return ManagerError.denied(`${path} (${String(code)})`);
+    default:
+      return ManagerError.failed(`${path}: ${typeof code === 'string' ? code : String(thrown)}`);
+  }
+}
+
+/** The preopen holding `path` and the path relative to it. */
+function locate(path: string): { root: Descriptor; relative: string } {
+  const target = normalise(path);
+  let best: { root: Descriptor; mount: string } | undefined;
+  for (const [root, mount] of getDirectories()) {
+    const base = mount === '/' ? '/' : mount.replace(/\/+$/, '');
+    const inside = target === base || target.startsWith(base === '/' ? '/' : base + '/');
+    if (inside && (!best || base.length > best.mount.length)) best = { root, mount: base };
+  }
+  if (!best) throw ManagerError.denied(`${path} is not inside a directory granted to this manager`);
+  const relative = target.slice(best.mount.length).replace(/^\/+/, '');
+  return { root: best.root, relative: relative === '' ? '.' : relative };
+}
+
+function withFile<T>(path: string, write: boolean, create: boolean, use: (file: Descriptor) => T): T {
+  const { root, relative } = locate(path);
+  let file: Descriptor;
+  try {
+    file = root.openAt({}, relative, { create, truncate: create }, write ? { write: true } : { read: true });
+  } catch (thrown) {
+    throw fileError(path, thrown);
+  }
+  try {
+    return use(file);
+  } catch (thrown) {
+    throw thrown instanceof ManagerError ? thrown : fileError(path, thrown);
+  } finally {
+    file[Symbol.dispose]?.();
+  }
+}
+
+function at<T>(path: string, use: (root: Descriptor, relative: string) => T): T {
+  const { root, relative } = locate(path);
+  try {
+    return use(root, relative);
+  } catch (thrown) {
+    throw fileError(path, thrown);
+  }
+}
+
+export const files: Files = {
+  readBytes(path) {
+    return withFile(path, false, false, (file) => {
+      const chunks: Uint8Array[] = [];
+      let offset = 0n;
+      for (;;) {
+        const [chunk, end] = file.read(1n << 20n, offset);
+        chunks.push(chunk);
+        offset += BigInt(chunk.length);
+        if (end || chunk.length === 0) break;
+      }
+      const out = new Uint8Array(Number(offset));
+      let position = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, position);
+        position += chunk.length;
+      }
+      return out;
+    });
+  },
+  readText(path) {
+    return decoder.decode(files.readBytes(path));
+  },
+  writeBytes(path, data) {
+    withFile(path, true, true, (file) => {
+      let offset = 0;
+      while (offset < data.length) offset += Number(file.write(data.subarray(offset), BigInt(offset)));
+    });
+  },
+  writeText(path, text) {
+    files.writeBytes(path, encoder.encode(text));
+  },
+  exists(path) {
+    try {
+      at(path, (root, relative) => root.statAt({}, relative));
+      return true;
+    } catch (error) {
+      if (error instanceof ManagerError && error.value.tag === 'not-found') return false;
+      throw error;
+    }
+  },
+  list(directory) {
+    return at(directory, (root, relative) => {
+      const dir = relative === '.' ? root : root.openAt({}, relative, { directory: true }, { read: true });
+      const stream = dir.readDirectory();
+      const entries: Array<{ name: string; type: DescriptorType }> = [];
+      for (let entry = stream.readDirectoryEntry(); entry; entry = stream.readDirectoryEntry()) {
+        entries.push({ name: entry.name, type: entry.type });
+      }
+      return entries.sort((a, b) => a.name.localeCompare(b.name));
+    });
+  },
+  makeDirectory(path) {
+    at(path, (root, relative) => root.createDirectoryAt(relative));
+  },
+  remove(path) {
+    at(path, (root, relative) => {
+      const { type } = root.statAt({}, relative);
+      if (type === 'directory') root.removeDirectoryAt(relative);
+      else root.unlinkFileAt(relative);
+    });
+  },
+  size(path) {
+    return Number(at(path, (root, relative) => root.statAt({}, relative)).size);
+  },
+};

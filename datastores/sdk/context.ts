@@ -1,0 +1,68 @@
+import { getAll } from 'wasi:config/store@0.2.0-draft';
+import type { z } from 'zod';
+import { ManagerError, payloadOf } from './errors.js';
+import { parseOptions, type OptionsSchema } from './options.js';
+import { check, run } from './capabilities/exec.js';
+import { redis, sql } from './capabilities/connections.js';
+import { files } from './capabilities/files.js';
+import { logger, type Logger } from './capabilities/log.js';
+import { events, type Events } from './capabilities/events.js';
+import { artifactWriter, readArtifact } from './capabilities/artifacts.js';
+import type { OperationName } from './operations.js';
+
+/** What every operation receives first: its options and its capabilities. */
+export interface ManagerContext<Options> {
+  /** The contract name of the running operation. */
+  readonly operation: OperationName;
+  /** Guest options, validated by the manager's schema (an `invalid-argument` naming the key otherwise). */
+  readonly options: Options;
+  readonly log: Logger;
+  readonly events: Events;
+  readonly exec: { run: typeof run; check: typeof check };
+  readonly sql: typeof sql;
+  readonly redis: typeof redis;
+  readonly files: typeof files;
+  readonly artifacts: { writer: typeof artifactWriter; read: typeof readArtifact };
+}
+
+export type OptionsOf<S extends OptionsSchema | undefined> = S extends OptionsSchema ? z.infer<S> : Record<string, never>;
+
+function readConfigStore(): Array<[string, string]> {
+  try {
+    return getAll();
+  } catch (thrown) {
+    const payload = payloadOf(thrown) as { tag?: string; val?: string } | undefined;
+    throw ManagerError.unavailable(`guest options could not be read: ${payload?.val ?? String(thrown)}`);
+  }
+}
+
+/**
+ * Options are parsed on first use in each call, so an operation that needs no
+ * option still works when an unrelated option is wrong; the parse is cached
+ * per instance because the config store is read-only.
+ */
+export function createOptionsReader<S extends OptionsSchema | undefined>(schema: S): () => OptionsOf<S> {
+  let cached: { value: OptionsOf<S> } | undefined;
+  return () => {
+    if (cached) return cached.value;
+    const value = (schema ? parseOptions(schema, readConfigStore()) : {}) as OptionsOf<S>;
+    cached = { value };
+    return value;
+  };
+}
+
+export function createContext<Options>(operation: OperationName, readOptions: () => Options): ManagerContext<Options> {
+  return {
+    operation,
+    get options() {
+      return readOptions();
+    },
+    log: logger(operation),
+    events: events(operation),
+    exec: { run, check },
+    sql,
+    redis,
+    files,
+    artifacts: { writer: artifactWriter, read: readArtifact },
+  };
+}

@@ -1,0 +1,10 @@
+export { defineManager, type ManagerDefinition, type Operations, type ManagerExports } from './define-manager.js';
+export type { ManagerContext } from './context.js';
+export { ManagerError, CapabilityError } from './errors.js';
+export { CONTRACT, ALL_OPERATIONS, OPERATIONS_BY_INTERFACE, type OperationName } from './operations.js';
+export type { RunOptions, RunResult } from './capabilities/exec.js';
+export type { SqlConnection, SqlParam, SqlRow, QueryResult, RedisConnection, RedisReply } from './capabilities/connections.js';
+export type { Files } from './capabilities/files.js';
+export type { Logger } from './capabilities/log.js';
+export type { Events } from './capabilities/events.js';
+export { z } from 'zod';

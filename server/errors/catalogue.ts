@@ -1,0 +1,40 @@
+/**
+ * The one catalogue of Berth errors. Every error that leaves a process (API
+ * response, RPC error, CLI exit) carries one of these stable codes; callers and
+ * tests branch on the code, never on the text, which may improve over time.
+ */
+export interface ErrorDefinition {
+  /** HTTP status when the error leaves the REST API. */
+  readonly status: number;
+  /** Process exit code when the error ends a CLI command. */
+  readonly exitCode: number;
+  readonly summary: string;
+}
+
+const usage = { status: 400, exitCode: 2 } as const;
+const input = { status: 422, exitCode: 3 } as const;
+const internal = { status: 500, exitCode: 1 } as const;
+
+export const ERRORS = {
+  BERTH_ERR_USAGE: { ...usage, summary: 'the command line is not valid' },
+  BERTH_ERR_FILE_NOT_FOUND: { ...usage, summary: 'a file named on the command line does not exist' },
+
+  BERTH_ERR_WASM_INVALID: { ...input, summary: 'the file is not a WebAssembly binary' },
+  BERTH_ERR_WASM_CORE_MODULE: { ...input, summary: 'the file is a core WebAssembly module, not a component' },
+  BERTH_ERR_WASM_WRONG_WORLD: { ...input, summary: 'the component does not implement the berth:datastore manager world' },
+  BERTH_ERR_WASM_UNGRANTABLE_IMPORT: { ...input, summary: 'the component imports an interface Berth never grants' },
+  BERTH_ERR_MANIFEST_INVALID: { ...input, summary: 'the manager manifest is missing or malformed' },
+  BERTH_ERR_MANAGER_TRAPPED: { ...input, summary: 'the manager trapped while it was being described' },
+
+  BERTH_ERR_BUILD_ENTRY: { ...input, summary: 'the manager entry file cannot be bundled' },
+  BERTH_ERR_BUILD_BACKEND: { ...usage, summary: 'the component backend is unknown or unavailable' },
+  BERTH_ERR_BUILD_COMPONENTIZE: { ...input, summary: 'the bundled manager could not be turned into a component' },
+
+  BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERRORS, value);
+}
