@@ -1,6 +1,7 @@
 import { sqlQuery, redisCommand, type SqlValue, type RedisNode } from 'berth:datastore/connections@0.1.0';
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
+import { utf8 } from '../utf8.js';
 
 export type SqlParam = null | undefined | boolean | number | bigint | string | Uint8Array;
 export type SqlCell = null | boolean | number | bigint | string | Uint8Array;
@@ -57,8 +58,6 @@ export function sql(connection: string): SqlConnection {
 
 export type RedisReply = null | number | bigint | string | RedisReply[];
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Rebuild the nested reply from its pre-order encoding (WIT has no recursive types). */
 export function decodeRedisReply(nodes: readonly RedisNode[]): RedisReply {
@@ -74,7 +73,7 @@ export function decodeRedisReply(nodes: readonly RedisNode[]): RedisReply {
       case 'simple':
         return node.val;
       case 'bulk':
-        return decoder.decode(node.val);
+        return utf8.decode(node.val);
       case 'error':
         throw ManagerError.failed(`Redis replied ${node.val}`);
       case 'array':
@@ -93,7 +92,7 @@ export interface RedisConnection {
 export function redis(connection: string): RedisConnection {
   return {
     command(...args) {
-      const encoded = args.map((arg) => (arg instanceof Uint8Array ? arg : encoder.encode(String(arg))));
+      const encoded = args.map((arg) => (arg instanceof Uint8Array ? arg : utf8.encode(String(arg))));
       return decodeRedisReply(callCapability(`connection "${connection}"`, () => redisCommand(connection, encoded)));
     },
   };

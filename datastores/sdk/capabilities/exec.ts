@@ -1,6 +1,7 @@
 import { run as runImport } from 'berth:datastore/exec@0.1.0';
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
+import { utf8 } from '../utf8.js';
 
 export interface RunOptions {
   stdin?: string | Uint8Array;
@@ -21,12 +22,10 @@ export interface RunResult {
   truncated: boolean;
 }
 
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /** Run a granted program (absolute path, or the file name of one granted program). No shell. */
 export function run(program: string, args: readonly string[] = [], options: RunOptions = {}): RunResult {
-  const stdin = typeof options.stdin === 'string' ? encoder.encode(options.stdin) : options.stdin;
+  const stdin = typeof options.stdin === 'string' ? utf8.encode(options.stdin) : options.stdin;
   const completed = callCapability('exec', () =>
     runImport({
       program,
@@ -40,8 +39,8 @@ export function run(program: string, args: readonly string[] = [], options: RunO
   return {
     exitCode: completed.exitCode,
     signal: completed.signal,
-    stdout: decoder.decode(completed.stdout),
-    stderr: decoder.decode(completed.stderr),
+    stdout: utf8.decode(completed.stdout),
+    stderr: utf8.decode(completed.stderr),
     stdoutBytes: completed.stdout,
     timedOut: completed.timedOut,
     truncated: completed.truncated,

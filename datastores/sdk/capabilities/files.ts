@@ -1,6 +1,7 @@
 import { getDirectories } from 'wasi:filesystem/preopens@0.2.12';
 import type { Descriptor, DescriptorType, ErrorCode } from 'wasi:filesystem/types@0.2.12';
 import { ManagerError, payloadOf } from '../errors.js';
+import { utf8 } from '../utf8.js';
 
 /**
  * Files inside the directories the guest config preopens, addressed by their
@@ -19,8 +20,6 @@ export interface Files {
   size(path: string): number;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 function normalise(path: string): string {
   if (!path.startsWith('/')) throw ManagerError.invalidArgument('path', `"${path}" must be an absolute guest path`);
@@ -110,7 +109,7 @@ export const files: Files = {
     });
   },
   readText(path) {
-    return decoder.decode(files.readBytes(path));
+    return utf8.decode(files.readBytes(path));
   },
   writeBytes(path, data) {
     withFile(path, true, true, (file) => {
@@ -119,7 +118,7 @@ export const files: Files = {
     });
   },
   writeText(path, text) {
-    files.writeBytes(path, encoder.encode(text));
+    files.writeBytes(path, utf8.encode(text));
   },
   exists(path) {
     try {

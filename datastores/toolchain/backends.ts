@@ -1,0 +1,78 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { BerthError } from '../../server/errors/berth-error.js';
+import { grantToolchainRead } from './toolchain-fs.js';
+import { PACKAGE_ROOT, WIT_DIR, WORLD_NAME } from './paths.js';
+
+/** JS engines a manager can be built with; the default was chosen on measured figures (BENCHMARKS.md). */
+export const BACKENDS = ['quickjs', 'starlingmonkey'] as const;
+export type Backend = (typeof BACKENDS)[number];
+export const DEFAULT_BACKEND: Backend = 'quickjs';
+
+export function isBackend(value: string): value is Backend {
+  return (BACKENDS as readonly string[]).includes(value);
+}
+
+/** Versions that go into the build cache key: a toolchain upgrade rebuilds. */
+export function toolchainVersions(): Record<string, string> {
+  // Read from disk: some of these packages do not export their package.json.
+  const version = (name: string) =>
+    (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  return {
+    node: process.version,
+    jco: version('@bytecodealliance/jco'),
+    'componentize-js': version('@bytecodealliance/componentize-js'),
+    'componentize-qjs': version('componentize-qjs'),
+    esbuild: version('esbuild'),
+  };
+}
+
+async function componentizeQuickJs(source: string): Promise<Uint8Array> {
+  const { componentize } = await import('componentize-qjs');
+  const { component } = await componentize({ witPath: WIT_DIR, jsSource: source, world: WORLD_NAME, sync: true });
+  return new Uint8Array(component);
+}
+
+/**
+ * componentize-js reads its inputs through preview2-shim and wizer leaves
+ * temporary directories behind on failure, so it runs in a private scratch
+ * directory that is removed afterwards, with read access to just that and wit/.
+ */
+async function componentizeStarlingMonkey(source: string): Promise<Uint8Array> {
+  const scratch = await mkdtemp(join(tmpdir(), 'berth-build-'));
+  const previousTmp = process.env.TMPDIR;
+  try {
+    const sourcePath = join(scratch, 'manager.js');
+    await writeFile(sourcePath, source);
+    grantToolchainRead([WIT_DIR, scratch]);
+    process.env.TMPDIR = scratch;
+    const { componentize } = await import('@bytecodealliance/componentize-js');
+    const { component } = await componentize({
+      sourcePath,
+      witPath: WIT_DIR,
+      worldName: WORLD_NAME,
+      disableFeatures: ['http', 'fetch-event'],
+    });
+    return new Uint8Array(component);
+  } finally {
+    if (previousTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmp;
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export async function componentizeWith(backend: Backend, source: string): Promise<Uint8Array> {
+  try {
+    return backend === 'quickjs' ? await componentizeQuickJs(source) : await componentizeStarlingMonkey(source);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new BerthError(
+      'BERTH_ERR_BUILD_COMPONENTIZE',
+      `the ${backend} backend could not componentize the manager: ${message.split('\n').slice(0, 12).join('\n')}`,
+      'a top-level error in the manager module (see above) or a WIT mismatch; run the entry through `tsc` first',
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { bundleManager } from './bundle.js';
+import { componentizeWith, toolchainVersions, DEFAULT_BACKEND, type Backend } from './backends.js';
+import { describeComponent } from './describe.js';
+import { readWorld, checkManagerWorld } from './world-check.js';
+import { appendCustomSection } from './wasm-binary.js';
+import { MANIFEST_SECTION, encodeManifest, type ManagerManifest } from './manifest.js';
+import { CACHE_DIR, WIT_DIR } from './paths.js';
+
+export interface BuildOptions {
+  entry: string;
+  /** Where to write the component; omitted = only the cache. */
+  out?: string;
+  backend?: Backend;
+  /** Reuse a component built from identical inputs (default true). */
+  cache?: boolean;
+}
+
+export interface BuildResult {
+  bytes: Uint8Array;
+  manifest: ManagerManifest;
+  backend: Backend;
+  sha256: string;
+  /** True when the component came from the content-hashed cache. */
+  cached: boolean;
+  timings: { bundleMs: number; componentizeMs: number; checkMs: number };
+  cachePath: string;
+}
+
+async function witFingerprint(): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith('.wit')) hash.update(relative(WIT_DIR, path)).update('\0').update(await readFile(path)).update('\0');
+    }
+  };
+  await walk(WIT_DIR);
+  return hash.digest('hex');
+}
+
+/** Inputs that decide the component's content: bundled source, WIT, backend and toolchain versions. */
+async function cacheKey(source: string, backend: Backend): Promise<string> {
+  return createHash('sha256')
+    .update(JSON.stringify({ backend, toolchain: toolchainVersions(), wit: await witFingerprint() }))
+    .update('\0')
+    .update(source)
+    .digest('hex');
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, bytes);
+  await rename(temporary, path);
+}
+
+/**
+ * Bundle, componentize against wit/, check the result implements the manager
+ * world, embed its manifest in a custom section, and write it out.
+ */
+export async function buildManager(options: BuildOptions): Promise<BuildResult> {
+  const backend = options.backend ?? DEFAULT_BACKEND;
+  let started = performance.now();
+  const source = await bundleManager(options.entry);
+  const bundleMs = performance.now() - started;
+
+  const key = await cacheKey(source, backend);
+  const cachePath = join(CACHE_DIR, 'components', `${key}.wasm`);
+  const manifestPath = `${cachePath}.manifest.json`;
+  if (options.cache !== false) {
+    const hit = await readFile(cachePath).catch(() => undefined);
+    const manifest = await readFile(manifestPath, 'utf8').then((text) => JSON.parse(text) as ManagerManifest).catch(() => undefined);
+    if (hit && manifest) {
+      const bytes = new Uint8Array(hit);
+      if (options.out) await writeAtomically(options.out, bytes);
+      return { bytes, manifest, backend, sha256: sha256(bytes), cached: true, timings: { bundleMs, componentizeMs: 0, checkMs: 0 }, cachePath };
+    }
+  }
+
+  started = performance.now();
+  const component = await componentizeWith(backend, source);
+  const componentizeMs = performance.now() - started;
+
+  started = performance.now();
+  const label = options.out ?? options.entry;
+  checkManagerWorld(await readWorld(component), label);
+  const manifest = await describeComponent(component, label);
+  const bytes = appendCustomSection(component, MANIFEST_SECTION, encodeManifest(manifest));
+  const checkMs = performance.now() - started;
+
+  await writeAtomically(cachePath, bytes);
+  await writeAtomically(manifestPath, new TextEncoder().encode(JSON.stringify(manifest)));
+  if (options.out) await writeAtomically(options.out, bytes);
+  return { bytes, manifest, backend, sha256: sha256(bytes), cached: false, timings: { bundleMs, componentizeMs, checkMs }, cachePath };
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ALL_OPERATIONS, CONTRACT, type OperationName } from '../sdk/operations.js';
+
+/** The custom section `berth build` embeds the manifest in, so it can be read without running anything. */
+export const MANIFEST_SECTION = 'berth:manifest';
+
+const text = z.string().min(1);
+
+/** The manifest as `describe()` returns it (jco's camelCase), checked wherever it is read. */
+export const manifestSchema = z.object({
+  name: text,
+  version: text,
+  datastores: z.array(text).min(1, 'a manager serves at least one datastore'),
+  contract: z.literal(CONTRACT),
+  operations: z.array(z.enum(ALL_OPERATIONS as [OperationName, ...OperationName[]])),
+  options: z.array(z.object({ key: text, required: z.boolean(), defaultValue: z.string().optional() })),
+  capabilities: z.object({
+    programs: z.array(z.object({ program: text, purpose: z.string() })),
+    directories: z.array(z.object({ path: text, access: z.enum(['read-only', 'read-write']), purpose: z.string() })),
+    connections: z.array(z.object({ name: text, kind: z.enum(['postgresql', 'mysql', 'redis']), purpose: z.string() })),
+    environment: z.array(text),
+  }),
+});
+
+export type ManagerManifest = z.infer<typeof manifestSchema>;
+
+export function encodeManifest(manifest: ManagerManifest): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(manifest));
+}
+
+export function unsupportedOperations(manifest: ManagerManifest): OperationName[] {
+  const supported = new Set<string>(manifest.operations);
+  return ALL_OPERATIONS.filter((operation) => !supported.has(operation));
+}

@@ -1,0 +1,41 @@
+import type * as Exec from '../generated/interfaces/berth-datastore-exec.js';
+import type * as Connections from '../generated/interfaces/berth-datastore-connections.js';
+import type * as Artifacts from '../generated/interfaces/berth-datastore-artifacts.js';
+import type * as Events from '../generated/interfaces/berth-datastore-events.js';
+import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
+
+/** How an import answers `err(capability-error)` through jco: throw `{ payload }`. */
+export function capabilityFailure(error: CapabilityError): { payload: CapabilityError } {
+  return { payload: error };
+}
+
+const deny = (what: string): never => {
+  throw capabilityFailure({ tag: 'denied', val: `${what}: nothing is granted` });
+};
+
+/**
+ * The empty grant for Berth's own capabilities, used when a manager runs with
+ * nothing granted (`berth build` checking it, `berth inspect` describing it).
+ */
+export function createDeniedExec(): typeof Exec {
+  return { run: (command) => deny(`program ${command.program}`) };
+}
+
+export function createDeniedConnections(): typeof Connections {
+  return {
+    sqlQuery: (connection) => deny(`connection ${connection}`),
+    redisCommand: (connection) => deny(`connection ${connection}`),
+  };
+}
+
+export function createDeniedArtifacts(): typeof Artifacts {
+  return {
+    write: (artifact) => deny(`artifact ${artifact}`),
+    read: (artifact) => deny(`artifact ${artifact}`),
+  };
+}
+
+/** Events with nowhere to go are dropped: publishing never fails by contract. */
+export function createDroppedEvents(): typeof Events {
+  return { publish: () => undefined };
+}

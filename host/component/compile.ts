@@ -1,0 +1,43 @@
+import './engine-flags.js';
+import { transpile } from '@bytecodealliance/jco';
+
+/** A component made ready to instantiate many times: JS glue plus compiled core modules. */
+export interface CompiledComponent {
+  /** jco's `instantiate(getCoreModule, imports, instantiateCore)`. */
+  readonly instantiate: InstantiateFunction;
+  readonly coreModules: ReadonlyMap<string, WebAssembly.Module>;
+  /** Unversioned import names the component needs ("wasi:config/store"). */
+  readonly imports: readonly string[];
+  /** Exported names ("databases", "berth:datastore/databases@0.1.0"). */
+  readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
+}
+
+export type InstantiateFunction = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+) => Promise<Record<string, unknown>>;
+
+/**
+ * Transpile and compile once. The glue has no imports of its own (instantiation
+ * mode), so it loads from a data: URL and nothing is written to disk.
+ */
+export async function compileComponent(bytes: Uint8Array): Promise<CompiledComponent> {
+  const { files, imports, exports } = await transpile(bytes, {
+    name: 'manager',
+    instantiation: 'async',
+    importBindings: 'hybrid',
+    noTypescript: true,
+    quiet: true,
+  });
+  const coreModules = new Map<string, WebAssembly.Module>();
+  let glue: Uint8Array | undefined;
+  for (const [name, content] of Object.entries(files)) {
+    if (name.endsWith('.wasm')) coreModules.set(name, await WebAssembly.compile(content));
+    else if (name === 'manager.js') glue = content;
+  }
+  if (!glue) throw new Error('jco produced no manager.js glue');
+  const url = `data:text/javascript;base64,${Buffer.from(glue).toString('base64')}`;
+  const module = (await import(url)) as { instantiate: InstantiateFunction };
+  return { instantiate: module.instantiate, coreModules, imports, exports };
+}

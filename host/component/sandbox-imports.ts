@@ -1,0 +1,43 @@
+import type { ImportObject } from '../generated/manager.js';
+import { createConfigStore } from '../capabilities/config-store.js';
+import { createLogging, type ManagerLogEntry } from '../capabilities/logging.js';
+import { createFiles, type DirectoryGrant } from '../capabilities/files.js';
+import {
+  createDeniedArtifacts,
+  createDeniedConnections,
+  createDeniedExec,
+  createDroppedEvents,
+} from '../capabilities/denied.js';
+import type * as Types from '../generated/interfaces/berth-datastore-types.js';
+import { clocks, io } from '@bytecodealliance/preview2-shim';
+
+export interface MinimalGrant {
+  options?: Readonly<Record<string, string>>;
+  directories?: readonly DirectoryGrant[];
+  log?: (entry: ManagerLogEntry) => void;
+}
+
+/**
+ * Contract imports for a manager granted at most options, directories and a
+ * log sink; exec, connections and artifacts are denied, events dropped.
+ */
+export function createMinimalImports(grant: MinimalGrant = {}): ImportObject {
+  const files = createFiles(grant.directories ?? []);
+  return {
+    'wasi:config/store@0.2.0-draft': createConfigStore(grant.options ?? {}),
+    'wasi:logging/logging@0.1.0-draft': createLogging(grant.log ?? (() => undefined)),
+    'wasi:filesystem/preopens@0.2.12': files.preopens,
+    'wasi:filesystem/types@0.2.12': files.types,
+    // Resources the file system hands out (streams, errors, timestamps) come from the same shim.
+    'wasi:io/error@0.2.12': io.error as unknown as ImportObject['wasi:io/error@0.2.12'],
+    'wasi:io/poll@0.2.12': io.poll as unknown as ImportObject['wasi:io/poll@0.2.12'],
+    'wasi:io/streams@0.2.12': io.streams as unknown as ImportObject['wasi:io/streams@0.2.12'],
+    'wasi:clocks/wall-clock@0.2.12': clocks.wallClock as unknown as ImportObject['wasi:clocks/wall-clock@0.2.12'],
+    // An interface of types only: nothing to supply.
+    'berth:datastore/types@0.1.0': {} as typeof Types,
+    'berth:datastore/exec@0.1.0': createDeniedExec(),
+    'berth:datastore/connections@0.1.0': createDeniedConnections(),
+    'berth:datastore/events@0.1.0': createDroppedEvents(),
+    'berth:datastore/artifacts@0.1.0': createDeniedArtifacts(),
+  };
+}

@@ -1,0 +1,16 @@
+// TypeScript ships WebAssembly's types only in lib.dom; Node has the global.
+// These are the few members the host uses, as the JS API specifies them.
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: BufferSource);
+  }
+  class Instance {
+    constructor(module: Module, imports?: Imports);
+    readonly exports: Record<string, unknown>;
+  }
+  type ImportValue = unknown;
+  type Imports = Record<string, Record<string, ImportValue>>;
+  function compile(bytes: BufferSource): Promise<Module>;
+  function validate(bytes: BufferSource): boolean;
+}
+type BufferSource = ArrayBufferView | ArrayBuffer;
