@@ -14,6 +14,7 @@ import type {
   ConnectionRequest,
 } from 'berth:datastore/manifest@0.1.0';
 import { toManagerError, type ResultErrorThrow } from './errors.js';
+import { fromWireArguments, toWire } from './engine.js';
 import { describeOptions, type OptionsSchema } from './options.js';
 import { createContext, createOptionsReader, type ManagerContext, type OptionsOf } from './context.js';
 import {
@@ -107,18 +108,18 @@ export function defineManager<S extends OptionsSchema | undefined = undefined>(d
     return (...args: unknown[]): unknown => {
       if (!handler) throw { payload: { tag: 'unsupported', val: operation } } satisfies ResultErrorThrow;
       try {
-        const result = handler(createContext(operation, readOptions), ...args);
+        const result = handler(createContext(operation, readOptions), ...fromWireArguments(operation, args));
         if (isThenable(result)) {
           throw new Error(`${camelName(operation)} returned a Promise; manager operations must be synchronous`);
         }
-        return result;
+        return toWire(result);
       } catch (thrown) {
         throw { payload: toManagerError(operation, thrown) } satisfies ResultErrorThrow;
       }
     };
   };
 
-  const exports: ManagerExports = { manifest: { describe: () => manifest } };
+  const exports: ManagerExports = { manifest: { describe: () => toWire(manifest) } };
   for (const iface of OPERATION_INTERFACES) {
     const functions: Record<string, AnyFunction> = {};
     for (const operation of OPERATIONS_BY_INTERFACE[iface]) functions[camelName(operation)] = dispatch(operation);

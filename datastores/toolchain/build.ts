@@ -70,7 +70,7 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
 export async function buildManager(options: BuildOptions): Promise<BuildResult> {
   const backend = options.backend ?? DEFAULT_BACKEND;
   let started = performance.now();
-  const source = await bundleManager(options.entry);
+  const source = await bundleManager(options.entry, backend);
   const bundleMs = performance.now() - started;
 
   const key = await cacheKey(source, backend);

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { OPERATION_INTERFACES, camelName } from '../sdk/operations.js';
+import type { Backend } from './backends.js';
 
 const EXPORTED = ['manifest', ...OPERATION_INTERFACES].map(camelName);
 
@@ -17,7 +18,7 @@ function formatMessages(messages: Message[]): string {
  * defineManager result) re-exported as the world's interfaces. The contract's
  * own imports stay external; the builders bind them to the component's imports.
  */
-export async function bundleManager(entry: string): Promise<string> {
+export async function bundleManager(entry: string, backend: Backend): Promise<string> {
   const entryPath = resolve(entry);
   if (!existsSync(entryPath)) {
     throw new BerthError('BERTH_ERR_FILE_NOT_FOUND', `manager entry ${entry} does not exist`, 'pass the path of the manager source, e.g. datastores/postgresql/manager.ts');
@@ -40,6 +41,8 @@ export async function bundleManager(entry: string): Promise<string> {
       mainFields: ['module', 'main'],
       conditions: ['import', 'default'],
       external: ['wasi:*', 'berth:*'],
+      // the SDK adapts to how each engine lowers 64-bit integers and option none
+      define: { __BERTH_ENGINE__: JSON.stringify(backend) },
       minifySyntax: true,
       minifyWhitespace: true,
       logLevel: 'silent',

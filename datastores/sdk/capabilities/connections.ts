@@ -2,6 +2,7 @@ import { sqlQuery, redisCommand, type SqlValue, type RedisNode } from 'berth:dat
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
 import { utf8 } from '../utf8.js';
+import { big, wire64 } from '../engine.js';
 
 export type SqlParam = null | undefined | boolean | number | bigint | string | Uint8Array;
 export type SqlCell = null | boolean | number | bigint | string | Uint8Array;
@@ -13,11 +14,17 @@ export interface QueryResult {
   affectedRows: number;
 }
 
+/** A number when it is exact as one, a bigint otherwise. */
+function safeInteger(value: bigint | number): number | bigint {
+  const wide = big(value);
+  return wide >= BigInt(Number.MIN_SAFE_INTEGER) && wide <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(wide) : wide;
+}
+
 function toSqlValue(value: SqlParam): SqlValue {
   if (value === null || value === undefined) return { tag: 'null' };
   if (typeof value === 'boolean') return { tag: 'boolean', val: value };
-  if (typeof value === 'bigint') return { tag: 'integer', val: value };
-  if (typeof value === 'number') return Number.isInteger(value) ? { tag: 'integer', val: BigInt(value) } : { tag: 'float', val: value };
+  if (typeof value === 'bigint') return { tag: 'integer', val: wire64(value) as bigint };
+  if (typeof value === 'number') return Number.isInteger(value) ? { tag: 'integer', val: wire64(value) as bigint } : { tag: 'float', val: value };
   if (typeof value === 'string') return { tag: 'text', val: value };
   return { tag: 'bytes', val: value };
 }
@@ -27,7 +34,7 @@ function fromSqlValue(value: SqlValue): SqlCell {
     case 'null':
       return null;
     case 'integer':
-      return value.val >= BigInt(Number.MIN_SAFE_INTEGER) && value.val <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value.val) : value.val;
+      return safeInteger(value.val);
     default:
       return value.val;
   }
@@ -51,7 +58,7 @@ export function sql(connection: string): SqlConnection {
         });
         return row;
       });
-      return { columns: result.columns, rows, affectedRows: Number(result.affectedRows) };
+      return { columns: result.columns, rows, affectedRows: Number(big(result.affectedRows)) };
     },
   };
 }
@@ -69,7 +76,7 @@ export function decodeRedisReply(nodes: readonly RedisNode[]): RedisReply {
       case 'nil':
         return null;
       case 'integer':
-        return node.val >= BigInt(Number.MIN_SAFE_INTEGER) && node.val <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(node.val) : node.val;
+        return safeInteger(node.val);
       case 'simple':
         return node.val;
       case 'bulk':

@@ -2,6 +2,7 @@ import { run as runImport } from 'berth:datastore/exec@0.1.0';
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
 import { utf8 } from '../utf8.js';
+import { noneAsUndefined } from '../engine.js';
 
 export interface RunOptions {
   stdin?: string | Uint8Array;
@@ -26,7 +27,7 @@ export interface RunResult {
 /** Run a granted program (absolute path, or the file name of one granted program). No shell. */
 export function run(program: string, args: readonly string[] = [], options: RunOptions = {}): RunResult {
   const stdin = typeof options.stdin === 'string' ? utf8.encode(options.stdin) : options.stdin;
-  const completed = callCapability('exec', () =>
+  const completed = noneAsUndefined(callCapability('exec', () =>
     runImport({
       program,
       args: [...args],
@@ -35,7 +36,7 @@ export function run(program: string, args: readonly string[] = [], options: RunO
       cwd: options.cwd,
       timeoutMs: options.timeoutMs,
     }),
-  );
+  ));
   return {
     exitCode: completed.exitCode,
     signal: completed.signal,

@@ -2,6 +2,7 @@ import { getDirectories } from 'wasi:filesystem/preopens@0.2.12';
 import type { Descriptor, DescriptorType, ErrorCode } from 'wasi:filesystem/types@0.2.12';
 import { ManagerError, payloadOf } from '../errors.js';
 import { utf8 } from '../utf8.js';
+import { big, wire64 } from '../engine.js';
 
 /**
  * Files inside the directories the guest config preopens, addressed by their
@@ -92,14 +93,14 @@ export const files: Files = {
   readBytes(path) {
     return withFile(path, false, false, (file) => {
       const chunks: Uint8Array[] = [];
-      let offset = 0n;
+      let offset = 0;
       for (;;) {
-        const [chunk, end] = file.read(1n << 20n, offset);
+        const [chunk, end] = file.read(wire64(1 << 20) as bigint, wire64(offset) as bigint);
         chunks.push(chunk);
-        offset += BigInt(chunk.length);
+        offset += chunk.length;
         if (end || chunk.length === 0) break;
       }
-      const out = new Uint8Array(Number(offset));
+      const out = new Uint8Array(offset);
       let position = 0;
       for (const chunk of chunks) {
         out.set(chunk, position);
@@ -114,7 +115,7 @@ export const files: Files = {
   writeBytes(path, data) {
     withFile(path, true, true, (file) => {
       let offset = 0;
-      while (offset < data.length) offset += Number(file.write(data.subarray(offset), BigInt(offset)));
+      while (offset < data.length) offset += Number(big(file.write(data.subarray(offset), wire64(offset) as bigint)));
     });
   },
   writeText(path, text) {
@@ -131,7 +132,8 @@ export const files: Files = {
   },
   list(directory) {
     return at(directory, (root, relative) => {
-      const dir = relative === '.' ? root : root.openAt({}, relative, { directory: true }, { read: true });
+      // preview2-shim cannot list a preopen's own descriptor, so even "." is opened first
+      const dir = root.openAt({}, relative, { directory: true }, { read: true });
       const stream = dir.readDirectory();
       const entries: Array<{ name: string; type: DescriptorType }> = [];
       for (let entry = stream.readDirectoryEntry(); entry; entry = stream.readDirectoryEntry()) {
@@ -151,6 +153,6 @@ export const files: Files = {
     });
   },
   size(path) {
-    return Number(at(path, (root, relative) => root.statAt({}, relative)).size);
+    return Number(big(at(path, (root, relative) => root.statAt({}, relative)).size));
   },
 };

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { BerthError } from '../../server/errors/berth-error.js';
+import { classifyBinary, readCustomSections } from './wasm-binary.js';
+import { readWorld, checkManagerWorld } from './world-check.js';
+import { MANIFEST_SECTION, unsupportedOperations, type ManagerManifest } from './manifest.js';
+import { parseManifest } from './describe.js';
+import { sha256 } from './build.js';
+import type { OperationName } from '../sdk/operations.js';
+
+export interface InspectReport {
+  file: string;
+  sha256: string;
+  size: number;
+  manifest: ManagerManifest;
+  supported: OperationName[];
+  unsupported: OperationName[];
+}
+
+/**
+ * What a manager is and asks for, read from the file alone: nothing is
+ * instantiated, so nothing is granted and nothing of it runs.
+ */
+export async function inspectManager(file: string): Promise<InspectReport> {
+  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new BerthError(
+      'BERTH_ERR_FILE_NOT_FOUND',
+      `cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+      'pass the path of a .wasm built by `berth build`',
+    );
+  });
+  const kind = classifyBinary(bytes);
+  if (kind === 'not-wasm') {
+    throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} is not a WebAssembly binary (it does not start with \\0asm)`, 'pass a .wasm built by `berth build`');
+  }
+  if (kind === 'core-module') {
+    throw new BerthError(
+      'BERTH_ERR_WASM_CORE_MODULE',
+      `${file} is a core WebAssembly module, not a component; a manager is a component of the berth:datastore/manager world`,
+      'build the manager with `berth build <entry.ts> -o <out.wasm>`',
+    );
+  }
+  if (kind === 'unknown-wasm') {
+    throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} has a WebAssembly header of an unknown version`, 'rebuild it with `berth build`');
+  }
+  let sections: Map<string, Uint8Array>;
+  let world: Awaited<ReturnType<typeof readWorld>>;
+  try {
+    sections = readCustomSections(bytes);
+    world = await readWorld(bytes);
+  } catch (error) {
+    throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} is a damaged WebAssembly component: ${(error as Error).message}`, 'rebuild it with `berth build`');
+  }
+  checkManagerWorld(world, file);
+  const section = sections.get(MANIFEST_SECTION);
+  if (!section) {
+    throw new BerthError(
+      'BERTH_ERR_MANIFEST_INVALID',
+      `${file} implements the manager world but carries no ${MANIFEST_SECTION} section`,
+      'build it with `berth build`, which embeds the manifest that describe() returns',
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(section));
+  } catch {
+    throw new BerthError('BERTH_ERR_MANIFEST_INVALID', `${file}: the ${MANIFEST_SECTION} section is not JSON`, 'rebuild it with `berth build`');
+  }
+  const manifest = parseManifest(raw, `${file}: ${MANIFEST_SECTION}`);
+  return {
+    file,
+    sha256: sha256(bytes),
+    size: bytes.length,
+    manifest,
+    supported: manifest.operations,
+    unsupported: unsupportedOperations(manifest),
+  };
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { buildManager } from '../../datastores/toolchain/build.js';
+import { BACKENDS, DEFAULT_BACKEND, isBackend } from '../../datastores/toolchain/backends.js';
+import { unsupportedOperations } from '../../datastores/toolchain/manifest.js';
+import { BerthError } from '../errors/berth-error.js';
+import { formatBytes, wrapList } from './output.js';
+
+interface BuildFlags {
+  out?: string;
+  backend: string;
+  cache: boolean;
+  json?: boolean;
+}
+
+export function registerBuild(program: Command, run: (action: () => Promise<void>, json?: boolean) => Promise<void>): void {
+  program
+    .command('build')
+    .description('bundle a TypeScript manager and build it into one .wasm component')
+    .argument('<entry>', 'manager source whose default export is defineManager(...)')
+    .option('-o, --out <file>', 'where to write the component')
+    .option('--backend <engine>', `JS engine: ${BACKENDS.join(' or ')}`, DEFAULT_BACKEND)
+    .option('--no-cache', 'rebuild even when an identical build is cached')
+    .option('--json', 'print the result as JSON')
+    .action((entry: string, flags: BuildFlags) =>
+      run(async () => {
+        if (!isBackend(flags.backend)) {
+          throw new BerthError('BERTH_ERR_BUILD_BACKEND', `unknown backend "${flags.backend}"`, `use --backend ${BACKENDS.join(' or --backend ')}`);
+        }
+        const out = flags.out ?? entry.replace(/\.[cm]?[jt]s$/, '') + '.wasm';
+        if (!flags.json) process.stderr.write(`building ${entry} with ${flags.backend}...\n`);
+        const result = await buildManager({ entry, out, backend: flags.backend, cache: flags.cache });
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ out, size: result.bytes.length, sha256: result.sha256, backend: result.backend, cached: result.cached, supported: result.manifest.operations, timings: result.timings })}\n`);
+          return;
+        }
+        const took = result.cached ? 'from cache' : `in ${((result.timings.bundleMs + result.timings.componentizeMs + result.timings.checkMs) / 1000).toFixed(1)} s`;
+        process.stdout.write(
+          [
+            `built ${out} (${formatBytes(result.bytes.length)}, ${result.backend}, ${took})`,
+            `  ${result.manifest.name} ${result.manifest.version} for ${result.manifest.datastores.join(', ')}`,
+            `  sha256 ${result.sha256}`,
+            `  supported (${result.manifest.operations.length}):`,
+            wrapList(result.manifest.operations),
+            `  unsupported: ${unsupportedOperations(result.manifest).length} more operations answer "unsupported"`,
+            '',
+          ].join('\n'),
+        );
+      }, flags.json),
+    );
+}

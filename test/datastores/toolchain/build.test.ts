@@ -1,0 +1,64 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildManager } from '../../../datastores/toolchain/build.js';
+import { readCustomSections } from '../../../datastores/toolchain/wasm-binary.js';
+import { MANIFEST_SECTION } from '../../../datastores/toolchain/manifest.js';
+import { BerthError } from '../../../server/errors/berth-error.js';
+import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
+
+const SDK = JSON.stringify(join(PACKAGE_ROOT, 'datastores', 'sdk', 'index.ts'));
+let work: string;
+
+function managerSource(body: string): string {
+  return `import { defineManager } from ${SDK};\nexport default defineManager({ name: 'temp', version: '0.0.1', datastores: ['t'], operations: { ${body} } });\n`;
+}
+
+async function writeManager(name: string, body: string): Promise<string> {
+  const path = join(work, `${name}.ts`);
+  await writeFile(path, managerSource(body));
+  return path;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'berth-build-test-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('buildManager', () => {
+  it('embeds the manifest in a custom section and reuses the content-hashed cache until the source changes', async () => {
+    const entry = await writeManager('cached', `isRootEnabled() { return ${Date.now() % 2 === 0}; }`);
+    const first = await buildManager({ entry });
+    expect(first.cached).toBe(false);
+    const section = JSON.parse(new TextDecoder().decode(readCustomSections(first.bytes).get(MANIFEST_SECTION))) as { operations: string[] };
+    expect(section.operations).toEqual(['is-root-enabled']);
+
+    const second = await buildManager({ entry });
+    expect(second.cached).toBe(true);
+    expect(second.sha256).toBe(first.sha256);
+
+    await writeFile(entry, managerSource('isRootEnabled() { return true; }, disableRoot() {}'));
+    const third = await buildManager({ entry });
+    expect(third.cached).toBe(false);
+    expect(third.manifest.operations).toEqual(['disable-root', 'is-root-enabled']);
+  });
+
+  it('fails the build, naming the operation, when an author misspells one', async () => {
+    const entry = await writeManager('typo', 'createDatabase() {}');
+    const error = await buildManager({ entry, cache: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BerthError);
+    expect((error as BerthError).code).toBe('BERTH_ERR_BUILD_COMPONENTIZE');
+    expect((error as BerthError).message).toContain('createDatabase');
+  });
+
+  it('reports a syntax error with its location', async () => {
+    const entry = join(work, 'broken.ts');
+    await writeFile(entry, 'export default {{;\n');
+    const error = await buildManager({ entry, cache: false }).catch((e: unknown) => e);
+    expect((error as BerthError).code).toBe('BERTH_ERR_BUILD_ENTRY');
+    expect((error as BerthError).message).toMatch(/broken\.ts:1:\d+/);
+  });
+});

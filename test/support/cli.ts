@@ -1,0 +1,32 @@
+import { spawn } from 'node:child_process';
+import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the real `berth` command through npx, as a user would from a clone. */
+export function berth(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['--no-install', 'berth', ...args], {
+      cwd: options.cwd ?? PACKAGE_ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The catalogue error a `--json` command reported on stderr. */
+export function errorOf(result: CliResult): { code: string; message: string; fix?: string } {
+  const line = result.stderr.split('\n').find((text) => text.startsWith('{"error"'));
+  if (!line) throw new Error(`no JSON error on stderr:\n${result.stderr}`);
+  return (JSON.parse(line) as { error: { code: string; message: string; fix?: string } }).error;
+}
