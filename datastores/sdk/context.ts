@@ -51,18 +51,38 @@ export function createOptionsReader<S extends OptionsSchema | undefined>(schema:
   };
 }
 
+const execCapability = { run, check };
+const artifactsCapability = { writer: artifactWriter, read: readArtifact };
+
+/**
+ * Built per call, so it must cost next to nothing inside an interpreter:
+ * the logger and events are made only when an operation asks for them.
+ */
+class OperationContext<Options> implements ManagerContext<Options> {
+  readonly exec = execCapability;
+  readonly sql = sql;
+  readonly redis = redis;
+  readonly files = files;
+  readonly artifacts = artifactsCapability;
+  #log: Logger | undefined;
+  #events: Events | undefined;
+
+  constructor(
+    readonly operation: OperationName,
+    private readonly readOptions: () => Options,
+  ) {}
+
+  get options(): Options {
+    return this.readOptions();
+  }
+  get log(): Logger {
+    return (this.#log ??= logger(this.operation));
+  }
+  get events(): Events {
+    return (this.#events ??= events(this.operation));
+  }
+}
+
 export function createContext<Options>(operation: OperationName, readOptions: () => Options): ManagerContext<Options> {
-  return {
-    operation,
-    get options() {
-      return readOptions();
-    },
-    log: logger(operation),
-    events: events(operation),
-    exec: { run, check },
-    sql,
-    redis,
-    files,
-    artifacts: { writer: artifactWriter, read: readArtifact },
-  };
+  return new OperationContext(operation, readOptions);
 }

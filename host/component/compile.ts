@@ -18,6 +18,17 @@ export type InstantiateFunction = (
   instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Promise<Record<string, unknown>>;
 
+const DEBUG_LOOKUP = 'globalThis?.process?.env?.JCO_DEBUG';
+
+/**
+ * jco's glue reads process.env.JCO_DEBUG on every call, and environment reads
+ * cross into C++: a fifth of a trivial call. Read it once when the glue loads.
+ */
+function readDebugFlagOnce(glue: string): string {
+  if (!glue.includes(DEBUG_LOOKUP)) return glue;
+  return `const __berthJcoDebug = ${DEBUG_LOOKUP};\n${glue.replaceAll(DEBUG_LOOKUP, '__berthJcoDebug')}`;
+}
+
 /**
  * Transpile and compile once. The glue has no imports of its own (instantiation
  * mode), so it loads from a data: URL and nothing is written to disk.
@@ -37,7 +48,7 @@ export async function compileComponent(bytes: Uint8Array): Promise<CompiledCompo
     else if (name === 'manager.js') glue = content;
   }
   if (!glue) throw new Error('jco produced no manager.js glue');
-  const url = `data:text/javascript;base64,${Buffer.from(glue).toString('base64')}`;
+  const url = `data:text/javascript;base64,${Buffer.from(readDebugFlagOnce(new TextDecoder().decode(glue))).toString('base64')}`;
   const module = (await import(url)) as { instantiate: InstantiateFunction };
   return { instantiate: module.instantiate, coreModules, imports, exports };
 }

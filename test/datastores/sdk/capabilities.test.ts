@@ -5,13 +5,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildFixture, call, instantiateBytes } from '../../support/components.js';
 import type { ManagerLogEntry } from '../../../host/capabilities/logging.js';
 
-let bytes: Uint8Array;
 let granted: string;
 let outside: string;
 
-beforeAll(async () => {
-  bytes = (await buildFixture('capabilities', 'quickjs')).bytes;
-});
 beforeEach(async () => {
   granted = await mkdtemp(join(tmpdir(), 'berth-granted-'));
   outside = await mkdtemp(join(tmpdir(), 'berth-outside-'));
@@ -22,7 +18,12 @@ afterEach(async () => {
   await rm(outside, { recursive: true, force: true });
 });
 
-describe('SDK capability wrappers over the host imports', () => {
+describe.each(['quickjs', 'starlingmonkey'] as const)('SDK capability wrappers over the host imports (%s)', (backend) => {
+  let bytes: Uint8Array;
+  beforeAll(async () => {
+    bytes = (await buildFixture('capabilities', backend)).bytes;
+  });
+
   it('reads and writes files in a granted directory by guest path, and logs with the operation as context', async () => {
     const logs: ManagerLogEntry[] = [];
     const exports = await instantiateBytes(bytes, { directories: [{ hostPath: granted, guestPath: '/var/lib/probe' }], log: (e) => logs.push(e) });
