@@ -2,6 +2,10 @@
  * UTF-8 for both engines: StarlingMonkey has TextEncoder/TextDecoder, the
  * QuickJS runtime does not, so the SDK falls back to a plain codec there.
  */
+// Managers are typechecked without DOM or Node types: these are the engine's globals, when it has them.
+declare const TextEncoder: (new () => { encode(text: string): Uint8Array }) | undefined;
+declare const TextDecoder: (new () => { decode(bytes: Uint8Array): string }) | undefined;
+
 interface Codec {
   encode(text: string): Uint8Array;
   decode(bytes: Uint8Array): string;

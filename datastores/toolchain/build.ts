@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { bundleManager } from './bundle.js';
+import { typecheckManager } from './typecheck.js';
 import { componentizeWith, toolchainVersions, DEFAULT_BACKEND, type Backend } from './backends.js';
 import { describeComponent } from './describe.js';
 import { readWorld, checkManagerWorld } from './world-check.js';
@@ -16,6 +17,8 @@ export interface BuildOptions {
   backend?: Backend;
   /** Reuse a component built from identical inputs (default true). */
   cache?: boolean;
+  /** Typecheck the entry against the generated contract types first (default true). */
+  typecheck?: boolean;
 }
 
 export interface BuildResult {
@@ -25,7 +28,7 @@ export interface BuildResult {
   sha256: string;
   /** True when the component came from the content-hashed cache. */
   cached: boolean;
-  timings: { bundleMs: number; componentizeMs: number; checkMs: number };
+  timings: { bundleMs: number; typecheckMs: number; componentizeMs: number; checkMs: number };
   cachePath: string;
 }
 
@@ -82,9 +85,14 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
     if (hit && manifest) {
       const bytes = new Uint8Array(hit);
       if (options.out) await writeAtomically(options.out, bytes);
-      return { bytes, manifest, backend, sha256: sha256(bytes), cached: true, timings: { bundleMs, componentizeMs: 0, checkMs: 0 }, cachePath };
+      return { bytes, manifest, backend, sha256: sha256(bytes), cached: true, timings: { bundleMs, typecheckMs: 0, componentizeMs: 0, checkMs: 0 }, cachePath };
     }
   }
+
+  // Identical bundles typecheck identically, so only a cache miss pays for it.
+  started = performance.now();
+  if (options.typecheck !== false) typecheckManager(options.entry);
+  const typecheckMs = performance.now() - started;
 
   started = performance.now();
   const component = await componentizeWith(backend, source);
@@ -100,5 +108,5 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
   await writeAtomically(cachePath, bytes);
   await writeAtomically(manifestPath, new TextEncoder().encode(JSON.stringify(manifest)));
   if (options.out) await writeAtomically(options.out, bytes);
-  return { bytes, manifest, backend, sha256: sha256(bytes), cached: false, timings: { bundleMs, componentizeMs, checkMs }, cachePath };
+  return { bytes, manifest, backend, sha256: sha256(bytes), cached: false, timings: { bundleMs, typecheckMs, componentizeMs, checkMs }, cachePath };
 }

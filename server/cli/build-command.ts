@@ -9,6 +9,7 @@ interface BuildFlags {
   out?: string;
   backend: string;
   cache: boolean;
+  typecheck: boolean;
   json?: boolean;
 }
 
@@ -20,6 +21,7 @@ export function registerBuild(program: Command, run: (action: () => Promise<void
     .option('-o, --out <file>', 'where to write the component')
     .option('--backend <engine>', `JS engine: ${BACKENDS.join(' or ')}`, DEFAULT_BACKEND)
     .option('--no-cache', 'rebuild even when an identical build is cached')
+    .option('--no-typecheck', 'skip checking the manager against the contract types')
     .option('--json', 'print the result as JSON')
     .action((entry: string, flags: BuildFlags) =>
       run(async () => {
@@ -28,12 +30,12 @@ export function registerBuild(program: Command, run: (action: () => Promise<void
         }
         const out = flags.out ?? entry.replace(/\.[cm]?[jt]s$/, '') + '.wasm';
         if (!flags.json) process.stderr.write(`building ${entry} with ${flags.backend}...\n`);
-        const result = await buildManager({ entry, out, backend: flags.backend, cache: flags.cache });
+        const result = await buildManager({ entry, out, backend: flags.backend, cache: flags.cache, typecheck: flags.typecheck });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({ out, size: result.bytes.length, sha256: result.sha256, backend: result.backend, cached: result.cached, supported: result.manifest.operations, timings: result.timings })}\n`);
           return;
         }
-        const took = result.cached ? 'from cache' : `in ${((result.timings.bundleMs + result.timings.componentizeMs + result.timings.checkMs) / 1000).toFixed(1)} s`;
+        const took = result.cached ? 'from cache' : `in ${((result.timings.bundleMs + result.timings.typecheckMs + result.timings.componentizeMs + result.timings.checkMs) / 1000).toFixed(1)} s`;
         process.stdout.write(
           [
             `built ${out} (${formatBytes(result.bytes.length)}, ${result.backend}, ${took})`,

@@ -27,6 +27,7 @@ export const ERRORS = {
   BERTH_ERR_MANAGER_TRAPPED: { ...input, summary: 'the manager trapped while it was being described' },
 
   BERTH_ERR_BUILD_ENTRY: { ...input, summary: 'the manager entry file cannot be bundled' },
+  BERTH_ERR_BUILD_TYPES: { ...input, summary: 'the manager does not typecheck against the contract' },
   BERTH_ERR_BUILD_BACKEND: { ...usage, summary: 'the component backend is unknown or unavailable' },
   BERTH_ERR_BUILD_COMPONENTIZE: { ...input, summary: 'the bundled manager could not be turned into a component' },
 

@@ -8,7 +8,7 @@ import { MANIFEST_SECTION } from '../../../datastores/toolchain/manifest.js';
 import { BerthError } from '../../../server/errors/berth-error.js';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 
-const SDK = JSON.stringify(join(PACKAGE_ROOT, 'datastores', 'sdk', 'index.ts'));
+const SDK = JSON.stringify(join(PACKAGE_ROOT, 'datastores', 'sdk', 'index.js'));
 let work: string;
 
 function managerSource(body: string): string {
@@ -48,10 +48,23 @@ describe('buildManager', () => {
 
   it('fails the build, naming the operation, when an author misspells one', async () => {
     const entry = await writeManager('typo', 'createDatabase() {}');
+    const typed = await buildManager({ entry, cache: false }).catch((e: unknown) => e);
+    expect(typed).toBeInstanceOf(BerthError);
+    expect((typed as BerthError).code).toBe('BERTH_ERR_BUILD_TYPES');
+    expect((typed as BerthError).message).toContain('createDatabase');
+    // without the typecheck, defineManager itself refuses it while the component initialises
+    const untyped = await buildManager({ entry, cache: false, typecheck: false }).catch((e: unknown) => e);
+    expect((untyped as BerthError).code).toBe('BERTH_ERR_BUILD_COMPONENTIZE');
+    expect((untyped as BerthError).message).toContain('unknown operation(s) createDatabase');
+  });
+
+  it('refuses a manager whose operation returns the wrong shape, before it could trap at run time', async () => {
+    const entry = await writeManager('wrong-shape', "listDatabases() { return { items: 'none' }; }");
     const error = await buildManager({ entry, cache: false }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BerthError);
-    expect((error as BerthError).code).toBe('BERTH_ERR_BUILD_COMPONENTIZE');
-    expect((error as BerthError).message).toContain('createDatabase');
+    expect((error as BerthError).code).toBe('BERTH_ERR_BUILD_TYPES');
+    expect((error as BerthError).message).toMatch(/wrong-shape\.ts\(2,\d+\)/);
+    const unchecked = await buildManager({ entry, cache: false, typecheck: false });
+    expect(unchecked.manifest.operations).toEqual(['list-databases']);
   });
 
   it('reports a syntax error with its location', async () => {
