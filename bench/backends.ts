@@ -11,7 +11,7 @@ import { BACKENDS, type Backend } from '../datastores/toolchain/backends.js';
 import { PACKAGE_ROOT } from '../datastores/toolchain/paths.js';
 import { compileComponent } from '../host/component/compile.js';
 import { instantiateManager } from '../host/component/instantiate.js';
-import { createMinimalImports } from '../host/component/sandbox-imports.js';
+import { createSandboxImports } from '../host/component/sandbox-imports.js';
 import { createEngineImports } from '../host/capabilities/engine.js';
 
 const ENTRY = join(PACKAGE_ROOT, 'test', 'fixtures', 'managers', 'three-ops.ts');
@@ -59,7 +59,7 @@ async function measure(backend: Backend): Promise<Row> {
   let started = performance.now();
   const compiled = await compileComponent(bytes);
   const compileMs = performance.now() - started;
-  const grant = () => createMinimalImports({ options: { greeting: 'bench' } });
+  const grant = () => createSandboxImports({ options: { greeting: 'bench' } });
   started = performance.now();
   await instantiateManager(compiled, grant(), createEngineImports());
   const firstInstanceMs = performance.now() - started;

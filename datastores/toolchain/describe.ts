@@ -1,6 +1,6 @@
 import { compileComponent, type CompiledComponent } from '../../host/component/compile.js';
 import { instantiateManager } from '../../host/component/instantiate.js';
-import { createMinimalImports } from '../../host/component/sandbox-imports.js';
+import { createSandboxImports } from '../../host/component/sandbox-imports.js';
 import { createEngineImports } from '../../host/capabilities/engine.js';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { OPERATIONS_BY_INTERFACE, OPERATION_INTERFACES, camelName } from '../sdk/operations.js';
@@ -12,7 +12,7 @@ import { manifestSchema, type ManagerManifest } from './manifest.js';
  */
 export async function describeComponent(bytes: Uint8Array, file: string, compiled?: CompiledComponent): Promise<ManagerManifest> {
   const component = compiled ?? (await compileComponent(bytes));
-  const { exports } = await instantiateManager(component, createMinimalImports(), createEngineImports());
+  const { exports } = await instantiateManager(component, createSandboxImports(), createEngineImports());
   for (const iface of OPERATION_INTERFACES) {
     const functions = exports[camelName(iface)] as Record<string, unknown> | undefined;
     const absent = OPERATIONS_BY_INTERFACE[iface].filter((operation) => typeof functions?.[camelName(operation)] !== 'function');

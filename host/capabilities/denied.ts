@@ -2,12 +2,7 @@ import type * as Exec from '../generated/interfaces/berth-datastore-exec.js';
 import type * as Connections from '../generated/interfaces/berth-datastore-connections.js';
 import type * as Artifacts from '../generated/interfaces/berth-datastore-artifacts.js';
 import type * as Events from '../generated/interfaces/berth-datastore-events.js';
-import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
-
-/** How an import answers `err(capability-error)` through jco: throw `{ payload }`. */
-export function capabilityFailure(error: CapabilityError): { payload: CapabilityError } {
-  return { payload: error };
-}
+import { capabilityFailure } from './failure.js';
 
 const deny = (what: string): never => {
   throw capabilityFailure({ tag: 'denied', val: `${what}: nothing is granted` });

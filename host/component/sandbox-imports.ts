@@ -1,4 +1,6 @@
+import { clocks, io } from '@bytecodealliance/preview2-shim';
 import type { ImportObject } from '../generated/manager.js';
+import type * as Types from '../generated/interfaces/berth-datastore-types.js';
 import { createConfigStore } from '../capabilities/config-store.js';
 import { createLogging, type ManagerLogEntry } from '../capabilities/logging.js';
 import { createFiles, type DirectoryGrant } from '../capabilities/files.js';
@@ -8,20 +10,24 @@ import {
   createDeniedExec,
   createDroppedEvents,
 } from '../capabilities/denied.js';
-import type * as Types from '../generated/interfaces/berth-datastore-types.js';
-import { clocks, io } from '@bytecodealliance/preview2-shim';
 
-export interface MinimalGrant {
+/**
+ * The capabilities one manager instance gets. Every field is optional and an
+ * absent one is the empty grant: no options, no directories, programs,
+ * connections or artifacts; log lines and events go nowhere.
+ */
+export interface SandboxGrant {
   options?: Readonly<Record<string, string>>;
   directories?: readonly DirectoryGrant[];
   log?: (entry: ManagerLogEntry) => void;
+  exec?: ImportObject['berth:datastore/exec@0.1.0'];
+  connections?: ImportObject['berth:datastore/connections@0.1.0'];
+  events?: ImportObject['berth:datastore/events@0.1.0'];
+  artifacts?: ImportObject['berth:datastore/artifacts@0.1.0'];
 }
 
-/**
- * Contract imports for a manager granted at most options, directories and a
- * log sink; exec, connections and artifacts are denied, events dropped.
- */
-export function createMinimalImports(grant: MinimalGrant = {}): ImportObject {
+/** The contract's imports for one instance, each built from its grant. */
+export function createSandboxImports(grant: SandboxGrant = {}): ImportObject {
   const files = createFiles(grant.directories ?? []);
   return {
     'wasi:config/store@0.2.0-draft': createConfigStore(grant.options ?? {}),
@@ -35,9 +41,9 @@ export function createMinimalImports(grant: MinimalGrant = {}): ImportObject {
     'wasi:clocks/wall-clock@0.2.12': clocks.wallClock as unknown as ImportObject['wasi:clocks/wall-clock@0.2.12'],
     // An interface of types only: nothing to supply.
     'berth:datastore/types@0.1.0': {} as typeof Types,
-    'berth:datastore/exec@0.1.0': createDeniedExec(),
-    'berth:datastore/connections@0.1.0': createDeniedConnections(),
-    'berth:datastore/events@0.1.0': createDroppedEvents(),
-    'berth:datastore/artifacts@0.1.0': createDeniedArtifacts(),
+    'berth:datastore/exec@0.1.0': grant.exec ?? createDeniedExec(),
+    'berth:datastore/connections@0.1.0': grant.connections ?? createDeniedConnections(),
+    'berth:datastore/events@0.1.0': grant.events ?? createDroppedEvents(),
+    'berth:datastore/artifacts@0.1.0': grant.artifacts ?? createDeniedArtifacts(),
   };
 }

@@ -4,7 +4,7 @@ import type { Backend } from '../../datastores/toolchain/backends.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import { compileComponent } from '../../host/component/compile.js';
 import { instantiateManager } from '../../host/component/instantiate.js';
-import { createMinimalImports, type MinimalGrant } from '../../host/component/sandbox-imports.js';
+import { createSandboxImports, type SandboxGrant } from '../../host/component/sandbox-imports.js';
 import { createEngineImports } from '../../host/capabilities/engine.js';
 
 export const FIXTURE_MANAGERS = join(PACKAGE_ROOT, 'test', 'fixtures', 'managers');
@@ -16,9 +16,9 @@ export function buildFixture(name: string, backend: Backend): Promise<BuildResul
 
 export type ExportedInterfaces = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 
-export async function instantiateBytes(bytes: Uint8Array, grant: MinimalGrant = {}): Promise<ExportedInterfaces> {
+export async function instantiateBytes(bytes: Uint8Array, grant: SandboxGrant = {}): Promise<ExportedInterfaces> {
   const compiled = await compileComponent(bytes);
-  const { exports } = await instantiateManager(compiled, createMinimalImports(grant), createEngineImports());
+  const { exports } = await instantiateManager(compiled, createSandboxImports(grant), createEngineImports());
   return exports as ExportedInterfaces;
 }
 

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * The one file an image builder writes next to the manager: who the guest is,
+ * which manager it runs, its guest-side options, and what it is granted.
+ * Grants are deny by default: anything not listed here does not exist for the
+ * manager. Validated once, at start, into this typed config.
+ */
+const absolutePath = z.string().refine((p) => p.startsWith('/'), 'must be an absolute path');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (sha256sum of the .wasm)');
+const connectionName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, _ or -');
+
+export const directoryGrantSchema = z.strictObject({
+  /** Path on this server. */
+  host: absolutePath,
+  /** Path the manager sees; defaults to the host path. */
+  guest: absolutePath.optional(),
+  access: z.enum(['read-only', 'read-write']).default('read-only'),
+});
+
+export const connectionGrantSchema = z.strictObject({
+  kind: z.enum(['postgresql', 'mysql', 'redis']),
+  /** postgres://, mysql:// or redis:// URL; credentials stay in the host. */
+  url: z.string().url('must be a URL such as postgres://user@127.0.0.1:5432/postgres').optional(),
+  /** Unix socket path, instead of a URL's host and port. */
+  socket: absolutePath.optional(),
+  user: z.string().optional(),
+  password: z.string().optional(),
+  database: z.string().optional(),
+});
+
+export const grantsSchema = z.strictObject({
+  directories: z.array(directoryGrantSchema).default([]),
+  /** Programs the manager may run: absolute paths, resolved through symlinks at start. */
+  programs: z.array(absolutePath).default([]),
+  connections: z.record(connectionName, connectionGrantSchema).default({}),
+  /** Environment variables given to every program the manager runs. */
+  environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a shell-safe variable name'), z.string()).default({}),
+});
+
+export const hostSettingsSchema = z.strictObject({
+  /** Heartbeat period, seconds (Trove's report_interval). */
+  report_interval: z.number().positive().default(30),
+  /** Deadline of quick calls and of slow ones (prepare, backup, restore...), seconds. */
+  call_timeout: z.number().positive().default(15),
+  slow_call_timeout: z.number().positive().default(180),
+  /** Longest a program may run, and most output kept from it. */
+  exec_timeout: z.number().positive().default(600),
+  exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
+  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+});
+
+const optionValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))]);
+
+export const guestConfigSchema = z.strictObject({
+  guest: z.strictObject({
+    instance_id: z.string().min(1),
+    server_url: z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://'),
+    /** CA bundle that signs the server's certificate (wss only). */
+    ca_file: absolutePath.optional(),
+    token: z.string().min(16, 'must be the instance token the server issued (at least 16 characters)'),
+  }),
+  manager: z.strictObject({
+    path: absolutePath,
+    sha256: sha256.optional(),
+  }),
+  /** Guest-side datastore options, handed to the manager through wasi:config/store. */
+  options: z.record(z.string(), optionValue).default({}),
+  grants: grantsSchema.default({ directories: [], programs: [], connections: {}, environment: {} }),
+  host: hostSettingsSchema.default({
+    report_interval: 30,
+    call_timeout: 15,
+    slow_call_timeout: 180,
+    exec_timeout: 600,
+    exec_output_limit: 16 * 1024 * 1024,
+    log_level: 'info',
+  }),
+});
+
+export type GuestConfig = z.infer<typeof guestConfigSchema>;
+export type Grants = z.infer<typeof grantsSchema>;
+export type ConnectionGrant = z.infer<typeof connectionGrantSchema>;
+export type HostSettings = z.infer<typeof hostSettingsSchema>;
+
+/** Options reach the component as strings: text as it is, anything else as JSON (the SDK decodes by schema). */
+export function optionsForConfigStore(options: GuestConfig['options']): Record<string, string> {
+  return Object.fromEntries(Object.entries(options).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
+}
