@@ -7,17 +7,74 @@ export interface DirectoryGrant {
   hostPath: string;
   /** Absolute path the manager sees. */
   guestPath: string;
+  /** Default read-write (the toolchain's own uses); the guest config defaults to read-only. */
+  access?: 'read-only' | 'read-write';
+}
+
+type Descriptor = Types.Descriptor;
+type Filesystem = { preopens: typeof Preopens; types: typeof Types };
+
+/** Methods that change what is on disk, by the argument positions that name other descriptors. */
+const MUTATING: Record<string, number[]> = {
+  write: [],
+  writeViaStream: [],
+  appendViaStream: [],
+  setSize: [],
+  setTimes: [],
+  setTimesAt: [],
+  createDirectoryAt: [],
+  linkAt: [2],
+  symlinkAt: [],
+  unlinkFileAt: [],
+  removeDirectoryAt: [],
+  renameAt: [1],
+};
+
+/**
+ * preview2-shim knows no read-only preopens and its Descriptor class is one per
+ * module graph, i.e. one per sandbox worker thread. So the guard is installed
+ * once per thread on that class, and a WeakSet marks the descriptors that come
+ * from read-only grants (and everything opened through them).
+ */
+const readOnly = new WeakSet<object>();
+const GUARDED = Symbol.for('berth.read-only-guard');
+
+function installReadOnlyGuard(descriptorClass: { prototype: Record<string | symbol, unknown> }): void {
+  const proto = descriptorClass.prototype;
+  if (proto[GUARDED]) return;
+  proto[GUARDED] = true;
+  for (const [method, others] of Object.entries(MUTATING)) {
+    const original = proto[method] as (...args: unknown[]) => unknown;
+    proto[method] = function (this: object, ...args: unknown[]) {
+      if (readOnly.has(this) || others.some((index) => readOnly.has(args[index] as object))) throw 'read-only';
+      return original.apply(this, args);
+    };
+  }
+  const openAt = proto.openAt as (this: object, ...args: unknown[]) => Descriptor;
+  proto.openAt = function (this: object, pathFlags: unknown, path: unknown, openFlags: Types.OpenFlags, flags: Types.DescriptorFlags) {
+    const fromReadOnly = readOnly.has(this);
+    if (fromReadOnly && (flags.write || flags.mutateDirectory || openFlags.create || openFlags.truncate || openFlags.exclusive)) throw 'read-only';
+    const opened = openAt.call(this, pathFlags, path, openFlags, flags);
+    if (fromReadOnly) readOnly.add(opened);
+    return opened;
+  };
 }
 
 /**
  * wasi:filesystem with a per-instance view: only granted directories are
- * preopened. preview2-shim 0.26's createFilesystem, never the module-global
- * preopens (0.25's default preopen is the host's "/").
+ * preopened, read-only ones refuse every change. preview2-shim 0.26's
+ * createFilesystem, never the module-global preopens (0.25's default preopen
+ * is the host's "/").
  */
-export function createFiles(grants: readonly DirectoryGrant[]): { preopens: typeof Preopens; types: typeof Types } {
+export function createFiles(grants: readonly DirectoryGrant[]): Filesystem {
   const preopens: Record<string, string> = {};
   for (const grant of grants) preopens[grant.guestPath] = grant.hostPath;
   // The package types resolve to the browser build; the Node build takes host paths.
-  const filesystem = (createFilesystem as unknown as (config: { preopens: Record<string, string> }) => unknown)({ preopens });
-  return filesystem as unknown as { preopens: typeof Preopens; types: typeof Types };
+  const filesystem = (createFilesystem as unknown as (config: { preopens: Record<string, string> }) => Filesystem)({ preopens });
+  installReadOnlyGuard(filesystem.types.Descriptor as unknown as { prototype: Record<string | symbol, unknown> });
+  const readOnlyPaths = new Set(grants.filter((grant) => grant.access === 'read-only').map((grant) => grant.guestPath));
+  for (const [descriptor, guestPath] of filesystem.preopens.getDirectories()) {
+    if (readOnlyPaths.has(guestPath)) readOnly.add(descriptor);
+  }
+  return filesystem;
 }

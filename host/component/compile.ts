@@ -30,10 +30,19 @@ function readDebugFlagOnce(glue: string): string {
 }
 
 /**
- * Transpile and compile once. The glue has no imports of its own (instantiation
- * mode), so it loads from a data: URL and nothing is written to disk.
+ * A component transpiled and compiled, in a form a Worker can receive:
+ * WebAssembly.Module objects are shared between threads without recompiling,
+ * and the glue is a data: URL (it has no imports of its own in instantiation
+ * mode), so nothing is written to disk.
  */
-export async function compileComponent(bytes: Uint8Array): Promise<CompiledComponent> {
+export interface TranspiledComponent {
+  readonly glueUrl: string;
+  readonly coreModules: ReadonlyMap<string, WebAssembly.Module>;
+  readonly imports: readonly string[];
+  readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
+}
+
+export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
   const { files, imports, exports } = await transpile(bytes, {
     name: 'manager',
     instantiation: 'async',
@@ -48,7 +57,17 @@ export async function compileComponent(bytes: Uint8Array): Promise<CompiledCompo
     else if (name === 'manager.js') glue = content;
   }
   if (!glue) throw new Error('jco produced no manager.js glue');
-  const url = `data:text/javascript;base64,${Buffer.from(readDebugFlagOnce(new TextDecoder().decode(glue))).toString('base64')}`;
-  const module = (await import(url)) as { instantiate: InstantiateFunction };
-  return { instantiate: module.instantiate, coreModules, imports, exports };
+  const glueUrl = `data:text/javascript;base64,${Buffer.from(readDebugFlagOnce(new TextDecoder().decode(glue))).toString('base64')}`;
+  return { glueUrl, coreModules, imports, exports };
+}
+
+/** Load the glue of a transpiled component (in whichever thread will instantiate it). */
+export async function loadComponent(transpiled: TranspiledComponent): Promise<CompiledComponent> {
+  const module = (await import(transpiled.glueUrl)) as { instantiate: InstantiateFunction };
+  return { instantiate: module.instantiate, coreModules: transpiled.coreModules, imports: transpiled.imports, exports: transpiled.exports };
+}
+
+/** Transpile, compile and load in this thread. */
+export async function compileComponent(bytes: Uint8Array): Promise<CompiledComponent> {
+  return loadComponent(await transpileComponent(bytes));
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './build-command.js';
 import { registerInspect } from './inspect-command.js';
+import { registerHost } from './host-command.js';
 import { reportError } from './output.js';
 
 const program = new Command('berth')
@@ -20,6 +21,7 @@ async function run(action: () => Promise<void>, json = false): Promise<void> {
 
 registerBuild(program, run);
 registerInspect(program, run);
+registerHost(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -31,6 +31,20 @@ export const ERRORS = {
   BERTH_ERR_BUILD_BACKEND: { ...usage, summary: 'the component backend is unknown or unavailable' },
   BERTH_ERR_BUILD_COMPONENTIZE: { ...input, summary: 'the bundled manager could not be turned into a component' },
 
+  BERTH_ERR_CONFIG_NOT_FOUND: { ...usage, summary: 'the config file cannot be read' },
+  BERTH_ERR_CONFIG_INVALID: { ...input, summary: 'the config file is not valid' },
+  BERTH_ERR_WASM_SHA256_MISMATCH: { ...input, summary: 'the manager file does not have the sha256 the config pins' },
+  BERTH_ERR_GRANTS_MISSING: { ...input, summary: 'the manager needs grants its config does not give' },
+
+  BERTH_ERR_CALL_TRAPPED: { status: 502, exitCode: 1, summary: 'the manager trapped during the call; a fresh instance replaced it' },
+  BERTH_ERR_CALL_TIMEOUT: { status: 504, exitCode: 1, summary: 'the call exceeded its deadline; a fresh instance replaced the manager' },
+  BERTH_ERR_SANDBOX_FAILED: { status: 500, exitCode: 1, summary: 'the manager sandbox could not start' },
+
+  BERTH_ERR_RPC_DISCONNECTED: { status: 503, exitCode: 1, summary: 'the connection to the peer closed before the answer came' },
+  BERTH_ERR_RPC_TIMEOUT: { status: 504, exitCode: 1, summary: 'the peer did not answer before the deadline' },
+  BERTH_ERR_RPC_REMOTE: { status: 502, exitCode: 1, summary: 'the peer answered with an error' },
+  BERTH_ERR_RPC_HANDSHAKE: { status: 401, exitCode: 1, summary: 'the guest handshake was refused' },
+
   BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorDefinition>;
 

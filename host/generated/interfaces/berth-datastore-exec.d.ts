@@ -1,7 +1,8 @@
 /** @module Interface berth:datastore/exec@0.1.0 **/
 /**
  * Run a program to completion. A non-zero exit is a `completed`, not an
- * error. Errors: denied (not granted), invalid (relative path, bad cwd),
+ * error. Errors: denied (not granted: also a relative path, or a path
+ * that is not the granted one), invalid (bad cwd, environment or timeout),
  * failed (could not start).
  */
 export function run(command: Command): Completed;

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { BerthError } from '../server/errors/berth-error.js';
+import { inspectManager } from '../datastores/toolchain/inspect.js';
+import { sha256 } from '../datastores/toolchain/build.js';
+import { loadGuestConfig } from './config/load-config.js';
+import { checkRequiredGrants } from './config/required-grants.js';
+import { optionsForConfigStore, type GuestConfig } from './config/guest-config.js';
+import { transpileComponent } from './component/compile.js';
+import { Sandbox } from './sandbox/sandbox.js';
+import type { SandboxSpec } from './sandbox/spec.js';
+import { GuestLink } from './rpc/guest-link.js';
+import type { Transport } from './rpc/transport.js';
+
+export const HOST_VERSION = '0.1.0';
+
+export interface GuestHost {
+  readonly config: GuestConfig;
+  readonly sandbox: Sandbox;
+  readonly link: GuestLink;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Replaces the WebSocket dialer (tests). */
+  dial?(url: string): Promise<Transport>;
+}
+
+function sandboxSpec(config: GuestConfig): SandboxSpec {
+  const { grants, host } = config;
+  return {
+    options: optionsForConfigStore(config.options),
+    directories: grants.directories.map((d) => ({ hostPath: d.host, guestPath: d.guest ?? d.host, access: d.access })),
+    programs: grants.programs,
+    environment: grants.environment,
+    connections: grants.connections,
+    exec: { defaultTimeoutMs: host.exec_timeout * 1000, maxTimeoutMs: host.exec_timeout * 1000, outputLimitBytes: host.exec_output_limit },
+    connectionTimeoutMs: host.call_timeout * 1000,
+  };
+}
+
+/**
+ * Start a guest host from its config: check everything before running
+ * anything (config, sha256, world, grants), then start the sandbox and dial
+ * the server.
+ */
+export async function startGuestHost(configFile: string, options: StartOptions = {}): Promise<GuestHost> {
+  const config = loadGuestConfig(configFile);
+  const log = options.logger ?? pino({ level: config.host.log_level, base: { instance: config.guest.instance_id } }, pino.destination(2));
+  const bytes = readFileSync(config.manager.path);
+  const digest = sha256(bytes);
+  if (config.manager.sha256 && config.manager.sha256 !== digest) {
+    throw new BerthError(
+      'BERTH_ERR_WASM_SHA256_MISMATCH',
+      `${config.manager.path} has sha256 ${digest}, but ${configFile} pins manager.sha256 = ${config.manager.sha256}`,
+      'install the manager the config names, or update manager.sha256 after checking the new file',
+    );
+  }
+  const report = await inspectManager(config.manager.path);
+  checkRequiredGrants(report.manifest, config, configFile);
+
+  const sandbox = await Sandbox.start({
+    component: await transpileComponent(bytes),
+    spec: sandboxSpec(config),
+    quickTimeoutMs: config.host.call_timeout * 1000,
+    slowTimeoutMs: config.host.slow_call_timeout * 1000,
+    onLog: (entry, lane) => log[entry.level === 'critical' ? 'fatal' : entry.level]({ manager: entry.context, lane }, entry.message),
+    onDenied: (capability, what) => log.warn({ capability, what }, 'manager denied'),
+    onRestart: (lane, reason) => log.error({ lane }, reason),
+    onEvent: (event) => link.cast('guest.event', { event }),
+  });
+  if (!isDeepStrictEqual(sandbox.manifest, report.manifest)) {
+    await sandbox.close();
+    throw new BerthError('BERTH_ERR_MANIFEST_INVALID', `${config.manager.path}: describe() does not match the embedded manifest`, 'rebuild the manager with `berth build`');
+  }
+
+  const link: GuestLink = new GuestLink({
+    url: config.guest.server_url,
+    caFile: config.guest.ca_file,
+    hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest: report.manifest, sha256: digest }),
+    call: (operation, args, deadlineMs) => sandbox.call(operation, args, deadlineMs),
+    probe: async () => {
+      if (!report.manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
+      const outcome = await sandbox.call('status', [], config.host.call_timeout * 1000);
+      return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown', detail: JSON.stringify(outcome.err) };
+    },
+    reportIntervalMs: config.host.report_interval * 1000,
+    log,
+    dial: options.dial,
+  });
+  link.start();
+  log.info({ manager: report.manifest.name, version: report.manifest.version, sha256: digest }, 'guest host started');
+  return {
+    config,
+    sandbox,
+    link,
+    async stop() {
+      await link.stop();
+      await sandbox.close();
+    },
+  };
+}

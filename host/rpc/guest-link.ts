@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+import type { Logger } from 'pino';
+import { BerthError } from '../../server/errors/berth-error.js';
+import type { OperationName } from '../../datastores/sdk/operations.js';
+import { RpcPeer } from './peer.js';
+import { SUBPROTOCOL, type CastName, type CastParams, type MethodParams, type MethodResult } from './protocol.js';
+import { webSocketTransport, type Transport } from './transport.js';
+import { RecentResults } from './recent-results.js';
+import { CastQueue } from './cast-queue.js';
+
+type CallOutcome = MethodResult<'guest.call'>;
+type Heartbeat = Omit<CastParams<'guest.heartbeat'>, 'seq' | 'sentAt'>;
+
+export interface GuestLinkOptions {
+  url: string;
+  caFile?: string;
+  hello(): MethodParams<'guest.hello'>;
+  /** Run one operation in the sandbox. */
+  call(operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome>;
+  /** The status probe, for heartbeats. */
+  probe(): Promise<Heartbeat>;
+  reportIntervalMs: number;
+  log: Logger;
+  /** Replaces the WebSocket dialer (tests: an in-memory pair). */
+  dial?(url: string): Promise<Transport>;
+  backoff?: { initialMs: number; maxMs: number };
+  castQueueLimit?: number;
+  recentResultsLimit?: number;
+}
+
+/**
+ * The host's end of the guest channel. Guests sit behind NAT, so the host
+ * dials out and keeps dialing: exponential backoff with jitter, a handshake on
+ * every connection, casts queued in order while disconnected, and re-sent
+ * requests answered from the record rather than run twice.
+ */
+export class GuestLink {
+  private peer: RpcPeer | undefined;
+  private readonly results: RecentResults<CallOutcome>;
+  private readonly queue: CastQueue;
+  private seq = 0;
+  private attempt = 0;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reportIntervalMs: number;
+  private readonly readyListeners: Array<() => void> = [];
+  /** Completed handshakes, for tests and the operator's log. */
+  connections = 0;
+  executedCalls = 0;
+
+  constructor(private readonly options: GuestLinkOptions) {
+    this.results = new RecentResults(options.recentResultsLimit ?? 1000);
+    this.queue = new CastQueue(options.castQueueLimit ?? 1000);
+    this.reportIntervalMs = options.reportIntervalMs;
+  }
+
+  start(): void {
+    void this.connect();
+    this.scheduleHeartbeat();
+  }
+
+  get ready(): boolean {
+    return this.peer?.isOpen === true && this.handshaken;
+  }
+  private handshaken = false;
+
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  /** Send a cast now, or keep it in order until the next connection. */
+  cast<C extends CastName>(name: C, params: Omit<CastParams<C>, 'seq' | 'sentAt'>): void {
+    const full = { ...params, seq: this.seq++, sentAt: Date.now() } as CastParams<C>;
+    this.queue.push({ name, params: full });
+    if (this.ready) this.flush();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.heartbeatTimer);
+    this.peer?.close(1001, 'host stopping');
+  }
+
+  private flush(): void {
+    const dropped = this.queue.dropped;
+    if (dropped > 0) {
+      this.options.log.warn({ dropped }, 'casts dropped while disconnected (queue full)');
+      this.queue.dropped = 0;
+    }
+    this.queue.flush((cast) => this.peer?.notify(cast.name, cast.params) ?? false);
+  }
+
+  private scheduleHeartbeat(): void {
+    clearTimeout(this.heartbeatTimer);
+    if (this.stopped) return;
+    this.heartbeatTimer = setTimeout(async () => {
+      try {
+        this.cast('guest.heartbeat', await this.options.probe());
+      } catch (error) {
+        this.cast('guest.heartbeat', { status: 'unknown', detail: (error as Error).message });
+      }
+      this.scheduleHeartbeat();
+    }, this.reportIntervalMs);
+    this.heartbeatTimer.unref?.();
+  }
+
+  private async dial(): Promise<Transport> {
+    if (this.options.dial) return this.options.dial(this.options.url);
+    const ca = this.options.caFile ? readFileSync(this.options.caFile) : undefined;
+    const socket = new WebSocket(this.options.url, SUBPROTOCOL, { ca, handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024 });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(webSocketTransport(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    let transport: Transport;
+    try {
+      transport = await this.dial();
+    } catch (error) {
+      this.options.log.debug({ err: (error as Error).message, attempt: this.attempt }, 'server not reachable');
+      return this.reconnectLater();
+    }
+    const peer = new RpcPeer(transport, {
+      handlers: {
+        'guest.call': (params, request) => this.handleCall(params, request.id),
+        'guest.ping': async () => ({ pong: true as const }),
+      },
+      onProtocolError: (message) => this.options.log.warn({ message }, 'protocol error on the guest channel'),
+    });
+    this.peer = peer;
+    this.handshaken = false;
+    peer.onClose((code, reason) => {
+      if (this.peer !== peer) return;
+      this.handshaken = false;
+      this.options.log.info({ code, reason }, 'disconnected from the server');
+      this.reconnectLater();
+    });
+    try {
+      const accepted = await peer.request('guest.hello', this.options.hello(), 10_000, `hello-${Date.now()}`);
+      if (accepted.reportIntervalMs && accepted.reportIntervalMs !== this.reportIntervalMs) {
+        this.reportIntervalMs = accepted.reportIntervalMs;
+        this.scheduleHeartbeat();
+      }
+      this.handshaken = true;
+      this.attempt = 0;
+      this.connections++;
+      this.options.log.info({ url: this.options.url, queued: this.queue.length }, 'connected to the server');
+      this.flush();
+      this.readyListeners.forEach((listener) => listener());
+    } catch (error) {
+      const refused = error instanceof BerthError && error.code === 'BERTH_ERR_RPC_HANDSHAKE';
+      this.options.log[refused ? 'error' : 'warn']({ err: (error as Error).message }, 'handshake failed');
+      peer.close(4000, 'handshake failed');
+    }
+  }
+
+  private reconnectLater(): void {
+    if (this.stopped) return;
+    clearTimeout(this.reconnectTimer);
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 250, maxMs: 30_000 };
+    const ceiling = Math.min(maxMs, initialMs * 2 ** this.attempt);
+    // "equal jitter": at least half the ceiling, so a fleet does not reconnect in lockstep
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  private handleCall(params: MethodParams<'guest.call'>, id: string | number): Promise<CallOutcome> {
+    const { result, replayed } = this.results.once(id, () => {
+      this.executedCalls++;
+      return this.options.call(params.operation, params.args, params.deadlineMs);
+    });
+    if (replayed) this.options.log.info({ id, operation: params.operation }, 're-sent request answered from the record');
+    return result;
+  }
+}

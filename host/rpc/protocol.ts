@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { ALL_OPERATIONS, type OperationName } from '../../datastores/sdk/operations.js';
+
+/** The WebSocket subprotocol; a new major version gets a new name. */
+export const SUBPROTOCOL = 'berth.guest.v1';
+/** Frames above this are refused with an error (the socket itself allows more, so it survives). */
+export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/** JSON-RPC 2.0 error codes: the standard ones, and Berth's in the server range. */
+export const RPC_ERRORS = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** data.code carries the catalogue code (BERTH_ERR_*). */
+  BERTH_ERROR: -32000,
+} as const;
+
+const id = z.union([z.string().min(1).max(128), z.number().int()]);
+
+export const requestFrame = z.strictObject({ jsonrpc: z.literal('2.0'), id, method: z.string().min(1).max(128), params: z.unknown().optional() });
+export const notificationFrame = z.strictObject({ jsonrpc: z.literal('2.0'), method: z.string().min(1).max(128), params: z.unknown().optional() });
+export const errorObject = z.strictObject({
+  code: z.number().int(),
+  message: z.string(),
+  data: z.object({ code: z.string().optional() }).passthrough().optional(),
+});
+export const responseFrame = z.union([
+  z.strictObject({ jsonrpc: z.literal('2.0'), id, result: z.unknown() }),
+  z.strictObject({ jsonrpc: z.literal('2.0'), id: id.nullable(), error: errorObject }),
+]);
+export type RequestFrame = z.infer<typeof requestFrame>;
+export type NotificationFrame = z.infer<typeof notificationFrame>;
+export type ResponseFrame = z.infer<typeof responseFrame>;
+export type RpcErrorObject = z.infer<typeof errorObject>;
+
+const operation = z.enum(ALL_OPERATIONS as [OperationName, ...OperationName[]]);
+const serviceStatus = z.enum(['new', 'building', 'running', 'healthy', 'shutdown', 'crashed', 'failed', 'blocked', 'paused', 'restart-required', 'unknown']);
+
+/**
+ * Every method either side may send, with its params and result. Both ends
+ * validate with these; anything else is METHOD_NOT_FOUND or INVALID_PARAMS.
+ */
+export const METHODS = {
+  /** host -> server, the first request on every connection. */
+  'guest.hello': {
+    params: z.strictObject({
+      instanceId: z.string().min(1),
+      token: z.string().min(1),
+      hostVersion: z.string(),
+      manifest: z.unknown(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+    result: z.strictObject({ reportIntervalMs: z.number().int().positive().optional() }),
+  },
+  /** server -> host: run one contract operation; re-sent with the same id after a reconnect. */
+  'guest.call': {
+    params: z.strictObject({ operation, args: z.array(z.unknown()), deadlineMs: z.number().int().positive() }),
+    result: z.union([z.strictObject({ ok: z.unknown() }), z.strictObject({ err: z.unknown() })]),
+  },
+  /** server -> host: is the host itself alive (answered without the manager). */
+  'guest.ping': { params: z.strictObject({}).optional(), result: z.strictObject({ pong: z.literal(true) }) },
+} as const;
+
+/** Casts (notifications): host -> server, in order by seq; the server drops out-of-order ones. */
+export const CASTS = {
+  'guest.heartbeat': z.strictObject({ seq: z.number().int().nonnegative(), sentAt: z.number(), status: serviceStatus, detail: z.string().optional() }),
+  'guest.event': z.strictObject({ seq: z.number().int().nonnegative(), sentAt: z.number(), event: z.unknown() }),
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type CastName = keyof typeof CASTS;
+export type MethodParams<M extends MethodName> = z.infer<(typeof METHODS)[M]['params']>;
+export type MethodResult<M extends MethodName> = z.infer<(typeof METHODS)[M]['result']>;
+export type CastParams<C extends CastName> = z.infer<(typeof CASTS)[C]>;

@@ -1,0 +1,44 @@
+import type WebSocket from 'ws';
+
+/** A message pipe. The RPC layer sees only this, so tests can use an in-memory pair. */
+export interface Transport {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+  /** `text` is undefined for a binary frame, which the protocol does not use. */
+  onMessage(listener: (text: string | undefined, bytes: number) => void): void;
+  onClose(listener: (code: number, reason: string) => void): void;
+}
+
+export function webSocketTransport(socket: WebSocket): Transport {
+  return {
+    send: (text) => socket.send(text),
+    close: (code, reason) => socket.close(code, reason),
+    onMessage: (listener) =>
+      socket.on('message', (data, isBinary) => {
+        const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        listener(isBinary ? undefined : buffer.toString('utf8'), buffer.length);
+      }),
+    onClose: (listener) => socket.on('close', (code, reason) => listener(code, reason.toString())),
+  };
+}
+
+/** Two connected in-memory transports; delivery is asynchronous like a socket's. */
+export function memoryTransportPair(): [Transport, Transport] {
+  const make = () => ({ messages: [] as Array<(t: string | undefined, b: number) => void>, closes: [] as Array<(c: number, r: string) => void>, closed: false });
+  const a = make();
+  const b = make();
+  const end = (self: ReturnType<typeof make>, other: ReturnType<typeof make>): Transport => ({
+    send(text) {
+      if (self.closed) throw new Error('transport closed');
+      queueMicrotask(() => other.messages.forEach((l) => l(text, Buffer.byteLength(text))));
+    },
+    close(code = 1000, reason = '') {
+      if (self.closed) return;
+      self.closed = other.closed = true;
+      queueMicrotask(() => [...self.closes, ...other.closes].forEach((l) => l(code, reason)));
+    },
+    onMessage: (listener) => void self.messages.push(listener),
+    onClose: (listener) => void self.closes.push(listener),
+  });
+  return [end(a, b), end(b, a)];
+}

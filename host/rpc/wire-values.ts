@@ -1,0 +1,23 @@
+/**
+ * WIT values carry bigint (u64/s64) and Uint8Array (list<u8>), which JSON
+ * cannot. On the wire they are {"$bigint": "123"} and {"$bytes": "<base64>"}.
+ */
+export function encodeWire(value: unknown): string {
+  return JSON.stringify(value, (_key, field: unknown) => {
+    if (typeof field === 'bigint') return { $bigint: field.toString() };
+    if (field instanceof Uint8Array) return { $bytes: Buffer.from(field.buffer, field.byteOffset, field.byteLength).toString('base64') };
+    return field;
+  });
+}
+
+export function reviveWire(_key: string, field: unknown): unknown {
+  if (field && typeof field === 'object' && !Array.isArray(field)) {
+    const keys = Object.keys(field);
+    if (keys.length === 1) {
+      const record = field as Record<string, unknown>;
+      if (typeof record.$bigint === 'string' && /^-?\d+$/.test(record.$bigint)) return BigInt(record.$bigint);
+      if (typeof record.$bytes === 'string') return new Uint8Array(Buffer.from(record.$bytes, 'base64'));
+    }
+  }
+  return field;
+}

@@ -1,0 +1,159 @@
+import { Worker } from 'node:worker_threads';
+import { BerthError } from '../../server/errors/berth-error.js';
+import { workerEntry } from '../worker-entry.js';
+import type { TranspiledComponent } from '../component/compile.js';
+import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
+
+export interface LaneHooks {
+  onMessage(message: FromWorker): void;
+  /** The instance was replaced: why (trap, deadline, crash). */
+  onRestart(reason: string): void;
+}
+
+interface PendingCall {
+  id: number;
+  iface: string;
+  fn: string;
+  args: unknown[];
+  label: string;
+  deadlineAt: number;
+  resolve(outcome: CallOutcome): void;
+  reject(error: BerthError): void;
+}
+
+/**
+ * One worker thread with one manager instance, running one call at a time in
+ * arrival order. A trap, a missed deadline or a crash ends the worker; a fresh
+ * one is started from the already compiled modules and the queue goes on.
+ */
+export class LaneWorker {
+  private worker: Worker | undefined;
+  private ready: Promise<unknown> | undefined;
+  private readonly queue: PendingCall[] = [];
+  private current: { call: PendingCall; timer: NodeJS.Timeout } | undefined;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly component: TranspiledComponent,
+    private readonly spec: SandboxSpec,
+    private readonly hooks: LaneHooks,
+  ) {}
+
+  /** Start the worker; resolves with describe()'s manifest once the instance is warm. */
+  start(): Promise<unknown> {
+    const entry = workerEntry(import.meta.url, 'worker');
+    const worker = new Worker(entry.file, {
+      execArgv: entry.execArgv,
+      workerData: { component: this.component, spec: this.spec },
+      // the manager sees no environment anyway; the worker itself needs none of the host's
+      env: {},
+      stdout: false,
+      stderr: false,
+    });
+    this.worker = worker;
+    let warm = false;
+    this.ready = new Promise((resolve, reject) => {
+      worker.on('message', (message: FromWorker) => {
+        if (message.kind === 'ready') {
+          warm = true;
+          resolve(message.manifest);
+          this.dispatch();
+        } else if (message.kind === 'init-failed') {
+          reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', `the ${this.name} instance could not start: ${message.message}`));
+        } else if (message.kind === 'result') this.settle(message.id, (call) => call.resolve(message.outcome));
+        else if (message.kind === 'trap') this.replace(message.id, `trapped in ${this.labelOf(message.id)}: ${message.message}`, 'BERTH_ERR_CALL_TRAPPED');
+        else this.hooks.onMessage(message);
+      });
+      worker.on('error', (error) => {
+        reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', `the ${this.name} instance failed: ${error.message}`));
+        if (worker === this.worker) this.replace(this.current?.call.id, `crashed: ${error.message}`, 'BERTH_ERR_CALL_TRAPPED');
+      });
+      worker.on('exit', (code) => {
+        if (worker !== this.worker || this.closed) return;
+        // an instance that never started will not start next time either: fail what waits instead of looping
+        if (!warm) this.failAll(`the ${this.name} instance could not start (exit code ${code})`);
+        else this.replace(this.current?.call.id, `exited with code ${code}`, 'BERTH_ERR_CALL_TRAPPED');
+      });
+    });
+    this.ready.catch(() => undefined);
+    return this.ready;
+  }
+
+  call(iface: string, fn: string, args: unknown[], label: string, deadlineMs: number): Promise<CallOutcome> {
+    if (this.closed) return Promise.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', 'the sandbox is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, iface, fn, args, label, deadlineAt: Date.now() + deadlineMs, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.current) clearTimeout(this.current.timer);
+    for (const call of [...this.queue, ...(this.current ? [this.current.call] : [])]) {
+      call.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', 'the sandbox was closed before the call ran'));
+    }
+    this.queue.length = 0;
+    this.current = undefined;
+    await this.worker?.terminate();
+  }
+
+  private failAll(reason: string): void {
+    this.worker = undefined;
+    for (const call of this.queue.splice(0)) call.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', reason));
+  }
+
+  private labelOf(id: number): string {
+    return this.current?.call.id === id ? this.current.call.label : 'a call';
+  }
+
+  private dispatch(): void {
+    if (this.current || !this.worker || this.closed) return;
+    void this.ready?.then(() => {
+      if (this.current || this.closed) return;
+      let call = this.queue.shift();
+      while (call && call.deadlineAt <= Date.now()) {
+        call.reject(new BerthError('BERTH_ERR_CALL_TIMEOUT', `${call.label} waited past its deadline behind earlier calls`));
+        call = this.queue.shift();
+      }
+      if (!call) return;
+      const timer = setTimeout(
+        () => this.replace(call.id, `${call.label} exceeded its deadline`, 'BERTH_ERR_CALL_TIMEOUT'),
+        call.deadlineAt - Date.now(),
+      );
+      this.current = { call, timer };
+      const message: ToWorker = { kind: 'call', id: call.id, iface: call.iface, fn: call.fn, args: call.args };
+      this.worker!.postMessage(message);
+    });
+  }
+
+  private settle(id: number, finish: (call: PendingCall) => void): void {
+    if (!this.current || this.current.call.id !== id) return;
+    const { call, timer } = this.current;
+    clearTimeout(timer);
+    this.current = undefined;
+    finish(call);
+    this.dispatch();
+  }
+
+  /** End this instance, fail the call it was running, and carry on with a fresh one. */
+  private replace(id: number | undefined, reason: string, code: 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT'): void {
+    if (this.closed) return;
+    const failing = this.current && (id === undefined || this.current.call.id === id) ? this.current : undefined;
+    if (failing) {
+      clearTimeout(failing.timer);
+      this.current = undefined;
+      failing.call.reject(new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`));
+    }
+    const old = this.worker;
+    this.worker = undefined;
+    void old?.terminate();
+    this.hooks.onRestart(`${this.name} instance ${reason}`);
+    this.start().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+}

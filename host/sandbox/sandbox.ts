@@ -1,0 +1,68 @@
+import { BerthError } from '../../server/errors/berth-error.js';
+import { camelName, interfaceOf, type OperationName } from '../../datastores/sdk/operations.js';
+import type { TranspiledComponent } from '../component/compile.js';
+import type { ManagerLogEntry } from '../capabilities/logging.js';
+import type { Event } from '../generated/interfaces/berth-datastore-events.js';
+import { LaneWorker } from './lane-worker.js';
+import { laneOf, type Lane } from './lanes.js';
+import type { CallOutcome, FromWorker, SandboxSpec } from './spec.js';
+
+export interface SandboxOptions {
+  component: TranspiledComponent;
+  spec: SandboxSpec;
+  /** Deadlines of quick and slow calls when the caller gives none, ms. */
+  quickTimeoutMs: number;
+  slowTimeoutMs: number;
+  onLog?(entry: ManagerLogEntry, lane: Lane): void;
+  onEvent?(event: Event): void;
+  onDenied?(capability: string, what: string): void;
+  onRestart?(lane: Lane, reason: string): void;
+}
+
+/**
+ * The manager, isolated from the host's loop: two instances of the one
+ * component, each in its own worker thread, so a long prepare or backup never
+ * holds up the status probe. Each call has a deadline; a trap or a missed
+ * deadline replaces that instance and the caller gets an error saying which.
+ */
+export class Sandbox {
+  private constructor(
+    private readonly lanes: Record<Lane, LaneWorker>,
+    readonly manifest: unknown,
+    private readonly options: SandboxOptions,
+  ) {}
+
+  static async start(options: SandboxOptions): Promise<Sandbox> {
+    const hooks = (lane: Lane) => ({
+      onMessage(message: FromWorker) {
+        if (message.kind === 'log') options.onLog?.(message.entry, lane);
+        else if (message.kind === 'event') options.onEvent?.(message.event);
+        else if (message.kind === 'denied') options.onDenied?.(message.capability, message.what);
+      },
+      onRestart: (reason: string) => options.onRestart?.(lane, reason),
+    });
+    const lanes: Record<Lane, LaneWorker> = {
+      quick: new LaneWorker('quick', options.component, options.spec, hooks('quick')),
+      slow: new LaneWorker('slow', options.component, options.spec, hooks('slow')),
+    };
+    try {
+      const [manifest] = await Promise.all([lanes.quick.start(), lanes.slow.start()]);
+      return new Sandbox(lanes, manifest, options);
+    } catch (error) {
+      await Promise.all([lanes.quick.close(), lanes.slow.close()]);
+      throw error;
+    }
+  }
+
+  /** Call one contract operation; resolves with the manager's ok or err, rejects on trap or deadline. */
+  call(operation: OperationName, args: unknown[], deadlineMs?: number): Promise<CallOutcome> {
+    const lane = laneOf(operation);
+    const deadline = deadlineMs ?? (lane === 'slow' ? this.options.slowTimeoutMs : this.options.quickTimeoutMs);
+    if (!(deadline > 0)) return Promise.reject(new BerthError('BERTH_ERR_CALL_TIMEOUT', `${operation} has no time left`));
+    return this.lanes[lane].call(camelName(interfaceOf(operation)), camelName(operation), args, operation, deadline);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.lanes.quick.close(), this.lanes.slow.close()]);
+  }
+}

@@ -1,0 +1,29 @@
+import type { ConnectionGrant } from '../config/guest-config.js';
+import type { ManagerLogEntry } from '../capabilities/logging.js';
+import type { Event } from '../generated/interfaces/berth-datastore-events.js';
+
+/** Everything a sandbox worker needs to build its imports: plain data, cloned into the worker. */
+export interface SandboxSpec {
+  options: Record<string, string>;
+  directories: Array<{ hostPath: string; guestPath: string; access: 'read-only' | 'read-write' }>;
+  programs: string[];
+  environment: Record<string, string>;
+  connections: Record<string, ConnectionGrant>;
+  exec: { defaultTimeoutMs: number; maxTimeoutMs: number; outputLimitBytes: number };
+  connectionTimeoutMs: number;
+}
+
+export type CallOutcome = { ok: unknown } | { err: unknown };
+
+/** Parent -> worker. */
+export type ToWorker = { kind: 'call'; id: number; iface: string; fn: string; args: unknown[] };
+
+/** Worker -> parent. */
+export type FromWorker =
+  | { kind: 'ready'; manifest: unknown }
+  | { kind: 'init-failed'; message: string }
+  | { kind: 'result'; id: number; outcome: CallOutcome }
+  | { kind: 'trap'; id: number; message: string }
+  | { kind: 'log'; entry: ManagerLogEntry }
+  | { kind: 'event'; event: Event }
+  | { kind: 'denied'; capability: string; what: string };

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { OperationName } from '../../datastores/sdk/operations.js';
+import { RpcPeer } from '../../host/rpc/peer.js';
+import { SUBPROTOCOL, type CastParams, type MethodParams, type MethodResult } from '../../host/rpc/protocol.js';
+import { webSocketTransport, type Transport } from '../../host/rpc/transport.js';
+import { BerthError } from '../errors/berth-error.js';
+
+type Hello = MethodParams<'guest.hello'>;
+type CallOutcome = MethodResult<'guest.call'>;
+
+export interface GuestHubOptions {
+  /** Is this the instance's token? Only a yes lets the guest in. */
+  authenticate(instanceId: string, token: string): boolean | Promise<boolean>;
+  reportIntervalMs?: number;
+  onConnect?(instanceId: string, hello: Hello): void;
+  onDisconnect?(instanceId: string): void;
+  onHeartbeat?(instanceId: string, heartbeat: CastParams<'guest.heartbeat'>): void;
+  onEvent?(instanceId: string, event: CastParams<'guest.event'>): void;
+  onProtocolError?(instanceId: string | undefined, message: string): void;
+}
+
+interface Guest {
+  peer: RpcPeer;
+  hello: Hello;
+}
+
+/**
+ * The server's end of every guest channel. Calls have deadlines; a call whose
+ * guest is (or goes) away waits for it to come back and is re-sent with the
+ * same id, which the host answers from its record instead of running twice.
+ */
+export class GuestHub {
+  private readonly guests = new Map<string, Guest>();
+  private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly lastCast = new Map<string, { sentAt: number; seq: number }>();
+  private readonly server = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024 * 1024,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+
+  constructor(private readonly options: GuestHubOptions) {}
+
+  /** Serve guests on `path` of an HTTP server. */
+  attach(http: Server, path = '/v1/guests'): void {
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (new URL(request.url ?? '/', 'http://x').pathname !== path) return;
+      this.server.handleUpgrade(request, socket, head, (ws) => {
+        if (ws.protocol !== SUBPROTOCOL) return ws.close(4400, `use the ${SUBPROTOCOL} subprotocol`);
+        this.accept(webSocketTransport(ws));
+      });
+    });
+  }
+
+  /** Serve one connection (a socket's, or an in-memory one in tests). */
+  accept(transport: Transport): void {
+    let instanceId: string | undefined;
+    const peer: RpcPeer = new RpcPeer(transport, {
+      handlers: {
+        'guest.hello': async (hello) => {
+          if (instanceId) throw new BerthError('BERTH_ERR_RPC_HANDSHAKE', 'this connection already said hello');
+          if (!(await this.options.authenticate(hello.instanceId, hello.token))) {
+            setTimeout(() => peer.close(4401, 'handshake refused'), 10);
+            throw new BerthError('BERTH_ERR_RPC_HANDSHAKE', `instance ${hello.instanceId} is unknown or its token is wrong`);
+          }
+          instanceId = hello.instanceId;
+          this.guests.get(instanceId)?.peer.close(4409, 'replaced by a newer connection');
+          this.guests.set(instanceId, { peer, hello });
+          this.options.onConnect?.(instanceId, hello);
+          for (const wake of this.waiters.get(instanceId)?.splice(0) ?? []) wake();
+          return this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {};
+        },
+      },
+      casts: {
+        'guest.heartbeat': (heartbeat) => {
+          if (this.inOrder(instanceId, heartbeat)) this.options.onHeartbeat?.(instanceId!, heartbeat);
+        },
+        'guest.event': (event) => {
+          if (this.inOrder(instanceId, event)) this.options.onEvent?.(instanceId!, event);
+        },
+      },
+      onProtocolError: (message) => this.options.onProtocolError?.(instanceId, message),
+    });
+    peer.onClose(() => {
+      if (instanceId && this.guests.get(instanceId)?.peer === peer) {
+        this.guests.delete(instanceId);
+        this.options.onDisconnect?.(instanceId);
+      }
+    });
+  }
+
+  /** Casts before the handshake, and older than the last one seen, are dropped. */
+  private inOrder(instanceId: string | undefined, cast: { sentAt: number; seq: number }): boolean {
+    if (!instanceId) {
+      this.options.onProtocolError?.(undefined, 'cast before the handshake dropped');
+      return false;
+    }
+    const last = this.lastCast.get(instanceId);
+    if (last && (cast.sentAt < last.sentAt || (cast.sentAt === last.sentAt && cast.seq <= last.seq))) return false;
+    this.lastCast.set(instanceId, { sentAt: cast.sentAt, seq: cast.seq });
+    return true;
+  }
+
+  isConnected(instanceId: string): boolean {
+    return this.guests.get(instanceId)?.peer.isOpen === true;
+  }
+
+  helloOf(instanceId: string): Hello | undefined {
+    return this.guests.get(instanceId)?.hello;
+  }
+
+  private waitForGuest(instanceId: string, untilMs: number): Promise<boolean> {
+    if (this.isConnected(instanceId)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), Math.max(0, untilMs - Date.now()));
+      const list = this.waiters.get(instanceId) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.waiters.set(instanceId, list);
+    });
+  }
+
+  /** Run one operation on a guest, within `deadlineMs`, across reconnects, at most once. */
+  async call(instanceId: string, operation: OperationName, args: unknown[], deadlineMs: number, id: string = randomUUID()): Promise<CallOutcome> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      if (!(await this.waitForGuest(instanceId, deadline))) {
+        throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `guest ${instanceId} was not connected within the ${deadlineMs} ms deadline of ${operation}`);
+      }
+      const guest = this.guests.get(instanceId)!;
+      const left = deadline - Date.now();
+      try {
+        return await guest.peer.request('guest.call', { operation, args, deadlineMs: Math.max(1, left) }, left + 500, id);
+      } catch (error) {
+        // the connection dropped mid-call: wait for the guest and send the same id again
+        if (error instanceof BerthError && error.code === 'BERTH_ERR_RPC_DISCONNECTED' && Date.now() < deadline) continue;
+        throw error;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const guest of this.guests.values()) guest.peer.close(1001, 'server stopping');
+    this.guests.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,78 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildFixture, call, instantiateBytes, type ExportedInterfaces } from '../../support/components.js';
+
+let bytes: Uint8Array;
+let root: string;
+let rw: string;
+let ro: string;
+let outside: string;
+
+beforeAll(async () => {
+  bytes = (await buildFixture('capabilities', 'quickjs')).bytes;
+});
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'berth-files-'));
+  [rw, ro, outside] = ['rw', 'ro', 'outside'].map((name) => join(root, name)) as [string, string, string];
+  await Promise.all([mkdir(rw), mkdir(ro), mkdir(outside)]);
+  await writeFile(join(ro, 'config.txt'), 'read me');
+  await writeFile(join(outside, 'secret.txt'), 'never');
+  await symlink(outside, join(rw, 'linkdir'));
+  await symlink(join(outside, 'secret.txt'), join(rw, 'link.txt'));
+  await symlink('../outside/secret.txt', join(rw, 'relative-link.txt'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function manager(): Promise<ExportedInterfaces> {
+  return instantiateBytes(bytes, {
+    directories: [
+      { hostPath: rw, guestPath: '/data', access: 'read-write' },
+      { hostPath: ro, guestPath: '/etc/datastore', access: 'read-only' },
+    ],
+  });
+}
+
+const read = (exports: ExportedInterfaces, path: string) => call(exports.guestLog!.guestLogRead, path, 0n, 1024) as { ok?: { data: Uint8Array }; err?: { tag: string } };
+
+describe('the files capability (wasi:filesystem with per-instance preopens)', () => {
+  it('reads a read-only grant but refuses to write in it', async () => {
+    const exports = await manager();
+    expect(new TextDecoder().decode(read(exports, '/etc/datastore/config.txt').ok?.data)).toBe('read me');
+    const write = call(exports.volume!.getFilesystemStats, '/etc/datastore') as { err?: { tag: string; val: string } };
+    expect(write.err?.tag).toBe('denied');
+    expect(write.err?.val).toContain('read-only');
+    expect(await readdir(ro)).toEqual(['config.txt']);
+  });
+
+  it('writes in a read-write grant', async () => {
+    const exports = await manager();
+    expect(call(exports.volume!.getFilesystemStats, '/data')).toHaveProperty('ok');
+    expect((await readdir(rw)).sort()).toEqual(['link.txt', 'linkdir', 'probe.txt', 'relative-link.txt']);
+  });
+
+  it.each([
+    ['.. out of a grant', () => '/data/../outside/secret.txt'],
+    ['an absolute path outside every grant', () => join(outside, 'secret.txt')],
+    ['a host path of a granted directory', () => join(ro, 'config.txt')],
+    ['a symlink to a file outside', () => '/data/link.txt'],
+    ['a relative symlink to a file outside', () => '/data/relative-link.txt'],
+    ['a symlink to a directory outside', () => '/data/linkdir/secret.txt'],
+  ])('never reads %s', async (_label, path) => {
+    const exports = await manager();
+    const outcome = read(exports, path());
+    expect(outcome.ok).toBeUndefined();
+    expect(['denied', 'not-found', 'failed']).toContain(outcome.err?.tag);
+  });
+
+  it('keeps read-only grants separate per instance', async () => {
+    // a second instance granting the same directory read-write may write; the first still may not
+    const first = await manager();
+    const second = await instantiateBytes(bytes, { directories: [{ hostPath: ro, guestPath: '/etc/datastore', access: 'read-write' }] });
+    expect(call(second.volume!.getFilesystemStats, '/etc/datastore')).toHaveProperty('ok');
+    expect((call(first.volume!.getFilesystemStats, '/etc/datastore') as { err?: { tag: string } }).err?.tag).toBe('denied');
+  });
+});

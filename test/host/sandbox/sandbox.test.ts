@@ -1,0 +1,111 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixture } from '../../support/components.js';
+import { transpileComponent, type TranspiledComponent } from '../../../host/component/compile.js';
+import { Sandbox } from '../../../host/sandbox/sandbox.js';
+import type { SandboxSpec } from '../../../host/sandbox/spec.js';
+import { BerthError } from '../../../server/errors/berth-error.js';
+
+const paging = (marker?: string, limit?: number) => ({ limit, marker, includeMarker: false });
+const prepareRequest = (ms: number) => ({
+  memoryMb: ms, packages: [], databases: [], users: [], devicePath: undefined, mountPoint: undefined,
+  backup: undefined, configContents: undefined, rootPassword: undefined, overrides: [],
+});
+
+function spec(options: Record<string, string> = {}): SandboxSpec {
+  return {
+    options,
+    directories: [],
+    programs: [],
+    environment: {},
+    connections: {},
+    exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 },
+    connectionTimeoutMs: 1000,
+  };
+}
+
+let component: TranspiledComponent;
+let sandbox: Sandbox | undefined;
+beforeAll(async () => {
+  component = await transpileComponent((await buildFixture('misbehaving', 'quickjs')).bytes);
+});
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function start(options?: Record<string, string>, restarts: string[] = []): Promise<Sandbox> {
+  sandbox = await Sandbox.start({
+    component,
+    spec: spec(options),
+    quickTimeoutMs: 2000,
+    slowTimeoutMs: 5000,
+    onRestart: (lane, reason) => restarts.push(`${lane}: ${reason}`),
+  });
+  return sandbox;
+}
+
+async function failure(promise: Promise<unknown>): Promise<BerthError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(BerthError);
+  return error as BerthError;
+}
+
+describe('the manager sandbox', () => {
+  it('hands the component its options through wasi:config/store and nothing of the host', async () => {
+    const box = await start({ mount_point: '/var/lib/chaos', retries: '3' });
+    const outcome = (await box.call('get-root-password', [])) as { ok: string };
+    expect(JSON.parse(outcome.ok)).toEqual({
+      config: [['mount_point', '/var/lib/chaos'], ['retries', '3']],
+      process: 'undefined',
+      fetch: 'undefined',
+      require: 'undefined',
+    });
+  });
+
+  it('replaces an instance that traps: the caller is told, the next call works on a fresh instance', async () => {
+    const restarts: string[] = [];
+    const box = await start({}, restarts);
+    expect(await box.call('list-databases', [paging()])).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
+    const error = await failure(box.call('list-databases', [paging('trap')]));
+    expect(error.code).toBe('BERTH_ERR_CALL_TRAPPED');
+    expect(error.message).toContain('list-databases');
+    // module state starts over: this is a new instance
+    expect(await box.call('list-databases', [paging()])).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
+    expect(restarts).toEqual([expect.stringContaining('quick instance trapped in list-databases')]);
+  });
+
+  it('ends a call that loops forever at its deadline and keeps answering', async () => {
+    const box = await start();
+    const error = await failure(box.call('list-databases', [paging('loop')], 300));
+    expect(error.code).toBe('BERTH_ERR_CALL_TIMEOUT');
+    expect(error.message).toContain('list-databases exceeded its deadline');
+    expect(await box.call('status', [])).toEqual({ ok: 'running' });
+  });
+
+  it('fails a queued call whose deadline passes while it waits', async () => {
+    const box = await start();
+    const slow = box.call('list-databases', [paging('slow', 600)], 2000);
+    const waiting = box.call('list-databases', [paging()], 200);
+    expect((await failure(waiting)).code).toBe('BERTH_ERR_CALL_TIMEOUT');
+    expect(await slow).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
+  });
+
+  it('keeps the status probe answering while a slow operation runs', async () => {
+    const box = await start();
+    let prepared = false;
+    const prepare = box.call('prepare', [prepareRequest(3000)]).then((outcome) => {
+      prepared = true;
+      return outcome;
+    });
+    for (let i = 0; i < 5; i++) {
+      expect(await box.call('status', [])).toEqual({ ok: 'running' });
+      expect(prepared, `probe ${i} answered only after prepare finished`).toBe(false);
+    }
+    expect(await prepare).toEqual({ ok: undefined });
+  });
+
+  it('returns the manifest describe() gave at warm-up', async () => {
+    const box = await start();
+    expect(box.manifest).toMatchObject({ name: 'misbehaving', operations: ['prepare', 'status', 'list-databases', 'get-root-password'] });
+  });
+});
