@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { BerthError } from '../server/errors/berth-error.js';
-import { inspectManager } from '../datastores/toolchain/inspect.js';
+import { readEmbeddedManifest } from '../datastores/toolchain/inspect.js';
+import { parseManifest } from '../datastores/toolchain/describe.js';
 import { sha256 } from '../datastores/toolchain/build.js';
 import { loadGuestConfig } from './config/load-config.js';
 import { checkRequiredGrants } from './config/required-grants.js';
@@ -58,11 +58,11 @@ export async function startGuestHost(configFile: string, options: StartOptions =
       'install the manager the config names, or update manager.sha256 after checking the new file',
     );
   }
-  const report = await inspectManager(config.manager.path);
-  checkRequiredGrants(report.manifest, config, configFile);
+  const manifest = readEmbeddedManifest(bytes, config.manager.path);
+  checkRequiredGrants(manifest, config, configFile);
 
   const sandbox = await Sandbox.start({
-    component: await transpileComponent(bytes),
+    component: await transpileComponent(bytes, config.host.cache_dir),
     spec: sandboxSpec(config),
     quickTimeoutMs: config.host.call_timeout * 1000,
     slowTimeoutMs: config.host.slow_call_timeout * 1000,
@@ -71,7 +71,8 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     onRestart: (lane, reason) => log.error({ lane }, reason),
     onEvent: (event) => link.cast('guest.event', { event }),
   });
-  if (!isDeepStrictEqual(sandbox.manifest, report.manifest)) {
+  // compared as the section stores it (JSON): describe() is the truth, the section is what inspect showed
+  if (JSON.stringify(parseManifest(sandbox.manifest, 'describe()')) !== JSON.stringify(manifest)) {
     await sandbox.close();
     throw new BerthError('BERTH_ERR_MANIFEST_INVALID', `${config.manager.path}: describe() does not match the embedded manifest`, 'rebuild the manager with `berth build`');
   }
@@ -79,10 +80,10 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   const link: GuestLink = new GuestLink({
     url: config.guest.server_url,
     caFile: config.guest.ca_file,
-    hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest: report.manifest, sha256: digest }),
+    hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest, sha256: digest }),
     call: (operation, args, deadlineMs) => sandbox.call(operation, args, deadlineMs),
     probe: async () => {
-      if (!report.manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
+      if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
       const outcome = await sandbox.call('status', [], config.host.call_timeout * 1000);
       return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown', detail: JSON.stringify(outcome.err) };
     },
@@ -91,7 +92,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     dial: options.dial,
   });
   link.start();
-  log.info({ manager: report.manifest.name, version: report.manifest.version, sha256: digest }, 'guest host started');
+  log.info({ manager: manifest.name, version: manifest.version, sha256: digest }, 'guest host started');
   return {
     config,
     sandbox,

@@ -16,18 +16,7 @@ export interface InspectReport {
   unsupported: OperationName[];
 }
 
-/**
- * What a manager is and asks for, read from the file alone: nothing is
- * instantiated, so nothing is granted and nothing of it runs.
- */
-export async function inspectManager(file: string): Promise<InspectReport> {
-  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new BerthError(
-      'BERTH_ERR_FILE_NOT_FOUND',
-      `cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
-      'pass the path of a .wasm built by `berth build`',
-    );
-  });
+function classify(bytes: Uint8Array, file: string): void {
   const kind = classifyBinary(bytes);
   if (kind === 'not-wasm') {
     throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} is not a WebAssembly binary (it does not start with \\0asm)`, 'pass a .wasm built by `berth build`');
@@ -42,20 +31,22 @@ export async function inspectManager(file: string): Promise<InspectReport> {
   if (kind === 'unknown-wasm') {
     throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} has a WebAssembly header of an unknown version`, 'rebuild it with `berth build`');
   }
-  let sections: Map<string, Uint8Array>;
-  let world: Awaited<ReturnType<typeof readWorld>>;
+}
+
+function sectionsOf(bytes: Uint8Array, file: string): Map<string, Uint8Array> {
   try {
-    sections = readCustomSections(bytes);
-    world = await readWorld(bytes);
+    return readCustomSections(bytes);
   } catch (error) {
     throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} is a damaged WebAssembly component: ${(error as Error).message}`, 'rebuild it with `berth build`');
   }
-  checkManagerWorld(world, file);
+}
+
+function manifestFrom(sections: Map<string, Uint8Array>, file: string): ManagerManifest {
   const section = sections.get(MANIFEST_SECTION);
   if (!section) {
     throw new BerthError(
       'BERTH_ERR_MANIFEST_INVALID',
-      `${file} implements the manager world but carries no ${MANIFEST_SECTION} section`,
+      `${file} carries no ${MANIFEST_SECTION} section`,
       'build it with `berth build`, which embeds the manifest that describe() returns',
     );
   }
@@ -65,7 +56,41 @@ export async function inspectManager(file: string): Promise<InspectReport> {
   } catch {
     throw new BerthError('BERTH_ERR_MANIFEST_INVALID', `${file}: the ${MANIFEST_SECTION} section is not JSON`, 'rebuild it with `berth build`');
   }
-  const manifest = parseManifest(raw, `${file}: ${MANIFEST_SECTION}`);
+  return parseManifest(raw, `${file}: ${MANIFEST_SECTION}`);
+}
+
+/**
+ * The embedded manifest, from the bytes alone and cheaply (no WIT decoding):
+ * what the host needs at start, where instantiation itself refuses any import
+ * it does not grant and describe() must agree with the manifest.
+ */
+export function readEmbeddedManifest(bytes: Uint8Array, file: string): ManagerManifest {
+  classify(bytes, file);
+  return manifestFrom(sectionsOf(bytes, file), file);
+}
+
+/**
+ * What a manager is and asks for, read from the file alone: nothing is
+ * instantiated, so nothing is granted and nothing of it runs.
+ */
+export async function inspectManager(file: string): Promise<InspectReport> {
+  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new BerthError(
+      'BERTH_ERR_FILE_NOT_FOUND',
+      `cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+      'pass the path of a .wasm built by `berth build`',
+    );
+  });
+  classify(bytes, file);
+  const sections = sectionsOf(bytes, file);
+  let world: Awaited<ReturnType<typeof readWorld>>;
+  try {
+    world = await readWorld(bytes);
+  } catch (error) {
+    throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} is a damaged WebAssembly component: ${(error as Error).message}`, 'rebuild it with `berth build`');
+  }
+  checkManagerWorld(world, file);
+  const manifest = manifestFrom(sections, file);
   return {
     file,
     sha256: sha256(bytes),

@@ -1,5 +1,8 @@
 import './engine-flags.js';
 import { transpile } from '@bytecodealliance/jco';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** A component made ready to instantiate many times: JS glue plus compiled core modules. */
 export interface CompiledComponent {
@@ -19,6 +22,7 @@ export type InstantiateFunction = (
 ) => Promise<Record<string, unknown>>;
 
 const DEBUG_LOOKUP = 'globalThis?.process?.env?.JCO_DEBUG';
+const JCO_VERSION = 'jco-1.35-hybrid';
 
 /**
  * jco's glue reads process.env.JCO_DEBUG on every call, and environment reads
@@ -42,14 +46,49 @@ export interface TranspiledComponent {
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
 }
 
-export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
-  const { files, imports, exports } = await transpile(bytes, {
+type TranspiledFiles = { files: Record<string, Uint8Array>; imports: string[]; exports: Array<[string, 'function' | 'instance']> };
+
+async function transpileFiles(bytes: Uint8Array): Promise<TranspiledFiles> {
+  return transpile(bytes, {
     name: 'manager',
     instantiation: 'async',
     importBindings: 'hybrid',
     noTypescript: true,
     quiet: true,
   });
+}
+
+/**
+ * jco's transpile is most of a host's start-up (~250 ms for a QuickJS
+ * manager), and its output depends only on the component's bytes and jco's
+ * version: keep it in `cacheDir` under that key.
+ */
+async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined): Promise<TranspiledFiles> {
+  if (!cacheDir) return transpileFiles(bytes);
+  const key = createHash('sha256').update(bytes).update(JCO_VERSION).digest('hex');
+  const dir = join(cacheDir, key);
+  try {
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Omit<TranspiledFiles, 'files'> & { names: string[] };
+    const files: Record<string, Uint8Array> = {};
+    for (const name of meta.names) files[name] = new Uint8Array(await readFile(join(dir, name)));
+    return { files, imports: meta.imports, exports: meta.exports };
+  } catch {
+    const fresh = await transpileFiles(bytes);
+    const staging = `${dir}.${process.pid}.tmp`;
+    try {
+      await mkdir(staging, { recursive: true });
+      for (const [name, content] of Object.entries(fresh.files)) await writeFile(join(staging, name), content);
+      await writeFile(join(staging, 'meta.json'), JSON.stringify({ imports: fresh.imports, exports: fresh.exports, names: Object.keys(fresh.files) }));
+      await rename(staging, dir);
+    } catch {
+      await rm(staging, { recursive: true, force: true }); // another host filled it first, or the cache is read-only
+    }
+    return fresh;
+  }
+}
+
+export async function transpileComponent(bytes: Uint8Array, cacheDir?: string): Promise<TranspiledComponent> {
+  const { files, imports, exports } = await cachedTranspile(bytes, cacheDir);
   const coreModules = new Map<string, WebAssembly.Module>();
   let glue: Uint8Array | undefined;
   for (const [name, content] of Object.entries(files)) {

@@ -1,4 +1,5 @@
-import { clocks, io } from '@bytecodealliance/preview2-shim';
+import { io } from '@bytecodealliance/preview2-shim';
+import { wallClock } from '../capabilities/engine.js';
 import type { ImportObject } from '../generated/manager.js';
 import type * as Types from '../generated/interfaces/berth-datastore-types.js';
 import { createConfigStore } from '../capabilities/config-store.js';
@@ -38,7 +39,7 @@ export function createSandboxImports(grant: SandboxGrant = {}): ImportObject {
     'wasi:io/error@0.2.12': io.error as unknown as ImportObject['wasi:io/error@0.2.12'],
     'wasi:io/poll@0.2.12': io.poll as unknown as ImportObject['wasi:io/poll@0.2.12'],
     'wasi:io/streams@0.2.12': io.streams as unknown as ImportObject['wasi:io/streams@0.2.12'],
-    'wasi:clocks/wall-clock@0.2.12': clocks.wallClock as unknown as ImportObject['wasi:clocks/wall-clock@0.2.12'],
+    'wasi:clocks/wall-clock@0.2.12': wallClock as unknown as ImportObject['wasi:clocks/wall-clock@0.2.12'],
     // An interface of types only: nothing to supply.
     'berth:datastore/types@0.1.0': {} as typeof Types,
     'berth:datastore/exec@0.1.0': grant.exec ?? createDeniedExec(),

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -48,6 +50,8 @@ export const hostSettingsSchema = z.strictObject({
   exec_timeout: z.number().positive().default(600),
   exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  /** Where the transpiled manager is kept between starts (keyed by its sha256). */
+  cache_dir: absolutePath.default(join(tmpdir(), 'berth-host-cache')),
 });
 
 const optionValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))]);
@@ -74,6 +78,7 @@ export const guestConfigSchema = z.strictObject({
     exec_timeout: 600,
     exec_output_limit: 16 * 1024 * 1024,
     log_level: 'info',
+    cache_dir: join(tmpdir(), 'berth-host-cache'),
   }),
 });
 

@@ -57,7 +57,8 @@ export const METHODS = {
   /** server -> host: run one contract operation; re-sent with the same id after a reconnect. */
   'guest.call': {
     params: z.strictObject({ operation, args: z.array(z.unknown()), deadlineMs: z.number().int().positive() }),
-    result: z.union([z.strictObject({ ok: z.unknown() }), z.strictObject({ err: z.unknown() })]),
+    // `ok` is absent for result<_, E>: JSON has no undefined
+    result: z.union([z.strictObject({ err: z.unknown() }), z.strictObject({ ok: z.unknown().optional() })]),
   },
   /** server -> host: is the host itself alive (answered without the manager). */
   'guest.ping': { params: z.strictObject({}).optional(), result: z.strictObject({ pong: z.literal(true) }) },

@@ -30,6 +30,11 @@ describe.each(['quickjs', 'starlingmonkey'] as const)('values an author sees on 
     expect(detail(call(exports.configuration!.applyOverrides, overrides))).toBe('bigint,number');
   });
 
+  it('reads the real wall clock (jco hybrid bindings once gave Date.now() === 0)', () => {
+    const { ok } = call(exports.replication!.getLatestTxnId) as { ok: string };
+    expect(Math.abs(Number(ok) - Date.now())).toBeLessThan(60_000);
+  });
+
   it('option none arrives as undefined, some as its value', () => {
     expect(detail(call(exports.databases!.listDatabases, { limit: undefined, marker: undefined, includeMarker: false }))).toBe('undefined,undefined');
     expect(detail(call(exports.databases!.listDatabases, { limit: 5, marker: 'm', includeMarker: true }))).toBe('number,string');

@@ -69,8 +69,8 @@ describe('the manager sandbox', () => {
     const error = await failure(box.call('list-databases', [paging('trap')]));
     expect(error.code).toBe('BERTH_ERR_CALL_TRAPPED');
     expect(error.message).toContain('list-databases');
-    // module state starts over: this is a new instance
-    expect(await box.call('list-databases', [paging()])).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
+    // module state starts over: this is a new instance (a generous deadline: from source, a worker starts through tsx)
+    expect(await box.call('list-databases', [paging()], 60_000)).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
     expect(restarts).toEqual([expect.stringContaining('quick instance trapped in list-databases')]);
   });
 
@@ -79,7 +79,7 @@ describe('the manager sandbox', () => {
     const error = await failure(box.call('list-databases', [paging('loop')], 300));
     expect(error.code).toBe('BERTH_ERR_CALL_TIMEOUT');
     expect(error.message).toContain('list-databases exceeded its deadline');
-    expect(await box.call('status', [])).toEqual({ ok: 'running' });
+    expect(await box.call('status', [], 60_000)).toEqual({ ok: 'running' });
   });
 
   it('fails a queued call whose deadline passes while it waits', async () => {

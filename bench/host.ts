@@ -1,0 +1,89 @@
+/**
+ * The guest host: start to connected-and-ready, resident memory idle and after
+ * 10,000 calls, and the cost of one trivial call inside the host (sandbox
+ * worker hop included). Run with `npm run bench:host`; figures go into
+ * BENCHMARKS.md. Targets (issue 3): ready < 300 ms, idle RSS < 120 MB,
+ * per call < 150 us.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { guestFixture, spawnHost, startHub } from '../test/support/guest-host.js';
+import { buildFixture } from '../test/support/components.js';
+import { transpileComponent } from '../host/component/compile.js';
+import { Sandbox } from '../host/sandbox/sandbox.js';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
+const STARTS = Number(process.env.BENCH_STARTS ?? 5);
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function inProcessCalls(): Promise<{ p50: number; p99: number; mean: number }> {
+  const component = await transpileComponent((await buildFixture('counter', 'quickjs')).bytes);
+  const sandbox = await Sandbox.start({
+    component,
+    spec: { options: { mount_point: '/v' }, directories: [], programs: [], environment: {}, connections: {}, exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 }, connectionTimeoutMs: 1000 },
+    quickTimeoutMs: 5000,
+    slowTimeoutMs: 5000,
+  });
+  for (let i = 0; i < 1000; i++) await sandbox.call('status', []);
+  const times: number[] = [];
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < CALLS; i++) {
+    const t = process.hrtime.bigint();
+    await sandbox.call('status', []);
+    times.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  const mean = Number(process.hrtime.bigint() - started) / 1000 / CALLS;
+  await sandbox.close();
+  return { p50: percentile(times, 50), p99: percentile(times, 99), mean };
+}
+
+async function hostProcess(): Promise<{ readyMs: number[]; idleRss: number; afterRss: number; roundTripP50: number }> {
+  const readyMs: number[] = [];
+  let idleRss = 0;
+  let afterRss = 0;
+  const roundTrips: number[] = [];
+  for (let run = 0; run < STARTS; run++) {
+    let connectedAt = 0;
+    const server = await startHub({ onConnect: () => (connectedAt = performance.now()) });
+    const fixture = await guestFixture('counter', server.url);
+    const startedAt = performance.now();
+    const host = spawnHost(fixture.configPath);
+    while (!connectedAt) await new Promise((resolve) => setTimeout(resolve, 1));
+    readyMs.push(connectedAt - startedAt);
+    if (run === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      idleRss = rssMiB(host.child.pid!);
+      for (let i = 0; i < CALLS; i++) {
+        const t = performance.now();
+        await server.hub.call('inst-1', 'status', [], 5000);
+        roundTrips.push((performance.now() - t) * 1000);
+      }
+      afterRss = rssMiB(host.child.pid!);
+    }
+    host.child.kill('SIGTERM');
+    await host.exited;
+    await server.close();
+    await fixture.cleanup();
+  }
+  return { readyMs, idleRss, afterRss, roundTripP50: percentile(roundTrips, 50) };
+}
+
+const calls = await inProcessCalls();
+const proc = await hostProcess();
+console.log(`node ${process.version}; ${CALLS} calls; ${STARTS} host starts (counter fixture, QuickJS, ${join('test', 'fixtures', 'managers', 'counter.ts')})\n`);
+console.log('| measure | figure | target |');
+console.log('|---|---|---|');
+console.log(`| host start to connected-and-ready (process spawn to hub handshake), median of ${STARTS} | ${percentile(proc.readyMs, 50).toFixed(0)} ms (min ${Math.min(...proc.readyMs).toFixed(0)}) | < 300 ms |`);
+console.log(`| host RSS idle (2 s after ready) | ${proc.idleRss.toFixed(0)} MiB | < 120 MB |`);
+console.log(`| host RSS after ${CALLS} calls | ${proc.afterRss.toFixed(0)} MiB | |`);
+console.log(`| trivial call inside the host, worker hop included: p50 / p99 / mean | ${calls.p50.toFixed(0)} / ${calls.p99.toFixed(0)} / ${calls.mean.toFixed(0)} us | < 150 us |`);
+console.log(`| hub -> host -> component -> hub over loopback WebSocket, p50 | ${proc.roundTripP50.toFixed(0)} us | |`);
