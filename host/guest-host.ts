@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { BerthError } from '../server/errors/berth-error.js';
 import { readEmbeddedManifest } from '../datastores/toolchain/inspect.js';
-import { parseManifest } from '../datastores/toolchain/describe.js';
-import { sha256 } from '../datastores/toolchain/build.js';
+import { parseManifest } from '../datastores/toolchain/manifest.js';
+import { sha256 } from '../datastores/toolchain/digest.js';
 import { loadGuestConfig } from './config/load-config.js';
 import { checkRequiredGrants } from './config/required-grants.js';
 import { optionsForConfigStore, type GuestConfig } from './config/guest-config.js';
 import { transpileComponent } from './component/compile.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import type { SandboxSpec } from './sandbox/spec.js';
-import { GuestLink } from './rpc/guest-link.js';
+import type { GuestLink } from './rpc/guest-link.js';
 import type { Transport } from './rpc/transport.js';
 
 export const HOST_VERSION = '0.1.0';
@@ -61,7 +61,9 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   const manifest = readEmbeddedManifest(bytes, config.manager.path);
   checkRequiredGrants(manifest, config, configFile);
 
-  const sandbox = await Sandbox.start({
+  // the sandbox's worker boots on the other core while this thread loads the link
+  let link: GuestLink | undefined;
+  const starting = Sandbox.start({
     component: await transpileComponent(bytes, config.host.cache_dir),
     spec: sandboxSpec(config),
     quickTimeoutMs: config.host.call_timeout * 1000,
@@ -69,36 +71,41 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     onLog: (entry, lane) => log[entry.level === 'critical' ? 'fatal' : entry.level]({ manager: entry.context, lane }, entry.message),
     onDenied: (capability, what) => log.warn({ capability, what }, 'manager denied'),
     onRestart: (lane, reason) => log.error({ lane }, reason),
-    onEvent: (event) => link.cast('guest.event', { event }),
+    onEvent: (event) => link?.cast('guest.event', { event }),
   });
+  const { GuestLink: Link } = await import('./rpc/guest-link.js');
+  const sandbox = await starting;
   // compared as the section stores it (JSON): describe() is the truth, the section is what inspect showed
   if (JSON.stringify(parseManifest(sandbox.manifest, 'describe()')) !== JSON.stringify(manifest)) {
     await sandbox.close();
     throw new BerthError('BERTH_ERR_MANIFEST_INVALID', `${config.manager.path}: describe() does not match the embedded manifest`, 'rebuild the manager with `berth build`');
   }
 
-  const link: GuestLink = new GuestLink({
+  // a probe stuck behind a runaway call must not hold up the heartbeat: it reports why instead
+  const probeDeadlineMs = Math.min(config.host.call_timeout * 1000, Math.max(100, (config.host.report_interval * 1000) / 2));
+  const guestLink = new Link({
     url: config.guest.server_url,
     caFile: config.guest.ca_file,
     hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest, sha256: digest }),
     call: (operation, args, deadlineMs) => sandbox.call(operation, args, deadlineMs),
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
-      const outcome = await sandbox.call('status', [], config.host.call_timeout * 1000);
+      const outcome = await sandbox.call('status', [], probeDeadlineMs);
       return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown', detail: JSON.stringify(outcome.err) };
     },
     reportIntervalMs: config.host.report_interval * 1000,
     log,
     dial: options.dial,
   });
-  link.start();
+  link = guestLink;
+  guestLink.start();
   log.info({ manager: manifest.name, version: manifest.version, sha256: digest }, 'guest host started');
   return {
     config,
     sandbox,
-    link,
+    link: guestLink,
     async stop() {
-      await link.stop();
+      await guestLink.stop();
       await sandbox.close();
     },
   };

@@ -13,6 +13,7 @@ import type {
   DirectoryRequest,
   ConnectionRequest,
 } from 'berth:datastore/manifest@0.1.0';
+import './no-network.js';
 import { toManagerError, type ResultErrorThrow } from './errors.js';
 import { fromWireArguments, toWire } from './engine.js';
 import { describeOptions, type OptionsSchema } from './options.js';

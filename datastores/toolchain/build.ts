@@ -9,6 +9,9 @@ import { readWorld, checkManagerWorld } from './world-check.js';
 import { appendCustomSection } from './wasm-binary.js';
 import { MANIFEST_SECTION, encodeManifest, type ManagerManifest } from './manifest.js';
 import { CACHE_DIR, WIT_DIR } from './paths.js';
+import { sha256 } from './digest.js';
+
+export { sha256 };
 
 export interface BuildOptions {
   entry: string;
@@ -53,10 +56,6 @@ async function cacheKey(source: string, backend: Backend): Promise<string> {
     .update('\0')
     .update(source)
     .digest('hex');
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {

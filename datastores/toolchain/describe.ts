@@ -4,7 +4,7 @@ import { createSandboxImports } from '../../host/component/sandbox-imports.js';
 import { createEngineImports } from '../../host/capabilities/engine.js';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { OPERATIONS_BY_INTERFACE, OPERATION_INTERFACES, camelName } from '../sdk/operations.js';
-import { manifestSchema, type ManagerManifest } from './manifest.js';
+import { parseManifest, type ManagerManifest } from './manifest.js';
 
 /**
  * Instantiate a manager with nothing granted and ask it for its manifest;
@@ -29,15 +29,4 @@ export async function describeComponent(bytes: Uint8Array, file: string, compile
     });
   }
   return parseManifest(raw, `${file}: describe()`);
-}
-
-export function parseManifest(raw: unknown, where: string): ManagerManifest {
-  const parsed = manifestSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new BerthError(
-    'BERTH_ERR_MANIFEST_INVALID',
-    `${where} returned an invalid manifest: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    'define the manager with defineManager() from datastores/sdk',
-  );
 }

@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { classifyBinary, readCustomSections } from './wasm-binary.js';
 import { readWorld, checkManagerWorld } from './world-check.js';
-import { MANIFEST_SECTION, unsupportedOperations, type ManagerManifest } from './manifest.js';
-import { parseManifest } from './describe.js';
-import { sha256 } from './build.js';
+import { MANIFEST_SECTION, parseManifest, unsupportedOperations, type ManagerManifest } from './manifest.js';
+import { sha256 } from './digest.js';
 import type { OperationName } from '../sdk/operations.js';
 
 export interface InspectReport {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BerthError } from '../../server/errors/berth-error.js';
 import { ALL_OPERATIONS, CONTRACT, type OperationName } from '../sdk/operations.js';
 
 /** The custom section `berth build` embeds the manifest in, so it can be read without running anything. */
@@ -31,4 +32,15 @@ export function encodeManifest(manifest: ManagerManifest): Uint8Array {
 export function unsupportedOperations(manifest: ManagerManifest): OperationName[] {
   const supported = new Set<string>(manifest.operations);
   return ALL_OPERATIONS.filter((operation) => !supported.has(operation));
+}
+
+export function parseManifest(raw: unknown, where: string): ManagerManifest {
+  const parsed = manifestSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new BerthError(
+    'BERTH_ERR_MANIFEST_INVALID',
+    `${where} returned an invalid manifest: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    'define the manager with defineManager() from datastores/sdk',
+  );
 }

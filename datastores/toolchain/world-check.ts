@@ -1,4 +1,3 @@
-import { componentWit } from '@bytecodealliance/jco';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { OPERATION_INTERFACES } from '../sdk/operations.js';
 
@@ -22,6 +21,8 @@ export interface WorldSummary {
 
 /** Interface imports and exports of a component, read from its embedded WIT. */
 export async function readWorld(bytes: Uint8Array): Promise<WorldSummary> {
+  // jco is heavy to load; only inspect and build need it
+  const { componentWit } = await import('@bytecodealliance/jco');
   const wit = await componentWit(bytes);
   const imports: string[] = [];
   const exports: string[] = [];

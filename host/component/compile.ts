@@ -1,5 +1,4 @@
 import './engine-flags.js';
-import { transpile } from '@bytecodealliance/jco';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,6 +48,8 @@ export interface TranspiledComponent {
 type TranspiledFiles = { files: Record<string, Uint8Array>; imports: string[]; exports: Array<[string, 'function' | 'instance']> };
 
 async function transpileFiles(bytes: Uint8Array): Promise<TranspiledFiles> {
+  // loaded only on a cache miss: jco is the heaviest thing a host could load
+  const { transpile } = await import('@bytecodealliance/jco');
   return transpile(bytes, {
     name: 'manager',
     instantiation: 'async',
@@ -74,6 +75,8 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined):
     return { files, imports: meta.imports, exports: meta.exports };
   } catch {
     const fresh = await transpileFiles(bytes);
+    // jco emits .d.ts files as well, whatever noTypescript says: keep only what runs
+    fresh.files = Object.fromEntries(Object.entries(fresh.files).filter(([name]) => name.endsWith('.wasm') || name === 'manager.js'));
     const staging = `${dir}.${process.pid}.tmp`;
     try {
       await mkdir(staging, { recursive: true });

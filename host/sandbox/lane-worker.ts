@@ -17,6 +17,8 @@ interface PendingCall {
   args: unknown[];
   label: string;
   deadlineAt: number;
+  /** Fails the call if its deadline passes while it is still queued. */
+  waiting?: NodeJS.Timeout;
   resolve(outcome: CallOutcome): void;
   reject(error: BerthError): void;
 }
@@ -33,12 +35,18 @@ export class LaneWorker {
   private current: { call: PendingCall; timer: NodeJS.Timeout } | undefined;
   private nextId = 1;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
+  /**
+   * `idleStopMs`: stop the worker after that long without calls (it starts
+   * again on the next one); undefined keeps it running.
+   */
   constructor(
     private readonly name: string,
     private readonly component: TranspiledComponent,
     private readonly spec: SandboxSpec,
     private readonly hooks: LaneHooks,
+    private readonly idleStopMs?: number,
   ) {}
 
   /** Start the worker; resolves with describe()'s manifest once the instance is warm. */
@@ -83,16 +91,41 @@ export class LaneWorker {
 
   call(iface: string, fn: string, args: unknown[], label: string, deadlineMs: number): Promise<CallOutcome> {
     if (this.closed) return Promise.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', 'the sandbox is closed'));
+    clearTimeout(this.idleTimer);
+    if (!this.worker) this.start().catch(() => undefined);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, iface, fn, args, label, deadlineAt: Date.now() + deadlineMs, resolve, reject });
+      const call: PendingCall = { id: this.nextId++, iface, fn, args, label, deadlineAt: Date.now() + deadlineMs, resolve, reject };
+      call.waiting = setTimeout(() => {
+        const index = this.queue.indexOf(call);
+        if (index === -1) return;
+        this.queue.splice(index, 1);
+        reject(new BerthError('BERTH_ERR_CALL_TIMEOUT', `${label} waited past its deadline behind ${this.current?.call.label ?? 'earlier calls'}`));
+      }, deadlineMs);
+      this.queue.push(call);
       this.dispatch();
     });
   }
 
+  /** With nothing queued or running, stop the worker after the idle time. */
+  private scheduleIdleStop(): void {
+    if (this.idleStopMs === undefined || this.current || this.queue.length > 0 || !this.worker) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.current || this.queue.length > 0) return;
+      const idle = this.worker;
+      this.worker = undefined;
+      this.ready = undefined;
+      void idle?.terminate();
+    }, this.idleStopMs);
+    this.idleTimer.unref();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.idleTimer);
     if (this.current) clearTimeout(this.current.timer);
     for (const call of [...this.queue, ...(this.current ? [this.current.call] : [])]) {
+      clearTimeout(call.waiting);
       call.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', 'the sandbox was closed before the call ran'));
     }
     this.queue.length = 0;
@@ -102,7 +135,10 @@ export class LaneWorker {
 
   private failAll(reason: string): void {
     this.worker = undefined;
-    for (const call of this.queue.splice(0)) call.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', reason));
+    for (const call of this.queue.splice(0)) {
+      clearTimeout(call.waiting);
+      call.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', reason));
+    }
   }
 
   private labelOf(id: number): string {
@@ -113,12 +149,9 @@ export class LaneWorker {
     if (this.current || !this.worker || this.closed) return;
     void this.ready?.then(() => {
       if (this.current || this.closed) return;
-      let call = this.queue.shift();
-      while (call && call.deadlineAt <= Date.now()) {
-        call.reject(new BerthError('BERTH_ERR_CALL_TIMEOUT', `${call.label} waited past its deadline behind earlier calls`));
-        call = this.queue.shift();
-      }
-      if (!call) return;
+      const call = this.queue.shift();
+      if (!call) return this.scheduleIdleStop();
+      clearTimeout(call.waiting);
       const timer = setTimeout(
         () => this.replace(call.id, `${call.label} exceeded its deadline`, 'BERTH_ERR_CALL_TIMEOUT'),
         call.deadlineAt - Date.now(),

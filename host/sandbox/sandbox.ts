@@ -13,6 +13,8 @@ export interface SandboxOptions {
   /** Deadlines of quick and slow calls when the caller gives none, ms. */
   quickTimeoutMs: number;
   slowTimeoutMs: number;
+  /** The slow lane's instance starts with the first slow call and stops after this long idle (default 60 s). */
+  slowLaneIdleMs?: number;
   onLog?(entry: ManagerLogEntry, lane: Lane): void;
   onEvent?(event: Event): void;
   onDenied?(capability: string, what: string): void;
@@ -22,7 +24,8 @@ export interface SandboxOptions {
 /**
  * The manager, isolated from the host's loop: two instances of the one
  * component, each in its own worker thread, so a long prepare or backup never
- * holds up the status probe. Each call has a deadline; a trap or a missed
+ * holds up the status probe. The slow lane's instance exists only while slow
+ * operations come in. Each call has a deadline; a trap or a missed
  * deadline replaces that instance and the caller gets an error saying which.
  */
 export class Sandbox {
@@ -43,10 +46,11 @@ export class Sandbox {
     });
     const lanes: Record<Lane, LaneWorker> = {
       quick: new LaneWorker('quick', options.component, options.spec, hooks('quick')),
-      slow: new LaneWorker('slow', options.component, options.spec, hooks('slow')),
+      slow: new LaneWorker('slow', options.component, options.spec, hooks('slow'), options.slowLaneIdleMs ?? 60_000),
     };
     try {
-      const [manifest] = await Promise.all([lanes.quick.start(), lanes.slow.start()]);
+      // the quick lane answers the status probe from the start; the slow one waits for work
+      const manifest = await lanes.quick.start();
       return new Sandbox(lanes, manifest, options);
     } catch (error) {
       await Promise.all([lanes.quick.close(), lanes.slow.close()]);

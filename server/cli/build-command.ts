@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { buildManager } from '../../datastores/toolchain/build.js';
 import { BACKENDS, DEFAULT_BACKEND, isBackend } from '../../datastores/toolchain/backends.js';
-import { unsupportedOperations } from '../../datastores/toolchain/manifest.js';
 import { BerthError } from '../errors/berth-error.js';
 import { formatBytes, wrapList } from './output.js';
 
@@ -30,6 +28,9 @@ export function registerBuild(program: Command, run: (action: () => Promise<void
         }
         const out = flags.out ?? entry.replace(/\.[cm]?[jt]s$/, '') + '.wasm';
         if (!flags.json) process.stderr.write(`building ${entry} with ${flags.backend}...\n`);
+        // the toolchain (esbuild, TypeScript, the componentizers) loads only for this command
+        const { buildManager } = await import('../../datastores/toolchain/build.js');
+        const { unsupportedOperations } = await import('../../datastores/toolchain/manifest.js');
         const result = await buildManager({ entry, out, backend: flags.backend, cache: flags.cache, typecheck: flags.typecheck });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({ out, size: result.bytes.length, sha256: result.sha256, backend: result.backend, cached: result.cached, supported: result.manifest.operations, timings: result.timings })}\n`);

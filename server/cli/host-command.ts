@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startGuestHost } from '../../host/guest-host.js';
 
 export function registerHost(program: Command, run: (action: () => Promise<void>, json?: boolean) => Promise<void>): void {
   program
@@ -8,6 +7,7 @@ export function registerHost(program: Command, run: (action: () => Promise<void>
     .requiredOption('-c, --config <file>', 'guest config (TOML or JSON)', '/etc/berth/guest.toml')
     .action((flags: { config: string }) =>
       run(async () => {
+        const { startGuestHost } = await import('../../host/guest-host.js');
         const host = await startGuestHost(flags.config);
         await new Promise<void>((resolve) => {
           const stop = () => void host.stop().then(resolve);

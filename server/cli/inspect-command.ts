@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { inspectManager, type InspectReport } from '../../datastores/toolchain/inspect.js';
+import type { InspectReport } from '../../datastores/toolchain/inspect.js';
 import { formatBytes, wrapList } from './output.js';
 
 function render(report: InspectReport): string {
@@ -38,6 +38,7 @@ export function registerInspect(program: Command, run: (action: () => Promise<vo
     .option('--json', 'print the report as JSON')
     .action((file: string, flags: { json?: boolean }) =>
       run(async () => {
+        const { inspectManager } = await import('../../datastores/toolchain/inspect.js');
         const report = await inspectManager(file);
         process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : render(report));
       }, flags.json),

@@ -84,9 +84,17 @@ describe('the manager sandbox', () => {
 
   it('fails a queued call whose deadline passes while it waits', async () => {
     const box = await start();
-    const slow = box.call('list-databases', [paging('slow', 600)], 2000);
-    const waiting = box.call('list-databases', [paging()], 200);
-    expect((await failure(waiting)).code).toBe('BERTH_ERR_CALL_TIMEOUT');
+    let slowDone = false;
+    const slow = box.call('list-databases', [paging('slow', 1500)], 10_000).then((outcome) => {
+      slowDone = true;
+      return outcome;
+    });
+    const waiting = failure(box.call('list-databases', [paging()], 200));
+    const error = await waiting;
+    expect(error.code).toBe('BERTH_ERR_CALL_TIMEOUT');
+    expect(error.message).toContain('waited past its deadline behind list-databases');
+    // it failed while the call ahead of it was still running, not after
+    expect(slowDone).toBe(false);
     expect(await slow).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
   });
 
