@@ -59,6 +59,8 @@ export class LaneWorker {
       env: {},
       stdout: false,
       stderr: false,
+      // a manager's calls make little garbage: a small young generation keeps the idle footprint down
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker = worker;
     let warm = false;
