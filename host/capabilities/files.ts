@@ -38,6 +38,13 @@ const MUTATING: Record<string, number[]> = {
  */
 const readOnly = new WeakSet<object>();
 const GUARDED = Symbol.for('berth.read-only-guard');
+/** Who hears of refused writes: one sandbox per thread, so one listener per thread. */
+let reportDenial: ((capability: string, what: string) => void) | undefined;
+
+function refuse(method: string): never {
+  reportDenial?.('files', `${method} in a read-only directory grant`);
+  throw 'read-only';
+}
 
 function installReadOnlyGuard(descriptorClass: { prototype: Record<string | symbol, unknown> }): void {
   const proto = descriptorClass.prototype;
@@ -46,14 +53,16 @@ function installReadOnlyGuard(descriptorClass: { prototype: Record<string | symb
   for (const [method, others] of Object.entries(MUTATING)) {
     const original = proto[method] as (...args: unknown[]) => unknown;
     proto[method] = function (this: object, ...args: unknown[]) {
-      if (readOnly.has(this) || others.some((index) => readOnly.has(args[index] as object))) throw 'read-only';
+      if (readOnly.has(this) || others.some((index) => readOnly.has(args[index] as object))) refuse(method);
       return original.apply(this, args);
     };
   }
   const openAt = proto.openAt as (this: object, ...args: unknown[]) => Descriptor;
   proto.openAt = function (this: object, pathFlags: unknown, path: unknown, openFlags: Types.OpenFlags, flags: Types.DescriptorFlags) {
     const fromReadOnly = readOnly.has(this);
-    if (fromReadOnly && (flags.write || flags.mutateDirectory || openFlags.create || openFlags.truncate || openFlags.exclusive)) throw 'read-only';
+    if (fromReadOnly && (flags.write || flags.mutateDirectory || openFlags.create || openFlags.truncate || openFlags.exclusive)) {
+      refuse(`opening ${String(path)} for writing`);
+    }
     const opened = openAt.call(this, pathFlags, path, openFlags, flags);
     if (fromReadOnly) readOnly.add(opened);
     return opened;
@@ -66,7 +75,8 @@ function installReadOnlyGuard(descriptorClass: { prototype: Record<string | symb
  * createFilesystem, never the module-global preopens (0.25's default preopen
  * is the host's "/").
  */
-export function createFiles(grants: readonly DirectoryGrant[]): Filesystem {
+export function createFiles(grants: readonly DirectoryGrant[], onDenied?: (capability: string, what: string) => void): Filesystem {
+  if (onDenied) reportDenial = onDenied;
   const preopens: Record<string, string> = {};
   for (const grant of grants) preopens[grant.guestPath] = grant.hostPath;
   // The package types resolve to the browser build; the Node build takes host paths.

@@ -6,3 +6,4 @@ import { setFlagsFromString } from 'node:v8';
  * compile, so every path that compiles a component imports this module first.
  */
 setFlagsFromString('--experimental-wasm-extended-const');
+setFlagsFromString('--wasm-lazy-compilation');

@@ -20,6 +20,8 @@ import {
 export interface SandboxGrant {
   options?: Readonly<Record<string, string>>;
   directories?: readonly DirectoryGrant[];
+  /** Told of every refusal a host-side capability makes, for the operator's log. */
+  onDenied?(capability: string, what: string): void;
   log?: (entry: ManagerLogEntry) => void;
   exec?: ImportObject['berth:datastore/exec@0.1.0'];
   connections?: ImportObject['berth:datastore/connections@0.1.0'];
@@ -29,7 +31,7 @@ export interface SandboxGrant {
 
 /** The contract's imports for one instance, each built from its grant. */
 export function createSandboxImports(grant: SandboxGrant = {}): ImportObject {
-  const files = createFiles(grant.directories ?? []);
+  const files = createFiles(grant.directories ?? [], grant.onDenied);
   return {
     'wasi:config/store@0.2.0-draft': createConfigStore(grant.options ?? {}),
     'wasi:logging/logging@0.1.0-draft': createLogging(grant.log ?? (() => undefined)),

@@ -65,6 +65,7 @@ export class GuestLink {
     return this.peer?.isOpen === true && this.handshaken;
   }
   private handshaken = false;
+  private lastDialError: string | undefined;
 
   onReady(listener: () => void): void {
     this.readyListeners.push(listener);
@@ -123,9 +124,13 @@ export class GuestLink {
     try {
       transport = await this.dial();
     } catch (error) {
-      this.options.log.debug({ err: (error as Error).message, attempt: this.attempt }, 'server not reachable');
+      // say why once at warn level (a refused certificate must be visible), then quietly retry
+      const reason = (error as Error).message;
+      this.options.log[reason === this.lastDialError ? 'debug' : 'warn']({ err: reason, attempt: this.attempt }, 'server not reachable');
+      this.lastDialError = reason;
       return this.reconnectLater();
     }
+    this.lastDialError = undefined;
     const peer = new RpcPeer(transport, {
       handlers: {
         'guest.call': (params, request) => this.handleCall(params, request.id),

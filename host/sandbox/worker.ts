@@ -5,6 +5,7 @@ import { createSandboxImports } from '../component/sandbox-imports.js';
 import { createEngineImports } from '../capabilities/engine.js';
 import { createExec } from '../capabilities/exec.js';
 import { createConnections } from '../capabilities/connections.js';
+import { createEvents } from '../capabilities/events.js';
 import type { FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
@@ -22,8 +23,9 @@ const connections = createConnections(spec.connections, { timeoutMs: spec.connec
 const imports = createSandboxImports({
   options: spec.options,
   directories: spec.directories,
+  onDenied,
   log: (entry) => post({ kind: 'log', entry }),
-  events: { publish: (event) => post({ kind: 'event', event }) },
+  events: createEvents((event) => post({ kind: 'event', event })),
   exec: createExec(
     {
       programs: spec.programs,

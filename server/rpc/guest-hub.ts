@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Server as TlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { OperationName } from '../../datastores/sdk/operations.js';
@@ -45,7 +46,7 @@ export class GuestHub {
   constructor(private readonly options: GuestHubOptions) {}
 
   /** Serve guests on `path` of an HTTP server. */
-  attach(http: Server, path = '/v1/guests'): void {
+  attach(http: Server | TlsServer, path = '/v1/guests'): void {
     http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (new URL(request.url ?? '/', 'http://x').pathname !== path) return;
       this.server.handleUpgrade(request, socket, head, (ws) => {

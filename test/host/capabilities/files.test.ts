@@ -39,13 +39,21 @@ async function manager(): Promise<ExportedInterfaces> {
 const read = (exports: ExportedInterfaces, path: string) => call(exports.guestLog!.guestLogRead, path, 0n, 1024) as { ok?: { data: Uint8Array }; err?: { tag: string } };
 
 describe('the files capability (wasi:filesystem with per-instance preopens)', () => {
-  it('reads a read-only grant but refuses to write in it', async () => {
-    const exports = await manager();
+  it('reads a read-only grant but refuses to write in it, and says so to the operator', async () => {
+    const denials: string[] = [];
+    const exports = await instantiateBytes(bytes, {
+      directories: [
+        { hostPath: rw, guestPath: '/data', access: 'read-write' },
+        { hostPath: ro, guestPath: '/etc/datastore', access: 'read-only' },
+      ],
+      onDenied: (capability, what) => denials.push(`${capability}: ${what}`),
+    });
     expect(new TextDecoder().decode(read(exports, '/etc/datastore/config.txt').ok?.data)).toBe('read me');
     const write = call(exports.volume!.getFilesystemStats, '/etc/datastore') as { err?: { tag: string; val: string } };
     expect(write.err?.tag).toBe('denied');
     expect(write.err?.val).toContain('read-only');
     expect(await readdir(ro)).toEqual(['config.txt']);
+    expect(denials).toEqual(['files: opening probe.txt for writing in a read-only directory grant']);
   });
 
   it('writes in a read-write grant', async () => {
