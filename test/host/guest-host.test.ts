@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CastParams } from '../../host/rpc/protocol.js';
 import { BerthError } from '../../server/errors/berth-error.js';
-import { guestFixture, spawnHost, startHub, until, type GuestFixture } from '../support/guest-host.js';
+import { guestFixture, runHost, startHub, until, type GuestFixture } from '../support/guest-host.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -22,11 +22,7 @@ describe('berth host against a real hub over WebSocket', () => {
     cleanups.push(() => server.close());
     const fixture = await guestFixture('counter', server.url, (c) => ((c.options as Record<string, unknown>).greeting = 'from-config'));
     cleanups.push(() => fixture.cleanup());
-    const host = spawnHost(fixture.configPath);
-    cleanups.push(async () => {
-      host.child.kill('SIGTERM');
-      await host.exited;
-    });
+    const host = runHost(fixture.configPath, cleanups);
     await until(() => server.hub.isConnected('inst-1'), 'the host to connect');
     expect(server.hub.helloOf('inst-1')).toMatchObject({ sha256: fixture.sha256, manifest: { name: 'counter' } });
 
@@ -44,11 +40,7 @@ describe('berth host against a real hub over WebSocket', () => {
     const first = await startHub({});
     const fixture = await guestFixture('counter', first.url);
     cleanups.push(() => fixture.cleanup());
-    const host = spawnHost(fixture.configPath);
-    cleanups.push(async () => {
-      host.child.kill('SIGTERM');
-      await host.exited;
-    });
+    const host = runHost(fixture.configPath, cleanups);
     await until(() => first.hub.isConnected('inst-1'), 'the host to connect');
 
     // a call that takes 1.5 s; the server dies while it runs
@@ -85,11 +77,7 @@ describe('berth host against a real hub over WebSocket', () => {
     cleanups.push(() => server.close());
     const fixture = await guestFixture('counter', server.url);
     cleanups.push(() => fixture.cleanup());
-    const host = spawnHost(fixture.configPath);
-    cleanups.push(async () => {
-      host.child.kill('SIGTERM');
-      await host.exited;
-    });
+    const host = runHost(fixture.configPath, cleanups);
     await until(() => host.stderr().includes('handshake failed'), 'a refused handshake');
     expect(server.hub.isConnected('inst-1')).toBe(false);
     expect(host.child.exitCode).toBeNull();

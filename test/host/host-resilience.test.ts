@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { CastParams } from '../../host/rpc/protocol.js';
 import { RPC_ERRORS, SUBPROTOCOL } from '../../host/rpc/protocol.js';
 import { BerthError } from '../../server/errors/berth-error.js';
-import { guestFixture, spawnHost, startHub, until } from '../support/guest-host.js';
+import { guestFixture, runHost, startHub, until } from '../support/guest-host.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -18,11 +18,7 @@ async function hostFor(url: string) {
     config.grants = {};
   });
   cleanups.push(() => fixture.cleanup());
-  const host = spawnHost(fixture.configPath);
-  cleanups.push(async () => {
-    host.child.kill('SIGTERM');
-    await host.exited;
-  });
+  const host = runHost(fixture.configPath, cleanups);
   return host;
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GuestHub } from '../../server/rpc/guest-hub.js';
-import { TOKEN, guestFixture, spawnHost, until } from '../support/guest-host.js';
+import { TOKEN, guestFixture, runHost, until } from '../support/guest-host.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -45,11 +45,7 @@ describe('the guest channel over TLS', () => {
 
     const trusted = await guestFixture('counter', url, (config) => ((config.guest as Record<string, unknown>).ca_file = ca));
     cleanups.push(() => trusted.cleanup());
-    const host = spawnHost(trusted.configPath);
-    cleanups.push(async () => {
-      host.child.kill('SIGTERM');
-      await host.exited;
-    });
+    const host = runHost(trusted.configPath, cleanups);
     await until(() => hub.isConnected('inst-1'), 'a TLS connection');
     expect(await hub.call('inst-1', 'status', [], 10_000)).toEqual({ ok: 'running' });
     host.child.kill('SIGTERM');
@@ -58,11 +54,7 @@ describe('the guest channel over TLS', () => {
     // without the CA the host does not trust the server and never says hello
     const untrusted = await guestFixture('counter', url);
     cleanups.push(() => untrusted.cleanup());
-    const stranger = spawnHost(untrusted.configPath);
-    cleanups.push(async () => {
-      stranger.child.kill('SIGTERM');
-      await stranger.exited;
-    });
+    const stranger = runHost(untrusted.configPath, cleanups);
     const refusal = () => stranger.stderr().split('\n').find((line) => line.includes('server not reachable'));
     await until(() => refusal() !== undefined, 'the refusal in the log');
     expect(JSON.parse(refusal()!)).toMatchObject({ level: 40, err: expect.stringMatching(/certificate/) });

@@ -52,6 +52,16 @@ export function spawnHost(configPath: string): { child: ChildProcess; stderr: ()
   return { child, stderr: () => stderr, exited };
 }
 
+/** `spawnHost`, stopped (SIGTERM, then awaited) by the test's clean-up list. */
+export function runHost(configPath: string, cleanups: Array<() => Promise<unknown>>): ReturnType<typeof spawnHost> {
+  const host = spawnHost(configPath);
+  cleanups.push(async () => {
+    host.child.kill('SIGTERM');
+    await host.exited;
+  });
+  return host;
+}
+
 /** A GuestHub on a real HTTP server; `port` 0 picks a free one. */
 export async function startHub(options: Partial<GuestHubOptions>, port = 0): Promise<{ hub: GuestHub; http: Server; url: string; port: number; close(): Promise<void> }> {
   const hub = new GuestHub({ authenticate: (id, token) => id === 'inst-1' && token === TOKEN, ...options });
