@@ -112,8 +112,9 @@ export class GuestLink {
     if (this.options.dial) return this.options.dial(this.options.url);
     const ca = this.options.caFile ? readFileSync(this.options.caFile) : undefined;
     const socket = new WebSocket(this.options.url, SUBPROTOCOL, { ca, handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024 });
+    const transport = webSocketTransport(socket); // listening before 'open', so no early frame is lost
     return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(webSocketTransport(socket)));
+      socket.once('open', () => resolve(transport));
       socket.once('error', reject);
     });
   }

@@ -9,15 +9,27 @@ export interface Transport {
   onClose(listener: (code: number, reason: string) => void): void;
 }
 
+/**
+ * Listens from the moment it is made and keeps what arrives until a listener
+ * subscribes: `ws` can emit the first frames in the same tick as 'open',
+ * before a promise continuation would have attached anything.
+ */
 export function webSocketTransport(socket: WebSocket): Transport {
+  const early: Array<[string | undefined, number]> = [];
+  let deliver: ((text: string | undefined, bytes: number) => void) | undefined;
+  socket.on('message', (data, isBinary) => {
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const frame: [string | undefined, number] = [isBinary ? undefined : buffer.toString('utf8'), buffer.length];
+    if (deliver) deliver(...frame);
+    else early.push(frame);
+  });
   return {
     send: (text) => socket.send(text),
     close: (code, reason) => socket.close(code, reason),
-    onMessage: (listener) =>
-      socket.on('message', (data, isBinary) => {
-        const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-        listener(isBinary ? undefined : buffer.toString('utf8'), buffer.length);
-      }),
+    onMessage: (listener) => {
+      deliver = listener;
+      for (const frame of early.splice(0)) listener(...frame);
+    },
     onClose: (listener) => socket.on('close', (code, reason) => listener(code, reason.toString())),
   };
 }
