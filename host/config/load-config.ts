@@ -1,44 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
-import type { z } from 'zod';
+import { statSync } from 'node:fs';
 import { BerthError } from '../../server/errors/berth-error.js';
+import { readConfigFile } from './config-file.js';
 import { guestConfigSchema, type GuestConfig } from './guest-config.js';
-
-const FIXES: Record<string, string> = {
-  invalid_type: 'give the value the type shown',
-  unrecognized_keys: 'remove it, or check its spelling against docs/guest-config.md',
-  too_small: 'give a longer or larger value',
-  invalid_format: 'use the format shown',
-  invalid_value: 'use one of the values shown',
-};
-
-function keyOf(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join('') || '(top level)';
-}
-
-function explain(file: string, error: z.ZodError): BerthError {
-  const lines = error.issues.slice(0, 8).map((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.map((k) => `"${k}"`).join(', ')}` : '';
-    return `${file}: ${keyOf(issue.path)}${keys}: ${issue.message}`;
-  });
-  const first = error.issues[0];
-  return new BerthError('BERTH_ERR_CONFIG_INVALID', lines.join('\n'), first ? FIXES[first.code] ?? 'correct the value' : undefined);
-}
-
-function parseText(file: string, text: string): unknown {
-  const json = extname(file) === '.json' || /^\s*\{/.test(text);
-  try {
-    return json ? JSON.parse(text) : parseToml(text);
-  } catch (error) {
-    const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
-    throw new BerthError(
-      'BERTH_ERR_CONFIG_INVALID',
-      `${file}: not valid ${json ? 'JSON' : 'TOML'}${where}: ${(error as Error).message.split('\n')[0]}`,
-      'fix the syntax at that position',
-    );
-  }
-}
 
 /** Paths the config names must exist before the host touches anything. */
 function checkPaths(file: string, config: GuestConfig): void {
@@ -62,19 +25,7 @@ function checkPaths(file: string, config: GuestConfig): void {
 
 /** Read, parse and validate a guest config file into the one typed config. */
 export function loadGuestConfig(file: string): GuestConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new BerthError(
-      'BERTH_ERR_CONFIG_NOT_FOUND',
-      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-      'pass the guest config with --config /etc/berth/guest.toml',
-    );
-  }
-  const parsed = guestConfigSchema.safeParse(parseText(file, text));
-  if (!parsed.success) throw explain(file, parsed.error);
-  checkPaths(file, parsed.data);
-  return parsed.data;
+  const config = readConfigFile(file, guestConfigSchema, 'pass the guest config with --config /etc/berth/guest.toml');
+  checkPaths(file, config);
+  return config;
 }

@@ -45,6 +45,13 @@ export const ERRORS = {
   BERTH_ERR_RPC_REMOTE: { status: 502, exitCode: 1, summary: 'the peer answered with an error' },
   BERTH_ERR_RPC_HANDSHAKE: { status: 401, exitCode: 1, summary: 'the guest handshake was refused' },
 
+  BERTH_ERR_UNAUTHORIZED: { status: 401, exitCode: 4, summary: 'no valid bearer token' },
+  BERTH_ERR_FORBIDDEN: { status: 403, exitCode: 4, summary: 'the token does not belong to this project' },
+  BERTH_ERR_VALIDATION: { status: 400, exitCode: 3, summary: 'the request is not valid' },
+  BERTH_ERR_BODY_TOO_LARGE: { status: 413, exitCode: 3, summary: 'the request body is larger than the server accepts' },
+  BERTH_ERR_ROUTE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such API path' },
+  BERTH_ERR_DATASTORE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such datastore or version' },
+
   BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -1,0 +1,34 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { DatastoreRegistry } from '../registry/registry.js';
+import type { ProjectAuth } from './auth.js';
+import { installErrorHandling } from './error-handler.js';
+import { datastoreRoutes } from './routes/datastores.js';
+
+export interface AppDependencies {
+  registry: DatastoreRegistry;
+  auth: ProjectAuth;
+  logger?: boolean;
+}
+
+/** The REST API: Fastify with zod schemas, an OpenAPI document at /openapi.json and its UI at /docs. */
+export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Berth', version: '0.1.0', description: 'Trove-style API for sandboxed datastore managers' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(datastoreRoutes(deps.registry, deps.auth));
+  return app;
+}

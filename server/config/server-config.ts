@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { datastoreConfigSchema } from '../registry/registry.js';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 (64 lowercase hex digits) of the token, not the token');
+
+/**
+ * The control plane's one config file (TOML or JSON). Validated once at
+ * start into this typed config; see docs/server-config.md.
+ */
+export const serverConfigSchema = z.strictObject({
+  server: z
+    .strictObject({
+      /** host:port of the REST API and the guest channel. */
+      listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8779').default('127.0.0.1:8779'),
+      /** How guests reach this server (ws:// or wss://); defaults to the listen address. */
+      guest_url: z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://').optional(),
+      data_dir: z.string().refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
+    })
+    .default({ listen: '127.0.0.1:8779' }),
+  /** Where instances, tokens and tasks live: an SQLite file (embedded default) or PostgreSQL. */
+  database: z.strictObject({ url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:<path> or postgres://...') }).optional(),
+  /** Bearer tokens by project: a token's sha256, never the token itself. */
+  projects: z
+    .array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -'), tokens_sha256: z.array(sha256).min(1) }))
+    .default([]),
+  timeouts: z
+    .strictObject({
+      quick_call: z.number().positive().default(15),
+      slow_call: z.number().positive().default(180),
+      report_interval: z.number().positive().default(30),
+      heartbeat_expiry: z.number().positive().default(90),
+    })
+    .default({ quick_call: 15, slow_call: 180, report_interval: 30, heartbeat_expiry: 90 }),
+  datastores: z.array(datastoreConfigSchema).default([]),
+});
+
+export type ServerConfig = z.output<typeof serverConfigSchema>;

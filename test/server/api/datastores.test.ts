@@ -1,0 +1,83 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../../server/api/app.js';
+import { ProjectAuth, tokenDigest } from '../../../server/api/auth.js';
+import { DatastoreRegistry, datastoreConfigSchema } from '../../../server/registry/registry.js';
+
+const manager = { path: '/opt/berth/m.wasm', sha256: 'b'.repeat(64) };
+const TOKENS = { acme: 'acme-token-0123456789', globex: 'globex-token-0123456789' };
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  const registry = new DatastoreRegistry(
+    [
+      { name: 'postgresql', versions: [{ name: '15', manager }, { name: '16', manager, active: false }], default_version: '15' },
+      { name: 'couchbase', versions: [{ name: '7', manager }] },
+    ].map((c) => datastoreConfigSchema.parse(c)),
+  );
+  const auth = new ProjectAuth([
+    { name: 'acme', tokens_sha256: [tokenDigest(TOKENS.acme)] },
+    { name: 'globex', tokens_sha256: [tokenDigest(TOKENS.globex)] },
+  ]);
+  app = await buildApi({ registry, auth });
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const get = (url: string, token: string | null = TOKENS.acme) =>
+  app.inject({ method: 'GET', url, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+
+describe('GET /v1.0/{project}/datastores', () => {
+  it('lists datastores with their versions in the shape Trove users know', async () => {
+    const response = await get('/v1.0/acme/datastores');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      datastores: [
+        { id: 'postgresql', name: 'postgresql', default_version: '15', versions: [{ id: '15', name: '15', active: true }, { id: '16', name: '16', active: false }] },
+        { id: 'couchbase', name: 'couchbase', default_version: '7', versions: [{ id: '7', name: '7', active: true }] },
+      ],
+    });
+  });
+
+  it('shows a version with its ports and pinned manager', async () => {
+    const response = await get('/v1.0/acme/datastores/couchbase/versions/7');
+    expect(response.json()).toEqual({
+      version: { id: '7', name: '7', datastore: 'couchbase', active: true, manager_sha256: manager.sha256, tcp_ports: ['8091', '8092', '4369', '11209-11211', '21100-21199'], udp_ports: [] },
+    });
+    expect((await get('/v1.0/acme/datastores/postgresql/versions')).json().versions).toHaveLength(2);
+  });
+
+  it.each([
+    ['no token', '/v1.0/acme/datastores', null, 401, 'BERTH_ERR_UNAUTHORIZED'],
+    ['a wrong token', '/v1.0/acme/datastores', 'nope-nope-nope-nope', 401, 'BERTH_ERR_UNAUTHORIZED'],
+    ["another project's token", '/v1.0/acme/datastores', TOKENS.globex, 403, 'BERTH_ERR_FORBIDDEN'],
+    ['an unknown datastore', '/v1.0/acme/datastores/oracle/versions', TOKENS.acme, 404, 'BERTH_ERR_DATASTORE_NOT_FOUND'],
+    ['an unknown version', '/v1.0/acme/datastores/postgresql/versions/9', TOKENS.acme, 404, 'BERTH_ERR_DATASTORE_NOT_FOUND'],
+    ['a malformed project', '/v1.0/a%20b/datastores', TOKENS.acme, 400, 'BERTH_ERR_VALIDATION'],
+    ['an unknown path', '/v1.0/acme/flavors', TOKENS.acme, 404, 'BERTH_ERR_ROUTE_NOT_FOUND'],
+  ])('refuses %s with its catalogue code', async (_label, url, token, status, code) => {
+    const response = await get(url, token);
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toMatchObject({ error: { code, message: expect.any(String) } });
+  });
+
+  it('serves an OpenAPI document describing the routes', async () => {
+    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const document = response.json() as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/v1.0/{project}/datastores', '/v1.0/{project}/datastores/{datastore}/versions/{version}']),
+    );
+  });
+
+  it('answers over a real listening socket the same way', async () => {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const ok = await fetch(`${address}/v1.0/globex/datastores`, { headers: { authorization: `Bearer ${TOKENS.globex}` } });
+    expect(ok.status).toBe(200);
+    const refused = await fetch(`${address}/v1.0/globex/datastores`);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { code: 'BERTH_ERR_UNAUTHORIZED' } });
+  });
+});
