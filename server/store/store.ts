@@ -1,0 +1,126 @@
+/**
+ * What the control plane keeps. One interface, two engines (SQLite for the
+ * embedded default, PostgreSQL for production) behind one Kysely query layer
+ * with the same migrations.
+ */
+
+/** Instance status as the API shows it (Trove's), plus DELETED for tombstones. */
+export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTDOWN' | 'REBOOT' | 'BACKUP' | 'RESTART_REQUIRED' | 'DELETED';
+
+export interface SecurityRule {
+  protocol: 'tcp' | 'udp';
+  from_port: number;
+  to_port: number;
+  cidr: string;
+}
+
+export interface InstanceRecord {
+  id: string;
+  project: string;
+  name: string;
+  datastore: string;
+  datastoreVersion: string;
+  status: InstanceStatus;
+  /** What the guest last reported (RUNNING, SHUTDOWN, CRASHED...), or null before any heartbeat. */
+  serviceStatus: string | null;
+  /** sha256 of the instance's guest token; the token itself is never stored. */
+  tokenSha256: string;
+  securityRules: SecurityRule[];
+  /** Why the instance is in ERROR, for the operator. */
+  fault: string | null;
+  /** When BUILD turns to ERROR if the guest has not reported RUNNING (usage_timeout). */
+  buildDeadline: Date;
+  /** Time the last heartbeat was sent by the guest, and its sequence number, for ordering. */
+  lastHeartbeatSentAt: Date | null;
+  lastHeartbeatSeq: number | null;
+  /** Time the server received the last heartbeat, for the expiry check. */
+  lastHeartbeatAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'createdAt' | 'updatedAt'>;
+export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name'>>;
+
+export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed';
+
+/** An operation accepted by the API and sent to a guest: recorded before it is sent, so a restart loses nothing. */
+export interface TaskRecord {
+  /** Also the JSON-RPC request id: a re-send after a restart is answered from the guest's record. */
+  id: string;
+  instanceId: string;
+  operation: string;
+  /** The operation's arguments, JSON (bigint and bytes encoded as on the wire). */
+  args: string;
+  state: TaskState;
+  /** The guest's answer, JSON: {"ok": ...} or {"err": ...}; or the server's error. */
+  outcome: string | null;
+  deadlineAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewTask = Pick<TaskRecord, 'id' | 'instanceId' | 'operation' | 'args' | 'deadlineAt'>;
+
+export type BackupState = 'NEW' | 'BUILDING' | 'COMPLETED' | 'FAILED' | 'DELETED';
+
+export interface BackupRecord {
+  id: string;
+  project: string;
+  instanceId: string;
+  name: string;
+  description: string | null;
+  state: BackupState;
+  datastore: string;
+  datastoreVersion: string;
+  /** Bytes and sha256 of the stored artifact, once complete. */
+  size: number | null;
+  checksum: string | null;
+  /** Where the backup store keeps it. */
+  location: string | null;
+  /** The manager's backup-result: format and metadata, JSON. */
+  format: string | null;
+  metadata: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewBackup = Pick<BackupRecord, 'id' | 'project' | 'instanceId' | 'name' | 'description' | 'datastore' | 'datastoreVersion'>;
+export type BackupPatch = Partial<Pick<BackupRecord, 'state' | 'size' | 'checksum' | 'location' | 'format' | 'metadata'>>;
+
+export interface Store {
+  readonly instances: {
+    create(instance: NewInstance): Promise<InstanceRecord>;
+    /** Only within its project: another project's id is "not found". */
+    get(project: string, id: string): Promise<InstanceRecord | undefined>;
+    /** By id alone, for the guest channel (the token decides, not the project). */
+    getById(id: string): Promise<InstanceRecord | undefined>;
+    /** Not DELETED, newest first. */
+    list(project: string): Promise<InstanceRecord[]>;
+    /** Every instance in one of these states (recovery and periodic checks after a restart). */
+    listByStatus(statuses: readonly InstanceStatus[]): Promise<InstanceRecord[]>;
+    update(id: string, patch: InstancePatch): Promise<InstanceRecord | undefined>;
+    /**
+     * Record a heartbeat only if it is newer (sentAt, then seq) than the last
+     * one recorded; answers whether it was. Atomic, so concurrent heartbeats
+     * cannot reorder.
+     */
+    recordHeartbeat(id: string, heartbeat: { sentAt: Date; seq: number; receivedAt: Date; serviceStatus: string }): Promise<boolean>;
+  };
+  readonly tasks: {
+    create(task: NewTask): Promise<TaskRecord>;
+    get(id: string): Promise<TaskRecord | undefined>;
+    /** pending or running: what a restarted server must finish. */
+    listUnfinished(): Promise<TaskRecord[]>;
+    listForInstance(instanceId: string): Promise<TaskRecord[]>;
+    /** Moves a task on; a finished task never changes again (answers false then). */
+    update(id: string, state: TaskState, outcome?: string): Promise<boolean>;
+  };
+  readonly backups: {
+    create(backup: NewBackup): Promise<BackupRecord>;
+    get(project: string, id: string): Promise<BackupRecord | undefined>;
+    list(project: string, instanceId?: string): Promise<BackupRecord[]>;
+    update(id: string, patch: BackupPatch): Promise<BackupRecord | undefined>;
+  };
+  close(): Promise<void>;
+}
