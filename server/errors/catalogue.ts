@@ -45,6 +45,8 @@ export const ERRORS = {
   BERTH_ERR_RPC_REMOTE: { status: 502, exitCode: 1, summary: 'the peer answered with an error' },
   BERTH_ERR_RPC_HANDSHAKE: { status: 401, exitCode: 1, summary: 'the guest handshake was refused' },
 
+  BERTH_ERR_STORE_UNAVAILABLE: { status: 503, exitCode: 1, summary: 'the database cannot be reached or migrated' },
+  BERTH_ERR_SERVER_STOPPING: { status: 503, exitCode: 1, summary: 'the server is stopping; accepted operations resume when it is back' },
   BERTH_ERR_UNAUTHORIZED: { status: 401, exitCode: 4, summary: 'no valid bearer token' },
   BERTH_ERR_FORBIDDEN: { status: 403, exitCode: 4, summary: 'the token does not belong to this project' },
   BERTH_ERR_VALIDATION: { status: 400, exitCode: 3, summary: 'the request is not valid' },

@@ -37,6 +37,7 @@ export class GuestHub {
   private readonly guests = new Map<string, Guest>();
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly lastCast = new Map<string, { sentAt: number; seq: number }>();
+  private stopping = false;
   private readonly server = new WebSocketServer({
     noServer: true,
     maxPayload: 64 * 1024 * 1024,
@@ -130,7 +131,9 @@ export class GuestHub {
   async call(instanceId: string, operation: OperationName, args: unknown[], deadlineMs: number, id: string = randomUUID()): Promise<CallOutcome> {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
+      if (this.stopping) throw new BerthError('BERTH_ERR_SERVER_STOPPING', `${operation} on ${instanceId} was interrupted by the server stopping`);
       if (!(await this.waitForGuest(instanceId, deadline))) {
+        if (this.stopping) throw new BerthError('BERTH_ERR_SERVER_STOPPING', `${operation} on ${instanceId} was interrupted by the server stopping`);
         throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `guest ${instanceId} was not connected within the ${deadlineMs} ms deadline of ${operation}`);
       }
       const guest = this.guests.get(instanceId)!;
@@ -146,6 +149,9 @@ export class GuestHub {
   }
 
   async close(): Promise<void> {
+    this.stopping = true;
+    for (const wake of [...this.waiters.values()].flat()) wake();
+    this.waiters.clear();
     for (const guest of this.guests.values()) guest.peer.close(1001, 'server stopping');
     this.guests.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

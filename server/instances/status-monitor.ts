@@ -1,0 +1,90 @@
+import type { CastParams } from '../../host/rpc/protocol.js';
+import type { InstanceRecord, InstanceStatus, Store } from '../store/store.js';
+
+type Heartbeat = CastParams<'guest.heartbeat'>;
+
+export interface StatusMonitorOptions {
+  /** An ACTIVE instance whose last heartbeat is older than this shows ERROR (Trove's agent_heartbeat_expiry). */
+  heartbeatExpiryMs: number;
+  checkEveryMs: number;
+  onChange?(instance: InstanceRecord, from: InstanceStatus): void;
+}
+
+const HEARTBEAT_EXPIRED = 'heartbeat expired';
+export const BUILD_TIMEOUT = 'FAILED_TIMEOUT_GUESTAGENT';
+
+/** The instance status a guest's service status leads to, from `current`; undefined = no change. */
+function next(current: InstanceStatus, fault: string | null, service: Heartbeat['status']): InstanceStatus | undefined {
+  if (current === 'DELETED' || (current === 'ERROR' && fault?.startsWith(BUILD_TIMEOUT))) return undefined;
+  switch (service) {
+    case 'running':
+    case 'healthy':
+      return current === 'REBOOT' || current === 'BACKUP' ? undefined : 'ACTIVE';
+    case 'shutdown':
+      return current === 'BUILD' || current === 'REBOOT' ? undefined : 'SHUTDOWN';
+    case 'crashed':
+    case 'failed':
+    case 'blocked':
+      return current === 'BUILD' ? undefined : 'ERROR';
+    case 'restart-required':
+      return 'RESTART_REQUIRED';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Instance status from the guests' heartbeats: BUILD -> ACTIVE when the guest
+ * reports RUNNING, ERROR when usage_timeout passes first; ACTIVE -> ERROR when
+ * heartbeats stop for longer than the expiry, and back when they return.
+ * Heartbeats older than the last one recorded are dropped.
+ */
+export class StatusMonitor {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: StatusMonitorOptions,
+  ) {}
+
+  async onHeartbeat(instanceId: string, heartbeat: Heartbeat, receivedAt = new Date()): Promise<void> {
+    const serviceStatus = heartbeat.status.toUpperCase().replace(/-/g, '_');
+    const fresh = await this.store.instances.recordHeartbeat(instanceId, { sentAt: new Date(heartbeat.sentAt), seq: heartbeat.seq, receivedAt, serviceStatus });
+    if (!fresh) return;
+    const instance = await this.store.instances.getById(instanceId);
+    if (!instance) return;
+    const status = next(instance.status, instance.fault, heartbeat.status);
+    if (status && status !== instance.status) {
+      const fault = status === 'ERROR' ? `guest reports ${serviceStatus}${heartbeat.detail ? `: ${heartbeat.detail}` : ''}` : null;
+      await this.transition(instance, status, fault);
+    }
+  }
+
+  /** One pass of the time-based rules; `now` is a parameter so tests need no clock tricks. */
+  async check(now = new Date()): Promise<void> {
+    for (const instance of await this.store.instances.listByStatus(['BUILD', 'ACTIVE'])) {
+      if (instance.status === 'BUILD' && instance.buildDeadline.getTime() <= now.getTime()) {
+        await this.transition(instance, 'ERROR', `${BUILD_TIMEOUT}: the guest did not report RUNNING within the datastore's usage_timeout`);
+      } else if (instance.status === 'ACTIVE') {
+        const last = instance.lastHeartbeatAt?.getTime() ?? instance.updatedAt.getTime();
+        if (now.getTime() - last > this.options.heartbeatExpiryMs) {
+          await this.transition(instance, 'ERROR', `${HEARTBEAT_EXPIRED}: no heartbeat for ${Math.round((now.getTime() - last) / 1000)} s`);
+        }
+      }
+    }
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.check().catch(() => undefined), this.options.checkEveryMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async transition(instance: InstanceRecord, status: InstanceStatus, fault: string | null): Promise<void> {
+    const updated = await this.store.instances.update(instance.id, { status, fault });
+    if (updated) this.options.onChange?.(updated, instance.status);
+  }
+}

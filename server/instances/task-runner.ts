@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { OperationName } from '../../datastores/sdk/operations.js';
+import { encodeWire, reviveWire } from '../../host/rpc/wire-values.js';
+import { BerthError } from '../errors/berth-error.js';
+import type { GuestHub } from '../rpc/guest-hub.js';
+import type { Store, TaskRecord } from '../store/store.js';
+
+export type Outcome = { ok?: unknown } | { err: unknown };
+
+/**
+ * Operations on guests, recorded before they are sent. The task id is the
+ * JSON-RPC request id, so after a server restart an unfinished task is sent
+ * again with the same id and the guest answers it from its record: accepted
+ * operations complete exactly once.
+ */
+export class TaskRunner {
+  private readonly running = new Map<string, Promise<Outcome>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly hub: GuestHub,
+  ) {}
+
+  /** Record and run an operation; resolves with the guest's ok or err, rejects on deadline or transport failure. */
+  async run(instanceId: string, operation: OperationName, args: unknown[], deadlineMs: number): Promise<Outcome> {
+    const task = await this.store.tasks.create({
+      id: randomUUID(),
+      instanceId,
+      operation,
+      args: encodeWire(args),
+      deadlineAt: new Date(Date.now() + deadlineMs),
+    });
+    return this.execute(task);
+  }
+
+  /** Start every task a previous server process accepted and did not finish. */
+  async resumeUnfinished(): Promise<number> {
+    const unfinished = await this.store.tasks.listUnfinished();
+    for (const task of unfinished) void this.execute(task).catch(() => undefined);
+    return unfinished.length;
+  }
+
+  /** Resolves when the task (run here or resumed) ends. */
+  outcomeOf(taskId: string): Promise<Outcome> | undefined {
+    return this.running.get(taskId);
+  }
+
+  private execute(task: TaskRecord): Promise<Outcome> {
+    const known = this.running.get(task.id);
+    if (known) return known;
+    const promise = (async () => {
+      const left = task.deadlineAt.getTime() - Date.now();
+      if (left <= 0) {
+        await this.store.tasks.update(task.id, 'failed', encodeWire({ error: 'deadline passed before the task could be sent' }));
+        throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `${task.operation} on ${task.instanceId}: the deadline passed before it was sent`);
+      }
+      await this.store.tasks.update(task.id, 'running');
+      try {
+        const args = JSON.parse(task.args, reviveWire) as unknown[];
+        const outcome = (await this.hub.call(task.instanceId, task.operation as OperationName, args, left, task.id)) as Outcome;
+        await this.store.tasks.update(task.id, 'succeeded', encodeWire(outcome));
+        return outcome;
+      } catch (error) {
+        const berthError = error instanceof BerthError ? error : new BerthError('BERTH_ERR_INTERNAL', String(error));
+        // interrupted by our own shutdown: left running, the next server process resumes it with the same id
+        if (berthError.code !== 'BERTH_ERR_SERVER_STOPPING') {
+          await this.store.tasks.update(task.id, 'failed', encodeWire({ error: berthError.toJSON() }));
+        }
+        throw berthError;
+      } finally {
+        this.running.delete(task.id);
+      }
+    })();
+    this.running.set(task.id, promise);
+    return promise;
+  }
+}

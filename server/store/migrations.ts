@@ -1,0 +1,81 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+/**
+ * The store's migrations, as code, for both engines: only column types both
+ * understand (`text`, `bigint`) and plain indexes. Names sort in the order
+ * they run; a migration, once released, never changes: add the next one.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_initial': {
+    // Kysely<any>: a migration must not depend on today's schema type.
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('project', 'text', (column) => column.notNull())
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('datastore', 'text', (column) => column.notNull())
+        .addColumn('datastore_version', 'text', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('service_status', 'text')
+        .addColumn('token_sha256', 'text', (column) => column.notNull())
+        .addColumn('security_rules', 'text', (column) => column.notNull())
+        .addColumn('fault', 'text')
+        .addColumn('build_deadline', 'bigint', (column) => column.notNull())
+        .addColumn('last_heartbeat_sent_at', 'bigint')
+        .addColumn('last_heartbeat_seq', 'bigint')
+        .addColumn('last_heartbeat_at', 'bigint')
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('instances_project_idx').on('instances').column('project').execute();
+      await db.schema.createIndex('instances_status_idx').on('instances').column('status').execute();
+
+      await db.schema
+        .createTable('tasks')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('instance_id', 'text', (column) => column.notNull().references('instances.id'))
+        .addColumn('operation', 'text', (column) => column.notNull())
+        .addColumn('args', 'text', (column) => column.notNull())
+        .addColumn('state', 'text', (column) => column.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('deadline_at', 'bigint', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('tasks_state_idx').on('tasks').column('state').execute();
+      await db.schema.createIndex('tasks_instance_id_idx').on('tasks').column('instance_id').execute();
+
+      await db.schema
+        .createTable('backups')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('project', 'text', (column) => column.notNull())
+        .addColumn('instance_id', 'text', (column) => column.notNull().references('instances.id'))
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('description', 'text')
+        .addColumn('state', 'text', (column) => column.notNull())
+        .addColumn('datastore', 'text', (column) => column.notNull())
+        .addColumn('datastore_version', 'text', (column) => column.notNull())
+        .addColumn('size', 'bigint')
+        .addColumn('checksum', 'text')
+        .addColumn('location', 'text')
+        .addColumn('format', 'text')
+        .addColumn('metadata', 'text')
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('backups_project_idx').on('backups').column('project').execute();
+      await db.schema.createIndex('backups_instance_id_idx').on('backups').column('instance_id').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('backups').execute();
+      await db.schema.dropTable('tasks').execute();
+      await db.schema.dropTable('instances').execute();
+    },
+  },
+};
+
+/** Hands the Migrator the migrations above; nothing is read from disk. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve({ ...MIGRATIONS }),
+};

@@ -1,0 +1,76 @@
+/**
+ * The tables behind the Store, as Kysely sees them. Column types are the ones
+ * both engines share: `text` for ids, statuses and JSON, `bigint` for every
+ * number that may outgrow 32 bits.
+ *
+ * Timestamps are epoch milliseconds in `bigint` columns (INTEGER affinity in
+ * SQLite, int8 in PostgreSQL). Integers compare and sort the same in both
+ * engines, with no collation, time zone or text format involved, keep the
+ * millisecond a JavaScript Date has, and fit a JavaScript number exactly until
+ * the year 287396. PostgreSQL hands int8 back as a string unless told
+ * otherwise; the store's pool parses it to a number (see kysely-store.ts), so
+ * every numeric column reads as a `number` on both engines.
+ */
+
+/** Epoch milliseconds. */
+export type EpochMillis = number;
+
+export interface InstancesTable {
+  id: string;
+  project: string;
+  name: string;
+  datastore: string;
+  datastore_version: string;
+  status: string;
+  service_status: string | null;
+  token_sha256: string;
+  /** SecurityRule[] as JSON. */
+  security_rules: string;
+  fault: string | null;
+  build_deadline: EpochMillis;
+  last_heartbeat_sent_at: EpochMillis | null;
+  last_heartbeat_seq: number | null;
+  last_heartbeat_at: EpochMillis | null;
+  created_at: EpochMillis;
+  updated_at: EpochMillis;
+}
+
+export interface TasksTable {
+  id: string;
+  instance_id: string;
+  operation: string;
+  /** JSON. */
+  args: string;
+  state: string;
+  /** JSON, or null until the task ends. */
+  outcome: string | null;
+  deadline_at: EpochMillis;
+  created_at: EpochMillis;
+  updated_at: EpochMillis;
+}
+
+export interface BackupsTable {
+  id: string;
+  project: string;
+  instance_id: string;
+  name: string;
+  description: string | null;
+  state: string;
+  datastore: string;
+  datastore_version: string;
+  size: number | null;
+  checksum: string | null;
+  location: string | null;
+  /** JSON. */
+  format: string | null;
+  /** JSON. */
+  metadata: string | null;
+  created_at: EpochMillis;
+  updated_at: EpochMillis;
+}
+
+export interface Database {
+  instances: InstancesTable;
+  tasks: TasksTable;
+  backups: BackupsTable;
+}
