@@ -6,10 +6,14 @@ import type { DatastoreRegistry } from '../registry/registry.js';
 import type { ProjectAuth } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { datastoreRoutes } from './routes/datastores.js';
+import { instanceRoutes } from './routes/instances.js';
+import type { InstanceService } from '../instances/instance-service.js';
 
 export interface AppDependencies {
   registry: DatastoreRegistry;
   auth: ProjectAuth;
+  /** Instances and their guests; without it the API serves datastores only. */
+  instances?: InstanceService;
   logger?: boolean;
 }
 
@@ -30,5 +34,6 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(datastoreRoutes(deps.registry, deps.auth));
+  if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth));
   return app;
 }

@@ -54,6 +54,16 @@ export const ERRORS = {
   BERTH_ERR_ROUTE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such API path' },
   BERTH_ERR_DATASTORE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such datastore or version' },
 
+  BERTH_ERR_INSTANCE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such instance in this project' },
+  BERTH_ERR_INSTANCE_STATE: { status: 409, exitCode: 3, summary: 'the instance is not in a state for this operation' },
+  BERTH_ERR_OPERATION_UNSUPPORTED: { status: 400, exitCode: 3, summary: "the instance's datastore manager does not support this operation" },
+  BERTH_ERR_MANAGER_INVALID_ARGUMENT: { status: 400, exitCode: 3, summary: 'the datastore manager refused an argument' },
+  BERTH_ERR_MANAGER_NOT_FOUND: { status: 404, exitCode: 3, summary: 'the datastore has no such object' },
+  BERTH_ERR_MANAGER_ALREADY_EXISTS: { status: 409, exitCode: 3, summary: 'the datastore already has this object' },
+  BERTH_ERR_MANAGER_DENIED: { status: 502, exitCode: 1, summary: "the manager needed a grant its guest config does not give" },
+  BERTH_ERR_MANAGER_UNAVAILABLE: { status: 503, exitCode: 1, summary: 'the datastore is not in a state to serve this now' },
+  BERTH_ERR_MANAGER_FAILED: { status: 502, exitCode: 1, summary: 'the datastore manager ran the operation and it failed' },
+
   BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorDefinition>;
 

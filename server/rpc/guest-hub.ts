@@ -106,6 +106,11 @@ export class GuestHub {
     return true;
   }
 
+  /** Close a guest's connection (its instance was deleted: its token no longer lets it back in). */
+  disconnect(instanceId: string, reason = 'instance deleted'): void {
+    this.guests.get(instanceId)?.peer.close(4410, reason);
+  }
+
   isConnected(instanceId: string): boolean {
     return this.guests.get(instanceId)?.peer.isOpen === true;
   }

@@ -1,0 +1,126 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { InstanceService } from '../../instances/instance-service.js';
+import type { InstanceRecord } from '../../store/store.js';
+import type { ProjectAuth } from '../auth.js';
+
+const name = z.string().min(1).max(64);
+const databaseIn = z.strictObject({ name, character_set: z.string().optional(), collate: z.string().optional() });
+const userIn = z.strictObject({
+  name,
+  password: z.string().min(1),
+  host: z.string().optional(),
+  databases: z.array(z.strictObject({ name })).default([]),
+});
+const createBody = z.strictObject({
+  instance: z.strictObject({
+    name,
+    datastore: z.strictObject({ type: z.string().min(1), version: z.string().optional() }),
+    databases: z.array(databaseIn).default([]),
+    users: z.array(userIn).default([]),
+    volume: z.strictObject({ size: z.number().int().positive() }).optional(),
+    flavorRef: z.union([z.string(), z.number()]).optional(),
+  }),
+});
+const instanceView = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.string(),
+  service_status: z.string().nullable(),
+  datastore: z.object({ type: z.string(), version: z.string() }),
+  created: z.string(),
+  updated: z.string(),
+  security_groups: z.array(z.object({ rules: z.array(z.object({ protocol: z.string(), from_port: z.number(), to_port: z.number(), cidr: z.string() })) })),
+  fault: z.object({ message: z.string() }).optional(),
+});
+const params = z.object({ project: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), id: z.string().uuid() });
+const paging = z.object({ limit: z.coerce.number().int().positive().max(1000).optional(), marker: z.string().optional() });
+
+function view(instance: InstanceRecord): z.infer<typeof instanceView> {
+  return {
+    id: instance.id,
+    name: instance.name,
+    status: instance.status,
+    service_status: instance.serviceStatus,
+    datastore: { type: instance.datastore, version: instance.datastoreVersion },
+    created: instance.createdAt.toISOString(),
+    updated: instance.updatedAt.toISOString(),
+    security_groups: [{ rules: instance.securityRules }],
+    ...(instance.fault ? { fault: { message: instance.fault } } : {}),
+  };
+}
+
+/** /v1.0/{project}/instances and the databases, users and root below them, in Trove's shapes. */
+export function instanceRoutes(service: InstanceService, auth: ProjectAuth): FastifyPluginAsyncZod {
+  return async (app) => {
+    const base = '/v1.0/:project/instances';
+    app.post(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), body: createBody } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      const created = await service.create(project, request.body.instance);
+      return reply.status(200).send({
+        instance: { ...view(created.instance), ...(created.rootPassword ? { password: created.rootPassword } : {}) },
+        ...(created.guestConfigToml ? { guest_config: created.guestConfigToml } : {}),
+      });
+    });
+    app.get(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), response: { 200: z.object({ instances: z.array(instanceView) }) } } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      return { instances: (await service.list(project)).map(view) };
+    });
+    app.get(`${base}/:id`, { schema: { tags: ['instances'], params, response: { 200: z.object({ instance: instanceView }) } } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      return { instance: view(await service.get(project, request.params.id)) };
+    });
+    app.delete(`${base}/:id`, { schema: { tags: ['instances'], params } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      await service.delete(project, request.params.id);
+      return reply.status(202).send();
+    });
+
+    app.get(`${base}/:id/databases`, { schema: { tags: ['databases'], params, querystring: paging } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      const page = (await service.call(project, request.params.id, 'list-databases', [{ limit: request.query.limit, marker: request.query.marker, includeMarker: false }])) as {
+        items: Array<{ name: string; characterSet?: string; collation?: string }>;
+        nextMarker?: string;
+      };
+      return {
+        databases: page.items.map((d) => ({ name: d.name, ...(d.characterSet ? { character_set: d.characterSet } : {}), ...(d.collation ? { collate: d.collation } : {}) })),
+        ...(page.nextMarker ? { next: page.nextMarker } : {}),
+      };
+    });
+    app.post(`${base}/:id/databases`, { schema: { tags: ['databases'], params, body: z.strictObject({ databases: z.array(databaseIn).min(1) }) } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      const databases = request.body.databases.map((d) => ({ name: d.name, characterSet: d.character_set, collation: d.collate }));
+      await service.call(project, request.params.id, 'create-databases', [databases]);
+      return reply.status(202).send();
+    });
+    app.delete(`${base}/:id/databases/:name`, { schema: { tags: ['databases'], params: params.extend({ name }) } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      await service.call(project, request.params.id, 'delete-database', [request.params.name]);
+      return reply.status(202).send();
+    });
+
+    app.get(`${base}/:id/users`, { schema: { tags: ['users'], params, querystring: paging } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      const page = (await service.call(project, request.params.id, 'list-users', [{ limit: request.query.limit, marker: request.query.marker, includeMarker: false }])) as {
+        items: Array<{ name: string; host?: string; databases: string[] }>;
+      };
+      return { users: page.items.map((u) => ({ name: u.name, host: u.host ?? '%', databases: u.databases.map((d) => ({ name: d })) })) };
+    });
+    app.post(`${base}/:id/users`, { schema: { tags: ['users'], params, body: z.strictObject({ users: z.array(userIn).min(1) }) } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      const users = request.body.users.map((u) => ({ name: u.name, host: u.host, password: u.password, databases: u.databases.map((d) => d.name) }));
+      await service.call(project, request.params.id, 'create-users', [users]);
+      return reply.status(202).send();
+    });
+
+    app.post(`${base}/:id/root`, { schema: { tags: ['root'], params } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      const credentials = (await service.call(project, request.params.id, 'enable-root', [undefined])) as { name: string; password: string };
+      return { user: { name: credentials.name, password: credentials.password } };
+    });
+    app.get(`${base}/:id/root`, { schema: { tags: ['root'], params } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      return { rootEnabled: (await service.call(project, request.params.id, 'is-root-enabled', [])) as boolean };
+    });
+  };
+}

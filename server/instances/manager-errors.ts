@@ -1,0 +1,38 @@
+import { BerthError } from '../errors/berth-error.js';
+import type { ErrorCode } from '../errors/catalogue.js';
+
+type ManagerError =
+  | { tag: 'unsupported'; val: string }
+  | { tag: 'invalid-argument'; val: { field: string; message: string } }
+  | { tag: 'not-found' | 'already-exists' | 'denied' | 'unavailable'; val: string }
+  | { tag: 'failed'; val: { operation: string; detail: string } };
+
+const CODES: Record<ManagerError['tag'], ErrorCode> = {
+  unsupported: 'BERTH_ERR_OPERATION_UNSUPPORTED',
+  'invalid-argument': 'BERTH_ERR_MANAGER_INVALID_ARGUMENT',
+  'not-found': 'BERTH_ERR_MANAGER_NOT_FOUND',
+  'already-exists': 'BERTH_ERR_MANAGER_ALREADY_EXISTS',
+  denied: 'BERTH_ERR_MANAGER_DENIED',
+  unavailable: 'BERTH_ERR_MANAGER_UNAVAILABLE',
+  failed: 'BERTH_ERR_MANAGER_FAILED',
+};
+
+/** A manager-error from a guest as the catalogue error the API answers with. */
+export function managerErrorToBerth(error: unknown, operation: string): BerthError {
+  const value = error as ManagerError;
+  const code = CODES[value?.tag] ?? 'BERTH_ERR_MANAGER_FAILED';
+  switch (value?.tag) {
+    case 'invalid-argument':
+      return new BerthError(code, `${operation}: ${value.val.field}: ${value.val.message}`, `correct ${value.val.field}`);
+    case 'failed':
+      return new BerthError(code, `${operation} failed: ${value.val.detail}`);
+    case 'unsupported':
+    case 'not-found':
+    case 'already-exists':
+    case 'denied':
+    case 'unavailable':
+      return new BerthError(code, `${operation}: ${value.val}`);
+    default:
+      return new BerthError(code, `${operation}: the manager answered ${JSON.stringify(error)}`);
+  }
+}

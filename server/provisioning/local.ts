@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
+import type { GuestPlacement } from '../instances/guest-config.js';
+import type { DatastoreVersion } from '../registry/registry.js';
+import type { InstanceRecord } from '../store/store.js';
+import type { Provisioner, ProvisionResult } from './provisioner.js';
+
+interface Supervised {
+  child: ChildProcess | undefined;
+  stopping: boolean;
+  restarts: number;
+}
+
+export interface LocalProvisionerOptions {
+  /** Instances live in <dataDir>/instances/<id>: the guest config, the log and the volume. */
+  dataDir: string;
+  /** Extra grants every local guest gets (programs and connections of this machine). */
+  grants?: Partial<GuestPlacement['grants']>;
+  /** Longest wait before restarting a guest host that exited, ms. */
+  maxRestartDelayMs?: number;
+  onExit?(instanceId: string, code: number | null): void;
+}
+
+/**
+ * Each instance is a guest host process on this machine, with its own data
+ * directory as its volume. The server writes its guest config, starts it and
+ * restarts it (with backoff) when it exits, until the instance is deleted.
+ */
+export class LocalProvisioner implements Provisioner {
+  readonly kind = 'local';
+  private readonly guests = new Map<string, Supervised>();
+
+  constructor(private readonly options: LocalProvisionerOptions) {}
+
+  private dir(instance: InstanceRecord): string {
+    return join(this.options.dataDir, 'instances', instance.id);
+  }
+
+  async placement(instance: InstanceRecord, version: DatastoreVersion): Promise<GuestPlacement> {
+    const volume = join(this.dir(instance), 'volume');
+    await mkdir(volume, { recursive: true });
+    const mountPoint = typeof version.guest.mount_point === 'string' ? version.guest.mount_point : '/var/lib/berth';
+    const extra = this.options.grants ?? {};
+    return {
+      managerPath: version.manager.path,
+      grants: {
+        directories: [{ host: volume, guest: mountPoint, access: 'read-write' }, ...(extra.directories ?? [])],
+        programs: extra.programs ?? [],
+        connections: extra.connections ?? {},
+        environment: extra.environment ?? {},
+      },
+      host: { cache_dir: join(this.options.dataDir, 'cache') },
+    };
+  }
+
+  async provision(instance: InstanceRecord, result: ProvisionResult): Promise<void> {
+    const configPath = join(this.dir(instance), 'guest.toml');
+    await writeFile(configPath, result.guestConfigToml, { mode: 0o600 });
+    const guest: Supervised = { child: undefined, stopping: false, restarts: 0 };
+    this.guests.set(instance.id, guest);
+    this.start(instance.id, configPath, guest);
+  }
+
+  private start(instanceId: string, configPath: string, guest: Supervised): void {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    guest.child = child;
+    child.on('exit', (code) => {
+      this.options.onExit?.(instanceId, code);
+      if (guest.stopping) return;
+      const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, 250 * 2 ** guest.restarts++);
+      setTimeout(() => !guest.stopping && this.start(instanceId, configPath, guest), delay).unref();
+    });
+  }
+
+  /** The guest host's pid, for operators and tests. */
+  pidOf(instanceId: string): number | undefined {
+    return this.guests.get(instanceId)?.child?.pid;
+  }
+
+  async deprovision(instance: InstanceRecord): Promise<void> {
+    const guest = this.guests.get(instance.id);
+    if (guest) {
+      guest.stopping = true;
+      const child = guest.child;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      this.guests.delete(instance.id);
+    }
+    await rm(this.dir(instance), { recursive: true, force: true });
+  }
+
+  /** Stop every guest this process started (server shutdown); their data stays. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.guests.values()].map(async (guest) => {
+        guest.stopping = true;
+        const child = guest.child;
+        if (!child || child.exitCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }),
+    );
+  }
+}

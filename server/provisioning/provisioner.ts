@@ -1,0 +1,25 @@
+import type { GuestConfig } from '../../host/config/guest-config.js';
+import type { DatastoreVersion } from '../registry/registry.js';
+import type { InstanceRecord } from '../store/store.js';
+import type { GuestIdentity, GuestPlacement } from '../instances/guest-config.js';
+
+export interface ProvisionResult {
+  guestConfig: GuestConfig;
+  /** The guest config as a file, for provisioners that hand it to an operator. */
+  guestConfigToml: string;
+}
+
+/**
+ * Where instances run. `local` runs each guest host on this machine;
+ * `external` hands the guest config to whoever installs the server; a cloud
+ * provisioner (Nova, Kubernetes) implements the same three steps.
+ */
+export interface Provisioner {
+  readonly kind: 'local' | 'external' | string;
+  /** Where this provisioner puts the manager, its data and its grants for this instance. */
+  placement(instance: InstanceRecord, version: DatastoreVersion): Promise<GuestPlacement>;
+  /** Start (or hand over) the guest with its rendered config. */
+  provision(instance: InstanceRecord, result: ProvisionResult, identity: GuestIdentity): Promise<void>;
+  /** Stop the guest and remove its resources; idempotent. */
+  deprovision(instance: InstanceRecord): Promise<void>;
+}

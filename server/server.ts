@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from './api/app.js';
+import { ProjectAuth, tokenDigest } from './api/auth.js';
+import type { ServerConfig } from './config/server-config.js';
+import { InstanceService } from './instances/instance-service.js';
+import { StatusMonitor } from './instances/status-monitor.js';
+import { TaskRunner } from './instances/task-runner.js';
+import { ExternalProvisioner } from './provisioning/external.js';
+import type { Provisioner } from './provisioning/provisioner.js';
+import { ManifestCatalog } from './registry/manifests.js';
+import { DatastoreRegistry } from './registry/registry.js';
+import { GuestHub } from './rpc/guest-hub.js';
+import { openStore } from './store/kysely-store.js';
+import type { Store } from './store/store.js';
+
+export interface RunningServer {
+  /** http://host:port of the REST API. */
+  url: string;
+  /** ws://host:port/v1/guests, what guests dial. */
+  guestUrl: string;
+  api: FastifyInstance;
+  store: Store;
+  hub: GuestHub;
+  close(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  provisioner?: Provisioner;
+  logger?: boolean;
+}
+
+/**
+ * The control plane in one process: registry and manifests, the store, the
+ * guest hub, tasks resumed from before a restart, the status monitor, and the
+ * REST API with the guest channel on the same port.
+ */
+export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+  const registry = new DatastoreRegistry(config.datastores);
+  const manifests = await ManifestCatalog.load(registry);
+  const dataDir = config.server.data_dir ?? join(homedir(), '.berth');
+  mkdirSync(dataDir, { recursive: true });
+  const store = await openStore(config.database?.url ?? `sqlite:${join(dataDir, 'berth.db')}`);
+  const { timeouts } = config;
+  const monitor = new StatusMonitor(store, { heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000, checkEveryMs: Math.min(5000, timeouts.report_interval * 1000) });
+  const hub = new GuestHub({
+    authenticate: async (instanceId, token) => {
+      const instance = await store.instances.getById(instanceId);
+      return instance !== undefined && instance.status !== 'DELETED' && instance.tokenSha256 === tokenDigest(token);
+    },
+    reportIntervalMs: timeouts.report_interval * 1000,
+    onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
+  });
+  const runner = new TaskRunner(store, hub);
+  const [host, port] = config.server.listen.split(':') as [string, string];
+  let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
+  const provisioner = options.provisioner ?? new ExternalProvisioner();
+  const instances = new InstanceService({
+    store,
+    registry,
+    manifests,
+    provisioner,
+    runner,
+    guestUrl: () => guestUrl,
+    onDeleted: (instance) => hub.disconnect(instance.id),
+    timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
+  });
+  const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, logger: options.logger });
+  hub.attach(api.server);
+  const url = await api.listen({ host, port: Number(port) });
+  guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;
+  await runner.resumeUnfinished();
+  await monitor.check();
+  monitor.start();
+  return {
+    url,
+    guestUrl,
+    api,
+    store,
+    hub,
+    async close() {
+      monitor.stop();
+      await hub.close();
+      await api.close();
+      await store.close();
+    },
+  };
+}
