@@ -9,6 +9,7 @@ import { InstanceService } from './instances/instance-service.js';
 import { StatusMonitor } from './instances/status-monitor.js';
 import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
+import { LocalProvisioner } from './provisioning/local.js';
 import type { Provisioner } from './provisioning/provisioner.js';
 import { ManifestCatalog } from './registry/manifests.js';
 import { DatastoreRegistry } from './registry/registry.js';
@@ -56,7 +57,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const runner = new TaskRunner(store, hub);
   const [host, port] = config.server.listen.split(':') as [string, string];
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
-  const provisioner = options.provisioner ?? new ExternalProvisioner();
+  const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
+  const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed }) : new ExternalProvisioner());
   const instances = new InstanceService({
     store,
     registry,
@@ -82,6 +84,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     hub,
     async close() {
       monitor.stop();
+      if (provisioner instanceof LocalProvisioner) await provisioner.stopAll();
       await hub.close();
       await api.close();
       await store.close();

@@ -94,15 +94,20 @@ export class GuestLink {
     this.queue.flush((cast) => this.peer?.notify(cast.name, cast.params) ?? false);
   }
 
+  /** Probe the manager and cast the result; a failed probe is reported, never skipped. */
+  private async beat(): Promise<void> {
+    try {
+      this.cast('guest.heartbeat', await this.options.probe());
+    } catch (error) {
+      this.cast('guest.heartbeat', { status: 'unknown', detail: (error as Error).message });
+    }
+  }
+
   private scheduleHeartbeat(): void {
     clearTimeout(this.heartbeatTimer);
     if (this.stopped) return;
     this.heartbeatTimer = setTimeout(async () => {
-      try {
-        this.cast('guest.heartbeat', await this.options.probe());
-      } catch (error) {
-        this.cast('guest.heartbeat', { status: 'unknown', detail: (error as Error).message });
-      }
+      await this.beat();
       this.scheduleHeartbeat();
     }, this.reportIntervalMs);
     this.heartbeatTimer.unref?.();
@@ -158,6 +163,9 @@ export class GuestLink {
       this.connections++;
       this.options.log.info({ url: this.options.url, queued: this.queue.length }, 'connected to the server');
       this.flush();
+      // the server learns the status on connection, not a report interval later
+      void this.beat();
+      this.scheduleHeartbeat();
       this.readyListeners.forEach((listener) => listener());
     } catch (error) {
       const refused = error instanceof BerthError && error.code === 'BERTH_ERR_RPC_HANDSHAKE';

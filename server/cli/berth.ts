@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild } from './build-command.js';
 import { registerInspect } from './inspect-command.js';
 import { registerHost } from './host-command.js';
+import { registerServer } from './server-command.js';
+import { registerUp } from './up-command.js';
 import { reportError } from './output.js';
 
 const program = new Command('berth')
@@ -22,6 +24,8 @@ async function run(action: () => Promise<void>, json = false): Promise<void> {
 registerBuild(program, run);
 registerInspect(program, run);
 registerHost(program, run);
+registerServer(program, run);
+registerUp(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,8 @@ export const serverConfigSchema = z.strictObject({
       data_dir: z.string().refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
     })
     .default({ listen: '127.0.0.1:8779' }),
+  /** Where instances run: guest host processes on this machine (local) or servers someone else installs (external). */
+  provisioner: z.strictObject({ kind: z.enum(['local', 'external']) }).default({ kind: 'local' }),
   /** Where instances, tokens and tasks live: an SQLite file (embedded default) or PostgreSQL. */
   database: z.strictObject({ url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:<path> or postgres://...') }).optional(),
   /** Bearer tokens by project: a token's sha256, never the token itself. */

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
@@ -21,7 +22,12 @@ export interface LocalProvisionerOptions {
   /** Longest wait before restarting a guest host that exited, ms. */
   maxRestartDelayMs?: number;
   onExit?(instanceId: string, code: number | null): void;
+  /** The guest host refused its config (exit 2 or 3): restarting cannot help. */
+  onFailed?(instanceId: string, reason: string): void;
 }
+
+/** Exit codes of `berth` for a bad command line or bad input: the config, the manager, the grants. */
+const CONFIG_EXITS = new Set([2, 3]);
 
 /**
  * Each instance is a guest host process on this machine, with its own data
@@ -44,6 +50,8 @@ export class LocalProvisioner implements Provisioner {
     const mountPoint = typeof version.guest.mount_point === 'string' ? version.guest.mount_point : '/var/lib/berth';
     const extra = this.options.grants ?? {};
     return {
+      // the manager is told where its volume is, so its option and the grant agree
+      optionOverrides: { mount_point: mountPoint },
       managerPath: version.manager.path,
       grants: {
         directories: [{ host: volume, guest: mountPoint, access: 'read-write' }, ...(extra.directories ?? [])],
@@ -64,13 +72,23 @@ export class LocalProvisioner implements Provisioner {
   }
 
   private start(instanceId: string, configPath: string, guest: Supervised): void {
+    const logPath = join(configPath, '..', 'host.log');
+    const log = openSync(logPath, 'a');
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
-      stdio: ['ignore', 'ignore', 'ignore'],
+      stdio: ['ignore', log, log],
+      // its own process group: a Ctrl-C at the server's terminal reaches the server, which stops guests in order
+      detached: true,
     });
+    closeSync(log);
     guest.child = child;
     child.on('exit', (code) => {
       this.options.onExit?.(instanceId, code);
       if (guest.stopping) return;
+      if (code !== null && CONFIG_EXITS.has(code)) {
+        const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-6).join('\n');
+        this.options.onFailed?.(instanceId, `the guest host refused to start (exit ${code}): ${tail}`);
+        return;
+      }
       const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, 250 * 2 ** guest.restarts++);
       setTimeout(() => !guest.stopping && this.start(instanceId, configPath, guest), delay).unref();
     });

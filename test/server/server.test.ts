@@ -19,6 +19,10 @@ beforeAll(async () => {
   const built = await buildFixture('counter', 'quickjs');
   const wasm = join(dir, 'counter.wasm');
   await writeFile(wasm, built.bytes);
+  // a manager that needs grants a local guest does not get: its host refuses to start
+  const needy = await buildFixture('three-ops', 'quickjs');
+  const needyWasm = join(dir, 'three-ops.wasm');
+  await writeFile(needyWasm, needy.bytes);
   const config = serverConfigSchema.parse({
     server: { listen: '127.0.0.1:0', data_dir: dir },
     projects: [
@@ -33,9 +37,13 @@ beforeAll(async () => {
         guest: { mount_point: '/var/lib/counter', greeting: 'from-the-registry' },
         versions: [{ name: '1', manager: { path: wasm, sha256: built.sha256 } }],
       },
+      { name: 'tinydb', versions: [{ name: '1', manager: { path: needyWasm, sha256: needy.sha256 } }] },
     ],
   });
-  provisioner = new LocalProvisioner({ dataDir: dir });
+  provisioner = new LocalProvisioner({
+    dataDir: dir,
+    onFailed: (instanceId, reason) => void server.store.instances.update(instanceId, { status: 'ERROR', fault: reason }),
+  });
   server = await startServer(config, { provisioner });
 });
 afterAll(async () => {
@@ -123,8 +131,20 @@ describe('the control plane end to end (real HTTP, real guest host process, real
   });
 
   it('lists only the project\'s own instances', async () => {
-    expect((await api('GET', '/v1.0/acme/instances')).body.instances.map((i: { id: string }) => i.id)).toEqual([id]);
+    expect((await api('GET', '/v1.0/acme/instances')).body.instances.map((i: { id: string }) => i.id)).toContain(id);
     expect((await api('GET', '/v1.0/globex/instances', undefined, TOKENS.globex)).body.instances).toEqual([]);
+  });
+
+  it('shows ERROR with the reason when the guest host refuses its config, instead of restarting it forever', async () => {
+    const created = await api('POST', '/v1.0/acme/instances', { instance: { name: 'needy', datastore: { type: 'tinydb' } } });
+    let instance = created.body.instance;
+    for (let i = 0; i < 300 && instance.status === 'BUILD'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      instance = (await api('GET', `/v1.0/acme/instances/${instance.id}`)).body.instance;
+    }
+    expect(instance.status).toBe('ERROR');
+    expect(instance.fault.message).toMatch(/BERTH_ERR_GRANTS_MISSING.*program tinydb-ctl/s);
+    expect((await api('DELETE', `/v1.0/acme/instances/${instance.id}`)).status).toBe(202);
   });
 
   it('deletes: the guest process stops, its files go, its token no longer lets it in', async () => {
