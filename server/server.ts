@@ -31,6 +31,8 @@ export interface RunningServer {
 export interface StartServerOptions {
   provisioner?: Provisioner;
   logger?: boolean;
+  /** Local guests stop with the server (a first run) instead of waiting for the next one. */
+  stopGuestsOnClose?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const [host, port] = config.server.listen.split(':') as [string, string];
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
   const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
-  const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed }) : new ExternalProvisioner());
+  const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed, stopGuestsOnClose: options.stopGuestsOnClose }) : new ExternalProvisioner());
   const instances = new InstanceService({
     store,
     registry,
@@ -73,6 +75,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   hub.attach(api.server);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;
+  if (provisioner instanceof LocalProvisioner) provisioner.resume(await store.instances.listByStatus(['BUILD', 'ACTIVE', 'ERROR', 'SHUTDOWN', 'REBOOT', 'BACKUP', 'RESTART_REQUIRED']));
   await runner.resumeUnfinished();
   await monitor.check();
   monitor.start();
@@ -84,7 +87,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     hub,
     async close() {
       monitor.stop();
-      if (provisioner instanceof LocalProvisioner) await provisioner.stopAll();
+      if (provisioner instanceof LocalProvisioner) await provisioner.close();
       await hub.close();
       await api.close();
       await store.close();

@@ -39,7 +39,7 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
           projects: [{ name: 'default', tokens_sha256: [tokenDigest(token)] }],
           datastores: [{ name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager: { path: wasm, sha256: built.sha256 } }] }],
         });
-        const server = await startServer(config);
+        const server = await startServer(config, { stopGuestsOnClose: true });
         process.stdout.write(
           [
             `Berth is up on ${server.url}`,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
@@ -10,6 +10,9 @@ import type { Provisioner, ProvisionResult } from './provisioner.js';
 
 interface Supervised {
   child: ChildProcess | undefined;
+  /** A guest host started by an earlier server process, watched by pid. */
+  adoptedPid?: number;
+  watch?: NodeJS.Timeout;
   stopping: boolean;
   restarts: number;
 }
@@ -24,6 +27,13 @@ export interface LocalProvisionerOptions {
   onExit?(instanceId: string, code: number | null): void;
   /** The guest host refused its config (exit 2 or 3): restarting cannot help. */
   onFailed?(instanceId: string, reason: string): void;
+  /**
+   * Stop the guests when the server stops (a first run: `berth up`). Otherwise
+   * they keep running like real servers and the next server process adopts
+   * them, so an operation interrupted by the restart is answered from the
+   * guest's record, never run twice.
+   */
+  stopGuestsOnClose?: boolean;
 }
 
 /** Exit codes of `berth` for a bad command line or bad input: the config, the manager, the grants. */
@@ -81,6 +91,8 @@ export class LocalProvisioner implements Provisioner {
     });
     closeSync(log);
     guest.child = child;
+    guest.adoptedPid = undefined;
+    if (child.pid) writeFileSync(join(configPath, '..', 'host.pid'), `${child.pid}\n`);
     child.on('exit', (code) => {
       this.options.onExit?.(instanceId, code);
       if (guest.stopping) return;
@@ -96,13 +108,43 @@ export class LocalProvisioner implements Provisioner {
 
   /** The guest host's pid, for operators and tests. */
   pidOf(instanceId: string): number | undefined {
-    return this.guests.get(instanceId)?.child?.pid;
+    const guest = this.guests.get(instanceId);
+    return guest?.child?.pid ?? guest?.adoptedPid;
+  }
+
+  /**
+   * After a server restart: adopt each instance's guest host that is still
+   * running (by its pid file), start the ones that are not.
+   */
+  resume(instances: readonly InstanceRecord[]): void {
+    for (const instance of instances) {
+      if (instance.status === 'DELETED' || this.guests.has(instance.id)) continue;
+      const configPath = join(this.dir(instance), 'guest.toml');
+      if (!existsSync(configPath)) continue;
+      const guest: Supervised = { child: undefined, stopping: false, restarts: 0 };
+      this.guests.set(instance.id, guest);
+      const pid = readPid(join(this.dir(instance), 'host.pid'));
+      if (pid !== undefined && isGuestHost(pid, configPath)) {
+        guest.adoptedPid = pid;
+        // not our child: no exit event, so look now and then
+        guest.watch = setInterval(() => {
+          if (guest.stopping || isGuestHost(pid, configPath)) return;
+          clearInterval(guest.watch);
+          this.start(instance.id, configPath, guest);
+        }, 2000);
+        guest.watch.unref();
+      } else {
+        this.start(instance.id, configPath, guest);
+      }
+    }
   }
 
   async deprovision(instance: InstanceRecord): Promise<void> {
     const guest = this.guests.get(instance.id);
     if (guest) {
       guest.stopping = true;
+      clearInterval(guest.watch);
+      if (guest.adoptedPid !== undefined) await stopPid(guest.adoptedPid);
       const child = guest.child;
       if (child && child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -115,11 +157,23 @@ export class LocalProvisioner implements Provisioner {
     await rm(this.dir(instance), { recursive: true, force: true });
   }
 
-  /** Stop every guest this process started (server shutdown); their data stays. */
+  /** Server shutdown: stop the guests (stopGuestsOnClose) or leave them running for the next server. */
+  async close(): Promise<void> {
+    if (this.options.stopGuestsOnClose) return this.stopAll();
+    for (const guest of this.guests.values()) {
+      guest.stopping = true;
+      clearInterval(guest.watch);
+      guest.child?.unref();
+    }
+  }
+
+  /** Stop every guest (their data stays). */
   async stopAll(): Promise<void> {
     await Promise.all(
       [...this.guests.values()].map(async (guest) => {
         guest.stopping = true;
+        clearInterval(guest.watch);
+        if (guest.adoptedPid !== undefined) return stopPid(guest.adoptedPid);
         const child = guest.child;
         if (!child || child.exitCode !== null) return;
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -127,5 +181,44 @@ export class LocalProvisioner implements Provisioner {
         await exited;
       }),
     );
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is `pid` alive and still the guest host of this config (pids are reused)? */
+function isGuestHost(pid: number, configPath: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(configPath);
+  } catch {
+    return false;
+  }
+}
+
+async function stopPid(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone in the meantime
   }
 }
