@@ -5,6 +5,7 @@ import { registerInspect } from './inspect-command.js';
 import { registerHost } from './host-command.js';
 import { registerServer } from './server-command.js';
 import { registerUp } from './up-command.js';
+import { registerOperatorCommands } from './operator-commands.js';
 import { reportError } from './output.js';
 
 const program = new Command('berth')
@@ -26,6 +27,7 @@ registerInspect(program, run);
 registerHost(program, run);
 registerServer(program, run);
 registerUp(program, run);
+registerOperatorCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -110,7 +110,8 @@ export class InstanceService {
     if (error.code === 'BERTH_ERR_SERVER_STOPPING') return;
     const current = await this.options.store.instances.getById(instance.id);
     if (!current || current.status === 'DELETED') return;
-    const updated = await this.options.store.instances.update(instance.id, { status: 'ERROR', fault: `prepare: ${error.message}` });
+    const fault = error.message.startsWith('prepare') ? error.message : `prepare: ${error.message}`;
+    const updated = await this.options.store.instances.update(instance.id, { status: 'ERROR', fault });
     if (updated) this.options.onError?.(updated, error);
   }
 

@@ -54,10 +54,20 @@ export class StatusMonitor {
     const instance = await this.store.instances.getById(instanceId);
     if (!instance) return;
     const status = next(instance.status, instance.fault, heartbeat.status);
+    if (status === 'ACTIVE' && instance.status === 'BUILD' && !(await this.prepared(instance.id))) return;
     if (status && status !== instance.status) {
       const fault = status === 'ERROR' ? `guest reports ${serviceStatus}${heartbeat.detail ? `: ${heartbeat.detail}` : ''}` : null;
       await this.transition(instance, status, fault);
     }
+  }
+
+  /**
+   * A datastore can run before prepare has created its databases and users:
+   * BUILD ends only when the instance's prepare task (if it has one) succeeded.
+   */
+  private async prepared(instanceId: string): Promise<boolean> {
+    const prepare = (await this.store.tasks.listForInstance(instanceId)).find((task) => task.operation === 'prepare');
+    return prepare === undefined || prepare.state === 'succeeded';
   }
 
   /** One pass of the time-based rules; `now` is a parameter so tests need no clock tricks. */

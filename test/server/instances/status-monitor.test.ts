@@ -64,3 +64,17 @@ describe('instance status from heartbeats', () => {
     expect(await status()).toMatchObject({ status: 'ERROR', fault: 'guest reports CRASHED' });
   });
 });
+
+describe('BUILD and prepare', () => {
+  it('stays BUILD while the prepare task has not succeeded, even when the datastore already runs', async () => {
+    await store.tasks.create({ id: 't-prepare', instanceId: 'i-1', operation: 'prepare', args: '[]', deadlineAt: at(400) });
+    await monitor.onHeartbeat('i-1', beat(0, 10), at(10));
+    expect((await status()).status).toBe('BUILD');
+    await store.tasks.update('t-prepare', 'running');
+    await monitor.onHeartbeat('i-1', beat(1, 11), at(11));
+    expect((await status()).status).toBe('BUILD');
+    await store.tasks.update('t-prepare', 'succeeded', '{}');
+    await monitor.onHeartbeat('i-1', beat(2, 12), at(12));
+    expect((await status()).status).toBe('ACTIVE');
+  });
+});

@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { BerthError } from '../errors/berth-error.js';
+import { isErrorCode } from '../errors/catalogue.js';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8779';
+export const DEFAULT_PROJECT = 'default';
+/** Every request gives up after this long; the slowest guest call the server makes defaults to 180 s. */
+const REQUEST_TIMEOUT_MS = 300_000;
+
+/** What the operator commands take on the command line; each falls back to BERTH_* and then a default. */
+export interface ConnectionFlags {
+  url?: string;
+  project?: string;
+  token?: string;
+}
+
+export interface ClientSettings {
+  url: string;
+  project: string;
+  token?: string;
+  /** Where the token came from, for the fix of an authentication error. */
+  tokenSource: string;
+}
+
+/** --url, --project and --token, else BERTH_URL, BERTH_PROJECT and BERTH_TOKEN, else the defaults and the token `berth up` keeps. */
+export function resolveSettings(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): ClientSettings {
+  const rawUrl = flags.url ?? (env.BERTH_URL || undefined) ?? DEFAULT_URL;
+  const urlSource = flags.url !== undefined ? '--url' : env.BERTH_URL ? 'BERTH_URL' : 'the default URL';
+  let parsed: URL;
+  try {
+    parsed = new URL(rawUrl);
+  } catch {
+    throw new BerthError('BERTH_ERR_USAGE', `${urlSource} ${rawUrl} is not a URL`, `pass the server's address, for example --url ${DEFAULT_URL}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new BerthError('BERTH_ERR_USAGE', `${urlSource} ${rawUrl} is not an http or https URL`, `pass the server's address, for example --url ${DEFAULT_URL}`);
+  }
+  const url = rawUrl.replace(/\/+$/, '');
+
+  const project = flags.project ?? (env.BERTH_PROJECT || undefined) ?? DEFAULT_PROJECT;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(project)) {
+    throw new BerthError('BERTH_ERR_USAGE', `${flags.project !== undefined ? '--project' : 'BERTH_PROJECT'} ${project} is not a project name`, 'a project name is 1 to 64 letters, digits, "-" or "_"');
+  }
+
+  if (flags.token !== undefined) return { url, project, token: flags.token, tokenSource: '--token' };
+  if (env.BERTH_TOKEN) return { url, project, token: env.BERTH_TOKEN, tokenSource: 'BERTH_TOKEN' };
+  const tokenFile = join(home, '.berth', 'token');
+  try {
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    if (token) return { url, project, token, tokenSource: tokenFile };
+  } catch {
+    // no token file: the request goes without one and the server says so
+  }
+  return { url, project, tokenSource: 'none (no --token, no BERTH_TOKEN, no ~/.berth/token)' };
+}
+
+// The API's shapes (server/api/routes), as the CLI reads them.
+export interface DatastoreView {
+  id: string;
+  name: string;
+  default_version: string;
+  versions: Array<{ id: string; name: string; active: boolean }>;
+}
+export interface InstanceView {
+  id: string;
+  name: string;
+  status: string;
+  service_status: string | null;
+  datastore: { type: string; version: string };
+  created: string;
+  updated: string;
+  security_groups: Array<{ rules: Array<{ protocol: string; from_port: number; to_port: number; cidr: string }> }>;
+  fault?: { message: string };
+}
+export interface CreatedInstance {
+  instance: InstanceView & { password?: string };
+  guest_config?: string;
+}
+export interface DatabaseIn {
+  name: string;
+  character_set?: string;
+  collate?: string;
+}
+export interface DatabaseView {
+  name: string;
+  character_set?: string;
+  collate?: string;
+}
+export interface UserIn {
+  name: string;
+  password: string;
+  host?: string;
+  databases?: Array<{ name: string }>;
+}
+export interface UserView {
+  name: string;
+  host: string;
+  databases: Array<{ name: string }>;
+}
+export interface CreateInstanceBody {
+  name: string;
+  datastore: { type: string; version?: string };
+  databases?: DatabaseIn[];
+  users?: UserIn[];
+}
+
+/** Why fetch failed, in a word: ECONNREFUSED, ENOTFOUND, or undici's own reason ("bad port"). */
+function networkReason(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: Array<{ code?: unknown }> } }).cause;
+  const code = cause?.code ?? cause?.errors?.find((e) => typeof e.code === 'string')?.code;
+  if (typeof code === 'string') return code;
+  return typeof cause?.message === 'string' && cause.message ? cause.message : undefined;
+}
+
+/** The REST API of one server, for one project. Every failure is a catalogue error. */
+export class ApiClient {
+  constructor(readonly settings: ClientSettings) {}
+
+  /** Sends one request; answers the parsed JSON body, or undefined for an empty one. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const target = `${this.settings.url}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+        throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `the Berth server at ${this.settings.url} did not answer ${method} ${path} within ${REQUEST_TIMEOUT_MS / 1000} s`, 'check that the server is healthy; the operation may still complete, so look before retrying');
+      }
+      const reason = networkReason(error);
+      throw new BerthError(
+        'BERTH_ERR_RPC_DISCONNECTED',
+        `cannot reach the Berth server at ${this.settings.url}${reason ? ` (${reason})` : ''}`,
+        'start it with `berth up` or pass --url (or set BERTH_URL) to where it listens',
+        { cause: error },
+      );
+    }
+    const text = await response.text().catch(() => '');
+    let parsed: unknown;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (response.ok) {
+      if (text && parsed === undefined) {
+        throw new BerthError('BERTH_ERR_RPC_REMOTE', `${this.settings.url} answered ${method} ${path} with something that is not JSON`, 'check that --url points at a Berth server');
+      }
+      return parsed as T;
+    }
+    throw this.toError(response.status, method, path, parsed);
+  }
+
+  private toError(status: number, method: string, path: string, body: unknown): BerthError {
+    const error = (body as { error?: { code?: unknown; message?: unknown; fix?: unknown } } | undefined)?.error;
+    if (!error || typeof error.code !== 'string') {
+      return new BerthError('BERTH_ERR_RPC_REMOTE', `${this.settings.url} answered ${method} ${path} with HTTP ${status} and no Berth error`, 'check that --url points at a Berth server');
+    }
+    const message = typeof error.message === 'string' ? error.message : `HTTP ${status}`;
+    let fix = typeof error.fix === 'string' ? error.fix : undefined;
+    if (!isErrorCode(error.code)) {
+      return new BerthError('BERTH_ERR_RPC_REMOTE', `the server answered ${error.code}: ${message}`, fix);
+    }
+    if (error.code === 'BERTH_ERR_UNAUTHORIZED') {
+      fix = `pass --token <token> or set BERTH_TOKEN (the token used came from ${this.settings.tokenSource}); \`berth up\` keeps its token in ~/.berth/token`;
+    } else if (error.code === 'BERTH_ERR_FORBIDDEN') {
+      fix = `pass --project with the token's project (or set BERTH_PROJECT), or a token of project ${this.settings.project}`;
+    }
+    return new BerthError(error.code, message, fix);
+  }
+
+  private projectPath(path: string): string {
+    return `/v1.0/${encodeURIComponent(this.settings.project)}${path}`;
+  }
+
+  listDatastores(): Promise<{ datastores: DatastoreView[] }> {
+    return this.request('GET', this.projectPath('/datastores'));
+  }
+
+  createInstance(instance: CreateInstanceBody): Promise<CreatedInstance> {
+    return this.request('POST', this.projectPath('/instances'), { instance });
+  }
+
+  listInstances(): Promise<{ instances: InstanceView[] }> {
+    return this.request('GET', this.projectPath('/instances'));
+  }
+
+  getInstance(id: string): Promise<{ instance: InstanceView }> {
+    return this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}`));
+  }
+
+  async deleteInstance(id: string): Promise<void> {
+    await this.request('DELETE', this.projectPath(`/instances/${encodeURIComponent(id)}`));
+  }
+
+  /** One page of databases; `next` is the marker of the following page. */
+  listDatabases(id: string, marker?: string): Promise<{ databases: DatabaseView[]; next?: string }> {
+    const query = marker === undefined ? '' : `?marker=${encodeURIComponent(marker)}`;
+    return this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}/databases${query}`));
+  }
+
+  async createDatabases(id: string, databases: DatabaseIn[]): Promise<void> {
+    await this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/databases`), { databases });
+  }
+
+  async deleteDatabase(id: string, name: string): Promise<void> {
+    await this.request('DELETE', this.projectPath(`/instances/${encodeURIComponent(id)}/databases/${encodeURIComponent(name)}`));
+  }
+
+  listUsers(id: string): Promise<{ users: UserView[] }> {
+    return this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}/users`));
+  }
+
+  async createUsers(id: string, users: UserIn[]): Promise<void> {
+    await this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/users`), { users });
+  }
+
+  enableRoot(id: string): Promise<{ user: { name: string; password: string } }> {
+    return this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/root`));
+  }
+
+  rootEnabled(id: string): Promise<{ rootEnabled: boolean }> {
+    return this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}/root`));
+  }
+}

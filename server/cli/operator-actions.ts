@@ -1,0 +1,201 @@
+import { BerthError } from '../errors/berth-error.js';
+import { ApiClient, resolveSettings, type ConnectionFlags, type CreatedInstance, type DatabaseView, type InstanceView } from './api-client.js';
+import { fields, table } from './table.js';
+
+export interface OperatorFlags extends ConnectionFlags {
+  json?: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+const outJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+const client = (flags: OperatorFlags) => new ApiClient(resolveSettings(flags));
+
+/** An instance named by id, or by a name unique in the project. */
+async function resolveInstance(api: ApiClient, ref: string): Promise<{ id: string; label: string }> {
+  if (UUID.test(ref)) return { id: ref, label: ref };
+  const matches = (await api.listInstances()).instances.filter((i) => i.name === ref);
+  if (matches.length === 0) {
+    throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `no instance named ${ref} in project ${api.settings.project}`, '`berth instance list` shows the instances and their ids');
+  }
+  if (matches.length > 1) {
+    throw new BerthError('BERTH_ERR_USAGE', `${matches.length} instances are named ${ref} in project ${api.settings.project}`, `name it by id: ${matches.map((i) => i.id).join(' or ')}`);
+  }
+  return { id: matches[0]!.id, label: `${ref} (${matches[0]!.id})` };
+}
+
+function ports(instance: InstanceView): string {
+  const rules = instance.security_groups.flatMap((g) => g.rules);
+  return rules.map((r) => `${r.protocol} ${r.from_port === r.to_port ? r.from_port : `${r.from_port}-${r.to_port}`}`).join(', ');
+}
+
+function renderInstance(instance: InstanceView): string {
+  return fields([
+    ['id', instance.id],
+    ['name', instance.name],
+    ['status', instance.status],
+    ['service status', instance.service_status ?? undefined],
+    ['datastore', instance.datastore.type],
+    ['version', instance.datastore.version],
+    ['ports', ports(instance) || undefined],
+    ['created', instance.created],
+    ['updated', instance.updated],
+    ['fault', instance.fault?.message],
+  ]);
+}
+
+export async function datastoreList(flags: OperatorFlags): Promise<void> {
+  const result = await client(flags).listDatastores();
+  if (flags.json) return void outJson(result);
+  if (result.datastores.length === 0) return void out('no datastores: the server config has none');
+  out(
+    table(
+      ['NAME', 'DEFAULT VERSION', 'VERSIONS'],
+      result.datastores.map((d) => [d.name, d.default_version, d.versions.map((v) => (v.active ? v.name : `${v.name} (inactive)`)).join(', ')]),
+    ),
+  );
+}
+
+function parseSeconds(value: string, option: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new BerthError('BERTH_ERR_USAGE', `${option} ${value} is not a positive number of seconds`, `pass for example ${option} 600`);
+  return seconds;
+}
+
+/** Polls until the instance leaves BUILD for ACTIVE or ERROR; reports status changes on stderr. */
+async function waitForInstance(api: ApiClient, instance: InstanceView, timeoutMs: number, quiet: boolean): Promise<InstanceView> {
+  const deadline = Date.now() + timeoutMs;
+  let current = instance;
+  let reported = '';
+  for (;;) {
+    if (current.status === 'ACTIVE' || current.status === 'ERROR') return current;
+    if (!quiet && current.status !== reported) {
+      process.stderr.write(`waiting for ${current.name} (${current.id}) to become ACTIVE: ${current.status}\n`);
+      reported = current.status;
+    }
+    if (Date.now() >= deadline) return current;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(0, deadline - Date.now()))));
+    current = (await api.getInstance(instance.id)).instance;
+  }
+}
+
+export async function instanceCreate(
+  name: string,
+  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; wait?: boolean; waitTimeout: string },
+): Promise<void> {
+  const timeoutMs = parseSeconds(flags.waitTimeout, '--wait-timeout') * 1000;
+  const api = client(flags);
+  const created: CreatedInstance = await api.createInstance({
+    name,
+    datastore: { type: flags.datastore, ...(flags.version !== undefined ? { version: flags.version } : {}) },
+    ...(flags.database.length ? { databases: flags.database.map((d) => ({ name: d })) } : {}),
+  });
+  const { password, ...instance } = created.instance;
+  if (!flags.json) {
+    out(`created instance ${instance.name} (${instance.id}): ${instance.status}, ${instance.datastore.type} ${instance.datastore.version}`);
+    // shown before any waiting, so a failed wait cannot lose it
+    if (password) out(`root password: ${password}\n  (shown only this once: keep it now)`);
+    if (created.guest_config) out(`guest config for the database server (/etc/berth/guest.toml; shown only this once):\n${created.guest_config}`);
+  }
+  if (!flags.wait) return flags.json ? void outJson(created) : undefined;
+
+  const final = await waitForInstance(api, instance, timeoutMs, flags.json === true);
+  if (flags.json) outJson({ ...created, instance: { ...final, ...(password ? { password } : {}) } });
+  if (final.status === 'ERROR') {
+    throw new BerthError('BERTH_ERR_INSTANCE_STATE', `instance ${final.name} (${final.id}) went to ERROR${final.fault ? `: ${final.fault.message}` : ''}`, `see \`berth instance show ${final.id}\`; remove it with \`berth instance delete ${final.id}\``);
+  }
+  if (final.status !== 'ACTIVE') {
+    throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `instance ${final.name} (${final.id}) is still ${final.status} after ${timeoutMs / 1000} s`, `follow it with \`berth instance show ${final.id}\`, or wait longer with --wait-timeout`);
+  }
+  if (!flags.json) out(`instance ${final.name} (${final.id}) is ACTIVE`);
+}
+
+export async function instanceList(flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const result = await api.listInstances();
+  if (flags.json) return void outJson(result);
+  if (result.instances.length === 0) return void out(`no instances in project ${api.settings.project}`);
+  out(table(['ID', 'NAME', 'STATUS', 'DATASTORE', 'VERSION'], result.instances.map((i) => [i.id, i.name, i.status, i.datastore.type, i.datastore.version])));
+}
+
+export async function instanceShow(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const result = await api.getInstance((await resolveInstance(api, ref)).id);
+  out(flags.json ? JSON.stringify(result) : renderInstance(result.instance));
+}
+
+export async function instanceDelete(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  await api.deleteInstance(target.id);
+  if (!flags.json) out(`deleted instance ${target.label}`);
+}
+
+export async function databaseList(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  // every page, following the markers
+  const databases: DatabaseView[] = [];
+  const seen = new Set<string>();
+  let marker: string | undefined;
+  do {
+    const page = await api.listDatabases(target.id, marker);
+    databases.push(...page.databases);
+    marker = page.next !== undefined && !seen.has(page.next) ? page.next : undefined;
+    if (marker !== undefined) seen.add(marker);
+  } while (marker !== undefined);
+  if (flags.json) return void outJson({ databases });
+  if (databases.length === 0) return void out(`no databases on instance ${target.label}`);
+  out(table(['NAME', 'CHARACTER SET', 'COLLATE'], databases.map((d) => [d.name, d.character_set ?? '', d.collate ?? ''])));
+}
+
+export async function databaseCreate(ref: string, name: string, flags: OperatorFlags & { characterSet?: string; collate?: string }): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  await api.createDatabases(target.id, [
+    { name, ...(flags.characterSet !== undefined ? { character_set: flags.characterSet } : {}), ...(flags.collate !== undefined ? { collate: flags.collate } : {}) },
+  ]);
+  if (!flags.json) out(`created database ${name} on instance ${target.label}`);
+}
+
+export async function databaseDelete(ref: string, name: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  await api.deleteDatabase(target.id, name);
+  if (!flags.json) out(`deleted database ${name} on instance ${target.label}`);
+}
+
+export async function userList(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  const result = await api.listUsers(target.id);
+  if (flags.json) return void outJson(result);
+  if (result.users.length === 0) return void out(`no users on instance ${target.label}`);
+  out(table(['NAME', 'HOST', 'DATABASES'], result.users.map((u) => [u.name, u.host, u.databases.map((d) => d.name).join(', ')])));
+}
+
+export async function userCreate(ref: string, name: string, flags: OperatorFlags & { password: string; host?: string; database: string[] }): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  await api.createUsers(target.id, [
+    { name, password: flags.password, ...(flags.host !== undefined ? { host: flags.host } : {}), databases: flags.database.map((d) => ({ name: d })) },
+  ]);
+  if (!flags.json) out(`created user ${name} on instance ${target.label}`);
+}
+
+export async function rootEnable(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  const result = await api.enableRoot(target.id);
+  if (flags.json) return void outJson(result);
+  out(`root enabled on instance ${target.label}\n${fields([['user', result.user.name], ['password', result.user.password]], '  ')}\n  (shown only this once: keep it now)`);
+}
+
+export async function rootShow(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  const result = await api.rootEnabled(target.id);
+  if (flags.json) return void outJson(result);
+  out(`root is ${result.rootEnabled ? 'enabled' : 'not enabled'} on instance ${target.label}`);
+}

@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import type { OperatorFlags } from './operator-actions.js';
+
+type Run = (action: () => Promise<void>, json?: boolean) => Promise<void>;
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The options every operator command takes: where the server is, which project, which token, and --json. */
+function connected(command: Command): Command {
+  return command
+    .option('--url <url>', 'the Berth server (env BERTH_URL, default http://127.0.0.1:8779)')
+    .option('--project <name>', 'the project (env BERTH_PROJECT, default "default")')
+    .option('--token <token>', 'bearer token of the project (env BERTH_TOKEN, default the token `berth up` keeps in ~/.berth/token)')
+    .option('--json', "print the API's JSON (errors as JSON on stderr)");
+}
+
+// the implementations (and the HTTP client) load only when a command runs
+const actions = () => import('./operator-actions.js');
+
+/**
+ * The operator commands: datastores, instances and what lives in them, over
+ * the REST API of a running server.
+ */
+export function registerOperatorCommands(program: Command, run: Run): void {
+  // `berth instance create --version 1` is the datastore version, not the program's --version:
+  // program options count only before the command name
+  program.enablePositionalOptions();
+
+  const datastore = program.command('datastore').description('datastores the server offers');
+  connected(datastore.command('list').description('list datastores and their versions'))
+    .action((flags: OperatorFlags) => run(async () => (await actions()).datastoreList(flags), flags.json));
+
+  const instance = program.command('instance').description('create, list, show and delete instances');
+  connected(
+    instance
+      .command('create')
+      .description('create an instance; prints the root password once when the datastore makes one')
+      .argument('<name>', 'name of the instance')
+      .requiredOption('--datastore <type>', 'datastore type (`berth datastore list` shows them)')
+      .option('--version <version>', "datastore version (default: the datastore's default version)")
+      .option('--database <name>', 'a database to create with the instance (repeatable)', collect, [])
+      .option('--wait', 'wait until the instance is ACTIVE (or ERROR)')
+      .option('--wait-timeout <seconds>', 'how long --wait waits', '600'),
+  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; wait?: boolean; waitTimeout: string }) =>
+    run(async () => (await actions()).instanceCreate(name, flags), flags.json),
+  );
+  connected(instance.command('list').description('list the instances of the project'))
+    .action((flags: OperatorFlags) => run(async () => (await actions()).instanceList(flags), flags.json));
+  connected(instance.command('show').description('show one instance').argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceShow(ref, flags), flags.json));
+  connected(instance.command('delete').description('delete an instance and its guest').argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceDelete(ref, flags), flags.json));
+
+  const database = program.command('database').description('databases on an instance');
+  connected(database.command('list').description('list the databases of an instance').argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).databaseList(ref, flags), flags.json));
+  connected(
+    database
+      .command('create')
+      .description('create a database on an instance')
+      .argument('<instance>', 'instance id or unique name')
+      .argument('<name>', 'name of the database')
+      .option('--character-set <charset>', 'character set')
+      .option('--collate <collation>', 'collation'),
+  ).action((ref: string, name: string, flags: OperatorFlags & { characterSet?: string; collate?: string }) =>
+    run(async () => (await actions()).databaseCreate(ref, name, flags), flags.json),
+  );
+  connected(database.command('delete').description('delete a database').argument('<instance>', 'instance id or unique name').argument('<name>', 'name of the database'))
+    .action((ref: string, name: string, flags: OperatorFlags) => run(async () => (await actions()).databaseDelete(ref, name, flags), flags.json));
+
+  const user = program.command('user').description('users on an instance');
+  connected(user.command('list').description('list the users of an instance').argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).userList(ref, flags), flags.json));
+  connected(
+    user
+      .command('create')
+      .description('create a user on an instance')
+      .argument('<instance>', 'instance id or unique name')
+      .argument('<name>', 'name of the user')
+      .requiredOption('--password <password>', 'password of the user')
+      .option('--host <host>', 'host the user may connect from (default: any)')
+      .option('--database <name>', 'a database the user gets access to (repeatable)', collect, []),
+  ).action((ref: string, name: string, flags: OperatorFlags & { password: string; host?: string; database: string[] }) =>
+    run(async () => (await actions()).userCreate(ref, name, flags), flags.json),
+  );
+
+  const root = program.command('root').description('the root user of an instance');
+  connected(root.command('enable').description('enable root and print its password once').argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).rootEnable(ref, flags), flags.json));
+  connected(root.command('show').description('show whether root is enabled').argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).rootShow(ref, flags), flags.json));
+}
