@@ -54,7 +54,7 @@ export class TaskRunner {
         await this.store.tasks.update(task.id, 'failed', encodeWire({ error: 'deadline passed before the task could be sent' }));
         throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `${task.operation} on ${task.instanceId}: the deadline passed before it was sent`);
       }
-      await this.store.tasks.update(task.id, 'running');
+      // no separate "running" write: pending and running are both unfinished to a restarted server
       try {
         const args = JSON.parse(task.args, reviveWire) as unknown[];
         const outcome = (await this.hub.call(task.instanceId, task.operation as OperationName, args, left, task.id)) as Outcome;
