@@ -125,6 +125,11 @@ export class InstanceService {
     return this.options.store.instances.list(project);
   }
 
+  async rename(project: string, id: string, name: string): Promise<void> {
+    const instance = await this.get(project, id);
+    await this.options.store.instances.update(instance.id, { name });
+  }
+
   async delete(project: string, id: string): Promise<void> {
     const instance = await this.get(project, id);
     await this.options.store.instances.update(instance.id, { status: 'DELETED' });

@@ -113,6 +113,84 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth): Fas
       return reply.status(202).send();
     });
 
+    const userParams = params.extend({ name });
+    const hostQuery = z.object({ host: z.string().optional() });
+    const ref = (userName: string, host?: string) => ({ name: userName, host: host ?? '%' });
+    const userView = (u: { name: string; host?: string; databases: string[] }) => ({ name: u.name, host: u.host ?? '%', databases: u.databases.map((d) => ({ name: d })) });
+
+    app.get(`${base}/:id/users/:name`, { schema: { tags: ['users'], params: userParams, querystring: hostQuery } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      const user = (await service.call(project, request.params.id, 'get-user', [ref(request.params.name, request.query.host)])) as { name: string; host?: string; databases: string[] };
+      return { user: userView(user) };
+    });
+    app.delete(`${base}/:id/users/:name`, { schema: { tags: ['users'], params: userParams, querystring: hostQuery } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      await service.call(project, request.params.id, 'delete-user', [ref(request.params.name, request.query.host)]);
+      return reply.status(202).send();
+    });
+    app.put(
+      `${base}/:id/users`,
+      { schema: { tags: ['users'], params, body: z.strictObject({ users: z.array(z.strictObject({ name, host: z.string().optional(), password: z.string().min(1) })).min(1) }) } },
+      async (request, reply) => {
+        const project = auth.authorize(request, request.params.project);
+        const changes = request.body.users.map((u) => ({ user: ref(u.name, u.host), password: u.password }));
+        await service.call(project, request.params.id, 'change-passwords', [changes]);
+        return reply.status(202).send();
+      },
+    );
+    app.put(
+      `${base}/:id/users/:name`,
+      {
+        schema: {
+          tags: ['users'],
+          params: userParams,
+          querystring: hostQuery,
+          body: z.strictObject({ user: z.strictObject({ name: name.optional(), host: z.string().optional(), password: z.string().min(1).optional() }) }),
+        },
+      },
+      async (request, reply) => {
+        const project = auth.authorize(request, request.params.project);
+        const { user } = request.body;
+        await service.call(project, request.params.id, 'update-attributes', [ref(request.params.name, request.query.host), { name: user.name, host: user.host, password: user.password }]);
+        return reply.status(202).send();
+      },
+    );
+    app.get(`${base}/:id/users/:name/databases`, { schema: { tags: ['access'], params: userParams, querystring: hostQuery } }, async (request) => {
+      const project = auth.authorize(request, request.params.project);
+      const databases = (await service.call(project, request.params.id, 'list-access', [ref(request.params.name, request.query.host)])) as Array<{ name: string }>;
+      return { databases: databases.map((d) => ({ name: d.name })) };
+    });
+    app.put(
+      `${base}/:id/users/:name/databases`,
+      { schema: { tags: ['access'], params: userParams, querystring: hostQuery, body: z.strictObject({ databases: z.array(z.strictObject({ name })).min(1) }) } },
+      async (request, reply) => {
+        const project = auth.authorize(request, request.params.project);
+        await service.call(project, request.params.id, 'grant-access', [ref(request.params.name, request.query.host), request.body.databases.map((d) => d.name)]);
+        return reply.status(202).send();
+      },
+    );
+    app.delete(`${base}/:id/users/:name/databases/:database`, { schema: { tags: ['access'], params: userParams.extend({ database: name }), querystring: hostQuery } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      await service.call(project, request.params.id, 'revoke-access', [ref(request.params.name, request.query.host), request.params.database]);
+      return reply.status(202).send();
+    });
+
+    app.delete(`${base}/:id/root`, { schema: { tags: ['root'], params } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      await service.call(project, request.params.id, 'disable-root', []);
+      return reply.status(202).send();
+    });
+    app.post(`${base}/:id/action`, { schema: { tags: ['instances'], params, body: z.strictObject({ restart: z.strictObject({}) }) } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      await service.call(project, request.params.id, 'restart', []);
+      return reply.status(202).send();
+    });
+    app.patch(`${base}/:id`, { schema: { tags: ['instances'], params, body: z.strictObject({ instance: z.strictObject({ name }) }) } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      await service.rename(project, request.params.id, request.body.instance.name);
+      return reply.status(202).send();
+    });
+
     app.post(`${base}/:id/root`, { schema: { tags: ['root'], params } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
       const credentials = (await service.call(project, request.params.id, 'enable-root', [undefined])) as { name: string; password: string };
