@@ -8,6 +8,11 @@ import { serverConfigSchema } from '../../server/config/server-config.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 import { buildFixture } from '../support/components.js';
 import { runHost } from '../support/guest-host.js';
+import WebSocket from 'ws';
+import { RpcPeer } from '../../host/rpc/peer.js';
+import { SUBPROTOCOL } from '../../host/rpc/protocol.js';
+import { webSocketTransport } from '../../host/rpc/transport.js';
+import { BerthError } from '../../server/errors/berth-error.js';
 
 const TOKEN = 'acme-token-0123456789';
 let dir: string;
@@ -53,7 +58,8 @@ async function api(method: string, path: string, body?: unknown) {
     headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return (await response.json()) as any;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as any;
 }
 
 async function statusOf(id: string, until: (status: string) => boolean): Promise<any> {
@@ -69,6 +75,8 @@ describe('the external provisioner', () => {
   it('returns the guest config once; a host started with it dials in and the instance turns ACTIVE', async () => {
     const created = await api('POST', '/instances', { instance: { name: 'remote', datastore: { type: 'counter' } } });
     expect(created.instance.status).toBe('BUILD');
+    // root_on_create is off for this datastore: no password in the response
+    expect(created.instance).not.toHaveProperty('password');
     const guestConfig = parse(created.guest_config as string) as { guest: { token: string; server_url: string; instance_id: string } };
     expect(guestConfig.guest).toMatchObject({ instance_id: created.instance.id, server_url: server.guestUrl });
     expect(guestConfig.guest.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -90,5 +98,43 @@ describe('the external provisioner', () => {
     expect(failed.fault.message).toContain('FAILED_TIMEOUT_GUESTAGENT');
     const elapsed = Date.parse(failed.updated) - Date.parse(failed.created);
     expect(elapsed).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('the guest channel of a real server', () => {
+  async function hello(instanceId: string, token: string): Promise<unknown> {
+    const socket = new WebSocket(server.guestUrl, SUBPROTOCOL);
+    const transport = webSocketTransport(socket);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const peer = new RpcPeer(transport);
+    try {
+      return await peer.request('guest.hello', { instanceId, token, hostVersion: '0.1.0', manifest: {}, sha256: 'a'.repeat(64) }, 5000, 'hello');
+    } catch (error) {
+      return error;
+    } finally {
+      socket.close();
+    }
+  }
+
+  it("refuses a wrong token, and one instance's token for another instance", async () => {
+    const a = await api('POST', '/instances', { instance: { name: 'a', datastore: { type: 'counter' } } });
+    const b = await api('POST', '/instances', { instance: { name: 'b', datastore: { type: 'counter' } } });
+    const tokenOf = (created: any) => (parse(created.guest_config as string) as { guest: { token: string } }).guest.token;
+    expect(await hello(a.instance.id, tokenOf(a))).toEqual({ reportIntervalMs: 200 });
+    for (const [instance, token] of [
+      [a.instance.id, 'wrong-token-0123456789'],
+      [a.instance.id, tokenOf(b)],
+      ['00000000-0000-0000-0000-000000000000', tokenOf(a)],
+    ] as const) {
+      const refused = await hello(instance, token);
+      expect(refused).toBeInstanceOf(BerthError);
+      expect((refused as BerthError).code).toBe('BERTH_ERR_RPC_HANDSHAKE');
+    }
+    // a deleted instance's token no longer lets its guest in
+    await api('DELETE', `/instances/${a.instance.id}`);
+    expect(((await hello(a.instance.id, tokenOf(a))) as BerthError).code).toBe('BERTH_ERR_RPC_HANDSHAKE');
   });
 });
