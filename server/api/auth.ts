@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../datastores/toolchain/digest.js';
 import type { FastifyRequest } from 'fastify';
 import { BerthError } from '../errors/berth-error.js';
 
 export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256(token);
 }
 
 /**

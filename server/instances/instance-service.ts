@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { OperationName } from '../../datastores/sdk/operations.js';
+import { laneOf } from '../../host/sandbox/lanes.js';
 import { tokenDigest } from '../api/auth.js';
 import { BerthError } from '../errors/berth-error.js';
 import type { ManifestCatalog } from '../registry/manifests.js';
@@ -150,8 +151,9 @@ export class InstanceService {
       throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', `${operation} is not supported by ${manifest.name} ${manifest.version} (datastore ${instance.datastore})`, `${manifest.name} supports: ${manifest.operations.join(', ')}`);
     }
     if (instance.status === 'BUILD') throw new BerthError('BERTH_ERR_INSTANCE_STATE', `instance ${id} is still being built`, 'wait until it is ACTIVE');
-    const slow = ['restart', 'stop-db', 'start-db-with-conf-changes', 'create-backup', 'restore-backup'].includes(operation);
-    const outcome = await this.options.runner.run(instance.id, operation, args, slow ? this.options.timeouts.slowCallMs : this.options.timeouts.quickCallMs);
+    // the same split the host's sandbox uses, so a slow operation never gets a quick deadline here
+    const deadline = laneOf(operation) === 'slow' ? this.options.timeouts.slowCallMs : this.options.timeouts.quickCallMs;
+    const outcome = await this.options.runner.run(instance.id, operation, args, deadline);
     if ('err' in outcome) throw managerErrorToBerth(outcome.err, operation);
     return outcome.ok;
   }
