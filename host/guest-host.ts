@@ -74,6 +74,8 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     onEvent: (event) => link?.cast('guest.event', { event }),
   });
   const { GuestLink: Link } = await import('./rpc/guest-link.js');
+  const { ArtifactTransfer } = await import('./rpc/artifact-transfer.js');
+  const { withArtifacts } = await import('./sandbox/artifact-calls.js');
   const sandbox = await starting;
   // compared as the section stores it (JSON): describe() is the truth, the section is what inspect showed
   if (JSON.stringify(parseManifest(sandbox.manifest, 'describe()')) !== JSON.stringify(manifest)) {
@@ -82,12 +84,17 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   }
 
   // a probe stuck behind a runaway call must not hold up the heartbeat: it reports why instead
+  const call = withArtifacts({
+    spoolDir: config.host.spool_dir,
+    transfer: new ArtifactTransfer({ serverUrl: config.guest.server_url, caFile: config.guest.ca_file, instanceId: config.guest.instance_id, token: config.guest.token }),
+    call: (operation, args, deadlineMs, artifacts) => sandbox.call(operation, args, deadlineMs, artifacts),
+  });
   const probeDeadlineMs = Math.min(config.host.call_timeout * 1000, Math.max(100, (config.host.report_interval * 1000) / 2));
   const guestLink = new Link({
     url: config.guest.server_url,
     caFile: config.guest.ca_file,
     hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest, sha256: digest }),
-    call: (operation, args, deadlineMs) => sandbox.call(operation, args, deadlineMs),
+    call,
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
       const outcome = await sandbox.call('status', [], probeDeadlineMs);

@@ -6,6 +6,8 @@ import { buildApi } from './api/app.js';
 import { ProjectAuth, tokenDigest } from './api/auth.js';
 import type { ServerConfig } from './config/server-config.js';
 import { InstanceService } from './instances/instance-service.js';
+import { BackupService } from './backups/backup-service.js';
+import { DirectoryBackupStore } from './backups/directory-store.js';
 import { StatusMonitor } from './instances/status-monitor.js';
 import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
@@ -48,11 +50,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const store = await openStore(config.database?.url ?? `sqlite:${join(dataDir, 'berth.db')}`);
   const { timeouts } = config;
   const monitor = new StatusMonitor(store, { heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000, checkEveryMs: Math.min(5000, timeouts.report_interval * 1000) });
+  const authenticateGuest = async (instanceId: string, token: string) => {
+    const instance = await store.instances.getById(instanceId);
+    return instance !== undefined && instance.status !== 'DELETED' && instance.tokenSha256 === tokenDigest(token);
+  };
   const hub = new GuestHub({
-    authenticate: async (instanceId, token) => {
-      const instance = await store.instances.getById(instanceId);
-      return instance !== undefined && instance.status !== 'DELETED' && instance.tokenSha256 === tokenDigest(token);
-    },
+    authenticate: authenticateGuest,
     reportIntervalMs: timeouts.report_interval * 1000,
     onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
   });
@@ -61,6 +64,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
   const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
   const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed, stopGuestsOnClose: options.stopGuestsOnClose }) : new ExternalProvisioner());
+  let backups: BackupService | undefined;
   const instances = new InstanceService({
     store,
     registry,
@@ -70,8 +74,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     guestUrl: () => guestUrl,
     onDeleted: (instance) => hub.disconnect(instance.id),
     timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
+    restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
   });
-  const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, logger: options.logger });
+  const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
+  backups = new BackupService({ store, backupStore, instances, runner });
+  const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, backups: { service: backups, authenticateGuest }, logger: options.logger });
   hub.attach(api.server);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;

@@ -52,6 +52,8 @@ export const hostSettingsSchema = z.strictObject({
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** Where the transpiled manager is kept between starts (keyed by its sha256). */
   cache_dir: absolutePath.default(join(tmpdir(), 'berth-host-cache')),
+  /** Where a backup waits between the manager and the server; needs room for the largest backup. */
+  spool_dir: absolutePath.default(join(tmpdir(), 'berth-host-spool')),
 });
 
 const optionValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))]);
@@ -79,6 +81,7 @@ export const guestConfigSchema = z.strictObject({
     exec_output_limit: 16 * 1024 * 1024,
     log_level: 'info',
     cache_dir: join(tmpdir(), 'berth-host-cache'),
+    spool_dir: join(tmpdir(), 'berth-host-spool'),
   }),
 });
 

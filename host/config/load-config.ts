@@ -10,8 +10,10 @@ function checkPaths(file: string, config: GuestConfig): void {
     try {
       const stat = statSync(path);
       if (kind === 'file' ? !stat.isFile() : !stat.isDirectory()) problems.push(`${file}: ${key}: ${path} is not a ${kind}`);
-    } catch {
-      problems.push(`${file}: ${key}: ${path} does not exist`);
+    } catch (error) {
+      // EACCES is not "missing": the host runs as a user that cannot reach the path
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.push(`${file}: ${key}: ${path} ${code === 'EACCES' ? `cannot be reached by this user (uid ${process.getuid?.()}): permission denied` : 'does not exist'}`);
     }
   };
   expect('manager.path', config.manager.path, 'file');
@@ -19,7 +21,7 @@ function checkPaths(file: string, config: GuestConfig): void {
   config.grants.directories.forEach((grant, index) => expect(`grants.directories[${index}].host`, grant.host, 'directory'));
   config.grants.programs.forEach((program, index) => expect(`grants.programs[${index}]`, program, 'file'));
   if (problems.length > 0) {
-    throw new BerthError('BERTH_ERR_CONFIG_INVALID', problems.join('\n'), 'create the path or correct it in the config');
+    throw new BerthError('BERTH_ERR_CONFIG_INVALID', problems.join('\n'), 'create the path, correct it in the config, or let the host\'s user reach it');
   }
 }
 

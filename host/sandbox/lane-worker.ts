@@ -3,6 +3,7 @@ import { BerthError } from '../../server/errors/berth-error.js';
 import { workerEntry } from '../worker-entry.js';
 import type { TranspiledComponent } from '../component/compile.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
+import type { ArtifactGrant } from '../capabilities/artifacts.js';
 
 export interface LaneHooks {
   onMessage(message: FromWorker): void;
@@ -15,6 +16,7 @@ interface PendingCall {
   iface: string;
   fn: string;
   args: unknown[];
+  artifacts: ArtifactGrant[];
   label: string;
   deadlineAt: number;
   /** Fails the call if its deadline passes while it is still queued. */
@@ -91,12 +93,12 @@ export class LaneWorker {
     return this.ready;
   }
 
-  call(iface: string, fn: string, args: unknown[], label: string, deadlineMs: number): Promise<CallOutcome> {
+  call(iface: string, fn: string, args: unknown[], label: string, deadlineMs: number, artifacts: ArtifactGrant[] = []): Promise<CallOutcome> {
     if (this.closed) return Promise.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', 'the sandbox is closed'));
     clearTimeout(this.idleTimer);
     if (!this.worker) this.start().catch(() => undefined);
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { id: this.nextId++, iface, fn, args, label, deadlineAt: Date.now() + deadlineMs, resolve, reject };
+      const call: PendingCall = { id: this.nextId++, iface, fn, args, artifacts, label, deadlineAt: Date.now() + deadlineMs, resolve, reject };
       call.waiting = setTimeout(() => {
         const index = this.queue.indexOf(call);
         if (index === -1) return;
@@ -159,7 +161,7 @@ export class LaneWorker {
         call.deadlineAt - Date.now(),
       );
       this.current = { call, timer };
-      const message: ToWorker = { kind: 'call', id: call.id, iface: call.iface, fn: call.fn, args: call.args };
+      const message: ToWorker = { kind: 'call', id: call.id, iface: call.iface, fn: call.fn, args: call.args, artifacts: call.artifacts };
       this.worker!.postMessage(message);
     });
   }

@@ -6,6 +6,7 @@ import type { Event } from '../generated/interfaces/berth-datastore-events.js';
 import { LaneWorker } from './lane-worker.js';
 import { laneOf, type Lane } from './lanes.js';
 import type { CallOutcome, FromWorker, SandboxSpec } from './spec.js';
+import type { ArtifactGrant } from '../capabilities/artifacts.js';
 
 export interface SandboxOptions {
   component: TranspiledComponent;
@@ -58,12 +59,16 @@ export class Sandbox {
     }
   }
 
-  /** Call one contract operation; resolves with the manager's ok or err, rejects on trap or deadline. */
-  call(operation: OperationName, args: unknown[], deadlineMs?: number): Promise<CallOutcome> {
+  /**
+   * Call one contract operation; resolves with the manager's ok or err,
+   * rejects on trap or deadline. `artifacts`: the backup spool files this
+   * call alone may write or read.
+   */
+  call(operation: OperationName, args: unknown[], deadlineMs?: number, artifacts: ArtifactGrant[] = []): Promise<CallOutcome> {
     const lane = laneOf(operation);
     const deadline = deadlineMs ?? (lane === 'slow' ? this.options.slowTimeoutMs : this.options.quickTimeoutMs);
     if (!(deadline > 0)) return Promise.reject(new BerthError('BERTH_ERR_CALL_TIMEOUT', `${operation} has no time left`));
-    return this.lanes[lane].call(camelName(interfaceOf(operation)), camelName(operation), args, operation, deadline);
+    return this.lanes[lane].call(camelName(interfaceOf(operation)), camelName(operation), args, operation, deadline, artifacts);
   }
 
   async close(): Promise<void> {

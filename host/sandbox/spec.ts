@@ -1,6 +1,7 @@
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { ManagerLogEntry } from '../capabilities/logging.js';
 import type { Event } from '../generated/interfaces/berth-datastore-events.js';
+import type { ArtifactGrant } from '../capabilities/artifacts.js';
 
 /** Everything a sandbox worker needs to build its imports: plain data, cloned into the worker. */
 export interface SandboxSpec {
@@ -16,7 +17,7 @@ export interface SandboxSpec {
 export type CallOutcome = { ok: unknown } | { err: unknown };
 
 /** Parent -> worker. */
-export type ToWorker = { kind: 'call'; id: number; iface: string; fn: string; args: unknown[] };
+export type ToWorker = { kind: 'call'; id: number; iface: string; fn: string; args: unknown[]; artifacts: ArtifactGrant[] };
 
 /** Worker -> parent. */
 export type FromWorker =

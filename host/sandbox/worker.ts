@@ -6,6 +6,7 @@ import { createEngineImports } from '../capabilities/engine.js';
 import { createExec } from '../capabilities/exec.js';
 import { createConnections } from '../capabilities/connections.js';
 import { createEvents } from '../capabilities/events.js';
+import { createArtifacts } from '../capabilities/artifacts.js';
 import type { FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
@@ -19,6 +20,7 @@ const { component, spec } = workerData as { component: TranspiledComponent; spec
 const post = (message: FromWorker) => port.postMessage(message);
 const onDenied = (capability: string, what: string) => post({ kind: 'denied', capability, what });
 
+const artifacts = createArtifacts(onDenied);
 const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs }, onDenied);
 const imports = createSandboxImports({
   options: spec.options,
@@ -38,6 +40,7 @@ const imports = createSandboxImports({
     onDenied,
   ),
   connections,
+  artifacts: artifacts.imports,
 });
 
 type Exports = Record<string, Record<string, (...args: unknown[]) => unknown>>;
@@ -59,6 +62,7 @@ port.on('message', (message: ToWorker) => {
     post({ kind: 'trap', id: message.id, message: `the manager exports no ${message.iface}.${message.fn}` });
     return;
   }
+  artifacts.begin(message.artifacts);
   try {
     post({ kind: 'result', id: message.id, outcome: { ok: fn(...message.args) } });
   } catch (thrown) {
@@ -68,6 +72,8 @@ port.on('message', (message: ToWorker) => {
       // a trap: the instance is dead ("cannot enter component instance" from now on)
       post({ kind: 'trap', id: message.id, message: thrown instanceof Error ? thrown.message : String(thrown) });
     }
+  } finally {
+    artifacts.end();
   }
 });
 

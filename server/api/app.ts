@@ -8,12 +8,17 @@ import { installErrorHandling } from './error-handler.js';
 import { datastoreRoutes } from './routes/datastores.js';
 import { instanceRoutes } from './routes/instances.js';
 import type { InstanceService } from '../instances/instance-service.js';
+import type { BackupService } from '../backups/backup-service.js';
+import { backupRoutes } from './routes/backups.js';
+import { guestArtifactRoutes, type GuestAuthenticator } from './routes/guest-artifacts.js';
 
 export interface AppDependencies {
   registry: DatastoreRegistry;
   auth: ProjectAuth;
   /** Instances and their guests; without it the API serves datastores only. */
   instances?: InstanceService;
+  /** Backups and the guests' artifact routes (both need the instance's token check). */
+  backups?: { service: BackupService; authenticateGuest: GuestAuthenticator };
   logger?: boolean;
 }
 
@@ -35,5 +40,9 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(datastoreRoutes(deps.registry, deps.auth));
   if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth));
+  if (deps.backups) {
+    await app.register(backupRoutes(deps.backups.service, deps.auth));
+    await app.register(guestArtifactRoutes(deps.backups.service, deps.backups.authenticateGuest));
+  }
   return app;
 }

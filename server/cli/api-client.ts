@@ -3,6 +3,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../errors/berth-error.js';
 import { isErrorCode } from '../errors/catalogue.js';
+import type { BackupView, CreateBackupBody, CreatedInstance, CreateInstanceBody, DatabaseIn, DatabaseView, DatastoreView, InstanceView, UserIn, UserRef, UserView } from './api-views.js';
+
+export type * from './api-views.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8779';
 export const DEFAULT_PROJECT = 'default';
@@ -46,64 +49,17 @@ export function resolveSettings(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
 
   if (flags.token !== undefined) return { url, project, token: flags.token, tokenSource: '--token' };
   if (env.BERTH_TOKEN) return { url, project, token: env.BERTH_TOKEN, tokenSource: 'BERTH_TOKEN' };
-  const tokenFile = join(home, '.berth', 'token');
-  try {
-    const token = readFileSync(tokenFile, 'utf8').trim();
-    if (token) return { url, project, token, tokenSource: tokenFile };
-  } catch {
-    // no token file: the request goes without one and the server says so
+  // where `berth up` keeps it: ~/.berth, or /var/lib/berth when it ran as root
+  const tokenFiles = [join(home, '.berth', 'token'), ...(process.getuid?.() === 0 ? ['/var/lib/berth/token'] : [])];
+  for (const tokenFile of tokenFiles) {
+    try {
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      if (token) return { url, project, token, tokenSource: tokenFile };
+    } catch {
+      // no token file here: try the next, then go without one and let the server say so
+    }
   }
   return { url, project, tokenSource: 'none (no --token, no BERTH_TOKEN, no ~/.berth/token)' };
-}
-
-// The API's shapes (server/api/routes), as the CLI reads them.
-export interface DatastoreView {
-  id: string;
-  name: string;
-  default_version: string;
-  versions: Array<{ id: string; name: string; active: boolean }>;
-}
-export interface InstanceView {
-  id: string;
-  name: string;
-  status: string;
-  service_status: string | null;
-  datastore: { type: string; version: string };
-  created: string;
-  updated: string;
-  security_groups: Array<{ rules: Array<{ protocol: string; from_port: number; to_port: number; cidr: string }> }>;
-  fault?: { message: string };
-}
-export interface CreatedInstance {
-  instance: InstanceView & { password?: string };
-  guest_config?: string;
-}
-export interface DatabaseIn {
-  name: string;
-  character_set?: string;
-  collate?: string;
-}
-export interface DatabaseView {
-  name: string;
-  character_set?: string;
-  collate?: string;
-}
-export interface UserIn {
-  name: string;
-  password: string;
-  host?: string;
-  databases?: Array<{ name: string }>;
-}
-export interface UserView {
-  name: string;
-  host: string;
-  databases: Array<{ name: string }>;
-}
-export interface CreateInstanceBody {
-  name: string;
-  datastore: { type: string; version?: string };
-  databases?: DatabaseIn[];
-  users?: UserIn[];
 }
 
 /** Why fetch failed, in a word: ECONNREFUSED, ENOTFOUND, or undici's own reason ("bad port"). */
@@ -204,6 +160,10 @@ export class ApiClient {
     await this.request('DELETE', this.projectPath(`/instances/${encodeURIComponent(id)}`));
   }
 
+  async restartInstance(id: string): Promise<void> {
+    await this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/action`), { restart: {} });
+  }
+
   /** One page of databases; `next` is the marker of the following page. */
   listDatabases(id: string, marker?: string): Promise<{ databases: DatabaseView[]; next?: string }> {
     const query = marker === undefined ? '' : `?marker=${encodeURIComponent(marker)}`;
@@ -224,6 +184,42 @@ export class ApiClient {
 
   async createUsers(id: string, users: UserIn[]): Promise<void> {
     await this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/users`), { users });
+  }
+
+  /** /instances/{id}/users/{name}/databases[/{database}], with ?host= when the user names one. */
+  private accessPath(id: string, user: UserRef, database?: string): string {
+    const tail = database === undefined ? '' : `/${encodeURIComponent(database)}`;
+    const query = user.host === undefined ? '' : `?host=${encodeURIComponent(user.host)}`;
+    return this.projectPath(`/instances/${encodeURIComponent(id)}/users/${encodeURIComponent(user.name)}/databases${tail}${query}`);
+  }
+
+  listAccess(id: string, user: UserRef): Promise<{ databases: Array<{ name: string }> }> {
+    return this.request('GET', this.accessPath(id, user));
+  }
+
+  async grantAccess(id: string, user: UserRef, databases: readonly string[]): Promise<void> {
+    await this.request('PUT', this.accessPath(id, user), { databases: databases.map((name) => ({ name })) });
+  }
+
+  async revokeAccess(id: string, user: UserRef, database: string): Promise<void> {
+    await this.request('DELETE', this.accessPath(id, user, database));
+  }
+
+  createBackup(backup: CreateBackupBody): Promise<{ backup: BackupView }> {
+    return this.request('POST', this.projectPath('/backups'), { backup });
+  }
+
+  listBackups(instanceId?: string): Promise<{ backups: BackupView[] }> {
+    const query = instanceId === undefined ? '' : `?instance_id=${encodeURIComponent(instanceId)}`;
+    return this.request('GET', this.projectPath(`/backups${query}`));
+  }
+
+  getBackup(id: string): Promise<{ backup: BackupView }> {
+    return this.request('GET', this.projectPath(`/backups/${encodeURIComponent(id)}`));
+  }
+
+  async deleteBackup(id: string): Promise<void> {
+    await this.request('DELETE', this.projectPath(`/backups/${encodeURIComponent(id)}`));
   }
 
   enableRoot(id: string): Promise<{ user: { name: string; password: string } }> {

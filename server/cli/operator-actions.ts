@@ -1,29 +1,9 @@
 import { BerthError } from '../errors/berth-error.js';
-import { ApiClient, resolveSettings, type ConnectionFlags, type CreatedInstance, type DatabaseView, type InstanceView } from './api-client.js';
+import type { ApiClient, CreatedInstance, DatabaseView, InstanceView } from './api-client.js';
+import { client, out, outJson, parseSeconds, resolveInstance, type OperatorFlags } from './operator-io.js';
 import { fields, table } from './table.js';
 
-export interface OperatorFlags extends ConnectionFlags {
-  json?: boolean;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-const outJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
-const client = (flags: OperatorFlags) => new ApiClient(resolveSettings(flags));
-
-/** An instance named by id, or by a name unique in the project. */
-async function resolveInstance(api: ApiClient, ref: string): Promise<{ id: string; label: string }> {
-  if (UUID.test(ref)) return { id: ref, label: ref };
-  const matches = (await api.listInstances()).instances.filter((i) => i.name === ref);
-  if (matches.length === 0) {
-    throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `no instance named ${ref} in project ${api.settings.project}`, '`berth instance list` shows the instances and their ids');
-  }
-  if (matches.length > 1) {
-    throw new BerthError('BERTH_ERR_USAGE', `${matches.length} instances are named ${ref} in project ${api.settings.project}`, `name it by id: ${matches.map((i) => i.id).join(' or ')}`);
-  }
-  return { id: matches[0]!.id, label: `${ref} (${matches[0]!.id})` };
-}
+export type { OperatorFlags } from './operator-io.js';
 
 function ports(instance: InstanceView): string {
   const rules = instance.security_groups.flatMap((g) => g.rules);
@@ -55,12 +35,6 @@ export async function datastoreList(flags: OperatorFlags): Promise<void> {
       result.datastores.map((d) => [d.name, d.default_version, d.versions.map((v) => (v.active ? v.name : `${v.name} (inactive)`)).join(', ')]),
     ),
   );
-}
-
-function parseSeconds(value: string, option: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new BerthError('BERTH_ERR_USAGE', `${option} ${value} is not a positive number of seconds`, `pass for example ${option} 600`);
-  return seconds;
 }
 
 /** Polls until the instance leaves BUILD for ACTIVE or ERROR; reports status changes on stderr. */
@@ -123,6 +97,13 @@ export async function instanceShow(ref: string, flags: OperatorFlags): Promise<v
   const api = client(flags);
   const result = await api.getInstance((await resolveInstance(api, ref)).id);
   out(flags.json ? JSON.stringify(result) : renderInstance(result.instance));
+}
+
+export async function instanceRestart(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  await api.restartInstance(target.id);
+  if (!flags.json) out(`restarted instance ${target.label}`);
 }
 
 export async function instanceDelete(ref: string, flags: OperatorFlags): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import type { OperatorFlags } from './operator-actions.js';
+import type { AccessFlags } from './access-actions.js';
+import type { BackupCreateFlags } from './backup-actions.js';
+import type { OperatorFlags } from './operator-io.js';
 
 type Run = (action: () => Promise<void>, json?: boolean) => Promise<void>;
 
@@ -16,6 +18,8 @@ function connected(command: Command): Command {
 
 // the implementations (and the HTTP client) load only when a command runs
 const actions = () => import('./operator-actions.js');
+const accessActions = () => import('./access-actions.js');
+const backupActions = () => import('./backup-actions.js');
 
 /**
  * The operator commands: datastores, instances and what lives in them, over
@@ -30,7 +34,7 @@ export function registerOperatorCommands(program: Command, run: Run): void {
   connected(datastore.command('list').description('list datastores and their versions'))
     .action((flags: OperatorFlags) => run(async () => (await actions()).datastoreList(flags), flags.json));
 
-  const instance = program.command('instance').description('create, list, show and delete instances');
+  const instance = program.command('instance').description('create, list, show, restart and delete instances');
   connected(
     instance
       .command('create')
@@ -48,6 +52,8 @@ export function registerOperatorCommands(program: Command, run: Run): void {
     .action((flags: OperatorFlags) => run(async () => (await actions()).instanceList(flags), flags.json));
   connected(instance.command('show').description('show one instance').argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceShow(ref, flags), flags.json));
+  connected(instance.command('restart').description("restart the instance's datastore").argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceRestart(ref, flags), flags.json));
   connected(instance.command('delete').description('delete an instance and its guest').argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceDelete(ref, flags), flags.json));
 
@@ -83,6 +89,37 @@ export function registerOperatorCommands(program: Command, run: Run): void {
   ).action((ref: string, name: string, flags: OperatorFlags & { password: string; host?: string; database: string[] }) =>
     run(async () => (await actions()).userCreate(ref, name, flags), flags.json),
   );
+
+  const access = program.command('access').description("a user's access to databases");
+  const accessTarget = (command: Command) =>
+    connected(command.argument('<instance>', 'instance id or unique name').argument('<user>', 'name of the user').option('--host <host>', 'host of the user, when several users share the name'));
+  accessTarget(access.command('list').description('list the databases a user may use'))
+    .action((ref: string, user: string, flags: AccessFlags) => run(async () => (await accessActions()).accessList(ref, user, flags), flags.json));
+  accessTarget(access.command('grant').description('give a user access to databases'))
+    .argument('<database...>', 'databases to grant')
+    .action((ref: string, user: string, databases: string[], flags: AccessFlags) => run(async () => (await accessActions()).accessGrant(ref, user, databases, flags), flags.json));
+  accessTarget(access.command('revoke').description("take a database from a user's access"))
+    .argument('<database>', 'database to revoke')
+    .action((ref: string, user: string, database: string, flags: AccessFlags) => run(async () => (await accessActions()).accessRevoke(ref, user, database, flags), flags.json));
+
+  const backup = program.command('backup').description('backups of instances');
+  connected(
+    backup
+      .command('create')
+      .description('take a backup of an instance (it completes in the background unless --wait)')
+      .requiredOption('--instance <instance>', 'instance id or unique name')
+      .requiredOption('--name <name>', 'name of the backup')
+      .option('--description <text>', 'what the backup is for')
+      .option('--parent <backup-id>', 'a completed backup of the same instance to build on (incremental)')
+      .option('--wait', 'wait until the backup is COMPLETED (or FAILED)')
+      .option('--wait-timeout <seconds>', 'how long --wait waits', '600'),
+  ).action((flags: BackupCreateFlags) => run(async () => (await backupActions()).backupCreate(flags), flags.json));
+  connected(backup.command('list').description('list the backups of the project').option('--instance <instance>', 'only the backups of this instance (id or unique name)'))
+    .action((flags: OperatorFlags & { instance?: string }) => run(async () => (await backupActions()).backupList(flags), flags.json));
+  connected(backup.command('show').description('show one backup').argument('<backup>', 'backup id'))
+    .action((id: string, flags: OperatorFlags) => run(async () => (await backupActions()).backupShow(id, flags), flags.json));
+  connected(backup.command('delete').description('delete a backup and its stored data').argument('<backup>', 'backup id'))
+    .action((id: string, flags: OperatorFlags) => run(async () => (await backupActions()).backupDelete(id, flags), flags.json));
 
   const root = program.command('root').description('the root user of an instance');
   connected(root.command('enable').description('enable root and print its password once').argument('<instance>', 'instance id or unique name'))

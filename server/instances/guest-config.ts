@@ -10,6 +10,8 @@ export interface GuestPlacement {
   /** Guest options that depend on the machine (e.g. a local instance's own mount_point). */
   optionOverrides?: Record<string, string | number | boolean | string[]>;
   host?: Partial<GuestConfig['host']>;
+  /** Where clients reach the datastore (host:port), when the provisioner decides it. */
+  endpoint?: string;
 }
 
 export interface GuestIdentity {

@@ -16,6 +16,17 @@ export interface CreateInstance {
   datastore: { type: string; version?: string };
   databases: Array<{ name: string; character_set?: string; collate?: string }>;
   users: Array<{ name: string; password: string; host?: string; databases: Array<{ name: string }> }>;
+  /** Trove's restorePoint: create the instance from this backup. */
+  restorePoint?: { backupRef: string };
+}
+
+/** A completed backup as prepare and restore-backup receive it (the contract's restore-source). */
+export interface RestoreSource {
+  id: string;
+  format: string;
+  metadata: Array<{ key: string; value: string }>;
+  size: bigint;
+  checksum: string;
 }
 
 export interface InstanceServiceOptions {
@@ -29,6 +40,8 @@ export interface InstanceServiceOptions {
   /** The instance is gone: close its guest's connection. */
   onDeleted?(instance: InstanceRecord): void;
   timeouts: { quickCallMs: number; slowCallMs: number; reportIntervalSeconds: number };
+  /** A completed backup of this project and datastore, for restorePoint (the backup service's). */
+  restoreSource?(project: string, backupId: string, datastore: string): Promise<RestoreSource>;
   onError?(instance: InstanceRecord, error: BerthError): void;
 }
 
@@ -64,6 +77,13 @@ export class InstanceService {
     if (!manifest.operations.includes('prepare') && (request.databases.length > 0 || request.users.length > 0)) {
       throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', `${manifest.name} has no prepare: it cannot create databases or users with the instance`, 'create the instance, then its databases and users');
     }
+    let backup: RestoreSource | undefined;
+    if (request.restorePoint) {
+      if (!manifest.operations.includes('restore-backup') || !this.options.restoreSource) {
+        throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', `${manifest.name} cannot restore backups (datastore ${version.datastore})`, 'create the instance without restorePoint');
+      }
+      backup = await this.options.restoreSource(project, request.restorePoint.backupRef, version.datastore);
+    }
     const token = randomBytes(32).toString('base64url');
     const instance = await store.instances.create({
       id: randomUUID(),
@@ -79,7 +99,9 @@ export class InstanceService {
     const passwordLength = typeof version.guest.default_password_length === 'number' ? version.guest.default_password_length : 36;
     const rootPassword = version.server.root_on_create ? password(passwordLength) : undefined;
     const identity = { instanceId: instance.id, token, serverUrl: this.options.guestUrl() };
-    const guestConfig = renderGuestConfig(version, identity, await provisioner.placement(instance, version), timeouts.reportIntervalSeconds);
+    const placement = await provisioner.placement(instance, version);
+    const guestConfig = renderGuestConfig(version, identity, placement, timeouts.reportIntervalSeconds);
+    const placed = placement.endpoint ? ((await store.instances.update(instance.id, { endpoint: placement.endpoint })) ?? instance) : instance;
     const toml = guestConfigToml(guestConfig);
     await provisioner.provision(instance, { guestConfig, guestConfigToml: toml }, identity);
 
@@ -90,21 +112,21 @@ export class InstanceService {
       users: request.users.map((u) => ({ name: u.name, host: u.host, password: u.password, databases: u.databases.map((d) => d.name) })),
       devicePath: undefined,
       mountPoint: typeof guestConfig.options.mount_point === 'string' ? guestConfig.options.mount_point : undefined,
-      backup: undefined,
+      backup,
       configContents: undefined,
       rootPassword,
       overrides: [],
     };
     if (!manifest.operations.includes('prepare')) {
       // nothing to prepare: the instance is ACTIVE once its guest reports RUNNING
-      return { instance, rootPassword, guestConfigToml: provisioner.kind === 'external' ? toml : undefined };
+      return { instance: placed, rootPassword, guestConfigToml: provisioner.kind === 'external' ? toml : undefined };
     }
     // the guest may dial in any time before usage_timeout: prepare waits for it that long
     void this.options.runner
       .run(instance.id, 'prepare', [prepare], version.server.usage_timeout * 1000)
       .then((outcome) => ('err' in outcome ? this.fail(instance, managerErrorToBerth(outcome.err, 'prepare')) : undefined))
       .catch((error: unknown) => this.fail(instance, error instanceof BerthError ? error : new BerthError('BERTH_ERR_INTERNAL', String(error))));
-    return { instance, rootPassword, guestConfigToml: provisioner.kind === 'external' ? toml : undefined };
+    return { instance: placed, rootPassword, guestConfigToml: provisioner.kind === 'external' ? toml : undefined };
   }
 
   private async fail(instance: InstanceRecord, error: BerthError): Promise<void> {
@@ -139,10 +161,11 @@ export class InstanceService {
   }
 
   /**
-   * Run one operation on an instance's guest. An operation its manager does
-   * not support is refused here, from the manifest, without asking the guest.
+   * The instance, if this operation may run on it now, and the deadline it
+   * gets. An operation its manager does not support is refused here, from
+   * the manifest, without asking the guest.
    */
-  async call(project: string, id: string, operation: OperationName, args: unknown[]): Promise<unknown> {
+  async operable(project: string, id: string, operation: OperationName): Promise<{ instance: InstanceRecord; deadlineMs: number }> {
     const instance = await this.get(project, id);
     const version = this.options.registry.version(instance.datastore, instance.datastoreVersion);
     if (!version) throw new BerthError('BERTH_ERR_DATASTORE_NOT_FOUND', `${instance.datastore} ${instance.datastoreVersion} is no longer configured`);
@@ -152,8 +175,14 @@ export class InstanceService {
     }
     if (instance.status === 'BUILD') throw new BerthError('BERTH_ERR_INSTANCE_STATE', `instance ${id} is still being built`, 'wait until it is ACTIVE');
     // the same split the host's sandbox uses, so a slow operation never gets a quick deadline here
-    const deadline = laneOf(operation) === 'slow' ? this.options.timeouts.slowCallMs : this.options.timeouts.quickCallMs;
-    const outcome = await this.options.runner.run(instance.id, operation, args, deadline);
+    const deadlineMs = laneOf(operation) === 'slow' ? this.options.timeouts.slowCallMs : this.options.timeouts.quickCallMs;
+    return { instance, deadlineMs };
+  }
+
+  /** Run one operation on an instance's guest and wait for its answer. */
+  async call(project: string, id: string, operation: OperationName, args: unknown[]): Promise<unknown> {
+    const { instance, deadlineMs } = await this.operable(project, id, operation);
+    const outcome = await this.options.runner.run(instance.id, operation, args, deadlineMs);
     if ('err' in outcome) throw managerErrorToBerth(outcome.err, operation);
     return outcome.ok;
   }

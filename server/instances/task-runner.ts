@@ -7,6 +7,12 @@ import type { Store, TaskRecord } from '../store/store.js';
 
 export type Outcome = { ok?: unknown } | { err: unknown };
 
+/** How a task ended: the guest's answer, or the server's error (deadline, transport). */
+export type TaskEnding = { outcome: Outcome } | { error: BerthError };
+
+/** Told when a task of its operation ends, whichever server process ran it. */
+export type TaskFinisher = (task: TaskRecord, args: unknown[], ending: TaskEnding) => Promise<void>;
+
 /**
  * Operations on guests, recorded before they are sent. The task id is the
  * JSON-RPC request id, so after a server restart an unfinished task is sent
@@ -15,11 +21,25 @@ export type Outcome = { ok?: unknown } | { err: unknown };
  */
 export class TaskRunner {
   private readonly running = new Map<string, Promise<Outcome>>();
+  private readonly finishers = new Map<string, TaskFinisher>();
 
   constructor(
     private readonly store: Store,
     private readonly hub: GuestHub,
   ) {}
+
+  /**
+   * What must follow an operation's end (a backup's record, say) is attached
+   * to the operation, not to the request that started it: a task resumed
+   * after a restart is finished the same way.
+   */
+  onFinished(operation: OperationName, finisher: TaskFinisher): void {
+    this.finishers.set(operation, finisher);
+  }
+
+  private async finish(task: TaskRecord, args: unknown[], ending: TaskEnding): Promise<void> {
+    await this.finishers.get(task.operation)?.(task, args, ending).catch(() => undefined);
+  }
 
   /** Record and run an operation; resolves with the guest's ok or err, rejects on deadline or transport failure. */
   async run(instanceId: string, operation: OperationName, args: unknown[], deadlineMs: number): Promise<Outcome> {
@@ -50,20 +70,24 @@ export class TaskRunner {
     if (known) return known;
     const promise = (async () => {
       const left = task.deadlineAt.getTime() - Date.now();
+      const args = JSON.parse(task.args, reviveWire) as unknown[];
       if (left <= 0) {
+        const late = new BerthError('BERTH_ERR_RPC_TIMEOUT', `${task.operation} on ${task.instanceId}: the deadline passed before it was sent`);
+        await this.finish(task, args, { error: late });
         await this.store.tasks.update(task.id, 'failed', encodeWire({ error: 'deadline passed before the task could be sent' }));
-        throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `${task.operation} on ${task.instanceId}: the deadline passed before it was sent`);
+        throw late;
       }
       // no separate "running" write: pending and running are both unfinished to a restarted server
       try {
-        const args = JSON.parse(task.args, reviveWire) as unknown[];
         const outcome = (await this.hub.call(task.instanceId, task.operation as OperationName, args, left, task.id)) as Outcome;
+        await this.finish(task, args, { outcome });
         await this.store.tasks.update(task.id, 'succeeded', encodeWire(outcome));
         return outcome;
       } catch (error) {
         const berthError = error instanceof BerthError ? error : new BerthError('BERTH_ERR_INTERNAL', String(error));
         // interrupted by our own shutdown: left running, the next server process resumes it with the same id
         if (berthError.code !== 'BERTH_ERR_SERVER_STOPPING') {
+          await this.finish(task, args, { error: berthError });
           await this.store.tasks.update(task.id, 'failed', encodeWire({ error: berthError.toJSON() }));
         }
         throw berthError;

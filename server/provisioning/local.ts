@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fillTemplate } from '../registry/local-placement.js';
+import { allowTraversal, chownTree, freePort, lookupUser, processesWorkingIn, type OsUser } from './local-machine.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { GuestPlacement } from '../instances/guest-config.js';
 import type { DatastoreVersion } from '../registry/registry.js';
@@ -54,28 +57,66 @@ export class LocalProvisioner implements Provisioner {
     return join(this.options.dataDir, 'instances', instance.id);
   }
 
+  /**
+   * The instance's directory holds its guest config, log, spool and volume.
+   * The volume is mounted where it is (guest path = host path), because the
+   * programs a manager runs see the real file system, not the guest's view.
+   */
   async placement(instance: InstanceRecord, version: DatastoreVersion): Promise<GuestPlacement> {
-    const volume = join(this.dir(instance), 'volume');
+    const dir = this.dir(instance);
+    const volume = join(dir, 'volume');
     await mkdir(volume, { recursive: true });
-    const mountPoint = typeof version.guest.mount_point === 'string' ? version.guest.mount_point : '/var/lib/berth';
+    await mkdir(join(dir, 'spool'), { recursive: true, mode: 0o700 });
+    const local = version.local;
+    const overrides: Record<string, string | number> = { mount_point: volume };
+    for (const key of local.ports) overrides[key] = await freePort();
+    for (const key of local.secrets) overrides[key] = randomBytes(24).toString('base64url');
+    const values = { ...version.guest, ...overrides, volume };
+    const connections = Object.fromEntries(
+      Object.entries(local.connections).map(([name, grant]) => [
+        name,
+        Object.fromEntries(Object.entries(grant).map(([field, value]) => [field, typeof value === 'string' ? fillTemplate(value, values) : value])),
+      ]),
+    ) as GuestPlacement['grants']['connections'];
     const extra = this.options.grants ?? {};
+    const user = this.serviceUser(local.runAs);
+    const cacheDir = join(this.options.dataDir, 'cache', user ? user.name : 'server');
+    await mkdir(cacheDir, { recursive: true });
+    if (user) {
+      allowTraversal(this.options.dataDir);
+      allowTraversal(join(this.options.dataDir, 'instances'));
+      chownTree(dir, user);
+      chownSync(cacheDir, user.uid, user.gid);
+    }
+    const firstPort = local.ports[0] && overrides[local.ports[0]];
     return {
-      // the manager is told where its volume is, so its option and the grant agree
-      optionOverrides: { mount_point: mountPoint },
+      optionOverrides: overrides,
       managerPath: version.manager.path,
       grants: {
-        directories: [{ host: volume, guest: mountPoint, access: 'read-write' }, ...(extra.directories ?? [])],
-        programs: extra.programs ?? [],
-        connections: extra.connections ?? {},
-        environment: extra.environment ?? {},
+        directories: [{ host: volume, guest: volume, access: 'read-write' }, ...local.directories, ...(extra.directories ?? [])],
+        programs: [...local.programs, ...(extra.programs ?? [])],
+        connections: { ...connections, ...(extra.connections ?? {}) },
+        environment: { ...local.environment, ...(extra.environment ?? {}) },
       },
-      host: { cache_dir: join(this.options.dataDir, 'cache') },
+      host: { cache_dir: cacheDir, spool_dir: join(dir, 'spool') },
+      ...(firstPort ? { endpoint: `127.0.0.1:${firstPort}` } : {}),
     };
+  }
+
+  /** The user a version's guest host runs as: only a root server can switch, and only to a user that exists. */
+  private serviceUser(name: string | undefined): OsUser | undefined {
+    if (!name || process.getuid?.() !== 0) return undefined;
+    const user = lookupUser(name);
+    if (!user) throw new Error(`local.run_as names user ${name}, which this machine does not have`);
+    return user;
   }
 
   async provision(instance: InstanceRecord, result: ProvisionResult): Promise<void> {
     const configPath = join(this.dir(instance), 'guest.toml');
     await writeFile(configPath, result.guestConfigToml, { mode: 0o600 });
+    const owner = statSync(this.dir(instance));
+    // the guest host reads its own config: it belongs to whoever runs it
+    if (process.getuid?.() === 0) chownSync(configPath, owner.uid, owner.gid);
     const guest: Supervised = { child: undefined, stopping: false, restarts: 0 };
     this.guests.set(instance.id, guest);
     this.start(instance.id, configPath, guest);
@@ -84,7 +125,11 @@ export class LocalProvisioner implements Provisioner {
   private start(instanceId: string, configPath: string, guest: Supervised): void {
     const logPath = join(configPath, '..', 'host.log');
     const log = openSync(logPath, 'a');
+    // a root server runs each guest host as the owner of its instance directory (local.run_as)
+    const owner = statSync(join(configPath, '..'));
+    const switchUser = process.getuid?.() === 0 && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : {};
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
+      ...switchUser,
       stdio: ['ignore', log, log],
       // its own process group: a Ctrl-C at the server's terminal reaches the server, which stops guests in order
       detached: true,
@@ -154,6 +199,8 @@ export class LocalProvisioner implements Provisioner {
       }
       this.guests.delete(instance.id);
     }
+    // whatever the manager started in the volume (a datastore daemon) goes with the instance
+    await stopProcesses(processesWorkingIn(this.dir(instance)));
     await rm(this.dir(instance), { recursive: true, force: true });
   }
 
@@ -167,18 +214,20 @@ export class LocalProvisioner implements Provisioner {
     }
   }
 
-  /** Stop every guest (their data stays). */
+  /** Stop every guest and the datastores their managers started (their data stays). */
   async stopAll(): Promise<void> {
     await Promise.all(
-      [...this.guests.values()].map(async (guest) => {
+      [...this.guests.entries()].map(async ([instanceId, guest]) => {
         guest.stopping = true;
         clearInterval(guest.watch);
-        if (guest.adoptedPid !== undefined) return stopPid(guest.adoptedPid);
+        if (guest.adoptedPid !== undefined) await stopPid(guest.adoptedPid);
         const child = guest.child;
-        if (!child || child.exitCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
+        if (child && child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          await exited;
+        }
+        await stopProcesses(processesWorkingIn(join(this.options.dataDir, 'instances', instanceId)));
       }),
     );
   }
@@ -199,6 +248,34 @@ function isGuestHost(pid: number, configPath: string): boolean {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(configPath);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Stop a datastore's process tree: only the roots are asked (a PostgreSQL
+ * backend killed on its own looks like a crash to its postmaster), then
+ * whatever is left after the grace period is killed.
+ */
+async function stopProcesses(pids: readonly number[]): Promise<void> {
+  if (pids.length === 0) return;
+  const set = new Set(pids);
+  await Promise.all(pids.filter((pid) => !set.has(parentOf(pid) ?? -1)).map((pid) => stopPid(pid)));
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone, as it should be
+    }
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    // the command name (field 2) may hold spaces; the fields after its closing parenthesis do not
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
   }
 }
 

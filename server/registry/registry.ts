@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DATASTORE_DEFAULTS, GENERIC_DEFAULTS } from './defaults.js';
 import { guestOptionsSchema, serverOptionsSchema, type GuestOptions, type PortRange } from './options.js';
+import { localPlacementSchema, mergeLocalPlacement, type LocalPlacement } from './local-placement.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (sha256sum of the .wasm)');
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, ".", "_" or "-"');
@@ -12,6 +13,7 @@ const versionSchema = z.strictObject({
   active: z.boolean().default(true),
   server: serverOptionsSchema.default({}),
   guest: guestOptionsSchema.default({}),
+  local: localPlacementSchema.optional(),
 });
 
 /** A datastore as the server's config file defines it. */
@@ -20,6 +22,8 @@ export const datastoreConfigSchema = z.strictObject({
   default_version: name.optional(),
   server: serverOptionsSchema.default({}),
   guest: guestOptionsSchema.default({}),
+  /** Read by the local provisioner only: see local-placement.ts. */
+  local: localPlacementSchema.optional(),
   versions: z.array(versionSchema).min(1, 'a datastore needs at least one version'),
 });
 export type DatastoreConfig = z.input<typeof datastoreConfigSchema>;
@@ -43,6 +47,8 @@ export interface DatastoreVersion {
   server: ServerOptions;
   /** Same layering: written into the guest config only. */
   guest: GuestOptions;
+  /** What the local provisioner grants this version's guests on this machine. */
+  local: LocalPlacement;
 }
 
 export interface Datastore {
@@ -82,6 +88,7 @@ export class DatastoreRegistry {
           manager: version.manager,
           server: { ...(server as Omit<ServerOptions, 'tcp_ports' | 'udp_ports'>), tcp_ports: toPorts(server.tcp_ports ?? []), udp_ports: toPorts(server.udp_ports ?? []) },
           guest: { ...defaults.guest, ...config.guest, ...version.guest },
+          local: mergeLocalPlacement(config.local, version.local),
         };
       });
       const defaultVersion = config.default_version ?? versions[0]!.name;

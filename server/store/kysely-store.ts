@@ -3,6 +3,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type Selectable } from 'kysely';
 import pg from 'pg';
 import { BerthError } from '../errors/berth-error.js';
+import { withConflictErrors } from './conflicts.js';
 import { migrationProvider } from './migrations.js';
 import type { BackupsTable, Database, InstancesTable, TasksTable } from './schema.js';
 import type { BackupRecord, BackupState, InstanceRecord, InstanceStatus, SecurityRule, Store, TaskRecord, TaskState } from './store.js';
@@ -26,7 +27,8 @@ export async function openStore(url: string): Promise<Store> {
     await db.destroy().catch(() => undefined);
     throw new BerthError('BERTH_ERR_STORE_UNAVAILABLE', `database ${redact(url)}: the schema could not be migrated: ${messageOf(error)}`, 'check that the database user may create tables and that no newer Berth has migrated this database', { cause: error });
   }
-  return kyselyStore(db);
+  // a duplicate id or a missing referenced record is the caller's conflict, not an internal error
+  return withConflictErrors(kyselyStore(db));
 }
 
 async function createDialect(url: string): Promise<Dialect> {
@@ -109,6 +111,7 @@ function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
     lastHeartbeatSentAt: nullableDate(row.last_heartbeat_sent_at),
     lastHeartbeatSeq: nullableNumber(row.last_heartbeat_seq),
     lastHeartbeatAt: nullableDate(row.last_heartbeat_at),
+    endpoint: row.endpoint,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -143,6 +146,8 @@ function toBackup(row: Selectable<BackupsTable>): BackupRecord {
     location: row.location,
     format: row.format,
     metadata: row.metadata,
+    parentId: row.parent_id,
+    fault: row.fault,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -159,7 +164,7 @@ function kyselyStore(db: Kysely<Database>): Store {
           .values({
             id: instance.id, project: instance.project, name: instance.name, datastore: instance.datastore, datastore_version: instance.datastoreVersion,
             status: instance.status, service_status: null, token_sha256: instance.tokenSha256, security_rules: JSON.stringify(instance.securityRules), fault: null,
-            build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, created_at: now, updated_at: now,
+            build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, endpoint: null, created_at: now, updated_at: now,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -187,7 +192,7 @@ function kyselyStore(db: Kysely<Database>): Store {
           .updateTable('instances')
           .set({
             status: patch.status, service_status: patch.serviceStatus, fault: patch.fault, name: patch.name, last_heartbeat_sent_at: nullableMillis(patch.lastHeartbeatSentAt),
-            last_heartbeat_seq: patch.lastHeartbeatSeq, last_heartbeat_at: nullableMillis(patch.lastHeartbeatAt), updated_at: Date.now(),
+            last_heartbeat_seq: patch.lastHeartbeatSeq, last_heartbeat_at: nullableMillis(patch.lastHeartbeatAt), endpoint: patch.endpoint, updated_at: Date.now(),
           })
           .where('id', '=', id)
           .returningAll()
@@ -244,7 +249,7 @@ function kyselyStore(db: Kysely<Database>): Store {
         const now = Date.now();
         const row = await db
           .insertInto('backups')
-          .values({ id: backup.id, project: backup.project, instance_id: backup.instanceId, name: backup.name, description: backup.description, state: 'NEW', datastore: backup.datastore, datastore_version: backup.datastoreVersion, size: null, checksum: null, location: null, format: null, metadata: null, created_at: now, updated_at: now })
+          .values({ id: backup.id, project: backup.project, instance_id: backup.instanceId, name: backup.name, description: backup.description, state: 'NEW', datastore: backup.datastore, datastore_version: backup.datastoreVersion, size: null, checksum: null, location: null, format: null, metadata: null, parent_id: backup.parentId, fault: null, created_at: now, updated_at: now })
           .returningAll()
           .executeTakeFirstOrThrow();
         return toBackup(row);
@@ -262,7 +267,7 @@ function kyselyStore(db: Kysely<Database>): Store {
       async update(id, patch) {
         const row = await db
           .updateTable('backups')
-          .set({ state: patch.state, size: patch.size, checksum: patch.checksum, location: patch.location, format: patch.format, metadata: patch.metadata, updated_at: Date.now() })
+          .set({ state: patch.state, size: patch.size, checksum: patch.checksum, location: patch.location, format: patch.format, metadata: patch.metadata, fault: patch.fault, updated_at: Date.now() })
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirst();

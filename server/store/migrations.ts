@@ -73,6 +73,21 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('instances').execute();
     },
   },
+  '0002_backup_parent_and_endpoint': {
+    async up(db: Kysely<any>): Promise<void> {
+      // where clients reach an instance's datastore (host:port), when the provisioner knows it
+      await db.schema.alterTable('instances').addColumn('endpoint', 'text').execute();
+      // the backup an incremental backup builds on
+      await db.schema.alterTable('backups').addColumn('parent_id', 'text').execute();
+      // why a backup FAILED, for the operator
+      await db.schema.alterTable('backups').addColumn('fault', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('backups').dropColumn('fault').execute();
+      await db.schema.alterTable('backups').dropColumn('parent_id').execute();
+      await db.schema.alterTable('instances').dropColumn('endpoint').execute();
+    },
+  },
 };
 
 /** Hands the Migrator the migrations above; nothing is read from disk. */

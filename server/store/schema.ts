@@ -31,6 +31,8 @@ export interface InstancesTable {
   last_heartbeat_sent_at: EpochMillis | null;
   last_heartbeat_seq: number | null;
   last_heartbeat_at: EpochMillis | null;
+  /** host:port, or null when the provisioner does not know it. */
+  endpoint: string | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }
@@ -65,6 +67,8 @@ export interface BackupsTable {
   format: string | null;
   /** JSON. */
   metadata: string | null;
+  parent_id: string | null;
+  fault: string | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }

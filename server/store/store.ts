@@ -35,12 +35,14 @@ export interface InstanceRecord {
   lastHeartbeatSeq: number | null;
   /** Time the server received the last heartbeat, for the expiry check. */
   lastHeartbeatAt: Date | null;
+  /** Where clients reach the datastore (host:port), when the provisioner knows it. */
+  endpoint: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'createdAt' | 'updatedAt'>;
-export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name'>>;
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'createdAt' | 'updatedAt'>;
+export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint'>>;
 
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed';
 
@@ -81,12 +83,16 @@ export interface BackupRecord {
   /** The manager's backup-result: format and metadata, JSON. */
   format: string | null;
   metadata: string | null;
+  /** The backup an incremental one builds on. */
+  parentId: string | null;
+  /** Why it FAILED. */
+  fault: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewBackup = Pick<BackupRecord, 'id' | 'project' | 'instanceId' | 'name' | 'description' | 'datastore' | 'datastoreVersion'>;
-export type BackupPatch = Partial<Pick<BackupRecord, 'state' | 'size' | 'checksum' | 'location' | 'format' | 'metadata'>>;
+export type NewBackup = Pick<BackupRecord, 'id' | 'project' | 'instanceId' | 'name' | 'description' | 'datastore' | 'datastoreVersion' | 'parentId'>;
+export type BackupPatch = Partial<Pick<BackupRecord, 'state' | 'size' | 'checksum' | 'location' | 'format' | 'metadata' | 'fault'>>;
 
 export interface Store {
   readonly instances: {

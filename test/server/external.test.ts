@@ -1,13 +1,11 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenDigest } from '../../server/api/auth.js';
-import { serverConfigSchema } from '../../server/config/server-config.js';
-import { startServer, type RunningServer } from '../../server/server.js';
-import { buildFixture } from '../support/components.js';
 import { runHost } from '../support/guest-host.js';
+import { apiRequest, startTestServer, type StartedTestServer, type TestServer } from '../support/server.js';
 import WebSocket from 'ws';
 import { RpcPeer } from '../../host/rpc/peer.js';
 import { SUBPROTOCOL } from '../../host/rpc/protocol.js';
@@ -15,51 +13,43 @@ import { webSocketTransport } from '../../host/rpc/transport.js';
 import { BerthError } from '../../server/errors/berth-error.js';
 
 const TOKEN = 'acme-token-0123456789';
+let setup: StartedTestServer;
 let dir: string;
-let server: RunningServer;
+let server: TestServer;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-external-'));
-  const built = await buildFixture('counter', 'quickjs');
-  const wasm = join(dir, 'counter.wasm');
-  await writeFile(wasm, built.bytes);
-  server = await startServer(
-    serverConfigSchema.parse({
-      server: { listen: '127.0.0.1:0', data_dir: dir },
-      provisioner: { kind: 'external' },
-      projects: [{ name: 'acme', tokens_sha256: [tokenDigest(TOKEN)] }],
-      timeouts: { report_interval: 0.2 },
-      datastores: [
-        {
-          name: 'counter',
-          server: { usage_timeout: 60 },
-          guest: { mount_point: join(dir, 'volume') },
-          default_version: '1',
-          versions: [
-            { name: '1', manager: { path: wasm, sha256: built.sha256 } },
-            // the same manager with a one-second usage_timeout
-            { name: 'impatient', manager: { path: wasm, sha256: built.sha256 }, server: { usage_timeout: 1 } },
-          ],
-        },
-      ],
-    }),
-  );
+  setup = await startTestServer({
+    name: 'external',
+    dataDir: dir,
+    provisioner: 'external',
+    projects: { acme: TOKEN },
+    managers: { counter: 'counter' },
+    timeouts: { report_interval: 0.2 },
+    datastores: [
+      {
+        name: 'counter',
+        server: { usage_timeout: 60 },
+        guest: { mount_point: join(dir, 'volume') },
+        default_version: '1',
+        versions: [
+          { name: '1', manager: 'counter' },
+          // the same manager with a one-second usage_timeout
+          { name: 'impatient', manager: 'counter', server: { usage_timeout: 1 } },
+        ],
+      },
+    ],
+  });
+  ({ server } = setup);
 });
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
+  await setup?.cleanup();
 });
 
 async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.url}/v1.0/acme${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return (text ? JSON.parse(text) : undefined) as any;
+  return (await apiRequest(server.url, TOKEN, method, `/v1.0/acme${path}`, body)).body;
 }
 
 async function statusOf(id: string, until: (status: string) => boolean): Promise<any> {

@@ -1,66 +1,38 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tokenDigest } from '../../server/api/auth.js';
-import { serverConfigSchema } from '../../server/config/server-config.js';
-import { LocalProvisioner } from '../../server/provisioning/local.js';
-import { startServer, type RunningServer } from '../../server/server.js';
-import { buildFixture } from '../support/components.js';
+import type { LocalProvisioner } from '../../server/provisioning/local.js';
+import { apiRequest, startTestServer, type StartedTestServer, type TestServer } from '../support/server.js';
 
 const TOKENS = { acme: 'acme-token-0123456789', globex: 'globex-token-0123456789' };
+let setup: StartedTestServer;
 let dir: string;
-let server: RunningServer;
+let server: TestServer;
 let provisioner: LocalProvisioner;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-server-'));
-  const built = await buildFixture('counter', 'quickjs');
-  const wasm = join(dir, 'counter.wasm');
-  await writeFile(wasm, built.bytes);
-  // a manager that needs grants a local guest does not get: its host refuses to start
-  const needy = await buildFixture('three-ops', 'quickjs');
-  const needyWasm = join(dir, 'three-ops.wasm');
-  await writeFile(needyWasm, needy.bytes);
-  const config = serverConfigSchema.parse({
-    server: { listen: '127.0.0.1:0', data_dir: dir },
-    projects: [
-      { name: 'acme', tokens_sha256: [tokenDigest(TOKENS.acme)] },
-      { name: 'globex', tokens_sha256: [tokenDigest(TOKENS.globex)] },
-    ],
+  setup = await startTestServer({
+    name: 'server',
+    projects: TOKENS,
+    // three-ops needs grants a local guest does not get: its host refuses to start
+    managers: { counter: 'counter', 'three-ops': 'three-ops' },
     timeouts: { report_interval: 0.2, heartbeat_expiry: 5 },
     datastores: [
       {
         name: 'counter',
         server: { tcp_ports: ['7777', '7800-7810'], usage_timeout: 60, root_on_create: true },
         guest: { mount_point: '/var/lib/counter', greeting: 'from-the-registry' },
-        versions: [{ name: '1', manager: { path: wasm, sha256: built.sha256 } }],
+        versions: [{ name: '1', manager: 'counter' }],
       },
-      { name: 'tinydb', versions: [{ name: '1', manager: { path: needyWasm, sha256: needy.sha256 } }] },
+      { name: 'tinydb', versions: [{ name: '1', manager: 'three-ops' }] },
     ],
   });
-  provisioner = new LocalProvisioner({
-    dataDir: dir,
-    onFailed: (instanceId, reason) => void server.store.instances.update(instanceId, { status: 'ERROR', fault: reason }),
-  });
-  server = await startServer(config, { provisioner });
+  ({ server, dir } = setup);
+  provisioner = server.provisioner!;
 });
-afterAll(async () => {
-  await provisioner.stopAll();
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => setup?.cleanup());
 
-async function api(method: string, path: string, body?: unknown, token: string | null = TOKENS.acme) {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
-}
+const api = (method: string, path: string, body?: unknown, token: string | null = TOKENS.acme) => apiRequest(server.url, token, method, path, body);
 
 describe('the control plane end to end (real HTTP, real guest host process, real component)', () => {
   let id: string;

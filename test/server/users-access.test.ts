@@ -1,55 +1,32 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tokenDigest } from '../../server/api/auth.js';
-import { serverConfigSchema } from '../../server/config/server-config.js';
-import { startServer, type RunningServer } from '../../server/server.js';
-import { buildFixture } from '../support/components.js';
+import { apiRequest, startTestServer, type StartedTestServer } from '../support/server.js';
 
 const TOKEN = 'acme-token-0123456789';
+let setup: StartedTestServer;
 let dir: string;
-let server: RunningServer;
 let id: string;
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.url}/v1.0/acme/instances/${id}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
-}
+const api = (method: string, path: string, body?: unknown) => apiRequest(setup.server.url, TOKEN, method, `/v1.0/acme/instances/${id}${path}`, body);
 
 const accountsFile = async () => JSON.parse(await readFile(join(dir, 'instances', id, 'volume', 'accounts.json'), 'utf8')) as { users: Array<{ name: string; password: string }>; restarts: number };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-users-'));
-  const built = await buildFixture('accounts', 'quickjs');
-  const wasm = join(dir, 'accounts.wasm');
-  await writeFile(wasm, built.bytes);
-  server = await startServer(
-    serverConfigSchema.parse({
-      server: { listen: '127.0.0.1:0', data_dir: dir },
-      projects: [{ name: 'acme', tokens_sha256: [tokenDigest(TOKEN)] }],
-      timeouts: { report_interval: 0.2 },
-      datastores: [{ name: 'accounts', guest: { mount_point: '/var/lib/accounts' }, versions: [{ name: '1', manager: { path: wasm, sha256: built.sha256 } }] }],
-    }),
-    { stopGuestsOnClose: true },
-  );
-  const created = await fetch(`${server.url}/v1.0/acme/instances`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ instance: { name: 'accounts-db', datastore: { type: 'accounts' } } }),
+  setup = await startTestServer({
+    name: 'users',
+    projects: { acme: TOKEN },
+    managers: { accounts: 'accounts' },
+    timeouts: { report_interval: 0.2 },
+    datastores: [{ name: 'accounts', guest: { mount_point: '/var/lib/accounts' }, versions: [{ name: '1', manager: 'accounts' }] }],
+    stopGuestsOnClose: true,
   });
-  id = ((await created.json()) as { instance: { id: string } }).instance.id;
+  dir = setup.dir;
+  const created = await apiRequest(setup.server.url, TOKEN, 'POST', '/v1.0/acme/instances', { instance: { name: 'accounts-db', datastore: { type: 'accounts' } } });
+  id = (created.body as { instance: { id: string } }).instance.id;
   for (let i = 0; i < 300 && (await api('GET', '')).body.instance.status !== 'ACTIVE'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
 });
-afterAll(async () => {
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => setup?.cleanup());
 
 describe('users, access, root and actions through the API (real guest)', () => {
   it('creates, reads, lists and refuses a duplicate user', async () => {
@@ -83,7 +60,9 @@ describe('users, access, root and actions through the API (real guest)', () => {
   });
 
   it('enables, shows and disables root', async () => {
-    expect((await api('POST', '/root')).body).toEqual({ user: { name: 'root', password: 'generated-root-password' } });
+    // the server makes the password (a manager has no entropy source) and the manager takes it
+    expect((await api('POST', '/root')).body).toEqual({ user: { name: 'root', password: expect.stringMatching(/^[A-Za-z0-9_-]{36}$/) } });
+    expect((await api('POST', '/root', { password: 'chosen-by-the-user' })).body).toEqual({ user: { name: 'root', password: 'chosen-by-the-user' } });
     expect((await api('GET', '/root')).body).toEqual({ rootEnabled: true });
     expect((await api('DELETE', '/root')).status).toBe(202);
     expect((await api('GET', '/root')).body).toEqual({ rootEnabled: false });

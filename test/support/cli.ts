@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 
 export interface CliResult {
@@ -13,6 +14,29 @@ export function berth(args: readonly string[], options: { cwd?: string } = {}): 
     const child = spawn('npx', ['--no-install', 'berth', ...args], {
       cwd: options.cwd ?? PACKAGE_ROOT,
       env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const BERTH_JS = join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js');
+
+/**
+ * The real `berth` from dist/ with a HOME of its own and only the BERTH_*
+ * variables in `env`: the developer's own settings never leak into a test.
+ */
+export function berthProcess(args: readonly string[], options: { home: string; env?: Record<string, string> }): Promise<CliResult> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('BERTH_')));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BERTH_JS, ...args], {
+      cwd: PACKAGE_ROOT,
+      env: { ...base, HOME: options.home, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

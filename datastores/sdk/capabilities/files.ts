@@ -13,6 +13,10 @@ export interface Files {
   readBytes(path: string): Uint8Array;
   readText(path: string): string;
   writeBytes(path: string, data: Uint8Array): void;
+  /** Up to `length` bytes from `offset`; fewer (or none) at the end of the file. For files too large to read whole. */
+  readRange(path: string, offset: number, length: number): Uint8Array;
+  /** Write `data` at `offset`, creating the file if needed and never truncating it: for writing a large file piece by piece. */
+  writeAt(path: string, offset: number, data: Uint8Array): void;
   writeText(path: string, text: string): void;
   exists(path: string): boolean;
   list(directory: string): Array<{ name: string; type: DescriptorType }>;
@@ -63,11 +67,12 @@ function locate(path: string): { root: Descriptor; relative: string } {
   return { root: best.root, relative: relative === '' ? '.' : relative };
 }
 
-function withFile<T>(path: string, write: boolean, create: boolean, use: (file: Descriptor) => T): T {
+/** `create`: true = create or truncate; 'keep' = create if missing, keep what is there. */
+function withFile<T>(path: string, write: boolean, create: boolean | 'keep', use: (file: Descriptor) => T): T {
   const { root, relative } = locate(path);
   let file: Descriptor;
   try {
-    file = root.openAt({}, relative, { create, truncate: create }, write ? { write: true } : { read: true });
+    file = root.openAt({}, relative, { create: create !== false, truncate: create === true }, write ? { write: true } : { read: true });
   } catch (thrown) {
     throw fileError(path, thrown);
   }
@@ -120,6 +125,32 @@ export const files: Files = {
   },
   writeText(path, text) {
     files.writeBytes(path, utf8.encode(text));
+  },
+  readRange(path, offset, length) {
+    return withFile(path, false, false, (file) => {
+      const chunks: Uint8Array[] = [];
+      let got = 0;
+      while (got < length) {
+        const [chunk, end] = file.read(wire64(length - got) as bigint, wire64(offset + got) as bigint);
+        chunks.push(chunk);
+        got += chunk.length;
+        if (end || chunk.length === 0) break;
+      }
+      if (chunks.length === 1) return chunks[0]!;
+      const out = new Uint8Array(got);
+      let position = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, position);
+        position += chunk.length;
+      }
+      return out;
+    });
+  },
+  writeAt(path, offset, data) {
+    withFile(path, true, 'keep', (file) => {
+      let written = 0;
+      while (written < data.length) written += Number(big(file.write(data.subarray(written), wire64(offset + written) as bigint)));
+    });
   },
   exists(path) {
     try {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { InstanceService } from '../../instances/instance-service.js';
 import type { InstanceRecord } from '../../store/store.js';
@@ -19,6 +20,7 @@ const createBody = z.strictObject({
     databases: z.array(databaseIn).default([]),
     users: z.array(userIn).default([]),
     volume: z.strictObject({ size: z.number().int().positive() }).optional(),
+    restorePoint: z.strictObject({ backupRef: z.string().uuid() }).optional(),
     flavorRef: z.union([z.string(), z.number()]).optional(),
   }),
 });
@@ -32,6 +34,9 @@ const instanceView = z.object({
   updated: z.string(),
   security_groups: z.array(z.object({ rules: z.array(z.object({ protocol: z.string(), from_port: z.number(), to_port: z.number(), cidr: z.string() })) })),
   fault: z.object({ message: z.string() }).optional(),
+  /** Where clients connect, when the provisioner knows it (Trove shows addresses; the port is Berth's). */
+  addresses: z.array(z.object({ address: z.string(), type: z.string() })).optional(),
+  port: z.number().optional(),
 });
 const params = z.object({ project: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), id: z.string().uuid() });
 const paging = z.object({ limit: z.coerce.number().int().positive().max(1000).optional(), marker: z.string().optional() });
@@ -47,7 +52,13 @@ function view(instance: InstanceRecord): z.infer<typeof instanceView> {
     updated: instance.updatedAt.toISOString(),
     security_groups: [{ rules: instance.securityRules }],
     ...(instance.fault ? { fault: { message: instance.fault } } : {}),
+    ...endpointView(instance.endpoint),
   };
+}
+
+function endpointView(endpoint: string | null): { addresses?: Array<{ address: string; type: string }>; port?: number } {
+  const match = endpoint ? /^(.*):(\d+)$/.exec(endpoint) : null;
+  return match ? { addresses: [{ address: match[1]!, type: 'private' }], port: Number(match[2]) } : {};
 }
 
 /** /v1.0/{project}/instances and the databases, users and root below them, in Trove's shapes. */
@@ -191,9 +202,11 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth): Fas
       return reply.status(202).send();
     });
 
-    app.post(`${base}/:id/root`, { schema: { tags: ['root'], params } }, async (request) => {
+    app.post(`${base}/:id/root`, { schema: { tags: ['root'], params, body: z.strictObject({ password: z.string().min(8).max(128).optional() }).nullish() } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
-      const credentials = (await service.call(project, request.params.id, 'enable-root', [undefined])) as { name: string; password: string };
+      // managers have no entropy source (the sandbox grants no wasi:random): the server makes the password
+      const password = request.body?.password ?? randomBytes(27).toString('base64url');
+      const credentials = (await service.call(project, request.params.id, 'enable-root', [password])) as { name: string; password: string };
       return { user: { name: credentials.name, password: credentials.password } };
     });
     app.get(`${base}/:id/root`, { schema: { tags: ['root'], params } }, async (request) => {

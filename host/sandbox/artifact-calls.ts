@@ -1,0 +1,83 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { OperationName } from '../../datastores/sdk/operations.js';
+import type { ArtifactGrant } from '../capabilities/artifacts.js';
+import type { ArtifactTransfer } from '../rpc/artifact-transfer.js';
+import type { CallOutcome } from './spec.js';
+
+type SandboxCall = (operation: OperationName, args: unknown[], deadlineMs: number, artifacts: ArtifactGrant[]) => Promise<CallOutcome>;
+
+export interface ArtifactCallsOptions {
+  /** Where backups wait between the manager and the server (mode 0700; files 0600). */
+  spoolDir: string;
+  transfer: Pick<ArtifactTransfer, 'upload' | 'download'>;
+  call: SandboxCall;
+}
+
+interface RestoreSourceArgument {
+  id: string;
+  size: number | bigint;
+  checksum: string;
+}
+
+/** Backup ids become spool file names: nothing that could leave the spool directory. */
+const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function restoreSourceOf(operation: OperationName, args: unknown[]): RestoreSourceArgument | undefined {
+  const first = args[0] as Record<string, unknown> | undefined;
+  const source = operation === 'restore-backup' ? first : operation === 'prepare' ? first?.backup : undefined;
+  if (typeof source !== 'object' || source === null) return undefined;
+  const { id, size, checksum } = source as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof checksum !== 'string' || (typeof size !== 'number' && typeof size !== 'bigint')) return undefined;
+  return { id, size, checksum };
+}
+
+/**
+ * Wraps sandbox calls with the backup artifacts they need: create-backup may
+ * write its own backup id, restore-backup and prepare may read the backup
+ * they name, and no call may touch any other. A backup is spooled on the
+ * guest and sent to the server once the manager has finished it; a restore's
+ * backup is fetched and checked before the manager sees a byte of it.
+ */
+export function withArtifacts(options: ArtifactCallsOptions): (operation: OperationName, args: unknown[], deadlineMs: number) => Promise<CallOutcome> {
+  mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
+
+  return async (operation, args, deadlineMs) => {
+    const startedAt = Date.now();
+    const left = () => Math.max(1, deadlineMs - (Date.now() - startedAt));
+
+    if (operation === 'create-backup') {
+      const id = (args[0] as { id?: unknown } | undefined)?.id;
+      if (typeof id !== 'string' || !SAFE_ID.test(id)) return options.call(operation, args, deadlineMs, []);
+      const spool = join(options.spoolDir, `${id}.backup`);
+      // a spool file from an attempt this host did not finish (it restarted) is stale
+      rmSync(spool, { force: true });
+      try {
+        const outcome = await options.call(operation, args, deadlineMs, [{ name: id, access: 'write', path: spool }]);
+        // a manager that wrote nothing made an empty backup, which is still a backup to store
+        if ('ok' in outcome) await options.transfer.upload(id, await ensureExists(spool));
+        return outcome;
+      } finally {
+        rmSync(spool, { force: true });
+      }
+    }
+
+    const source = restoreSourceOf(operation, args);
+    if (!source || !SAFE_ID.test(source.id)) return options.call(operation, args, deadlineMs, []);
+    const spool = join(options.spoolDir, `${source.id}.restore`);
+    rmSync(spool, { force: true });
+    try {
+      await options.transfer.download(source.id, spool, { size: Number(source.size), sha256: source.checksum });
+      return await options.call(operation, args, left(), [{ name: source.id, access: 'read', path: spool }]);
+    } finally {
+      rmSync(spool, { force: true });
+    }
+  };
+}
+
+async function ensureExists(path: string): Promise<string> {
+  // 'a' creates the file when the manager never wrote, and leaves written bytes alone
+  await (await open(path, 'a', 0o600)).close();
+  return path;
+}

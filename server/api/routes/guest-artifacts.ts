@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SHA256_HEADER } from '../../../host/rpc/artifact-transfer.js';
+import type { BackupService } from '../../backups/backup-service.js';
+import { BerthError } from '../../errors/berth-error.js';
+
+/** Answers whether this token is the instance's own (the guest channel's check). */
+export type GuestAuthenticator = (instanceId: string, token: string) => Promise<boolean>;
+
+const params = z.object({ instance: z.string().min(1).max(128), backup: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
+
+/**
+ * The guest side of backups, next to the guest channel: a host uploads the
+ * artifact of the backup its instance is taking and downloads the one it
+ * restores. Streamed both ways, never buffered; authenticated by the
+ * instance's own token, as the WebSocket handshake is.
+ */
+export function guestArtifactRoutes(backups: BackupService, authenticate: GuestAuthenticator): FastifyPluginAsyncZod {
+  return async (app) => {
+    // the handler streams the raw request: the parser must not read it (nor apply the JSON body limit)
+    app.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null));
+
+    const guest = async (headers: { authorization?: string }, instanceId: string) => {
+      const match = headers.authorization ? /^Bearer\s+(\S+)$/i.exec(headers.authorization) : null;
+      if (!match || !(await authenticate(instanceId, match[1]!))) {
+        throw new BerthError('BERTH_ERR_UNAUTHORIZED', `not the token of instance ${instanceId}`, "send the instance's guest token as a bearer token");
+      }
+    };
+
+    const path = '/v1/guests/:instance/artifacts/:backup';
+    app.put(path, { schema: { hide: true, params, headers: z.object({ [SHA256_HEADER]: z.string().regex(/^[0-9a-f]{64}$/) }).passthrough() } }, async (request, reply) => {
+      await guest(request.headers, request.params.instance);
+      await backups.receive(request.params.instance, request.params.backup, request.raw, request.headers[SHA256_HEADER] as string);
+      return reply.status(200).send({ stored: true });
+    });
+    app.get(path, { schema: { hide: true, params } }, async (request, reply) => {
+      await guest(request.headers, request.params.instance);
+      const { stream, size } = await backups.send(request.params.instance, request.params.backup);
+      return reply.header('content-type', 'application/octet-stream').header('content-length', String(size)).send(stream);
+    });
+  };
+}

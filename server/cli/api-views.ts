@@ -1,0 +1,79 @@
+/** The API's shapes (server/api/routes), as the CLI reads them. */
+
+export interface DatastoreView {
+  id: string;
+  name: string;
+  default_version: string;
+  versions: Array<{ id: string; name: string; active: boolean }>;
+}
+export interface InstanceView {
+  id: string;
+  name: string;
+  status: string;
+  service_status: string | null;
+  datastore: { type: string; version: string };
+  created: string;
+  updated: string;
+  security_groups: Array<{ rules: Array<{ protocol: string; from_port: number; to_port: number; cidr: string }> }>;
+  fault?: { message: string };
+}
+export interface CreatedInstance {
+  instance: InstanceView & { password?: string };
+  guest_config?: string;
+}
+export interface DatabaseIn {
+  name: string;
+  character_set?: string;
+  collate?: string;
+}
+export interface DatabaseView {
+  name: string;
+  character_set?: string;
+  collate?: string;
+}
+export interface UserIn {
+  name: string;
+  password: string;
+  host?: string;
+  databases?: Array<{ name: string }>;
+}
+export interface UserView {
+  name: string;
+  host: string;
+  databases: Array<{ name: string }>;
+}
+/** A user as the API names one: by name, and by host when several share the name. */
+export interface UserRef {
+  name: string;
+  host?: string;
+}
+export interface CreateInstanceBody {
+  name: string;
+  datastore: { type: string; version?: string };
+  databases?: DatabaseIn[];
+  users?: UserIn[];
+}
+export interface BackupView {
+  id: string;
+  name: string;
+  description: string | null;
+  status: string;
+  instance_id: string;
+  parent_id: string | null;
+  datastore: { type: string; version: string };
+  /** Trove's size, in GB; size_bytes is exact. */
+  size: number | null;
+  size_bytes: number | null;
+  checksum: string | null;
+  format: string | null;
+  created: string;
+  updated: string;
+  fault?: { message: string };
+}
+export interface CreateBackupBody {
+  name: string;
+  /** Instance id. */
+  instance: string;
+  description?: string;
+  parent_id?: string;
+}

@@ -1,0 +1,128 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERRORS } from '../../../server/errors/catalogue.js';
+import { berthProcess, errorOf, type CliResult } from '../../support/cli.js';
+import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../../support/server.js';
+
+const TOKEN = 'acme-token-0123456789';
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+let setup: StartedTestServer;
+let home: string;
+let source: string;
+let plain: string;
+
+const api = (method: string, path: string, body?: unknown) => apiRequest(setup.server.url, TOKEN, method, `/v1.0/acme${path}`, body);
+const berth = (...args: string[]): Promise<CliResult> => berthProcess([...args, '--url', setup.server.url, '--project', 'acme', '--token', TOKEN], { home });
+const rows = (stdout: string) => stdout.trimEnd().split('\n').map((line) => line.split(/\s{2,}/));
+
+async function activeInstance(name: string, datastore: string): Promise<string> {
+  const id = (await api('POST', '/instances', { instance: { name, datastore: { type: datastore } } })).body.instance.id as string;
+  await waitFor(() => api('GET', `/instances/${id}`), (r) => r.body.instance.status !== 'BUILD', `instance ${name} to leave BUILD`, 60_000);
+  return id;
+}
+
+/** A failed command: its catalogue code (from --json on stderr), and the exit code the catalogue gives that code. */
+function expectFailure(result: CliResult, code: keyof typeof ERRORS): void {
+  expect(errorOf(result).code).toBe(code);
+  expect(result.code).toBe(ERRORS[code].exitCode);
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'berth-backup-home-'));
+  setup = await startTestServer({
+    name: 'backup-cli',
+    projects: { acme: TOKEN },
+    managers: { backups: 'backups', counter: 'counter' },
+    timeouts: { report_interval: 0.2, heartbeat_expiry: 10 },
+    datastores: [
+      { name: 'backups', server: { usage_timeout: 60 }, guest: { mount_point: '/var/lib/payload' }, versions: [{ name: '1', manager: 'backups' }] },
+      { name: 'counter', server: { usage_timeout: 60 }, guest: { mount_point: '/var/lib/counter' }, versions: [{ name: '1', manager: 'counter' }] },
+    ],
+  });
+  source = await activeInstance('source', 'backups');
+  plain = await activeInstance('plain', 'counter');
+  // a payload worth backing up
+  expect((await api('POST', `/instances/${source}/databases`, { databases: [{ name: 'bytes-5000' }] })).status).toBe(202);
+});
+afterAll(async () => {
+  await setup?.cleanup();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('berth backup (real CLI processes, real HTTP, a real guest and backup store)', () => {
+  let first: string;
+  let second: string;
+
+  it('creates a backup that completes in the background, and shows it', async () => {
+    const created = await berth('backup', 'create', '--instance', 'source', '--name', 'nightly', '--description', 'first');
+    expect(created.code, created.stderr).toBe(0);
+    first = UUID.exec(created.stdout)![0];
+    expect(created.stdout).toContain(`creating backup nightly (${first}) of instance source (${source}): BUILDING`);
+    await waitFor(() => api('GET', `/backups/${first}`), (r) => r.body.backup.status === 'COMPLETED', 'the backup', 60_000);
+
+    const shown = await berth('backup', 'show', first);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^status\s+COMPLETED$/m);
+    expect(shown.stdout).toMatch(/^description\s+first$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^instance\\s+${source}$`, 'm'));
+    expect(shown.stdout).toMatch(/^size\s+4\.9 KiB$/m);
+    const json = await berth('backup', 'show', first, '--json');
+    expect(JSON.parse(json.stdout)).toEqual((await api('GET', `/backups/${first}`)).body);
+  });
+
+  it('creates an incremental backup with --parent and waits for it with --wait --json', async () => {
+    const created = await berth('backup', 'create', '--instance', source, '--name', 'incremental', '--parent', first, '--wait', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const body = JSON.parse(created.stdout) as { backup: { id: string; status: string; parent_id: string; size_bytes: number } };
+    expect(body.backup).toMatchObject({ status: 'COMPLETED', parent_id: first, size_bytes: 5000 });
+    second = body.backup.id;
+  });
+
+  it('lists backups as a table, and per instance as the API JSON', async () => {
+    const table = await berth('backup', 'list');
+    expect(table.code, table.stderr).toBe(0);
+    const lines = rows(table.stdout);
+    expect(lines[0]).toEqual(['ID', 'NAME', 'STATUS', 'INSTANCE', 'SIZE', 'CREATED']);
+    expect(lines.find((row) => row[0] === first)?.slice(0, 5)).toEqual([first, 'nightly', 'COMPLETED', source, '4.9 KiB']);
+    expect(lines.map((row) => row[0])).toContain(second);
+
+    const json = await berth('backup', 'list', '--instance', 'source', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual((await api('GET', `/backups?instance_id=${source}`)).body);
+    const none = await berth('backup', 'list', '--instance', 'plain');
+    expect(none.stdout).toBe(`no backups of instance plain (${plain})\n`);
+  });
+
+  it('deletes a backup; it is gone after', async () => {
+    const deleted = await berth('backup', 'delete', second);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toBe(`deleted backup ${second}\n`);
+    expectFailure(await berth('backup', 'show', second, '--json'), 'BERTH_ERR_BACKUP_NOT_FOUND');
+    expectFailure(await berth('backup', 'delete', second, '--json'), 'BERTH_ERR_BACKUP_NOT_FOUND');
+    expect((await api('GET', `/backups/${first}`)).body.backup.status).toBe('COMPLETED');
+  });
+
+  it('answers bad requests with their catalogue codes and exit codes', async () => {
+    expectFailure(await berth('backup', 'create', '--instance', 'plain', '--name', 'x', '--json'), 'BERTH_ERR_OPERATION_UNSUPPORTED');
+    expectFailure(await berth('backup', 'create', '--instance', 'nope', '--name', 'x', '--json'), 'BERTH_ERR_INSTANCE_NOT_FOUND');
+    expectFailure(await berth('backup', 'create', '--instance', 'source', '--name', 'x', '--parent', second, '--json'), 'BERTH_ERR_BACKUP_NOT_FOUND');
+    expectFailure(await berth('backup', 'show', 'not-a-uuid', '--json'), 'BERTH_ERR_VALIDATION');
+    expect((await berth('backup', 'create', '--instance', 'source')).code).toBe(ERRORS.BERTH_ERR_USAGE.exitCode);
+
+    const human = await berth('backup', 'show', second);
+    expect(human.code).toBe(ERRORS.BERTH_ERR_BACKUP_NOT_FOUND.exitCode);
+    expect(human.stderr).toMatch(/^error BERTH_ERR_BACKUP_NOT_FOUND: /m);
+  });
+
+  it('fails --wait when the backup FAILS, with BERTH_ERR_BACKUP_STATE', async () => {
+    // the fixture fails every backup once it has a database of this name
+    expect((await api('POST', `/instances/${source}/databases`, { databases: [{ name: 'fail-backups' }] })).status).toBe(202);
+    const result = await berth('backup', 'create', '--instance', 'source', '--name', 'doomed', '--wait');
+    expect(result.code).toBe(ERRORS.BERTH_ERR_BACKUP_STATE.exitCode);
+    expect(result.stderr).toMatch(/^error BERTH_ERR_BACKUP_STATE: /m);
+    const doomed = UUID.exec(result.stdout)![0];
+    expect((await api('GET', `/backups/${doomed}`)).body.backup.status).toBe('FAILED');
+  });
+});
