@@ -191,9 +191,18 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth): Fas
       await service.call(project, request.params.id, 'disable-root', []);
       return reply.status(202).send();
     });
-    app.post(`${base}/:id/action`, { schema: { tags: ['instances'], params, body: z.strictObject({ restart: z.strictObject({}) }) } }, async (request, reply) => {
+    // Trove's restart, and Berth's stop and start of the datastore (the guest and its volume stay)
+    const action = z.union([
+      z.strictObject({ restart: z.strictObject({}) }),
+      z.strictObject({ stop: z.strictObject({}) }),
+      z.strictObject({ start: z.strictObject({}) }),
+    ]);
+    app.post(`${base}/:id/action`, { schema: { tags: ['instances'], params, body: action } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
-      await service.call(project, request.params.id, 'restart', []);
+      const { body } = request;
+      if ('restart' in body) await service.call(project, request.params.id, 'restart', []);
+      else if ('stop' in body) await service.call(project, request.params.id, 'stop-db', [false]);
+      else await service.call(project, request.params.id, 'start-db-with-conf-changes', ['']);
       return reply.status(202).send();
     });
     app.patch(`${base}/:id`, { schema: { tags: ['instances'], params, body: z.strictObject({ instance: z.strictObject({ name }) }) } }, async (request, reply) => {

