@@ -83,13 +83,27 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     throw new BerthError('BERTH_ERR_MANIFEST_INVALID', `${config.manager.path}: describe() does not match the embedded manifest`, 'rebuild the manager with `berth build`');
   }
 
-  // a probe stuck behind a runaway call must not hold up the heartbeat: it reports why instead
   const call = withArtifacts({
     spoolDir: config.host.spool_dir,
     transfer: new ArtifactTransfer({ serverUrl: config.guest.server_url, caFile: config.guest.ca_file, instanceId: config.guest.instance_id, token: config.guest.token }),
     call: (operation, args, deadlineMs, artifacts) => sandbox.call(operation, args, deadlineMs, artifacts),
   });
-  const probeDeadlineMs = Math.min(config.host.call_timeout * 1000, Math.max(100, (config.host.report_interval * 1000) / 2));
+  // A heartbeat waits for the probe half a report interval, then says it is still running; the
+  // probe itself keeps its normal deadline and the next heartbeat picks up its answer. A slow
+  // probe (a cold connection, a call running away ahead of it) must neither hold up the heartbeat
+  // nor be killed for being slow, which would leave every next probe cold as well.
+  const probeWaitMs = Math.max(100, (config.host.report_interval * 1000) / 2);
+  let probing: Promise<{ status: 'running' | 'unknown'; detail?: string }> | undefined;
+  const runProbe = async () => {
+    try {
+      const outcome = await sandbox.call('status', [], config.host.call_timeout * 1000);
+      return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown' as const, detail: JSON.stringify(outcome.err) };
+    } catch (error) {
+      return { status: 'unknown' as const, detail: error instanceof Error ? error.message : String(error) };
+    } finally {
+      probing = undefined;
+    }
+  };
   const guestLink = new Link({
     url: config.guest.server_url,
     caFile: config.guest.ca_file,
@@ -97,8 +111,12 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     call,
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
-      const outcome = await sandbox.call('status', [], probeDeadlineMs);
-      return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown', detail: JSON.stringify(outcome.err) };
+      probing ??= runProbe();
+      let waiting: NodeJS.Timeout | undefined;
+      const stillRunning = new Promise<{ status: 'unknown'; detail: string }>((resolve) => {
+        waiting = setTimeout(() => resolve({ status: 'unknown', detail: 'the status probe has not answered yet' }), probeWaitMs);
+      });
+      return Promise.race([probing, stillRunning]).finally(() => clearTimeout(waiting));
     },
     reportIntervalMs: config.host.report_interval * 1000,
     log,

@@ -52,3 +52,63 @@ export function postgresqlDatastore(version: string, binDir: string, manager: { 
     versions: [{ name: version, manager }],
   };
 }
+
+/** MariaDB's programs as Debian installs them (mariadbd in /usr/sbin, the rest in /usr/bin). */
+export const MARIADB_PROGRAMS = {
+  install: ['/usr/bin/mariadb-install-db', '/usr/local/mysql/scripts/mariadb-install-db'],
+  server: ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/local/mysql/bin/mariadbd'],
+  dump: ['/usr/bin/mariadb-dump', '/usr/local/mysql/bin/mariadb-dump'],
+  client: ['/usr/bin/mariadb', '/usr/local/mysql/bin/mariadb'],
+  backup: ['/usr/bin/mariabackup', '/usr/local/mysql/bin/mariabackup'],
+} as const;
+
+/**
+ * A datastore of the MySQL family (mysql, percona or mariadb: one manager
+ * serves all three) as the local provisioner runs it: MariaDB's programs,
+ * mariabackup only when installed (the manager falls back to mariadb-dump), a
+ * free port and a fresh os_admin password per instance, and the admin
+ * connection over TCP. A root server runs the guest host, and so mariadbd, as
+ * the `mysql` user, since mariadbd refuses root.
+ */
+export function mysqlDatastore(version: string, manager: { path: string; sha256: string }, name: 'mysql' | 'percona' | 'mariadb' = 'mysql'): DatastoreConfig {
+  const backup = MARIADB_PROGRAMS.backup.find((path) => existsSync(path));
+  return {
+    name,
+    local: {
+      run_as: 'mysql',
+      programs: [
+        firstExisting(MARIADB_PROGRAMS.install),
+        firstExisting(MARIADB_PROGRAMS.server),
+        firstExisting(MARIADB_PROGRAMS.dump),
+        firstExisting(MARIADB_PROGRAMS.client),
+        ...(backup ? [backup] : []),
+        firstExisting(['/usr/bin/df', '/bin/df']),
+        firstExisting(['/usr/bin/sleep', '/bin/sleep']),
+      ],
+      ports: ['port'],
+      secrets: ['admin_password'],
+      connections: { admin: { kind: 'mysql', url: 'mysql://os_admin:{admin_password}@127.0.0.1:{port}/mysql' } },
+    },
+    versions: [{ name: version, manager }],
+  };
+}
+
+/**
+ * The redis datastore as the local provisioner runs it: redis-server (it
+ * daemonizes), a free port and a fresh password for the manager's ACL user
+ * `berth` per instance. A root server runs the guest host as `redis`.
+ */
+export function redisDatastore(version: string, redisServer: string, manager: { path: string; sha256: string }): DatastoreConfig {
+  return {
+    name: 'redis',
+    server: { usage_timeout: 120 },
+    local: {
+      run_as: 'redis',
+      programs: [redisServer],
+      ports: ['port'],
+      secrets: ['admin_password'],
+      connections: { admin: { kind: 'redis', url: 'redis://berth:{admin_password}@127.0.0.1:{port}' } },
+    },
+    versions: [{ name: version, manager }],
+  };
+}

