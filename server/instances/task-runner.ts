@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationName } from '../../datastores/sdk/operations.js';
 import { encodeWire, reviveWire } from '../../host/rpc/wire-values.js';
 import { BerthError } from '../errors/berth-error.js';
+import { isReadOnly } from './read-only-operations.js';
 import type { GuestHub } from '../rpc/guest-hub.js';
 import type { Store, TaskRecord } from '../store/store.js';
 
@@ -41,8 +42,9 @@ export class TaskRunner {
     await this.finishers.get(task.operation)?.(task, args, ending).catch(() => undefined);
   }
 
-  /** Record and run an operation; resolves with the guest's ok or err, rejects on deadline or transport failure. */
+  /** Record and run an operation (reads are not recorded); resolves with the guest's ok or err, rejects on deadline or transport failure. */
   async run(instanceId: string, operation: OperationName, args: unknown[], deadlineMs: number): Promise<Outcome> {
+    if (isReadOnly(operation)) return (await this.hub.call(instanceId, operation, args, deadlineMs, randomUUID())) as Outcome;
     const task = await this.store.tasks.create({
       id: randomUUID(),
       instanceId,

@@ -50,3 +50,26 @@ describe('tasks across a server restart', () => {
     expect(effects).toEqual(['slow-1500']);
   });
 });
+
+describe('which operations are recorded', () => {
+  it('records writes as tasks and runs reads without a record', async () => {
+    const hub = await startHub({});
+    cleanups.push(() => hub.close());
+    const fixture = await guestFixture('counter', hub.url);
+    cleanups.push(() => fixture.cleanup());
+    runHost(fixture.configPath, cleanups);
+    await until(() => hub.hub.isConnected('inst-1'), 'the host to connect');
+    const store = await openStore(`sqlite:${join(fixture.dir, 'berth.db')}`);
+    cleanups.push(() => store.close());
+    await store.instances.create({
+      id: 'inst-1', project: 'acme', name: 'db', datastore: 'counter', datastoreVersion: '1', status: 'ACTIVE',
+      tokenSha256: 'e'.repeat(64), securityRules: [], buildDeadline: new Date(Date.now() + 60_000),
+    });
+    const runner = new TaskRunner(store, hub.hub);
+
+    await expect(runner.run('inst-1', 'create-databases', [[db('orders')]], 10_000)).resolves.toEqual({});
+    const listed = await runner.run('inst-1', 'list-databases', [{ limit: undefined, marker: undefined, includeMarker: false }], 10_000);
+    expect(listed).toMatchObject({ ok: { items: [{ name: 'orders' }] } });
+    expect((await store.tasks.listForInstance('inst-1')).map((task) => [task.operation, task.state])).toEqual([['create-databases', 'succeeded']]);
+  });
+});
