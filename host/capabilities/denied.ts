@@ -13,7 +13,7 @@ const deny = (what: string): never => {
  * nothing granted (`berth build` checking it, `berth inspect` describing it).
  */
 export function createDeniedExec(): typeof Exec {
-  return { run: (command) => deny(`program ${command.program}`) };
+  return { run: (command) => deny(`program ${command.program}`), spawn: (command) => deny(`program ${command.program}`) };
 }
 
 export function createDeniedConnections(): typeof Connections {

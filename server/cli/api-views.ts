@@ -15,7 +15,12 @@ export interface InstanceView {
   created: string;
   updated: string;
   security_groups: Array<{ rules: Array<{ protocol: string; from_port: number; to_port: number; cidr: string }> }>;
+  /** The configuration group attached. */
+  configuration?: { id: string; name: string };
   fault?: { message: string };
+  /** Where clients connect, when the provisioner knows it. */
+  addresses?: Array<{ address: string; type: string }>;
+  port?: number;
 }
 export interface CreatedInstance {
   instance: InstanceView & { password?: string };
@@ -52,6 +57,8 @@ export interface CreateInstanceBody {
   datastore: { type: string; version?: string };
   databases?: DatabaseIn[];
   users?: UserIn[];
+  /** A configuration group id. */
+  configuration?: string;
 }
 export interface BackupView {
   id: string;
@@ -76,4 +83,25 @@ export interface CreateBackupBody {
   instance: string;
   description?: string;
   parent_id?: string;
+}
+export type ConfigurationValue = string | number | boolean;
+export interface ConfigurationSummaryView {
+  id: string;
+  name: string;
+  description: string | null;
+  datastore: { type: string; version: string };
+  datastore_name: string;
+  datastore_version_name: string;
+  created: string;
+  updated: string;
+}
+export interface ConfigurationView extends ConfigurationSummaryView {
+  values: Record<string, ConfigurationValue>;
+  instance_count: number;
+}
+export interface CreateConfigurationBody {
+  name: string;
+  description?: string;
+  datastore: { type: string; version?: string };
+  values: Record<string, ConfigurationValue>;
 }

@@ -1,4 +1,4 @@
-import { run as runImport } from 'berth:datastore/exec@0.1.0';
+import { run as runImport, spawn as spawnImport } from 'berth:datastore/exec@0.1.0';
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
 import { utf8 } from '../utf8.js';
@@ -23,6 +23,13 @@ export interface RunResult {
   truncated: boolean;
 }
 
+export interface SpawnOptions {
+  /** Guest path inside a directory granted read-write: the program's stdout and stderr are appended to it. */
+  log: string;
+  env?: Record<string, string>;
+  /** Guest path inside a granted directory. */
+  cwd?: string;
+}
 
 /** Run a granted program (absolute path, or the file name of one granted program). No shell. */
 export function run(program: string, args: readonly string[] = [], options: RunOptions = {}): RunResult {
@@ -55,4 +62,14 @@ export function check(program: string, args: readonly string[] = [], options: Ru
   const how = result.timedOut ? 'timed out' : result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
   const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
   throw ManagerError.failed(`${program} ${how}${tail ? `: ${tail}` : ''}`);
+}
+
+/**
+ * Start a granted program that runs until told otherwise (a daemon that does
+ * not fork itself) and return its pid at once. It runs in its own session and
+ * outlives the call and the guest host; stop it through the datastore itself.
+ */
+export function spawn(program: string, args: readonly string[], options: SpawnOptions): number {
+  const env = Object.entries(options.env ?? {}).map(([key, value]) => ({ key, value }));
+  return callCapability('exec', () => spawnImport({ program, args: [...args], stdin: undefined, env, cwd: options.cwd, timeoutMs: undefined }, options.log));
 }

@@ -7,6 +7,21 @@ declare module 'berth:datastore/exec@0.1.0' {
    * failed (could not start).
    */
   export function run(command: Command): Completed;
+  /**
+   * Start a long-running program (a datastore daemon that does not fork
+   * itself) and return its process id without waiting for it. The same
+   * rules as `run` apply to the program, its arguments, environment and
+   * cwd; `stdin` and `timeout-ms` must be none, since a detached program
+   * has no input and no deadline. Its stdout and stderr are appended to
+   * `log-path`, a guest path inside a directory granted read-write (the
+   * file is created if missing). The program runs in its own session, so
+   * it outlives the call and the host itself; it is stopped through the
+   * datastore (a shutdown command), not through this interface.
+   * Errors: denied (program not granted, log path outside a read-write
+   * grant), invalid (bad cwd, environment, log path, stdin or timeout),
+   * failed (could not start).
+   */
+  export function spawn(command: Command, logPath: string): number;
   export type CapabilityError = import('berth:datastore/types@0.1.0').CapabilityError;
   export type KeyValue = import('berth:datastore/types@0.1.0').KeyValue;
   export interface Command {

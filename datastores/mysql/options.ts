@@ -1,0 +1,54 @@
+import { z, type ManagerContext } from '../sdk/index.js';
+
+export const optionsSchema = z.object({
+  mount_point: z.string().default('/var/lib/mysql'),
+  /** Where clients connect; the local provisioner gives each instance its own. */
+  port: z.coerce.number().int().min(1).max(65535).default(3306),
+  /** os_admin's password: the provisioner generates it and puts it in the admin connection grant too. */
+  admin_password: z.string().min(16),
+  bind_address: z.string().default('127.0.0.1'),
+  ignore_users: z.array(z.string()).default(['os_admin', 'root']),
+  ignore_dbs: z.array(z.string()).default(['mysql', 'information_schema', 'performance_schema', 'sys']),
+  /** MariaBackup (InnoBackupEx for mysql and percona) when mariabackup is granted, a logical dump otherwise; MysqlDump always dumps. */
+  backup_strategy: z.string().default('MariaBackup'),
+  /** Longest wait for mariadbd to answer after a start (crash recovery included), seconds. */
+  start_timeout: z.coerce.number().int().positive().default(300),
+});
+
+export type MyOptions = z.infer<typeof optionsSchema>;
+export type MyContext = ManagerContext<MyOptions>;
+
+export const ADMIN_USER = 'os_admin';
+/** TCP from this host only, with skip-name-resolve: the account the admin connection grant logs in as. */
+export const ADMIN_HOST = '127.0.0.1';
+export const ROOT_USER = 'root';
+
+export const paths = (ctx: MyContext) => {
+  const mount = ctx.options.mount_point;
+  return {
+    data: `${mount}/data`,
+    /** The server's only option file (--defaults-file), rewritten on every start. */
+    serverConf: `${mount}/my.cnf`,
+    confDir: `${mount}/conf.d`,
+    /** reset-configuration / start-db-with-conf-changes / prepare's config-contents. */
+    configurationConf: `${mount}/conf.d/berth-configuration.cnf`,
+    /** update-overrides / apply-overrides; read after the configuration, so it wins. */
+    overridesConf: `${mount}/conf.d/berth-overrides.cnf`,
+    run: `${mount}/run`,
+    socket: `${mount}/run/mysqld.sock`,
+    pidFile: `${mount}/run/mysqld.pid`,
+    /** SQL the server runs at start (--init-file) to give os_admin this instance's password; removed once it answers. */
+    adminInit: `${mount}/run/admin-init.sql`,
+    log: `${mount}/log`,
+    errorLog: `${mount}/log/error.log`,
+    /** mariadbd's stdout and stderr: what it says before it opens its error log. */
+    consoleLog: `${mount}/log/console.log`,
+    backup: `${mount}/backup`,
+    /** Present once the data directory is complete (installed or restored): prepare may re-run until then. */
+    initialised: `${mount}/initialised`,
+    /** Present while the datastore is stopped on purpose: the probe says SHUTDOWN, not CRASHED. */
+    stopped: `${mount}/stopped`,
+    /** Present after apply-overrides changed a setting only a restart applies. */
+    restartRequired: `${mount}/restart-required`,
+  };
+};
