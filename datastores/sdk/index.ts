@@ -7,4 +7,6 @@ export type { SqlConnection, SqlParam, SqlRow, QueryResult, RedisConnection, Red
 export type { Files } from './capabilities/files.js';
 export type { Logger } from './capabilities/log.js';
 export type { Events } from './capabilities/events.js';
+export { listLogDirectory, readLogDirectory } from './log-directory.js';
+export { filesystemStats } from './filesystem-stats.js';
 export { z } from 'zod';

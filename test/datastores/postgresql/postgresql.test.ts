@@ -84,6 +84,17 @@ describe.each(binaries)('the PostgreSQL manager with %s, through the REST API', 
     expect(await refusal(port, 'alice', 'wrong-password', 'shop')).toBe('28P01');
   });
 
+  it('answers filesystem stats and lists and reads its log (operations without API routes, straight to the guest)', async () => {
+    const stats = (await server.hub.call(id, 'get-filesystem-stats', [''], 30_000)) as { ok: { total: bigint; free: bigint; used: bigint } };
+    expect(Number(stats.ok.total)).toBeGreaterThan(Number(stats.ok.free));
+    expect(Number(stats.ok.used)).toBeGreaterThan(0);
+    const logs = (await server.hub.call(id, 'guest-log-list', [], 30_000)) as { ok: Array<{ name: string; size: bigint }> };
+    expect(logs.ok.map((log) => log.name)).toEqual(['postgresql.log']);
+    const chunk = (await server.hub.call(id, 'guest-log-read', ['postgresql.log', 0n, 65536], 30_000)) as { ok: { data: Uint8Array } };
+    expect(Buffer.from(chunk.ok.data).toString()).toContain('database system is ready to accept connections');
+    expect(await server.hub.call(id, 'guest-log-read', ['../data/pg_hba.conf', 0n, 100], 30_000)).toMatchObject({ err: { tag: 'invalid-argument' } });
+  });
+
   it('lists databases and users through the guest, hiding the manager own', async () => {
     expect((await api('POST', `/v1.0/acme/instances/${id}/databases`, { databases: [{ name: 'audit' }] })).status).toBe(202);
     const databases = (await api('GET', `/v1.0/acme/instances/${id}/databases`)).body.databases.map((d: { name: string }) => d.name);
