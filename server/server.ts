@@ -7,6 +7,7 @@ import { ProjectAuth, tokenDigest } from './api/auth.js';
 import type { ServerConfig } from './config/server-config.js';
 import { InstanceService } from './instances/instance-service.js';
 import { BackupService } from './backups/backup-service.js';
+import { ConfigurationService } from './configurations/configuration-service.js';
 import { DirectoryBackupStore } from './backups/directory-store.js';
 import { StatusMonitor } from './instances/status-monitor.js';
 import { TaskRunner } from './instances/task-runner.js';
@@ -65,6 +66,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
   const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed, stopGuestsOnClose: options.stopGuestsOnClose }) : new ExternalProvisioner());
   let backups: BackupService | undefined;
+  let configurations: ConfigurationService | undefined;
   const instances = new InstanceService({
     store,
     registry,
@@ -75,10 +77,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     onDeleted: (instance) => hub.disconnect(instance.id),
     timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
     restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
+    configurationOverrides: (project, configurationId, version) => configurations!.overridesFor(project, configurationId, version),
   });
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner });
-  const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, backups: { service: backups, authenticateGuest }, logger: options.logger });
+  configurations = new ConfigurationService({ store, registry, instances });
+  const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, backups: { service: backups, authenticateGuest }, configurations, logger: options.logger });
   hub.attach(api.server);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;

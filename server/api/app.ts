@@ -10,6 +10,8 @@ import { instanceRoutes } from './routes/instances.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import type { BackupService } from '../backups/backup-service.js';
 import { backupRoutes } from './routes/backups.js';
+import type { ConfigurationService } from '../configurations/configuration-service.js';
+import { configurationRoutes } from './routes/configurations.js';
 import { guestArtifactRoutes, type GuestAuthenticator } from './routes/guest-artifacts.js';
 
 export interface AppDependencies {
@@ -19,6 +21,8 @@ export interface AppDependencies {
   instances?: InstanceService;
   /** Backups and the guests' artifact routes (both need the instance's token check). */
   backups?: { service: BackupService; authenticateGuest: GuestAuthenticator };
+  /** Configuration groups, attached through the instances' PUT. */
+  configurations?: ConfigurationService;
   logger?: boolean;
 }
 
@@ -39,7 +43,8 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(datastoreRoutes(deps.registry, deps.auth));
-  if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth));
+  if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations));
+  if (deps.configurations) await app.register(configurationRoutes(deps.configurations, deps.auth));
   if (deps.backups) {
     await app.register(backupRoutes(deps.backups.service, deps.auth));
     await app.register(guestArtifactRoutes(deps.backups.service, deps.backups.authenticateGuest));

@@ -3,7 +3,23 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../errors/berth-error.js';
 import { isErrorCode } from '../errors/catalogue.js';
-import type { BackupView, CreateBackupBody, CreatedInstance, CreateInstanceBody, DatabaseIn, DatabaseView, DatastoreView, InstanceView, UserIn, UserRef, UserView } from './api-views.js';
+import type {
+  BackupView,
+  ConfigurationSummaryView,
+  ConfigurationValue,
+  ConfigurationView,
+  CreateBackupBody,
+  CreateConfigurationBody,
+  CreatedInstance,
+  CreateInstanceBody,
+  DatabaseIn,
+  DatabaseView,
+  DatastoreView,
+  InstanceView,
+  UserIn,
+  UserRef,
+  UserView,
+} from './api-views.js';
 
 export type * from './api-views.js';
 
@@ -220,6 +236,40 @@ export class ApiClient {
 
   async deleteBackup(id: string): Promise<void> {
     await this.request('DELETE', this.projectPath(`/backups/${encodeURIComponent(id)}`));
+  }
+
+  createConfiguration(configuration: CreateConfigurationBody): Promise<{ configuration: ConfigurationView }> {
+    return this.request('POST', this.projectPath('/configurations'), { configuration });
+  }
+
+  listConfigurations(): Promise<{ configurations: ConfigurationSummaryView[] }> {
+    return this.request('GET', this.projectPath('/configurations'));
+  }
+
+  getConfiguration(id: string): Promise<{ configuration: ConfigurationView }> {
+    return this.request('GET', this.projectPath(`/configurations/${encodeURIComponent(id)}`));
+  }
+
+  configurationInstances(id: string): Promise<{ instances: Array<{ id: string; name: string }> }> {
+    return this.request('GET', this.projectPath(`/configurations/${encodeURIComponent(id)}/instances`));
+  }
+
+  /** PATCH: the values are merged into the group's (PUT would replace them all). */
+  async mergeConfigurationValues(id: string, values: Record<string, ConfigurationValue>): Promise<void> {
+    await this.request('PATCH', this.projectPath(`/configurations/${encodeURIComponent(id)}`), { configuration: { values } });
+  }
+
+  async replaceConfigurationValues(id: string, values: Record<string, ConfigurationValue>): Promise<void> {
+    await this.request('PUT', this.projectPath(`/configurations/${encodeURIComponent(id)}`), { configuration: { values } });
+  }
+
+  async deleteConfiguration(id: string): Promise<void> {
+    await this.request('DELETE', this.projectPath(`/configurations/${encodeURIComponent(id)}`));
+  }
+
+  /** Trove's PUT /instances/{id}: a group id attaches it, null detaches the one attached. */
+  async setInstanceConfiguration(instanceId: string, configurationId: string | null): Promise<void> {
+    await this.request('PUT', this.projectPath(`/instances/${encodeURIComponent(instanceId)}`), { instance: { configuration: configurationId } });
   }
 
   enableRoot(id: string): Promise<{ user: { name: string; password: string } }> {

@@ -1,5 +1,6 @@
 import { BerthError } from '../errors/berth-error.js';
 import type { ApiClient, CreatedInstance, DatabaseView, InstanceView } from './api-client.js';
+import { resolveConfiguration } from './configuration-actions.js';
 import { client, out, outJson, parseSeconds, resolveInstance, type OperatorFlags } from './operator-io.js';
 import { fields, table } from './table.js';
 
@@ -18,6 +19,7 @@ function renderInstance(instance: InstanceView): string {
     ['service status', instance.service_status ?? undefined],
     ['datastore', instance.datastore.type],
     ['version', instance.datastore.version],
+    ['configuration', instance.configuration ? `${instance.configuration.name} (${instance.configuration.id})` : undefined],
     ['connect to', instance.addresses?.[0] && instance.port ? `${instance.addresses[0].address}:${instance.port}` : undefined],
     ['security group', ports(instance) || undefined],
     ['created', instance.created],
@@ -57,14 +59,16 @@ async function waitForInstance(api: ApiClient, instance: InstanceView, timeoutMs
 
 export async function instanceCreate(
   name: string,
-  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; wait?: boolean; waitTimeout: string },
+  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; wait?: boolean; waitTimeout: string },
 ): Promise<void> {
   const timeoutMs = parseSeconds(flags.waitTimeout, '--wait-timeout') * 1000;
   const api = client(flags);
+  const configuration = flags.configuration === undefined ? undefined : (await resolveConfiguration(api, flags.configuration)).id;
   const created: CreatedInstance = await api.createInstance({
     name,
     datastore: { type: flags.datastore, ...(flags.version !== undefined ? { version: flags.version } : {}) },
     ...(flags.database.length ? { databases: flags.database.map((d) => ({ name: d })) } : {}),
+    ...(configuration !== undefined ? { configuration } : {}),
   });
   const { password, ...instance } = created.instance;
   if (!flags.json) {

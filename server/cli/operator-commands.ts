@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AccessFlags } from './access-actions.js';
 import type { BackupCreateFlags } from './backup-actions.js';
+import type { ConfigurationCreateFlags } from './configuration-actions.js';
 import type { OperatorFlags } from './operator-io.js';
 
 type Run = (action: () => Promise<void>, json?: boolean) => Promise<void>;
@@ -20,6 +21,7 @@ function connected(command: Command): Command {
 const actions = () => import('./operator-actions.js');
 const accessActions = () => import('./access-actions.js');
 const backupActions = () => import('./backup-actions.js');
+const configurationActions = () => import('./configuration-actions.js');
 
 /**
  * The operator commands: datastores, instances and what lives in them, over
@@ -43,9 +45,10 @@ export function registerOperatorCommands(program: Command, run: Run): void {
       .requiredOption('--datastore <type>', 'datastore type (`berth datastore list` shows them)')
       .option('--version <version>', "datastore version (default: the datastore's default version)")
       .option('--database <name>', 'a database to create with the instance (repeatable)', collect, [])
+      .option('--configuration <group>', 'a configuration group to attach (id or unique name); its values apply from the start')
       .option('--wait', 'wait until the instance is ACTIVE (or ERROR)')
       .option('--wait-timeout <seconds>', 'how long --wait waits', '600'),
-  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; wait?: boolean; waitTimeout: string }) =>
+  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; wait?: boolean; waitTimeout: string }) =>
     run(async () => (await actions()).instanceCreate(name, flags), flags.json),
   );
   connected(instance.command('list').description('list the instances of the project'))
@@ -120,6 +123,32 @@ export function registerOperatorCommands(program: Command, run: Run): void {
     .action((id: string, flags: OperatorFlags) => run(async () => (await backupActions()).backupShow(id, flags), flags.json));
   connected(backup.command('delete').description('delete a backup and its stored data').argument('<backup>', 'backup id'))
     .action((id: string, flags: OperatorFlags) => run(async () => (await backupActions()).backupDelete(id, flags), flags.json));
+
+  const configuration = program.command('configuration').description('configuration groups: datastore settings attached to instances');
+  connected(
+    configuration
+      .command('create')
+      .description('create a configuration group of one datastore version')
+      .argument('<name>', 'name of the group')
+      .requiredOption('--datastore <type>', 'datastore type (`berth datastore list` shows them)')
+      .option('--version <version>', "datastore version (default: the datastore's default version)")
+      .option('--description <text>', 'what the group is for')
+      .option('--value <key=value>', 'a setting (repeatable); 5000 is a number, true a boolean, 8MB or "5000" text', collect, []),
+  ).action((name: string, flags: ConfigurationCreateFlags) => run(async () => (await configurationActions()).configurationCreate(name, flags), flags.json));
+  connected(configuration.command('list').description('list the configuration groups of the project'))
+    .action((flags: OperatorFlags) => run(async () => (await configurationActions()).configurationList(flags), flags.json));
+  connected(configuration.command('show').description('show a group: its settings and the instances it is attached to').argument('<group>', 'group id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await configurationActions()).configurationShow(ref, flags), flags.json));
+  connected(configuration.command('set').description('set settings in a group and on every instance it is attached to').argument('<group>', 'group id or unique name').argument('<key=value...>', 'settings'))
+    .action((ref: string, pairs: string[], flags: OperatorFlags) => run(async () => (await configurationActions()).configurationSet(ref, pairs, flags), flags.json));
+  connected(configuration.command('unset').description('remove settings from a group and from every instance it is attached to').argument('<group>', 'group id or unique name').argument('<key...>', 'setting names'))
+    .action((ref: string, keys: string[], flags: OperatorFlags) => run(async () => (await configurationActions()).configurationUnset(ref, keys, flags), flags.json));
+  connected(configuration.command('delete').description('delete a group (refused while it is attached)').argument('<group>', 'group id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await configurationActions()).configurationDelete(ref, flags), flags.json));
+  connected(configuration.command('attach').description("attach a group to an instance: its settings go to the instance's datastore").argument('<instance>', 'instance id or unique name').argument('<group>', 'group id or unique name'))
+    .action((ref: string, group: string, flags: OperatorFlags) => run(async () => (await configurationActions()).configurationAttach(ref, group, flags), flags.json));
+  connected(configuration.command('detach').description("detach the instance's group: its settings are removed from the datastore").argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await configurationActions()).configurationDetach(ref, flags), flags.json));
 
   const root = program.command('root').description('the root user of an instance');
   connected(root.command('enable').description('enable root and print its password once').argument('<instance>', 'instance id or unique name'))

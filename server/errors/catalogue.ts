@@ -70,6 +70,10 @@ export const ERRORS = {
   BERTH_ERR_ARTIFACT_TRANSFER: { status: 502, exitCode: 1, summary: 'a backup artifact could not be moved between guest and server' },
   BERTH_ERR_ARTIFACT_CHECKSUM: { status: 422, exitCode: 1, summary: 'a backup artifact does not have the size and sha256 recorded for it' },
 
+  BERTH_ERR_CONFIGURATION_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such configuration group in this project' },
+  BERTH_ERR_CONFIGURATION_IN_USE: { status: 409, exitCode: 3, summary: 'the configuration group is attached to instances' },
+  BERTH_ERR_CONFIGURATION_ATTACHED: { status: 409, exitCode: 3, summary: 'the instance has another configuration group attached' },
+
   BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorDefinition>;
 

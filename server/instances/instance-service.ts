@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { OperationName } from '../../datastores/sdk/operations.js';
 import { laneOf } from '../../host/sandbox/lanes.js';
 import { tokenDigest } from '../api/auth.js';
+import type { ConfigOverride } from '../configurations/overrides.js';
 import { BerthError } from '../errors/berth-error.js';
 import type { ManifestCatalog } from '../registry/manifests.js';
 import { securityGroupRules, type DatastoreRegistry, type DatastoreVersion } from '../registry/registry.js';
@@ -18,6 +19,8 @@ export interface CreateInstance {
   users: Array<{ name: string; password: string; host?: string; databases: Array<{ name: string }> }>;
   /** Trove's restorePoint: create the instance from this backup. */
   restorePoint?: { backupRef: string };
+  /** Trove's configuration: a configuration group of the project to attach, its values given to prepare. */
+  configuration?: string;
 }
 
 /** A completed backup as prepare and restore-backup receive it (the contract's restore-source). */
@@ -42,6 +45,8 @@ export interface InstanceServiceOptions {
   timeouts: { quickCallMs: number; slowCallMs: number; reportIntervalSeconds: number };
   /** A completed backup of this project and datastore, for restorePoint (the backup service's). */
   restoreSource?(project: string, backupId: string, datastore: string): Promise<RestoreSource>;
+  /** A configuration group of this project and datastore version, as prepare's overrides (the configuration service's). */
+  configurationOverrides?(project: string, configurationId: string, version: DatastoreVersion): Promise<ConfigOverride[]>;
   onError?(instance: InstanceRecord, error: BerthError): void;
 }
 
@@ -84,6 +89,7 @@ export class InstanceService {
       }
       backup = await this.options.restoreSource(project, request.restorePoint.backupRef, version.datastore);
     }
+    const overrides = request.configuration ? await this.configurationOverrides(project, request.configuration, version) : [];
     const token = randomBytes(32).toString('base64url');
     const instance = await store.instances.create({
       id: randomUUID(),
@@ -95,6 +101,7 @@ export class InstanceService {
       tokenSha256: tokenDigest(token),
       securityRules: securityGroupRules(version),
       buildDeadline: new Date(Date.now() + version.server.usage_timeout * 1000),
+      configurationId: request.configuration ?? null,
     });
     const passwordLength = typeof version.guest.default_password_length === 'number' ? version.guest.default_password_length : 36;
     const rootPassword = version.server.root_on_create ? password(passwordLength) : undefined;
@@ -115,7 +122,7 @@ export class InstanceService {
       backup,
       configContents: undefined,
       rootPassword,
-      overrides: [],
+      overrides,
     };
     if (!manifest.operations.includes('prepare')) {
       // nothing to prepare: the instance is ACTIVE once its guest reports RUNNING
@@ -127,6 +134,16 @@ export class InstanceService {
       .then((outcome) => ('err' in outcome ? this.fail(instance, managerErrorToBerth(outcome.err, 'prepare')) : undefined))
       .catch((error: unknown) => this.fail(instance, error instanceof BerthError ? error : new BerthError('BERTH_ERR_INTERNAL', String(error))));
     return { instance: placed, rootPassword, guestConfigToml: provisioner.kind === 'external' ? toml : undefined };
+  }
+
+  /** The group's values for prepare; refused unless the manager can take them now and change them later. */
+  private async configurationOverrides(project: string, configurationId: string, version: DatastoreVersion): Promise<ConfigOverride[]> {
+    const manifest = this.options.manifests.of(version);
+    const missing = (['prepare', 'update-overrides', 'apply-overrides'] as const).filter((operation) => !manifest.operations.includes(operation));
+    if (missing.length > 0 || !this.options.configurationOverrides) {
+      throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', `${manifest.name} cannot take a configuration group (datastore ${version.datastore}${missing.length > 0 ? `: no ${missing.join(', ')}` : ''})`, 'create the instance without configuration');
+    }
+    return this.options.configurationOverrides(project, configurationId, version);
   }
 
   private async fail(instance: InstanceRecord, error: BerthError): Promise<void> {
@@ -155,7 +172,8 @@ export class InstanceService {
 
   async delete(project: string, id: string): Promise<void> {
     const instance = await this.get(project, id);
-    await this.options.store.instances.update(instance.id, { status: 'DELETED' });
+    // a deleted instance lets go of its configuration group, which may then be deleted
+    await this.options.store.instances.update(instance.id, { status: 'DELETED', configurationId: null });
     this.options.onDeleted?.(instance);
     await this.options.provisioner.deprovision(instance);
   }

@@ -4,6 +4,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type Se
 import pg from 'pg';
 import { BerthError } from '../errors/berth-error.js';
 import { withConflictErrors } from './conflicts.js';
+import { configurationRepository } from './configuration-repository.js';
 import { migrationProvider } from './migrations.js';
 import type { BackupsTable, Database, InstancesTable, TasksTable } from './schema.js';
 import type { BackupRecord, BackupState, InstanceRecord, InstanceStatus, SecurityRule, Store, TaskRecord, TaskState } from './store.js';
@@ -112,6 +113,7 @@ function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
     lastHeartbeatSeq: nullableNumber(row.last_heartbeat_seq),
     lastHeartbeatAt: nullableDate(row.last_heartbeat_at),
     endpoint: row.endpoint,
+    configurationId: row.configuration_id,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -164,7 +166,8 @@ function kyselyStore(db: Kysely<Database>): Store {
           .values({
             id: instance.id, project: instance.project, name: instance.name, datastore: instance.datastore, datastore_version: instance.datastoreVersion,
             status: instance.status, service_status: null, token_sha256: instance.tokenSha256, security_rules: JSON.stringify(instance.securityRules), fault: null,
-            build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, endpoint: null, created_at: now, updated_at: now,
+            build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, endpoint: null,
+            configuration_id: instance.configurationId ?? null, created_at: now, updated_at: now,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -192,7 +195,8 @@ function kyselyStore(db: Kysely<Database>): Store {
           .updateTable('instances')
           .set({
             status: patch.status, service_status: patch.serviceStatus, fault: patch.fault, name: patch.name, last_heartbeat_sent_at: nullableMillis(patch.lastHeartbeatSentAt),
-            last_heartbeat_seq: patch.lastHeartbeatSeq, last_heartbeat_at: nullableMillis(patch.lastHeartbeatAt), endpoint: patch.endpoint, updated_at: Date.now(),
+            last_heartbeat_seq: patch.lastHeartbeatSeq, last_heartbeat_at: nullableMillis(patch.lastHeartbeatAt), endpoint: patch.endpoint,
+            configuration_id: patch.configurationId, updated_at: Date.now(),
           })
           .where('id', '=', id)
           .returningAll()
@@ -210,6 +214,19 @@ function kyselyStore(db: Kysely<Database>): Store {
           )
           .executeTakeFirst();
         return result.numUpdatedRows > 0n;
+      },
+      async swapConfiguration(id, expected, next) {
+        const result = await db
+          .updateTable('instances')
+          .set({ configuration_id: next, updated_at: Date.now() })
+          .where('id', '=', id)
+          .where('configuration_id', expected === null ? 'is' : '=', expected)
+          .executeTakeFirst();
+        return result.numUpdatedRows > 0n;
+      },
+      async listByConfiguration(configurationId) {
+        const rows = await db.selectFrom('instances').selectAll().where('configuration_id', '=', configurationId).where('status', '!=', 'DELETED').orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+        return rows.map(toInstance);
       },
     },
     tasks: {
@@ -274,6 +291,7 @@ function kyselyStore(db: Kysely<Database>): Store {
         return row && toBackup(row);
       },
     },
+    configurations: configurationRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -88,6 +88,32 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('instances').dropColumn('endpoint').execute();
     },
   },
+  '0003_configurations': {
+    async up(db: Kysely<any>): Promise<void> {
+      // Trove's configuration groups: settings of one project and datastore version, attached to instances
+      await db.schema
+        .createTable('configurations')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('project', 'text', (column) => column.notNull())
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('description', 'text')
+        .addColumn('datastore', 'text', (column) => column.notNull())
+        .addColumn('datastore_version', 'text', (column) => column.notNull())
+        .addColumn('values', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('configurations_project_idx').on('configurations').column('project').execute();
+      // a group cannot be deleted while an instance refers to it (deleted instances let go of theirs)
+      await db.schema.alterTable('instances').addColumn('configuration_id', 'text', (column) => column.references('configurations.id')).execute();
+      await db.schema.createIndex('instances_configuration_id_idx').on('instances').column('configuration_id').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('instances_configuration_id_idx').execute();
+      await db.schema.alterTable('instances').dropColumn('configuration_id').execute();
+      await db.schema.dropTable('configurations').execute();
+    },
+  },
 };
 
 /** Hands the Migrator the migrations above; nothing is read from disk. */

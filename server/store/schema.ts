@@ -33,6 +33,8 @@ export interface InstancesTable {
   last_heartbeat_at: EpochMillis | null;
   /** host:port, or null when the provisioner does not know it. */
   endpoint: string | null;
+  /** The configuration group attached, or null. */
+  configuration_id: string | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }
@@ -73,8 +75,22 @@ export interface BackupsTable {
   updated_at: EpochMillis;
 }
 
+export interface ConfigurationsTable {
+  id: string;
+  project: string;
+  name: string;
+  description: string | null;
+  datastore: string;
+  datastore_version: string;
+  /** Setting name -> value (string, number or boolean), JSON. */
+  values: string;
+  created_at: EpochMillis;
+  updated_at: EpochMillis;
+}
+
 export interface Database {
   instances: InstancesTable;
   tasks: TasksTable;
   backups: BackupsTable;
+  configurations: ConfigurationsTable;
 }

@@ -37,12 +37,17 @@ export interface InstanceRecord {
   lastHeartbeatAt: Date | null;
   /** Where clients reach the datastore (host:port), when the provisioner knows it. */
   endpoint: string | null;
+  /** The configuration group attached to the instance, or null. */
+  configurationId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'createdAt' | 'updatedAt'>;
-export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint'>>;
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'createdAt' | 'updatedAt'> & {
+  /** A configuration group attached at create. */
+  configurationId?: string | null;
+};
+export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId'>>;
 
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed';
 
@@ -94,6 +99,26 @@ export interface BackupRecord {
 export type NewBackup = Pick<BackupRecord, 'id' | 'project' | 'instanceId' | 'name' | 'description' | 'datastore' | 'datastoreVersion' | 'parentId'>;
 export type BackupPatch = Partial<Pick<BackupRecord, 'state' | 'size' | 'checksum' | 'location' | 'format' | 'metadata' | 'fault'>>;
 
+/** A setting's value in a configuration group, as the API takes it. */
+export type ConfigurationValue = string | number | boolean;
+
+/** Trove's configuration group: settings of one project and datastore version, attachable to its instances. */
+export interface ConfigurationRecord {
+  id: string;
+  project: string;
+  name: string;
+  description: string | null;
+  datastore: string;
+  datastoreVersion: string;
+  /** Setting name -> value, in the order they were given. */
+  values: Record<string, ConfigurationValue>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewConfiguration = Pick<ConfigurationRecord, 'id' | 'project' | 'name' | 'description' | 'datastore' | 'datastoreVersion' | 'values'>;
+export type ConfigurationPatch = Partial<Pick<ConfigurationRecord, 'name' | 'description' | 'values'>>;
+
 export interface Store {
   readonly instances: {
     create(instance: NewInstance): Promise<InstanceRecord>;
@@ -112,6 +137,14 @@ export interface Store {
      * cannot reorder.
      */
     recordHeartbeat(id: string, heartbeat: { sentAt: Date; seq: number; receivedAt: Date; serviceStatus: string }): Promise<boolean>;
+    /**
+     * Attach or detach a configuration group only if the instance has `expected`
+     * attached now (null: none); answers whether it did. Atomic, so two
+     * concurrent attaches cannot both win.
+     */
+    swapConfiguration(id: string, expected: string | null, next: string | null): Promise<boolean>;
+    /** The instances (not DELETED) a configuration group is attached to, oldest first. */
+    listByConfiguration(configurationId: string): Promise<InstanceRecord[]>;
   };
   readonly tasks: {
     create(task: NewTask): Promise<TaskRecord>;
@@ -127,6 +160,16 @@ export interface Store {
     get(project: string, id: string): Promise<BackupRecord | undefined>;
     list(project: string, instanceId?: string): Promise<BackupRecord[]>;
     update(id: string, patch: BackupPatch): Promise<BackupRecord | undefined>;
+  };
+  readonly configurations: {
+    create(configuration: NewConfiguration): Promise<ConfigurationRecord>;
+    /** Only within its project: another project's id is "not found". */
+    get(project: string, id: string): Promise<ConfigurationRecord | undefined>;
+    /** Newest first. */
+    list(project: string): Promise<ConfigurationRecord[]>;
+    update(id: string, patch: ConfigurationPatch): Promise<ConfigurationRecord | undefined>;
+    /** Answers whether it was there; refused (a conflict) while an instance refers to it. */
+    delete(id: string): Promise<boolean>;
   };
   close(): Promise<void>;
 }

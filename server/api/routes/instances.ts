@@ -22,8 +22,11 @@ const createBody = z.strictObject({
     volume: z.strictObject({ size: z.number().int().positive() }).optional(),
     restorePoint: z.strictObject({ backupRef: z.string().uuid() }).optional(),
     flavorRef: z.union([z.string(), z.number()]).optional(),
+    configuration: z.string().uuid().optional(),
   }),
 });
+// Trove's PUT: with a configuration group id it attaches the group; with null or without one it detaches
+const updateBody = z.strictObject({ instance: z.strictObject({ configuration: z.string().uuid().nullish() }) });
 const instanceView = z.object({
   id: z.string(),
   name: z.string(),
@@ -37,11 +40,21 @@ const instanceView = z.object({
   /** Where clients connect, when the provisioner knows it (Trove shows addresses; the port is Berth's). */
   addresses: z.array(z.object({ address: z.string(), type: z.string() })).optional(),
   port: z.number().optional(),
+  configuration: z.object({ id: z.string(), name: z.string() }).optional(),
 });
 const params = z.object({ project: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), id: z.string().uuid() });
 const paging = z.object({ limit: z.coerce.number().int().positive().max(1000).optional(), marker: z.string().optional() });
 
-function view(instance: InstanceRecord): z.infer<typeof instanceView> {
+/** What the instance routes need of configuration groups (the configuration service has it). */
+export interface InstanceConfigurations {
+  /** Group id -> name in the project, for the views. */
+  names(project: string): Promise<Map<string, string>>;
+  attach(project: string, instanceId: string, configurationId: string): Promise<void>;
+  detach(project: string, instanceId: string): Promise<void>;
+}
+
+function view(instance: InstanceRecord, groups?: ReadonlyMap<string, string>): z.infer<typeof instanceView> {
+  const groupName = instance.configurationId === null ? undefined : groups?.get(instance.configurationId);
   return {
     id: instance.id,
     name: instance.name,
@@ -53,6 +66,7 @@ function view(instance: InstanceRecord): z.infer<typeof instanceView> {
     security_groups: [{ rules: instance.securityRules }],
     ...(instance.fault ? { fault: { message: instance.fault } } : {}),
     ...endpointView(instance.endpoint),
+    ...(instance.configurationId !== null && groupName !== undefined ? { configuration: { id: instance.configurationId, name: groupName } } : {}),
   };
 }
 
@@ -62,25 +76,36 @@ function endpointView(endpoint: string | null): { addresses?: Array<{ address: s
 }
 
 /** /v1.0/{project}/instances and the databases, users and root below them, in Trove's shapes. */
-export function instanceRoutes(service: InstanceService, auth: ProjectAuth): FastifyPluginAsyncZod {
+export function instanceRoutes(service: InstanceService, auth: ProjectAuth, configurations?: InstanceConfigurations): FastifyPluginAsyncZod {
   return async (app) => {
     const base = '/v1.0/:project/instances';
+    const groupNames = (project: string) => configurations?.names(project);
     app.post(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), body: createBody } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
       const created = await service.create(project, request.body.instance);
       return reply.status(200).send({
-        instance: { ...view(created.instance), ...(created.rootPassword ? { password: created.rootPassword } : {}) },
+        instance: { ...view(created.instance, await groupNames(project)), ...(created.rootPassword ? { password: created.rootPassword } : {}) },
         ...(created.guestConfigToml ? { guest_config: created.guestConfigToml } : {}),
       });
     });
     app.get(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), response: { 200: z.object({ instances: z.array(instanceView) }) } } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
-      return { instances: (await service.list(project)).map(view) };
+      const groups = await groupNames(project);
+      return { instances: (await service.list(project)).map((instance) => view(instance, groups)) };
     });
     app.get(`${base}/:id`, { schema: { tags: ['instances'], params, response: { 200: z.object({ instance: instanceView }) } } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
-      return { instance: view(await service.get(project, request.params.id)) };
+      return { instance: view(await service.get(project, request.params.id), await groupNames(project)) };
     });
+    if (configurations) {
+      app.put(`${base}/:id`, { schema: { tags: ['instances', 'configurations'], params, body: updateBody } }, async (request, reply) => {
+        const project = auth.authorize(request, request.params.project);
+        const { configuration } = request.body.instance;
+        if (configuration) await configurations.attach(project, request.params.id, configuration);
+        else await configurations.detach(project, request.params.id);
+        return reply.status(202).send();
+      });
+    }
     app.delete(`${base}/:id`, { schema: { tags: ['instances'], params } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
       await service.delete(project, request.params.id);
