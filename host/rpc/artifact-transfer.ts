@@ -14,6 +14,16 @@ export interface ArtifactTransferOptions {
   token: string;
 }
 
+/** A transfer that failed; `retryable` when the server could not be reached or was not ready (5xx), not when it refused (4xx). */
+export class TransferError extends BerthError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super('BERTH_ERR_ARTIFACT_TRANSFER', message, retryable ? 'the host retries until the call deadline' : undefined);
+  }
+}
+
 export interface StoredArtifact {
   size: number;
   sha256: string;
@@ -49,7 +59,7 @@ async function fileDigest(path: string): Promise<StoredArtifact> {
   return { size, sha256: hash.digest('hex') };
 }
 
-async function readError(response: IncomingMessage): Promise<BerthError> {
+async function readError(response: IncomingMessage): Promise<TransferError> {
   let body = '';
   for await (const chunk of response) body += String(chunk);
   let parsed: { error?: { code?: string; message?: string } } = {};
@@ -59,7 +69,7 @@ async function readError(response: IncomingMessage): Promise<BerthError> {
     // not the server's JSON error: quote it as it is
   }
   const { code, message } = parsed.error ?? {};
-  return new BerthError('BERTH_ERR_ARTIFACT_TRANSFER', `the server answered ${response.statusCode}: ${code ?? ''} ${message ?? body.slice(0, 300)}`.trim());
+  return new TransferError(`the server answered ${response.statusCode}: ${code ?? ''} ${message ?? body.slice(0, 300)}`.trim(), (response.statusCode ?? 0) >= 500);
 }
 
 /**
@@ -88,10 +98,14 @@ export class ArtifactTransfer {
       request.once('response', resolve);
       request.once('error', reject);
     });
-    await pipeline(createReadStream(path), request);
-    const response = await answered.catch((error: Error) => {
-      throw new BerthError('BERTH_ERR_ARTIFACT_TRANSFER', `uploading backup ${backupId}: ${error.message}`);
-    });
+    let response: IncomingMessage;
+    try {
+      await pipeline(createReadStream(path), request);
+      response = await answered;
+    } catch (error) {
+      // refused, reset, unreachable: the server may be restarting
+      throw new TransferError(`uploading backup ${backupId}: ${error instanceof Error ? error.message : String(error)}`, true);
+    }
     if (response.statusCode !== 200) throw await readError(response);
     response.resume();
     return digest;
@@ -102,7 +116,7 @@ export class ArtifactTransfer {
     const request = this.open('GET', backupId, {});
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       request.once('response', resolve);
-      request.once('error', (error) => reject(new BerthError('BERTH_ERR_ARTIFACT_TRANSFER', `downloading backup ${backupId}: ${error.message}`)));
+      request.once('error', (error) => reject(new TransferError(`downloading backup ${backupId}: ${error.message}`, true)));
       request.end();
     });
     if (response.statusCode !== 200) throw await readError(response);

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OperationName } from '../../datastores/sdk/operations.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
-import type { ArtifactTransfer } from '../rpc/artifact-transfer.js';
+import { TransferError, type ArtifactTransfer } from '../rpc/artifact-transfer.js';
 import type { CallOutcome } from './spec.js';
 
 type SandboxCall = (operation: OperationName, args: unknown[], deadlineMs: number, artifacts: ArtifactGrant[]) => Promise<CallOutcome>;
@@ -56,7 +56,7 @@ export function withArtifacts(options: ArtifactCallsOptions): (operation: Operat
       try {
         const outcome = await options.call(operation, args, deadlineMs, [{ name: id, access: 'write', path: spool }]);
         // a manager that wrote nothing made an empty backup, which is still a backup to store
-        if ('ok' in outcome) await options.transfer.upload(id, await ensureExists(spool));
+        if ('ok' in outcome) await untilDeadline(startedAt + deadlineMs, () => options.transfer.upload(id, spool), ensureExists(spool));
         return outcome;
       } finally {
         rmSync(spool, { force: true });
@@ -68,12 +68,33 @@ export function withArtifacts(options: ArtifactCallsOptions): (operation: Operat
     const spool = join(options.spoolDir, `${source.id}.restore`);
     rmSync(spool, { force: true });
     try {
-      await options.transfer.download(source.id, spool, { size: Number(source.size), sha256: source.checksum });
+      await untilDeadline(startedAt + deadlineMs, async () => {
+        rmSync(spool, { force: true });
+        await options.transfer.download(source.id, spool, { size: Number(source.size), sha256: source.checksum });
+      });
       return await options.call(operation, args, left(), [{ name: source.id, access: 'read', path: spool }]);
     } finally {
       rmSync(spool, { force: true });
     }
   };
+}
+
+/**
+ * Retry a transfer the server could not take (it was restarting, say) with
+ * backoff until the call's deadline: the backup is already taken, and a
+ * restarted server resumes the call and wants it. A refusal is final.
+ */
+async function untilDeadline<T>(deadlineAt: number, transfer: () => Promise<T>, before?: Promise<unknown>): Promise<T> {
+  await before;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await transfer();
+    } catch (error) {
+      const wait = Math.min(5000, 250 * 2 ** attempt);
+      if (!(error instanceof TransferError) || !error.retryable || Date.now() + wait >= deadlineAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 async function ensureExists(path: string): Promise<string> {
