@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { BerthError } from '../server/errors/berth-error.js';
 import { readEmbeddedManifest } from '../datastores/toolchain/inspect.js';
@@ -76,6 +77,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   const { GuestLink: Link } = await import('./rpc/guest-link.js');
   const { ArtifactTransfer } = await import('./rpc/artifact-transfer.js');
   const { withArtifacts } = await import('./sandbox/artifact-calls.js');
+  const { CallJournal } = await import('./rpc/call-journal.js');
   const sandbox = await starting;
   // compared as the section stores it (JSON): describe() is the truth, the section is what inspect showed
   if (JSON.stringify(parseManifest(sandbox.manifest, 'describe()')) !== JSON.stringify(manifest)) {
@@ -120,6 +122,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     },
     reportIntervalMs: config.host.report_interval * 1000,
     log,
+    journal: new CallJournal(join(config.host.state_dir, config.guest.instance_id)),
     dial: options.dial,
   });
   link = guestLink;

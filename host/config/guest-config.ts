@@ -54,6 +54,8 @@ export const hostSettingsSchema = z.strictObject({
   cache_dir: absolutePath.default(join(tmpdir(), 'berth-host-cache')),
   /** Where a backup waits between the manager and the server; needs room for the largest backup. */
   spool_dir: absolutePath.default(join(tmpdir(), 'berth-host-spool')),
+  /** The journal of calls by request id, so a host that restarts never runs a re-sent call twice. */
+  state_dir: absolutePath.default(join(tmpdir(), 'berth-host-state')),
 });
 
 const optionValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))]);
@@ -82,6 +84,7 @@ export const guestConfigSchema = z.strictObject({
     log_level: 'info',
     cache_dir: join(tmpdir(), 'berth-host-cache'),
     spool_dir: join(tmpdir(), 'berth-host-spool'),
+    state_dir: join(tmpdir(), 'berth-host-state'),
   }),
 });
 

@@ -7,6 +7,9 @@ import { RpcPeer } from './peer.js';
 import { SUBPROTOCOL, type CastName, type CastParams, type MethodParams, type MethodResult } from './protocol.js';
 import { webSocketTransport, type Transport } from './transport.js';
 import { RecentResults } from './recent-results.js';
+import type { CallJournal } from './call-journal.js';
+import { isReadOnly } from '../../server/instances/read-only-operations.js';
+import { asBerthError } from '../../server/errors/berth-error.js';
 import { CastQueue } from './cast-queue.js';
 
 type CallOutcome = MethodResult<'guest.call'>;
@@ -22,6 +25,8 @@ export interface GuestLinkOptions {
   probe(): Promise<Heartbeat>;
   reportIntervalMs: number;
   log: Logger;
+  /** Calls on disk, so a re-sent request is answered from the record across a host restart too. */
+  journal?: CallJournal;
   /** Replaces the WebSocket dialer (tests: an in-memory pair). */
   dial?(url: string): Promise<Transport>;
   backoff?: { initialMs: number; maxMs: number };
@@ -187,8 +192,25 @@ export class GuestLink {
 
   private handleCall(params: MethodParams<'guest.call'>, id: string | number): Promise<CallOutcome> {
     const { result, replayed } = this.results.once(id, () => {
+      // reads change nothing: they are run again rather than journaled
+      const journal = isReadOnly(params.operation) ? undefined : this.options.journal;
+      const recalled = journal?.recall(id) as Promise<CallOutcome> | undefined;
+      if (recalled) {
+        this.options.log.warn({ id, operation: params.operation }, 're-sent request answered from the journal of an earlier host process');
+        return recalled;
+      }
+      journal?.started(id, params.operation);
       this.executedCalls++;
-      return this.options.call(params.operation, params.args, params.deadlineMs);
+      return this.options.call(params.operation, params.args, params.deadlineMs).then(
+        (outcome) => {
+          journal?.finished(id, params.operation, { outcome });
+          return outcome;
+        },
+        (error: unknown) => {
+          journal?.finished(id, params.operation, { error: asBerthError(error) });
+          throw error;
+        },
+      );
     });
     if (replayed) this.options.log.info({ id, operation: params.operation }, 're-sent request answered from the record');
     return result;

@@ -67,6 +67,7 @@ export class LocalProvisioner implements Provisioner {
     const volume = join(dir, 'volume');
     await mkdir(volume, { recursive: true });
     await mkdir(join(dir, 'spool'), { recursive: true, mode: 0o700 });
+    await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
     const local = version.local;
     const overrides: Record<string, string | number> = { mount_point: volume };
     for (const key of local.ports) overrides[key] = await freePort();
@@ -98,7 +99,7 @@ export class LocalProvisioner implements Provisioner {
         connections: { ...connections, ...(extra.connections ?? {}) },
         environment: { ...local.environment, ...(extra.environment ?? {}) },
       },
-      host: { cache_dir: cacheDir, spool_dir: join(dir, 'spool') },
+      host: { cache_dir: cacheDir, spool_dir: join(dir, 'spool'), state_dir: join(dir, 'state') },
       ...(firstPort ? { endpoint: `127.0.0.1:${firstPort}` } : {}),
     };
   }

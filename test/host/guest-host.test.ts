@@ -32,8 +32,9 @@ describe('berth host against a real hub over WebSocket', () => {
       ok: { items: [{ name: 'orders', characterSet: 'from-config' }] },
     });
     expect(await server.hub.call('inst-1', 'delete-user', [{ name: 'x', host: undefined }], 5000)).toEqual({ err: { tag: 'unsupported', val: 'delete-user' } });
-    await until(() => heartbeats.length >= 2, 'two heartbeats');
-    expect(heartbeats.every((hb) => hb.status === 'running')).toBe(true);
+    await until(() => heartbeats.filter((hb) => hb.status === 'running').length >= 2, 'two heartbeats saying running');
+    // on a loaded machine a probe may take longer than half the interval: that heartbeat says so, and nothing else
+    expect(heartbeats.filter((hb) => hb.status !== 'running').every((hb) => hb.status === 'unknown' && hb.detail === 'the status probe has not answered yet')).toBe(true);
   });
 
   it('survives a server restart mid-call: reconnects, the re-sent call runs once, queued casts arrive in order', async () => {

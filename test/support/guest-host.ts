@@ -33,7 +33,8 @@ export async function guestFixture(manager: string, serverUrl: string, overrides
     manager: { path: wasm, sha256: built.sha256 },
     options: { mount_point: '/var/lib/counter' },
     grants: { directories: [{ host: volume, guest: '/var/lib/counter', access: 'read-write' }] },
-    host: { report_interval: 0.2, call_timeout: 5, slow_call_timeout: 30 },
+    // the journal and spool live with the fixture: no test sees another's records
+    host: { report_interval: 0.2, call_timeout: 5, slow_call_timeout: 30, state_dir: join(dir, 'state'), spool_dir: join(dir, 'spool') },
   };
   overrides(config);
   const configPath = join(dir, 'guest.toml');

@@ -190,7 +190,7 @@ export async function startRedisGuest(cleanups: Cleanups, settings: RedisGuestSe
       connections: { admin: { kind: 'redis', url: `redis://berth:${adminPassword}@127.0.0.1:${port}` } },
     } as Record<string, unknown>,
     // the host gives each heartbeat's probe half the interval: room for the connection thread's start-up
-    host: { report_interval: 2, call_timeout: 10, slow_call_timeout: 90, spool_dir: join(dir, 'spool') },
+    host: { report_interval: 2, call_timeout: 10, slow_call_timeout: 90, spool_dir: join(dir, 'spool'), state_dir: join(dir, 'state') },
   };
   settings.editConfig?.(config);
   const configPath = join(dir, 'guest.toml');

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError } from '../../server/errors/berth-error.js';
+import { isErrorCode } from '../../server/errors/catalogue.js';
+import { encodeWire, reviveWire } from './wire-values.js';
+
+type Recorded = { state: 'started'; operation: string } | { state: 'done'; operation: string; outcome: unknown } | { state: 'failed'; operation: string; error: { code: string; message: string } };
+
+/**
+ * The host's calls by request id, on disk, so that a host process that died
+ * and came back still answers a re-sent request from its record: a finished
+ * call with its answer, a call it was in the middle of with
+ * BERTH_ERR_CALL_INTERRUPTED (its outcome is unknown, so running it again
+ * could do it twice). In memory, RecentResults does the same for a host that
+ * stayed up. Bounded: the oldest records go first.
+ */
+export class CallJournal {
+  constructor(
+    private readonly directory: string,
+    private readonly limit = 1000,
+  ) {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    this.prune();
+  }
+
+  private path(id: string | number): string {
+    const text = String(id);
+    // request ids are the server's task UUIDs; anything else is hashed into a safe file name
+    return join(this.directory, `${/^[A-Za-z0-9_-]{1,128}$/.test(text) ? text : createHash('sha256').update(text).digest('hex')}.json`);
+  }
+
+  private write(id: string | number, record: Recorded): void {
+    const path = this.path(id);
+    // written whole then renamed: a crash leaves the old record or the new one, never half of one
+    writeFileSync(`${path}.tmp`, encodeWire(record), { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  }
+
+  /** What an earlier host process recorded for this id, as the answer to give now (undefined: run it). */
+  recall(id: string | number): Promise<unknown> | undefined {
+    let record: Recorded;
+    try {
+      record = JSON.parse(readFileSync(this.path(id), 'utf8'), reviveWire) as Recorded;
+    } catch {
+      return undefined;
+    }
+    if (record.state === 'done') return Promise.resolve(record.outcome);
+    if (record.state === 'failed') {
+      const code = isErrorCode(record.error.code) ? record.error.code : 'BERTH_ERR_INTERNAL';
+      return Promise.reject(new BerthError(code, record.error.message));
+    }
+    return Promise.reject(
+      new BerthError(
+        'BERTH_ERR_CALL_INTERRUPTED',
+        `the guest host stopped while running ${record.operation}; whether it took effect is unknown, so it was not run again`,
+        'check the datastore, then send the operation again if it is still needed',
+      ),
+    );
+  }
+
+  started(id: string | number, operation: string): void {
+    this.write(id, { state: 'started', operation });
+  }
+
+  finished(id: string | number, operation: string, result: { outcome: unknown } | { error: BerthError }): void {
+    this.write(id, 'outcome' in result ? { state: 'done', operation, outcome: result.outcome } : { state: 'failed', operation, error: { code: result.error.code, message: result.error.message } });
+  }
+
+  private prune(): void {
+    const files = readdirSync(this.directory).filter((name) => name.endsWith('.json'));
+    if (files.length <= this.limit) return;
+    const byAge = files.map((name) => ({ name, mtime: statSync(join(this.directory, name)).mtimeMs })).sort((a, b) => a.mtime - b.mtime);
+    for (const { name } of byAge.slice(0, files.length - this.limit)) rmSync(join(this.directory, name), { force: true });
+  }
+}
