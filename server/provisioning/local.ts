@@ -27,6 +27,8 @@ export interface LocalProvisionerOptions {
   grants?: Partial<GuestPlacement['grants']>;
   /** Longest wait before restarting a guest host that exited, ms. */
   maxRestartDelayMs?: number;
+  /** First wait before restarting a guest host that exited, ms (doubling from there); default 250. */
+  firstRestartDelayMs?: number;
   onExit?(instanceId: string, code: number | null): void;
   /** The guest host refused its config (exit 2 or 3): restarting cannot help. */
   onFailed?(instanceId: string, reason: string): void;
@@ -147,7 +149,7 @@ export class LocalProvisioner implements Provisioner {
         this.options.onFailed?.(instanceId, `the guest host refused to start (exit ${code}): ${tail}`);
         return;
       }
-      const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, 250 * 2 ** guest.restarts++);
+      const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, (this.options.firstRestartDelayMs ?? 250) * 2 ** guest.restarts++);
       setTimeout(() => !guest.stopping && this.start(instanceId, configPath, guest), delay).unref();
     });
   }

@@ -40,6 +40,8 @@ export interface TestServerOptions<M extends string = string> {
   store?: 'sqlite' | 'postgresql';
   /** Local guests stop with their server (as under `berth up`) instead of being left for the next one. */
   stopGuestsOnClose?: boolean;
+  /** How long the local provisioner waits before restarting a guest host that died (default 250 ms). */
+  firstRestartDelayMs?: number;
 }
 
 export interface TestServer extends RunningServer {
@@ -106,6 +108,7 @@ export async function prepareTestServer<M extends string>(options: TestServerOpt
           ? new LocalProvisioner({
               dataDir: dir,
               stopGuestsOnClose: options.stopGuestsOnClose,
+              firstRestartDelayMs: options.firstRestartDelayMs,
               onFailed: (instanceId, reason) => void running?.store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined),
             })
           : undefined;
