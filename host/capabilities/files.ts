@@ -1,6 +1,7 @@
 import { createFilesystem } from '@bytecodealliance/preview2-shim/filesystem';
 import type * as Preopens from '../generated/interfaces/wasi-filesystem-preopens.js';
 import type * as Types from '../generated/interfaces/wasi-filesystem-types.js';
+import { asFilesystemError } from './fs-errors.js';
 
 export interface DirectoryGrant {
   /** Absolute path on the host. */
@@ -54,7 +55,11 @@ function installReadOnlyGuard(descriptorClass: { prototype: Record<string | symb
     const original = proto[method] as (...args: unknown[]) => unknown;
     proto[method] = function (this: object, ...args: unknown[]) {
       if (readOnly.has(this) || others.some((index) => readOnly.has(args[index] as object))) refuse(method);
-      return original.apply(this, args);
+      try {
+        return original.apply(this, args);
+      } catch (thrown) {
+        throw asFilesystemError(thrown);
+      }
     };
   }
   const openAt = proto.openAt as (this: object, ...args: unknown[]) => Descriptor;
