@@ -101,7 +101,8 @@ describe('the manager sandbox', () => {
   it('keeps the status probe answering while a slow operation runs', async () => {
     const box = await start();
     let prepared = false;
-    const prepare = box.call('prepare', [prepareRequest(3000)]).then((outcome) => {
+    // a generous deadline: the slow lane's worker starts on this call, which takes seconds on a loaded machine
+    const prepare = box.call('prepare', [prepareRequest(3000)], 60_000).then((outcome) => {
       prepared = true;
       return outcome;
     });
