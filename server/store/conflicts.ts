@@ -1,5 +1,6 @@
 import { BerthError } from '../errors/berth-error.js';
 import type { Store } from './store.js';
+import { isUnavailable } from './unavailable.js';
 
 interface Violation {
   kind: 'duplicate' | 'reference';
@@ -52,8 +53,9 @@ export function conflictError(violation: Violation, repository: string, method: 
 
 /**
  * The store with every unique or foreign-key violation, of any repository's
- * method (those added later too), answered as BERTH_ERR_STORE_CONFLICT
- * instead of the driver's error, which would leave the API as an internal one.
+ * method (those added later too), answered as BERTH_ERR_STORE_CONFLICT, and
+ * a database out of reach as BERTH_ERR_STORE_UNAVAILABLE, instead of the
+ * driver's error, which would leave the API as an internal one.
  */
 export function withConflictErrors(store: Store): Store {
   const wrapped: Record<string, unknown> = { ...store };
@@ -67,7 +69,11 @@ export function withConflictErrors(store: Store): Store {
             return await fn.apply(methods, args);
           } catch (error) {
             const violation = violationOf(error);
-            throw violation ? conflictError(violation, repository, method, args[0], error) : error;
+            if (violation) throw conflictError(violation, repository, method, args[0], error);
+            if (isUnavailable(error)) {
+              throw new BerthError('BERTH_ERR_STORE_UNAVAILABLE', `the database could not ${method} ${repository}: ${error instanceof Error ? error.message : String(error)}`, 'try again once the database is back', { cause: error });
+            }
+            throw error;
           }
         };
         return [method, mapped];

@@ -54,8 +54,11 @@ async function createDialect(url: string): Promise<Dialect> {
     // int8 (our timestamps, sizes and sequence numbers) as a number, for this pool only.
     const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? parseInt8 : pg.types.getTypeParser(oid, format)) };
     const pool = new pg.Pool({ connectionString: url, types, connectionTimeoutMillis: 10_000 });
-    // An idle client's connection failing is reported by the next query that needs it.
+    // A connection failing (the database restarted, say) is reported by the next query that needs it;
+    // left unheard, a client's 'error' event would end the whole server: the pool hears idle clients,
+    // this hears the ones checked out at that moment.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       (await pool.connect()).release();
     } catch (error) {
