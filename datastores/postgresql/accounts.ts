@@ -95,6 +95,9 @@ export function getUser(ctx: PgContext, name: string) {
 
 export function deleteUser(ctx: PgContext, name: string): void {
   assertUser(ctx, name);
+  // its grants on databases (shared objects) would keep DROP ROLE from working; DROP OWNED revokes them.
+  // Tables it owns inside other databases still do, and the error says so.
+  run(`user ${name}`, () => query(ctx, `DROP OWNED BY ${ident(name)}`));
   run(`user ${name}`, () => query(ctx, `DROP ROLE ${ident(name)}`));
 }
 

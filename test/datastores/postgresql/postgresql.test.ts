@@ -115,6 +115,11 @@ describe.each(binaries)('the PostgreSQL manager with %s, through the REST API', 
     expect((await api('GET', `/v1.0/acme/instances/${id}/users/bob/databases`)).body.databases).toEqual([{ name: 'audit' }]);
     expect((await api('DELETE', `/v1.0/acme/instances/${id}/users/bob/databases/audit`)).status).toBe(202);
     expect(await refusal(port, 'bob', 'bob-secret-12', 'audit')).toBe('42501');
+    // a user holding grants can still be deleted (its grants go with it)
+    expect((await api('PUT', `/v1.0/acme/instances/${id}/users/bob/databases`, { databases: [{ name: 'audit' }] })).status).toBe(202);
+    expect((await api('DELETE', `/v1.0/acme/instances/${id}/users/bob`)).status).toBe(202);
+    expect(await refusal(port, 'bob', 'bob-secret-12', 'audit')).toBe('28P01');
+    expect((await api('GET', `/v1.0/acme/instances/${id}/users`)).body.users.map((u: { name: string }) => u.name)).toEqual(['alice']);
   });
 
   it('enables root (the postgres superuser), which can then log in, and disables it again', async () => {
