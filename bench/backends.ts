@@ -4,7 +4,6 @@
  * time, compile and instantiate time, and the cost of a trivial call.
  * Run with `npm run bench:backends`; figures go into BENCHMARKS.md.
  */
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildManager } from '../datastores/toolchain/build.js';
 import { BACKENDS, type Backend } from '../datastores/toolchain/backends.js';
@@ -13,17 +12,13 @@ import { compileComponent } from '../host/component/compile.js';
 import { instantiateManager } from '../host/component/instantiate.js';
 import { createSandboxImports } from '../host/component/sandbox-imports.js';
 import { createEngineImports } from '../host/capabilities/engine.js';
+import { machineLine, median } from './support.js';
 
 const ENTRY = join(PACKAGE_ROOT, 'test', 'fixtures', 'managers', 'three-ops.ts');
 const BUILDS = Number(process.env.BENCH_BUILDS ?? 2);
 const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);
 
 type Fn = (...args: unknown[]) => unknown;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function perCallMicros(fn: () => unknown, calls: number): number {
   for (let i = 0; i < 1000; i++) fn(); // past lazy compilation
@@ -96,8 +91,7 @@ async function measure(backend: Backend): Promise<Row> {
 const rows: Row[] = [];
 for (const backend of BACKENDS) rows.push(await measure(backend));
 
-const cpu = cpus()[0]?.model ?? 'unknown cpu';
-console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+console.log(`machine: ${machineLine()}`);
 console.log(`builds per backend: ${BUILDS} (median), calls: ${CALLS} (median of 5 rounds)\n`);
 console.log('| backend | component | build | transpile+compile | first instance | next instance | trivial call | call returning records | unsupported (error) call |');
 console.log('|---|---|---|---|---|---|---|---|---|');

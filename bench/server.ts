@@ -14,7 +14,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import WebSocket from 'ws';
@@ -23,9 +23,19 @@ import { RpcPeer } from '../host/rpc/peer.js';
 import { SUBPROTOCOL } from '../host/rpc/protocol.js';
 import { webSocketTransport } from '../host/rpc/transport.js';
 import { tokenDigest } from '../server/api/auth.js';
-import { serverConfigSchema } from '../server/config/server-config.js';
-import { startServer } from '../server/server.js';
 import { buildFixture } from '../test/support/components.js';
+import {
+  BENCH_PROJECT as PROJECT,
+  BENCH_TOKEN as TOKEN,
+  apiGet as get,
+  counterDatastore,
+  machineLine,
+  percentile,
+  procStatus,
+  sequential,
+  sleep,
+  startCounterApi,
+} from './support.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
@@ -39,20 +49,7 @@ const CREATE_CLIENTS = 8;
 const DIAL_IN_FLIGHT = 200;
 const LATENCY_SAMPLES = 500;
 
-const TOKEN = 'bench-token-0123456789';
-const PROJECT = 'bench';
 const headers = { authorization: `Bearer ${TOKEN}` };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
-}
 
 const CLK_TCK = (() => {
   try {
@@ -69,25 +66,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-async function get(url: string): Promise<unknown> {
-  const response = await fetch(url, { headers });
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
-
-/** Latencies (ms) of `count` sequential calls after `warmup` unmeasured ones. */
-async function sequential(count: number, warmup: number, call: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await call();
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    await call();
-    times.push(performance.now() - started);
-  }
-  return times;
-}
-
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
 const cleanups: Array<() => void> = [];
 process.once('exit', () => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
@@ -95,14 +73,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 const built = await buildFixture('counter', 'quickjs');
 
-function datastore(wasm: string, mountPoint: string, usageTimeout: number) {
-  return {
-    name: 'counter',
-    server: { usage_timeout: usageTimeout },
-    guest: { mount_point: mountPoint },
-    versions: [{ name: '1', manager: { path: wasm, sha256: built.sha256 } }],
-  };
-}
+const datastore = (wasm: string, mountPoint: string, usageTimeout: number) => counterDatastore(built, wasm, mountPoint, usageTimeout);
 
 // ---------------------------------------------------------------- part 1
 
@@ -121,34 +92,10 @@ interface RoundTrip {
 }
 
 async function roundTrip(): Promise<RoundTrip> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-bench-server-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const wasm = join(dir, 'counter.wasm');
-  await writeFile(wasm, built.bytes);
-  const server = await startServer(
-    serverConfigSchema.parse({
-      server: { listen: '127.0.0.1:0', data_dir: dir },
-      projects: [{ name: PROJECT, tokens_sha256: [tokenDigest(TOKEN)] }],
-      timeouts: { report_interval: REPORT_S },
-      datastores: [datastore(wasm, '/var/lib/counter', 120)],
-    }),
-    { stopGuestsOnClose: true },
-  );
+  const api = await startCounterApi(built, REPORT_S);
+  cleanups.push(() => rmSync(api.dir, { recursive: true, force: true }));
   try {
-    const base = `${server.url}/v1.0/${PROJECT}/instances`;
-    const started = performance.now();
-    const response = await fetch(base, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ instance: { name: 'rt', datastore: { type: 'counter' } } }),
-    });
-    const id = ((await response.json()) as { instance: { id: string } }).instance.id;
-    for (let status = ''; status !== 'ACTIVE'; await sleep(20)) {
-      status = ((await get(`${base}/${id}`)) as { instance: { status: string } }).instance.status;
-      if (status === 'ERROR') throw new Error(`instance ${id} turned ERROR`);
-      if (performance.now() - started > 60_000) throw new Error(`instance ${id} not ACTIVE within 60 s`);
-    }
-    const createToActiveMs = performance.now() - started;
+    const { server, base, id, createToActiveMs } = api;
 
     const databases = `${base}/${id}/databases`;
     const seq = await sequential(REQUESTS, WARMUP, () => get(databases));
@@ -205,8 +152,7 @@ async function roundTrip(): Promise<RoundTrip> {
     const split = { total: instrumented.reduce((a, b) => a + b, 0) / n, store: spent.store / n, guest: spent.guest / n };
     return { createToActiveMs, seq, steady, throughput, underLoad, errors, instanceGet, hubCall, split };
   } finally {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
+    await api.close();
   }
 }
 
@@ -433,8 +379,7 @@ process.stderr.write('part 2: simulated idle guests\n');
 const fl = await fleet();
 const totalS = (performance.now() - benchStart) / 1000;
 
-const cpu = cpus()[0]?.model ?? 'unknown cpu';
-console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; bench took ${totalS.toFixed(0)} s\n`);
+console.log(`machine: ${machineLine()}; bench took ${totalS.toFixed(0)} s\n`);
 console.log(`Round trip: counter fixture (QuickJS) on a local guest host, server in this process (logger off), SQLite store in ${tmpdir()}; ${REQUESTS} sequential requests after ${WARMUP} warm-up, then ${CLIENTS} keep-alive clients for ${THROUGHPUT_S} s\n`);
 console.log('| measure | figure | target | met |');
 console.log('|---|---|---|---|');

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { BerthError } from '../server/errors/berth-error.js';
 import { readEmbeddedManifest } from '../datastores/toolchain/inspect.js';
-import { parseManifest } from '../datastores/toolchain/manifest.js';
+import { parseManifest, type ManagerManifest } from '../datastores/toolchain/manifest.js';
 import { sha256 } from '../datastores/toolchain/digest.js';
 import { loadGuestConfig } from './config/load-config.js';
 import { checkRequiredGrants } from './config/required-grants.js';
 import { optionsForConfigStore, type GuestConfig } from './config/guest-config.js';
-import { transpileComponent } from './component/compile.js';
+import { transpileComponent, type TranspiledComponent } from './component/compile.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import type { SandboxSpec } from './sandbox/spec.js';
 import type { GuestLink } from './rpc/guest-link.js';
@@ -27,6 +28,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Replaces the WebSocket dialer (tests). */
   dial?(url: string): Promise<Transport>;
+  /** The quick lane's worker, booted ahead by host-main.ts (which ends it if the host does not start). */
+  quickWorker?: Worker;
 }
 
 function sandboxSpec(config: GuestConfig): SandboxSpec {
@@ -43,13 +46,10 @@ function sandboxSpec(config: GuestConfig): SandboxSpec {
 }
 
 /**
- * Start a guest host from its config: check everything before running
- * anything (config, sha256, world, grants), then start the sandbox and dial
- * the server.
+ * The manager the config names, checked (sha256, manifest, grants) and
+ * transpiled. Its bytes stay in here: once this returns they are garbage.
  */
-export async function startGuestHost(configFile: string, options: StartOptions = {}): Promise<GuestHost> {
-  const config = loadGuestConfig(configFile);
-  const log = options.logger ?? pino({ level: config.host.log_level, base: { instance: config.guest.instance_id } }, pino.destination(2));
+async function checkedManager(config: GuestConfig, configFile: string): Promise<{ digest: string; manifest: ManagerManifest; component: TranspiledComponent }> {
   const bytes = readFileSync(config.manager.path);
   const digest = sha256(bytes);
   if (config.manager.sha256 && config.manager.sha256 !== digest) {
@@ -61,14 +61,27 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   }
   const manifest = readEmbeddedManifest(bytes, config.manager.path);
   checkRequiredGrants(manifest, config, configFile);
+  return { digest, manifest, component: await transpileComponent(bytes, config.host.cache_dir, digest) };
+}
 
-  // the sandbox's worker boots on the other core while this thread loads the link
+/**
+ * Start a guest host from its config: check everything before running
+ * anything (config, sha256, world, grants), then start the sandbox and dial
+ * the server.
+ */
+export async function startGuestHost(configFile: string, options: StartOptions = {}): Promise<GuestHost> {
+  const config = loadGuestConfig(configFile);
+  const log = options.logger ?? pino({ level: config.host.log_level, base: { instance: config.guest.instance_id } }, pino.destination(2));
+  const { digest, manifest, component } = await checkedManager(config, configFile);
+
+  // the quick lane's worker instantiates the manager on the other core while this thread loads the link
   let link: GuestLink | undefined;
   const starting = Sandbox.start({
-    component: await transpileComponent(bytes, config.host.cache_dir),
+    component,
     spec: sandboxSpec(config),
     quickTimeoutMs: config.host.call_timeout * 1000,
     slowTimeoutMs: config.host.slow_call_timeout * 1000,
+    quickWorker: options.quickWorker,
     onLog: (entry, lane) => log[entry.level === 'critical' ? 'fatal' : entry.level]({ manager: entry.context, lane }, entry.message),
     onDenied: (capability, what) => log.warn({ capability, what }, 'manager denied'),
     onRestart: (lane, reason) => log.error({ lane }, reason),

@@ -1,4 +1,5 @@
-import { startWorkerThread, TsRunner } from 'synckit';
+import { createRequire } from 'node:module';
+import type * as Synckit from 'synckit';
 import type * as Connections from '../generated/interfaces/berth-datastore-connections.js';
 import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
 import type { ConnectionGrant } from '../config/guest-config.js';
@@ -64,6 +65,9 @@ export function createConnections(
   }
 
   function startBridge(): Bridge {
+    // loaded with the bridge, at the first granted call: most calls of most managers never need it, and its
+    // import (with import-meta-resolve) costs a sandbox worker about 30 ms at start
+    const { startWorkerThread, TsRunner } = createRequire(import.meta.url)('synckit') as typeof Synckit;
     const entry = workerEntry(import.meta.url, 'connections-worker');
     // Not createSyncFn: it caches one worker per file for the whole thread, so two instances in one thread would
     // share clients keyed by name, one close() would end both, and an instance made after a close() would get

@@ -2,6 +2,7 @@ import './engine-flags.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadGlue, prepareGlue, type PreparedGlue } from './glue.js';
 
 /** A component made ready to instantiate many times: JS glue plus compiled core modules. */
 export interface CompiledComponent {
@@ -35,17 +36,32 @@ function readDebugFlagOnce(glue: string): string {
 /**
  * A component transpiled and compiled, in a form a Worker can receive:
  * WebAssembly.Module objects are shared between threads without recompiling,
- * and the glue is a data: URL (it has no imports of its own in instantiation
- * mode), so nothing is written to disk.
+ * and the glue is its source (it has no imports of its own in instantiation
+ * mode), loaded by glue.ts in the thread that instantiates.
  */
 export interface TranspiledComponent {
-  readonly glueUrl: string;
+  /** jco's glue, its per-call JCO_DEBUG lookup hoisted, prepared by glue.ts. */
+  readonly glue: PreparedGlue;
+  /** V8's code cache for the glue, from the transpile cache or the first instance to warm up. */
+  codeCache?: Uint8Array;
+  /** This component's directory in the transpile cache, where its code cache is kept. */
+  readonly cacheEntry?: string;
   readonly coreModules: ReadonlyMap<string, WebAssembly.Module>;
   readonly imports: readonly string[];
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
 }
 
-type TranspiledFiles = { files: Record<string, Uint8Array>; imports: string[]; exports: Array<[string, 'function' | 'instance']> };
+type TranspiledFiles = {
+  files: Record<string, Uint8Array>;
+  imports: string[];
+  exports: Array<[string, 'function' | 'instance']>;
+  /** The cache entry they came from or went to, and the glue's code cache if one is there. */
+  entry?: string;
+  codeCache?: Uint8Array;
+};
+
+/** V8 refuses a code cache from another V8 version or other flags; the name keeps one per version. */
+const CODE_CACHE = `manager.js.v8-${process.versions.v8}.cache`;
 
 async function transpileFiles(bytes: Uint8Array): Promise<TranspiledFiles> {
   // loaded only on a cache miss: jco is the heaviest thing a host could load
@@ -64,15 +80,19 @@ async function transpileFiles(bytes: Uint8Array): Promise<TranspiledFiles> {
  * manager), and its output depends only on the component's bytes and jco's
  * version: keep it in `cacheDir` under that key.
  */
-async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined): Promise<TranspiledFiles> {
+async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, digest: string | undefined): Promise<TranspiledFiles> {
   if (!cacheDir) return transpileFiles(bytes);
-  const key = createHash('sha256').update(bytes).update(JCO_VERSION).digest('hex');
+  // from the bytes' sha256, which the host has computed already: hashing 7 MB again costs 5 ms
+  const key = createHash('sha256').update(`${JCO_VERSION}:${digest ?? createHash('sha256').update(bytes).digest('hex')}`).digest('hex');
   const dir = join(cacheDir, key);
   try {
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Omit<TranspiledFiles, 'files'> & { names: string[] };
-    const files: Record<string, Uint8Array> = {};
-    for (const name of meta.names) files[name] = new Uint8Array(await readFile(join(dir, name)));
-    return { files, imports: meta.imports, exports: meta.exports };
+    const [contents, codeCache] = await Promise.all([
+      Promise.all(meta.names.map((name) => readFile(join(dir, name)))),
+      readFile(join(dir, CODE_CACHE)).catch(() => undefined),
+    ]);
+    const files = Object.fromEntries(meta.names.map((name, index) => [name, contents[index]!]));
+    return { files, imports: meta.imports, exports: meta.exports, entry: dir, codeCache };
   } catch {
     const fresh = await transpileFiles(bytes);
     // jco emits .d.ts files as well, whatever noTypescript says: keep only what runs
@@ -86,27 +106,46 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined):
     } catch {
       await rm(staging, { recursive: true, force: true }); // another host filled it first, or the cache is read-only
     }
-    return fresh;
+    return { ...fresh, entry: dir };
   }
 }
 
-export async function transpileComponent(bytes: Uint8Array, cacheDir?: string): Promise<TranspiledComponent> {
-  const { files, imports, exports } = await cachedTranspile(bytes, cacheDir);
-  const coreModules = new Map<string, WebAssembly.Module>();
-  let glue: Uint8Array | undefined;
-  for (const [name, content] of Object.entries(files)) {
-    if (name.endsWith('.wasm')) coreModules.set(name, await WebAssembly.compile(content));
-    else if (name === 'manager.js') glue = content;
-  }
+/** `digest`: the bytes' hex sha256, when the caller has it. */
+export async function transpileComponent(bytes: Uint8Array, cacheDir?: string, digest?: string): Promise<TranspiledComponent> {
+  const { files, imports, exports, entry, codeCache } = await cachedTranspile(bytes, cacheDir, digest);
+  const glue = files['manager.js'];
   if (!glue) throw new Error('jco produced no manager.js glue');
-  const glueUrl = `data:text/javascript;base64,${Buffer.from(readDebugFlagOnce(new TextDecoder().decode(glue))).toString('base64')}`;
-  return { glueUrl, coreModules, imports, exports };
+  // compiled side by side: V8 decodes and validates each on its own background threads
+  const wasm = Object.entries(files).filter(([name]) => name.endsWith('.wasm'));
+  const modules = await Promise.all(wasm.map(([, content]) => WebAssembly.compile(content)));
+  const coreModules = new Map(wasm.map(([name], index) => [name, modules[index]!]));
+  return { glue: prepareGlue(readDebugFlagOnce(new TextDecoder().decode(glue))), codeCache, cacheEntry: entry, coreModules, imports, exports };
 }
 
-/** Load the glue of a transpiled component (in whichever thread will instantiate it). */
-export async function loadComponent(transpiled: TranspiledComponent): Promise<CompiledComponent> {
-  const module = (await import(transpiled.glueUrl)) as { instantiate: InstantiateFunction };
-  return { instantiate: module.instantiate, coreModules: transpiled.coreModules, imports: transpiled.imports, exports: transpiled.exports };
+/**
+ * Keep the glue's code cache in the component's transpile-cache entry for
+ * the next start (best effort: a read-only or vanished cache just means no
+ * code cache next time).
+ */
+export async function saveCodeCache(transpiled: TranspiledComponent, codeCache: Uint8Array): Promise<void> {
+  if (!transpiled.cacheEntry) return;
+  const file = join(transpiled.cacheEntry, CODE_CACHE);
+  const staging = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(staging, codeCache);
+    await rename(staging, file);
+  } catch {
+    await rm(staging, { force: true });
+  }
+}
+
+/**
+ * Load the glue of a transpiled component (in whichever thread will
+ * instantiate it). `freshCodeCache` as in glue.ts.
+ */
+export async function loadComponent(transpiled: TranspiledComponent): Promise<CompiledComponent & { freshCodeCache(): Uint8Array | undefined }> {
+  const { instantiate, freshCodeCache } = await loadGlue(transpiled.glue, transpiled.codeCache);
+  return { instantiate, freshCodeCache, coreModules: transpiled.coreModules, imports: transpiled.imports, exports: transpiled.exports };
 }
 
 /** Transpile, compile and load in this thread. */

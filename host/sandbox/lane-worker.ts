@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../server/errors/berth-error.js';
-import { workerEntry } from '../worker-entry.js';
-import type { TranspiledComponent } from '../component/compile.js';
+import { bootSandboxWorker } from './boot.js';
+import { saveCodeCache, type TranspiledComponent } from '../component/compile.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 
@@ -51,19 +51,16 @@ export class LaneWorker {
     private readonly idleStopMs?: number,
   ) {}
 
-  /** Start the worker; resolves with describe()'s manifest once the instance is warm. */
-  start(): Promise<unknown> {
-    const entry = workerEntry(import.meta.url, 'worker');
-    const worker = new Worker(entry.file, {
-      execArgv: entry.execArgv,
-      workerData: { component: this.component, spec: this.spec },
-      // the manager sees no environment anyway; the worker itself needs none of the host's
-      env: {},
-      stdout: false,
-      stderr: false,
-      // a manager's calls make little garbage: a small young generation keeps the idle footprint down
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
-    });
+  /**
+   * Start the worker; resolves with describe()'s manifest once the instance
+   * is warm. `booted`: a worker from bootSandboxWorker() that has not been
+   * given a component yet (started ahead, while the host was loading).
+   */
+  start(booted?: Worker): Promise<unknown> {
+    // one that died while waiting (threadId -1 once it has exited) is replaced; its failure will repeat and be reported
+    const worker = booted && booted.threadId !== -1 ? booted : bootSandboxWorker();
+    const init: ToWorker = { kind: 'init', component: this.component, spec: this.spec };
+    worker.postMessage(init);
     this.worker = worker;
     let warm = false;
     this.ready = new Promise((resolve, reject) => {
@@ -74,6 +71,10 @@ export class LaneWorker {
           this.dispatch();
         } else if (message.kind === 'init-failed') {
           reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', `the ${this.name} instance could not start: ${message.message}`));
+        } else if (message.kind === 'code-cache') {
+          // the next lane to start in this process, and the next host start, load the glue from it
+          this.component.codeCache = message.codeCache;
+          void saveCodeCache(this.component, message.codeCache);
         } else if (message.kind === 'result') this.settle(message.id, (call) => call.resolve(message.outcome));
         else if (message.kind === 'trap') this.replace(message.id, `trapped in ${this.labelOf(message.id)}: ${message.message}`, 'BERTH_ERR_CALL_TRAPPED');
         else this.hooks.onMessage(message);
@@ -85,8 +86,11 @@ export class LaneWorker {
       worker.on('exit', (code) => {
         if (worker !== this.worker || this.closed) return;
         // an instance that never started will not start next time either: fail what waits instead of looping
-        if (!warm) this.failAll(`the ${this.name} instance could not start (exit code ${code})`);
-        else this.replace(this.current?.call.id, `exited with code ${code}`, 'BERTH_ERR_CALL_TRAPPED');
+        if (!warm) {
+          const reason = `the ${this.name} instance could not start (exit code ${code})`;
+          reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', reason));
+          this.failAll(reason);
+        } else this.replace(this.current?.call.id, `exited with code ${code}`, 'BERTH_ERR_CALL_TRAPPED');
       });
     });
     this.ready.catch(() => undefined);

@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { camelName, interfaceOf, type OperationName } from '../../datastores/sdk/operations.js';
 import type { TranspiledComponent } from '../component/compile.js';
@@ -16,6 +17,8 @@ export interface SandboxOptions {
   slowTimeoutMs: number;
   /** The slow lane's instance starts with the first slow call and stops after this long idle (default 60 s). */
   slowLaneIdleMs?: number;
+  /** A worker from bootSandboxWorker(), booted ahead for the quick lane; the sandbox owns it from here. */
+  quickWorker?: Worker;
   onLog?(entry: ManagerLogEntry, lane: Lane): void;
   onEvent?(event: Event): void;
   onDenied?(capability: string, what: string): void;
@@ -51,7 +54,7 @@ export class Sandbox {
     };
     try {
       // the quick lane answers the status probe from the start; the slow one waits for work
-      const manifest = await lanes.quick.start();
+      const manifest = await lanes.quick.start(options.quickWorker);
       return new Sandbox(lanes, manifest, options);
     } catch (error) {
       await Promise.all([lanes.quick.close(), lanes.slow.close()]);

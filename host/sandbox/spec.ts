@@ -2,6 +2,7 @@ import type { ConnectionGrant } from '../config/guest-config.js';
 import type { ManagerLogEntry } from '../capabilities/logging.js';
 import type { Event } from '../generated/interfaces/berth-datastore-events.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
+import type { TranspiledComponent } from '../component/compile.js';
 
 /** Everything a sandbox worker needs to build its imports: plain data, cloned into the worker. */
 export interface SandboxSpec {
@@ -16,12 +17,16 @@ export interface SandboxSpec {
 
 export type CallOutcome = { ok: unknown } | { err: unknown };
 
-/** Parent -> worker. */
-export type ToWorker = { kind: 'call'; id: number; iface: string; fn: string; args: unknown[]; artifacts: ArtifactGrant[] };
+/** Parent -> worker: one `init` first (the worker boots without it), then calls. */
+export type ToWorker =
+  | { kind: 'init'; component: TranspiledComponent; spec: SandboxSpec }
+  | { kind: 'call'; id: number; iface: string; fn: string; args: unknown[]; artifacts: ArtifactGrant[] };
 
 /** Worker -> parent. */
 export type FromWorker =
   | { kind: 'ready'; manifest: unknown }
+  /** The glue's V8 code cache, when the instance had none (or V8 refused it): for the transpile cache. */
+  | { kind: 'code-cache'; codeCache: Uint8Array }
   | { kind: 'init-failed'; message: string }
   | { kind: 'result'; id: number; outcome: CallOutcome }
   | { kind: 'trap'; id: number; message: string }

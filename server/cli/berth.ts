@@ -1,12 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { registerBuild } from './build-command.js';
-import { registerInspect } from './inspect-command.js';
 import { registerHost } from './host-command.js';
-import { registerServer } from './server-command.js';
-import { registerUp } from './up-command.js';
-import { registerOperatorCommands } from './operator-commands.js';
 import { reportError } from './output.js';
+
+type Run = (action: () => Promise<void>, json?: boolean) => Promise<void>;
 
 const program = new Command('berth')
   .description('Berth: sandboxed datastore managers and the control plane that drives them')
@@ -22,14 +19,26 @@ async function run(action: () => Promise<void>, json = false): Promise<void> {
   }
 }
 
-registerBuild(program, run);
-registerInspect(program, run);
-registerHost(program, run);
-registerServer(program, run);
-registerUp(program, run);
-registerOperatorCommands(program, run);
+/**
+ * Every command's registration, in the order help lists them. `berth host`
+ * runs on every guest server, where start-up time and memory count, and
+ * loads only its own: the others' modules reach the build toolchain, whose
+ * preview2-shim starts an I/O thread of its own on import.
+ */
+async function registrations(): Promise<Array<(program: Command, run: Run) => void>> {
+  if (process.argv[2] === 'host') return [registerHost];
+  const [build, inspect, server, up, operator] = await Promise.all([
+    import('./build-command.js'),
+    import('./inspect-command.js'),
+    import('./server-command.js'),
+    import('./up-command.js'),
+    import('./operator-commands.js'),
+  ]);
+  return [build.registerBuild, inspect.registerInspect, registerHost, server.registerServer, up.registerUp, operator.registerOperatorCommands];
+}
 
 try {
+  for (const register of await registrations()) register(program, run);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

@@ -1,4 +1,23 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+
+/**
+ * What `berth host` runs. From source (tests), host-main.ts itself; from
+ * dist/, the bundle `npm run build` makes (host/bundling/build-bundles.ts),
+ * unless tsc has run alone since: a bundle older than the compiled modules
+ * would run stale code, so those are run instead, unbundled and slower.
+ */
+function hostMain(): string {
+  const compiled = new URL('../../host/host-main.js', import.meta.url);
+  if (import.meta.url.endsWith('.ts')) return compiled.href;
+  const bundle = new URL('../../host/bundled/host.js', import.meta.url);
+  try {
+    if (statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs) return bundle.href;
+  } catch {
+    // no bundle (or no compiled module, which the import below will report)
+  }
+  return compiled.href;
+}
 
 export function registerHost(program: Command, run: (action: () => Promise<void>, json?: boolean) => Promise<void>): void {
   program
@@ -7,8 +26,8 @@ export function registerHost(program: Command, run: (action: () => Promise<void>
     .requiredOption('-c, --config <file>', 'guest config (TOML or JSON)', '/etc/berth/guest.toml')
     .action((flags: { config: string }) =>
       run(async () => {
-        const { startGuestHost } = await import('../../host/guest-host.js');
-        const host = await startGuestHost(flags.config);
+        const { runGuestHost } = (await import(hostMain())) as typeof import('../../host/host-main.js');
+        const host = await runGuestHost(flags.config);
         await new Promise<void>((resolve) => {
           const stop = () => void host.stop().then(resolve);
           process.once('SIGTERM', stop);
