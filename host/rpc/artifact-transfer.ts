@@ -98,6 +98,8 @@ export class ArtifactTransfer {
       request.once('response', resolve);
       request.once('error', reject);
     });
+    // when the upload itself fails first, nobody awaits the answer: its rejection must not go unhandled (that ends the host)
+    answered.catch(() => undefined);
     let response: IncomingMessage;
     try {
       await pipeline(createReadStream(path), request);

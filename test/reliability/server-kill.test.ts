@@ -128,7 +128,7 @@ describe('kill -9 of the server mid-operation, then a restart', () => {
     await startServerProcess();
 
     const done = await waitFor(() => api('GET', `/backups/${backup}`), (r) => r.body.backup.status !== 'BUILDING', 'the backup to finish', 240_000);
-    expect(done.body.backup.status).toBe('COMPLETED');
+    expect(done.body.backup.status, JSON.stringify(done.body.backup)).toBe('COMPLETED');
     expect(readdirSync(join(setup.dir, 'backups')).filter((name) => name.endsWith('.backup'))).toEqual([`${backup}.backup`]);
     expect(recordedTasks(pgId).filter((t) => t.operation === 'create-backup')).toEqual([{ operation: 'create-backup', state: 'succeeded' }]);
 
