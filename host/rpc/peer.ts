@@ -8,6 +8,7 @@ import {
   RPC_ERRORS,
   notificationFrame,
   requestFrame,
+  requestId,
   responseFrame,
   type CastName,
   type CastParams,
@@ -41,6 +42,12 @@ interface Pending {
 function errorOf(error: unknown): RpcErrorObject {
   if (error instanceof BerthError) return { code: RPC_ERRORS.BERTH_ERROR, message: error.message, data: { code: error.code } };
   return { code: RPC_ERRORS.INTERNAL_ERROR, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The frame's id if it is a valid one, else null: an error answers with the id only when it could be read (JSON-RPC 2.0, 5). */
+function idOf(record: Record<string, unknown>): string | number | null {
+  const parsed = requestId.safeParse(record.id);
+  return parsed.success ? parsed.data : null;
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -134,14 +141,12 @@ export class RpcPeer {
     if ('method' in record && 'id' in record) return this.receiveRequest(record);
     if ('method' in record) return this.receiveCast(record);
     if ('result' in record || 'error' in record) return this.receiveResponse(record);
-    const id = typeof record.id === 'string' || typeof record.id === 'number' ? record.id : null;
-    return this.refuse(id, RPC_ERRORS.INVALID_REQUEST, 'a frame has a method (request or notification) or a result or error (response)');
+    return this.refuse(idOf(record), RPC_ERRORS.INVALID_REQUEST, 'a frame has a method (request or notification) or a result or error (response)');
   }
 
   private receiveRequest(record: Record<string, unknown>): void {
     const parsed = requestFrame.safeParse(record);
-    const rawId = typeof record.id === 'string' || typeof record.id === 'number' ? record.id : null;
-    if (!parsed.success) return this.refuse(rawId, RPC_ERRORS.INVALID_REQUEST, `invalid request: ${describeIssues(parsed.error)}`);
+    if (!parsed.success) return this.refuse(idOf(record), RPC_ERRORS.INVALID_REQUEST, `invalid request: ${describeIssues(parsed.error)}`);
     const { id, method } = parsed.data;
     const handler = Object.hasOwn(METHODS, method) ? this.options.handlers?.[method as MethodName] : undefined;
     if (!handler) return this.refuse(id, RPC_ERRORS.METHOD_NOT_FOUND, `unknown method ${method}`);
@@ -153,9 +158,14 @@ export class RpcPeer {
     );
   }
 
+  /**
+   * A well-formed notification is never answered, not even when its method
+   * is unknown or its params are wrong (JSON-RPC 2.0, 4.1); a malformed one
+   * is not a notification but an invalid request, answered with id null.
+   */
   private receiveCast(record: Record<string, unknown>): void {
     const parsed = notificationFrame.safeParse(record);
-    if (!parsed.success) return this.options.onProtocolError?.(`invalid notification: ${describeIssues(parsed.error)}`);
+    if (!parsed.success) return this.refuse(null, RPC_ERRORS.INVALID_REQUEST, `invalid notification: ${describeIssues(parsed.error)}`);
     const { method } = parsed.data;
     const handler = Object.hasOwn(CASTS, method) ? this.options.casts?.[method as CastName] : undefined;
     if (!handler) return this.options.onProtocolError?.(`unknown notification ${method}`);

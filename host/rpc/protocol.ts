@@ -17,7 +17,9 @@ export const RPC_ERRORS = {
   BERTH_ERROR: -32000,
 } as const;
 
-const id = z.union([z.string().min(1).max(128), z.number().int()]);
+/** A request id; a frame whose id is anything else is answered with id null (JSON-RPC 2.0, 5.1). */
+export const requestId = z.union([z.string().min(1).max(128), z.number().int()]);
+const id = requestId;
 
 export const requestFrame = z.strictObject({ jsonrpc: z.literal('2.0'), id, method: z.string().min(1).max(128), params: z.unknown().optional() });
 export const notificationFrame = z.strictObject({ jsonrpc: z.literal('2.0'), method: z.string().min(1).max(128), params: z.unknown().optional() });
@@ -64,10 +66,17 @@ export const METHODS = {
   'guest.ping': { params: z.strictObject({}).optional(), result: z.strictObject({ pong: z.literal(true) }) },
 } as const;
 
+/**
+ * When a cast was sent: epoch milliseconds a Date can hold. Anything else is
+ * refused: a cast dated past the end of time would be taken as the newest
+ * forever and every later one dropped as out of order.
+ */
+const sentAt = z.number().int().min(0).max(8.64e15);
+
 /** Casts (notifications): host -> server, in order by seq; the server drops out-of-order ones. */
 export const CASTS = {
-  'guest.heartbeat': z.strictObject({ seq: z.number().int().nonnegative(), sentAt: z.number(), status: serviceStatus, detail: z.string().optional() }),
-  'guest.event': z.strictObject({ seq: z.number().int().nonnegative(), sentAt: z.number(), event: z.unknown() }),
+  'guest.heartbeat': z.strictObject({ seq: z.number().int().nonnegative(), sentAt, status: serviceStatus, detail: z.string().optional() }),
+  'guest.event': z.strictObject({ seq: z.number().int().nonnegative(), sentAt, event: z.unknown() }),
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -17,6 +17,11 @@ export interface Transport {
 export function webSocketTransport(socket: WebSocket): Transport {
   const early: Array<[string | undefined, number]> = [];
   let deliver: ((text: string | undefined, bytes: number) => void) | undefined;
+  // ws emits 'error' for a frame it refuses at the WebSocket level (past maxPayload, text that is
+  // not UTF-8, a reserved opcode, an unmasked client frame) and then closes with the code that
+  // says why (1009, 1007, 1002), which onClose reports. Unheard, the error would be thrown and end
+  // the process: one bad frame from anyone who can connect must not stop a server or a host.
+  socket.on('error', () => undefined);
   socket.on('message', (data, isBinary) => {
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     const frame: [string | undefined, number] = [isBinary ? undefined : buffer.toString('utf8'), buffer.length];

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DatastoreRegistry } from '../registry/registry.js';
-import type { ProjectAuth } from './auth.js';
-import { installErrorHandling } from './error-handler.js';
+import { authorizeFirst, type ProjectAuth } from './auth.js';
+import { clientError, frameworkError, installErrorHandling } from './error-handler.js';
+import { registerDocsUi } from './docs-ui.js';
 import { datastoreRoutes } from './routes/datastores.js';
 import { instanceRoutes } from './routes/instances.js';
 import type { InstanceService } from '../instances/instance-service.js';
@@ -28,10 +28,11 @@ export interface AppDependencies {
 
 /** The REST API: Fastify with zod schemas, an OpenAPI document at /openapi.json and its UI at /docs. */
 export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024, frameworkErrors: frameworkError, clientErrorHandler: clientError }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  authorizeFirst(app, deps.auth);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Berth', version: '0.1.0', description: 'Trove-style API for sandboxed datastore managers' },
@@ -40,7 +41,7 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerDocsUi(app, '/docs');
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(datastoreRoutes(deps.registry, deps.auth));
   if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations));

@@ -1,5 +1,5 @@
 import { sha256 } from '../../datastores/toolchain/digest.js';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BerthError } from '../errors/berth-error.js';
 
 export function tokenDigest(token: string): string {
@@ -29,4 +29,17 @@ export class ProjectAuth {
     }
     return project;
   }
+}
+
+/**
+ * The token of a /v1.0/{project} route is checked first, before the body is
+ * read or anything is validated: a caller without a valid token learns
+ * nothing, not even which input the route would take. The handlers still
+ * call `authorize` for the project name they act on.
+ */
+export function authorizeFirst(app: FastifyInstance, auth: ProjectAuth): void {
+  app.addHook('onRequest', async (request) => {
+    const { project } = (request.params ?? {}) as { project?: unknown };
+    if (typeof project === 'string') auth.authorize(request, project);
+  });
 }

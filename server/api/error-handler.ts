@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { BerthError } from '../errors/berth-error.js';
@@ -40,4 +42,36 @@ export function installErrorHandling(app: FastifyInstance): void {
     const error = new BerthError('BERTH_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'see /openapi.json for the API');
     void reply.status(error.status).send({ error: error.toJSON() } satisfies ApiErrorBody);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what it refuses before routing (a URL whose
+ * percent-encoding does not decode, a path parameter longer than
+ * maxParamLength) leaves as a catalogue error too, not Fastify's own body.
+ */
+export function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const berthError = fromFastify(error);
+  void reply.status(berthError.status).send({ error: berthError.toJSON() } satisfies ApiErrorBody);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (not
+ * HTTP, headers too large, too slow) has no request object; the answer is
+ * written to the socket, with the catalogue body, and the socket closed.
+ */
+export function clientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const what =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'the request headers are larger than the server accepts'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'the request did not arrive in time'
+        : `the request is not valid HTTP (${error.code ?? error.message})`;
+  const berthError = new BerthError('BERTH_ERR_VALIDATION', what, 'send a well-formed HTTP/1.1 request');
+  const body = JSON.stringify({ error: berthError.toJSON() } satisfies ApiErrorBody);
+  if (socket.writable) {
+    const head = `HTTP/1.1 ${berthError.status} ${STATUS_CODES[berthError.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+    socket.write(head + body);
+  }
+  socket.destroy(error);
 }

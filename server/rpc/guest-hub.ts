@@ -28,6 +28,21 @@ interface Guest {
   hello: Hello;
 }
 
+function pathOf(url: string | undefined): string | undefined {
+  try {
+    return new URL(url ?? '/', 'http://x').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function refuseUpgrade(socket: Duplex, request: IncomingMessage): void {
+  const error = new BerthError('BERTH_ERR_ROUTE_NOT_FOUND', `no WebSocket endpoint at ${String(request.url).slice(0, 200)}`, 'guests connect to /v1/guests');
+  const body = JSON.stringify({ error: error.toJSON() });
+  socket.on('error', () => undefined);
+  socket.end(`HTTP/1.1 ${error.status} Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 /**
  * The server's end of every guest channel. Calls have deadlines; a call whose
  * guest is (or goes) away waits for it to come back and is re-sent with the
@@ -46,12 +61,20 @@ export class GuestHub {
 
   constructor(private readonly options: GuestHubOptions) {}
 
-  /** Serve guests on `path` of an HTTP server. */
+  /**
+   * Serve guests on `path` of an HTTP server. The hub answers every upgrade
+   * request of that server: one for another path (or a URL that does not
+   * parse) is refused with the catalogue's 404 and its socket closed, not
+   * left open, and never thrown (an exception here would end the process).
+   */
   attach(http: Server | TlsServer, path = '/v1/guests'): void {
     http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (new URL(request.url ?? '/', 'http://x').pathname !== path) return;
+      if (pathOf(request.url) !== path) return refuseUpgrade(socket, request);
       this.server.handleUpgrade(request, socket, head, (ws) => {
-        if (ws.protocol !== SUBPROTOCOL) return ws.close(4400, `use the ${SUBPROTOCOL} subprotocol`);
+        if (ws.protocol !== SUBPROTOCOL) {
+          ws.on('error', () => undefined); // closing anyway: a bad frame meanwhile must not throw
+          return ws.close(4400, `use the ${SUBPROTOCOL} subprotocol`);
+        }
         this.accept(webSocketTransport(ws));
       });
     });
@@ -60,10 +83,13 @@ export class GuestHub {
   /** Serve one connection (a socket's, or an in-memory one in tests). */
   accept(transport: Transport): void {
     let instanceId: string | undefined;
+    // set before the token check awaits: a second hello sent right behind the first is refused too
+    let greeted = false;
     const peer: RpcPeer = new RpcPeer(transport, {
       handlers: {
         'guest.hello': async (hello) => {
-          if (instanceId) throw new BerthError('BERTH_ERR_RPC_HANDSHAKE', 'this connection already said hello');
+          if (greeted) throw new BerthError('BERTH_ERR_RPC_HANDSHAKE', 'this connection already said hello');
+          greeted = true;
           if (!(await this.options.authenticate(hello.instanceId, hello.token))) {
             setTimeout(() => peer.close(4401, 'handshake refused'), 10);
             throw new BerthError('BERTH_ERR_RPC_HANDSHAKE', `instance ${hello.instanceId} is unknown or its token is wrong`);

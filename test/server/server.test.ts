@@ -85,6 +85,9 @@ describe('the control plane end to end (real HTTP, real guest host process, real
     ["another project's token", 'GET', (i: string) => `/v1.0/acme/instances/${i}`, TOKENS.globex, 403, 'BERTH_ERR_FORBIDDEN'],
     ['no token', 'GET', (i: string) => `/v1.0/acme/instances/${i}`, null, 401, 'BERTH_ERR_UNAUTHORIZED'],
     ['a malformed id', 'GET', () => '/v1.0/acme/instances/not-a-uuid', TOKENS.acme, 400, 'BERTH_ERR_VALIDATION'],
+    // the token is checked before the id or the body: without one, nothing about the input is said
+    ['a malformed id and no token', 'GET', () => '/v1.0/acme/instances/not-a-uuid', null, 401, 'BERTH_ERR_UNAUTHORIZED'],
+    ["a malformed id and another project's token", 'DELETE', () => '/v1.0/acme/instances/not-a-uuid', TOKENS.globex, 403, 'BERTH_ERR_FORBIDDEN'],
   ])('refuses %s with its catalogue code', async (_label, method, path, token, status, code) => {
     const response = await api(method, path(id), undefined, token);
     expect(response.status).toBe(status);

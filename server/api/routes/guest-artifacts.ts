@@ -20,21 +20,22 @@ export function guestArtifactRoutes(backups: BackupService, authenticate: GuestA
     // the handler streams the raw request: the parser must not read it (nor apply the JSON body limit)
     app.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null));
 
-    const guest = async (headers: { authorization?: string }, instanceId: string) => {
-      const match = headers.authorization ? /^Bearer\s+(\S+)$/i.exec(headers.authorization) : null;
-      if (!match || !(await authenticate(instanceId, match[1]!))) {
-        throw new BerthError('BERTH_ERR_UNAUTHORIZED', `not the token of instance ${instanceId}`, "send the instance's guest token as a bearer token");
+    // the instance's token is checked first, before the body is read or the headers validated
+    app.addHook('onRequest', async (request) => {
+      const { instance } = (request.params ?? {}) as { instance?: unknown };
+      const { authorization } = request.headers;
+      const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
+      if (typeof instance !== 'string' || !match || !(await authenticate(instance, match[1]!))) {
+        throw new BerthError('BERTH_ERR_UNAUTHORIZED', `not the token of instance ${String(instance)}`, "send the instance's guest token as a bearer token");
       }
-    };
+    });
 
     const path = '/v1/guests/:instance/artifacts/:backup';
     app.put(path, { schema: { hide: true, params, headers: z.object({ [SHA256_HEADER]: z.string().regex(/^[0-9a-f]{64}$/) }).passthrough() } }, async (request, reply) => {
-      await guest(request.headers, request.params.instance);
       await backups.receive(request.params.instance, request.params.backup, request.raw, request.headers[SHA256_HEADER] as string);
       return reply.status(200).send({ stored: true });
     });
     app.get(path, { schema: { hide: true, params } }, async (request, reply) => {
-      await guest(request.headers, request.params.instance);
       const { stream, size } = await backups.send(request.params.instance, request.params.backup);
       return reply.header('content-type', 'application/octet-stream').header('content-length', String(size)).send(stream);
     });

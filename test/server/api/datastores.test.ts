@@ -54,12 +54,22 @@ describe('GET /v1.0/{project}/datastores', () => {
     ["another project's token", '/v1.0/acme/datastores', TOKENS.globex, 403, 'BERTH_ERR_FORBIDDEN'],
     ['an unknown datastore', '/v1.0/acme/datastores/oracle/versions', TOKENS.acme, 404, 'BERTH_ERR_DATASTORE_NOT_FOUND'],
     ['an unknown version', '/v1.0/acme/datastores/postgresql/versions/9', TOKENS.acme, 404, 'BERTH_ERR_DATASTORE_NOT_FOUND'],
-    ['a malformed project', '/v1.0/a%20b/datastores', TOKENS.acme, 400, 'BERTH_ERR_VALIDATION'],
+    // the token is checked before anything else is read: no token names a malformed project
+    ['a malformed project', '/v1.0/a%20b/datastores', TOKENS.acme, 403, 'BERTH_ERR_FORBIDDEN'],
     ['an unknown path', '/v1.0/acme/flavors', TOKENS.acme, 404, 'BERTH_ERR_ROUTE_NOT_FOUND'],
   ])('refuses %s with its catalogue code', async (_label, url, token, status, code) => {
     const response = await get(url, token);
     expect(response.statusCode).toBe(status);
     expect(response.json()).toMatchObject({ error: { code, message: expect.any(String) } });
+  });
+
+  it('redirects the UI\'s static index to the UI, with or without a query (regression: a query made it redirect to itself)', async () => {
+    for (const url of ['/docs/static/index.html', '/docs/static/index.html?limit=0']) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(302);
+      expect(response.headers.location, url).toBe('/docs/');
+    }
+    expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);
   });
 
   it('serves an OpenAPI document describing the routes', async () => {
