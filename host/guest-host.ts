@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { BerthError } from '../server/errors/berth-error.js';
-import { readEmbeddedManifest } from '../datastores/toolchain/inspect.js';
-import { parseManifest, type ManagerManifest } from '../datastores/toolchain/manifest.js';
-import { sha256 } from '../datastores/toolchain/digest.js';
+import { parseManifest } from '../datastores/toolchain/manifest.js';
 import { loadGuestConfig } from './config/load-config.js';
-import { checkRequiredGrants } from './config/required-grants.js';
 import { optionsForConfigStore, type GuestConfig } from './config/guest-config.js';
-import { transpileComponent, type TranspiledComponent } from './component/compile.js';
+import { checkedManager } from './component/checked-manager.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import type { SandboxSpec } from './sandbox/spec.js';
 import type { GuestLink } from './rpc/guest-link.js';
@@ -43,25 +39,6 @@ function sandboxSpec(config: GuestConfig): SandboxSpec {
     exec: { defaultTimeoutMs: host.exec_timeout * 1000, maxTimeoutMs: host.exec_timeout * 1000, outputLimitBytes: host.exec_output_limit },
     connectionTimeoutMs: host.call_timeout * 1000,
   };
-}
-
-/**
- * The manager the config names, checked (sha256, manifest, grants) and
- * transpiled. Its bytes stay in here: once this returns they are garbage.
- */
-async function checkedManager(config: GuestConfig, configFile: string): Promise<{ digest: string; manifest: ManagerManifest; component: TranspiledComponent }> {
-  const bytes = readFileSync(config.manager.path);
-  const digest = sha256(bytes);
-  if (config.manager.sha256 && config.manager.sha256 !== digest) {
-    throw new BerthError(
-      'BERTH_ERR_WASM_SHA256_MISMATCH',
-      `${config.manager.path} has sha256 ${digest}, but ${configFile} pins manager.sha256 = ${config.manager.sha256}`,
-      'install the manager the config names, or update manager.sha256 after checking the new file',
-    );
-  }
-  const manifest = readEmbeddedManifest(bytes, config.manager.path);
-  checkRequiredGrants(manifest, config, configFile);
-  return { digest, manifest, component: await transpileComponent(bytes, config.host.cache_dir, digest) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { timerSeconds } from '../../server/config/timer-seconds.js';
 
 /**
  * The one file an image builder writes next to the manager: who the guest is,
@@ -42,12 +43,12 @@ export const grantsSchema = z.strictObject({
 
 export const hostSettingsSchema = z.strictObject({
   /** Heartbeat period, seconds (Trove's report_interval). */
-  report_interval: z.number().positive().default(30),
+  report_interval: timerSeconds().default(30),
   /** Deadline of quick calls and of slow ones (prepare, backup, restore...), seconds. */
-  call_timeout: z.number().positive().default(15),
-  slow_call_timeout: z.number().positive().default(180),
+  call_timeout: timerSeconds().default(15),
+  slow_call_timeout: timerSeconds().default(180),
   /** Longest a program may run, and most output kept from it. */
-  exec_timeout: z.number().positive().default(600),
+  exec_timeout: timerSeconds().default(600),
   exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** Where the transpiled manager is kept between starts (keyed by its sha256). */

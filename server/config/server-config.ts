@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerSeconds } from './timer-seconds.js';
 import { datastoreConfigSchema } from '../registry/registry.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 (64 lowercase hex digits) of the token, not the token');
@@ -23,14 +24,20 @@ export const serverConfigSchema = z.strictObject({
   database: z.strictObject({ url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:<path> or postgres://...') }).optional(),
   /** Bearer tokens by project: a token's sha256, never the token itself. */
   projects: z
-    .array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -'), tokens_sha256: z.array(sha256).min(1) }))
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -'),
+        /** A digest alone never expires; with expires_at (ISO 8601) the token is refused from that moment on. */
+        tokens_sha256: z.array(z.union([sha256, z.strictObject({ sha256, expires_at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time such as 2027-01-31T00:00:00Z' }) })])).min(1),
+      }),
+    )
     .default([]),
   timeouts: z
     .strictObject({
-      quick_call: z.number().positive().default(15),
-      slow_call: z.number().positive().default(180),
-      report_interval: z.number().positive().default(30),
-      heartbeat_expiry: z.number().positive().default(90),
+      quick_call: timerSeconds().default(15),
+      slow_call: timerSeconds().default(180),
+      report_interval: timerSeconds().default(30),
+      heartbeat_expiry: timerSeconds().default(90),
     })
     .default({ quick_call: 15, slow_call: 180, report_interval: 30, heartbeat_expiry: 90 }),
   /** Where backups are kept: a directory of this server (embedded default); the interface admits an S3-compatible store later. */

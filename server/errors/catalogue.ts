@@ -50,6 +50,7 @@ export const ERRORS = {
   BERTH_ERR_STORE_CONFLICT: { status: 409, exitCode: 3, summary: 'the record conflicts with one stored: its id is taken, or a record it refers to does not exist' },
   BERTH_ERR_SERVER_STOPPING: { status: 503, exitCode: 1, summary: 'the server is stopping; accepted operations resume when it is back' },
   BERTH_ERR_UNAUTHORIZED: { status: 401, exitCode: 4, summary: 'no valid bearer token' },
+  BERTH_ERR_TOKEN_EXPIRED: { status: 401, exitCode: 4, summary: 'the bearer token has expired' },
   BERTH_ERR_FORBIDDEN: { status: 403, exitCode: 4, summary: 'the token does not belong to this project' },
   BERTH_ERR_VALIDATION: { status: 400, exitCode: 3, summary: 'the request is not valid' },
   BERTH_ERR_BODY_TOO_LARGE: { status: 413, exitCode: 3, summary: 'the request body is larger than the server accepts' },

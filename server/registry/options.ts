@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerSeconds } from '../config/timer-seconds.js';
 
 /** Options only the server reads; never sent to a guest. */
 export const SERVER_ONLY = ['tcp_ports', 'udp_ports', 'root_on_create', 'usage_timeout', 'volume_support', 'device_path'] as const;
@@ -25,7 +26,7 @@ const serverShape = {
   tcp_ports: z.array(portSpec),
   udp_ports: z.array(portSpec),
   root_on_create: z.boolean(),
-  usage_timeout: z.number().int().positive(),
+  usage_timeout: timerSeconds().int(),
   backup_strategy: z.string(),
   volume_support: z.boolean(),
   device_path: z.string(),

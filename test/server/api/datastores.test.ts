@@ -5,7 +5,7 @@ import { ProjectAuth, tokenDigest } from '../../../server/api/auth.js';
 import { DatastoreRegistry, datastoreConfigSchema } from '../../../server/registry/registry.js';
 
 const manager = { path: '/opt/berth/m.wasm', sha256: 'b'.repeat(64) };
-const TOKENS = { acme: 'acme-token-0123456789', globex: 'globex-token-0123456789' };
+const TOKENS = { acme: 'acme-token-0123456789', globex: 'globex-token-0123456789', expired: 'acme-expired-0123456789', expiring: 'acme-expiring-0123456789' };
 let app: FastifyInstance;
 
 beforeAll(async () => {
@@ -16,7 +16,14 @@ beforeAll(async () => {
     ].map((c) => datastoreConfigSchema.parse(c)),
   );
   const auth = new ProjectAuth([
-    { name: 'acme', tokens_sha256: [tokenDigest(TOKENS.acme)] },
+    {
+      name: 'acme',
+      tokens_sha256: [
+        tokenDigest(TOKENS.acme),
+        { sha256: tokenDigest(TOKENS.expired), expires_at: '2020-01-01T00:00:00Z' },
+        { sha256: tokenDigest(TOKENS.expiring), expires_at: '2999-01-01T00:00:00+01:00' },
+      ],
+    },
     { name: 'globex', tokens_sha256: [tokenDigest(TOKENS.globex)] },
   ]);
   app = await buildApi({ registry, auth });
@@ -40,6 +47,16 @@ describe('GET /v1.0/{project}/datastores', () => {
     });
   });
 
+  it('takes a token until the moment it expires', async () => {
+    expect((await get('/v1.0/acme/datastores', TOKENS.expiring)).statusCode).toBe(200);
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const auth = new ProjectAuth([{ name: 'acme', tokens_sha256: [{ sha256: tokenDigest(TOKENS.acme), expires_at: '2026-06-01T00:00:01Z' }] }], () => now);
+    const request = { headers: { authorization: `Bearer ${TOKENS.acme}` } } as Parameters<ProjectAuth['authorize']>[0];
+    expect(auth.authorize(request, 'acme')).toBe('acme');
+    now += 1000;
+    expect(() => auth.authorize(request, 'acme')).toThrow(expect.objectContaining({ code: 'BERTH_ERR_TOKEN_EXPIRED' }));
+  });
+
   it('shows a version with its ports and pinned manager', async () => {
     const response = await get('/v1.0/acme/datastores/couchbase/versions/7');
     expect(response.json()).toEqual({
@@ -52,6 +69,9 @@ describe('GET /v1.0/{project}/datastores', () => {
     ['no token', '/v1.0/acme/datastores', null, 401, 'BERTH_ERR_UNAUTHORIZED'],
     ['a wrong token', '/v1.0/acme/datastores', 'nope-nope-nope-nope', 401, 'BERTH_ERR_UNAUTHORIZED'],
     ["another project's token", '/v1.0/acme/datastores', TOKENS.globex, 403, 'BERTH_ERR_FORBIDDEN'],
+    ['an expired token', '/v1.0/acme/datastores', TOKENS.expired, 401, 'BERTH_ERR_TOKEN_EXPIRED'],
+    ["an expired token, on another project's path", '/v1.0/globex/datastores', TOKENS.expired, 401, 'BERTH_ERR_TOKEN_EXPIRED'],
+    ["a token that has not expired, on another project's path", '/v1.0/globex/datastores', TOKENS.expiring, 403, 'BERTH_ERR_FORBIDDEN'],
     ['an unknown datastore', '/v1.0/acme/datastores/oracle/versions', TOKENS.acme, 404, 'BERTH_ERR_DATASTORE_NOT_FOUND'],
     ['an unknown version', '/v1.0/acme/datastores/postgresql/versions/9', TOKENS.acme, 404, 'BERTH_ERR_DATASTORE_NOT_FOUND'],
     // the token is checked before anything else is read: no token names a malformed project
