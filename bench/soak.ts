@@ -7,7 +7,8 @@
  * outcome is counted: any failure is reported. Run with `npm run bench:soak`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -46,7 +47,8 @@ let server: ChildProcess | undefined;
 const api = (method: string, path: string, body?: unknown) => apiRequest(url, TOKEN, method, `/v1.0/soak${path}`, body);
 
 try {
-  server = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'server', '--config', configFile], { stdio: 'ignore' });
+  const serverLog = openSync(join(setup.dir, 'server.log'), 'a');
+  server = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'server', '--config', configFile], { stdio: ['ignore', serverLog, serverLog] });
   await waitFor(() => fetch(`${url}/openapi.json`).then((r) => r.status, () => 0), (status) => status === 200, 'the server', 60_000);
 
   const create = async (name: string, type: string, extra: Record<string, unknown>) => {
@@ -89,8 +91,13 @@ try {
     redis.disconnect();
     if (round % 200 === 0) {
       const backup = await api('POST', '/backups', { backup: { name: `b${round}`, instance: redisInstance.id } });
-      const done = await waitFor(() => api('GET', `/backups/${backup.body.backup.id}`), (r) => r.body.backup.status !== 'BUILDING', 'backup', 120_000);
-      outcome('backup', done.body.backup.status === 'COMPLETED');
+      // a backup has the slow-call deadline (600 s) to finish; one that outlives it is a failure, reported, and the soak goes on
+      const done = await waitFor(() => api('GET', `/backups/${backup.body.backup.id}`), (r) => r.body.backup.status !== 'BUILDING', 'backup', 660_000).catch((error: Error) => {
+        process.stderr.write(`soak: round ${round}: ${error.message}\n`);
+        return undefined;
+      });
+      outcome('backup', done?.body.backup.status === 'COMPLETED');
+      if (done?.body.backup.status !== 'COMPLETED') process.stderr.write(`soak: round ${round}: backup ${JSON.stringify(done?.body ?? backup.body)}\n`);
       await api('DELETE', `/backups/${backup.body.backup.id}`);
     }
     if (Date.now() - started >= nextSample) {
@@ -99,6 +106,12 @@ try {
     }
   }
 
+  if (counts.failed > 0) {
+    // the server's and the guests' logs outlive the run for whoever looks into the failures
+    const kept = join(tmpdir(), `berth-soak-logs-${Date.now()}`);
+    cpSync(setup.dir, kept, { recursive: true, filter: (source) => !/\/(data|volume|pgdata)(\/|$)/.test(source) });
+    process.stderr.write(`soak: logs kept in ${kept}\n`);
+  }
   const warm = samples.find((s) => s.minute >= Math.min(5, MINUTES / 3)) ?? samples[0]!;
   const last = samples[samples.length - 1]!;
   const row = (label: string, key: 'server' | 'pgHost' | 'redisHost') =>
@@ -112,6 +125,13 @@ try {
       row('berth server', 'server'),
       row('guest host, postgresql', 'pgHost'),
       row('guest host, redis', 'redisHost'),
+      '',
+      // a leak grows with the work done; after warm-up a sound process stays within a few MiB
+      ...(['server', 'pgHost', 'redisHost'] as const).map((key) => {
+        const growth = last[key] - warm[key];
+        const limit = Math.max(16, warm[key] * 0.1);
+        return `${key}: ${growth <= limit ? 'held' : 'GREW'} (${growth.toFixed(1)} MiB after warm-up; limit ${limit.toFixed(0)} MiB)`;
+      }),
       '',
     ].join('\n'),
   );
