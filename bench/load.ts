@@ -9,7 +9,9 @@
  * sought: the largest N and request rate with p99 under 50 ms and nothing
  * lost. Run with `npm run bench:load`; figures go into BENCHMARKS.md.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { parse as parseToml, stringify } from 'smol-toml';
+import { spawnHost } from '../test/support/guest-host.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -18,6 +20,8 @@ import { buildFixture } from '../test/support/components.js';
 import { connectGuest, createInstance, startChildServer, type GuestIdentity, type SimulatedGuest } from './simulated-fleet.js';
 import { counterDatastore, machineLine, percentile, sleep } from './support.js';
 
+/** Real `berth host` processes driven first, alone (the counter manager in its sandbox, one volume each). */
+const REAL_HOSTS = Number(process.env.BENCH_LOAD_REAL ?? 4);
 const GUESTS = (process.env.BENCH_LOAD_GUESTS ?? '100,1000,3000').split(',').map(Number);
 const CLIENTS = (process.env.BENCH_LOAD_CLIENTS ?? '8,32,96').split(',').map(Number);
 const STEP_S = Number(process.env.BENCH_LOAD_STEP_S ?? 10);
@@ -67,6 +71,8 @@ async function addGuests(target: number): Promise<void> {
 }
 
 interface StepResult {
+  /** Real `berth host` processes, not simulated guests. */
+  real: boolean;
   guests: number;
   clients: number;
   rate: number;
@@ -78,7 +84,41 @@ interface StepResult {
   doubled: number;
 }
 
-async function drive(clients: number): Promise<StepResult> {
+/** Real hosts: the counter manager writes each database it creates as a line of its volume's effects.log. */
+const realHosts: Array<{ identity: GuestIdentity; volume: string; stop(): Promise<unknown> }> = [];
+
+async function startRealHosts(count: number): Promise<void> {
+  for (let n = 0; n < count; n++) {
+    const identity = await createInstance(server.url, PROJECT, TOKEN, `real-${n}`, 'counter');
+    const volume = join(dir, `real-${n}`);
+    await mkdir(volume);
+    const config = parseToml(identity.guestConfig) as { grants: { directories: Array<{ host: string }> }; host?: Record<string, unknown> };
+    config.grants.directories[0]!.host = volume;
+    config.host = { ...config.host, state_dir: join(volume, '.state'), spool_dir: join(volume, '.spool'), cache_dir: join(dir, 'host-cache') };
+    const configPath = join(dir, `real-${n}.toml`);
+    await writeFile(configPath, stringify(config));
+    const host = spawnHost(configPath);
+    realHosts.push({ identity, volume, stop: async () => (host.child.kill('SIGTERM'), await host.exited) });
+  }
+  for (const { identity } of realHosts) {
+    for (;;) {
+      const shown = (await (await fetch(`${server.url}/v1.0/${PROJECT}/instances/${identity.id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { instance: { status: string } };
+      if (shown.instance.status === 'ACTIVE') break;
+      await sleep(100);
+    }
+  }
+}
+
+async function realExecuted(): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const { identity, volume } of realHosts) {
+    const log = await readFile(join(volume, 'effects.log'), 'utf8').catch(() => '');
+    for (const name of log.split('\n').filter(Boolean)) counts.set(`${identity.id}/${name}`, (counts.get(`${identity.id}/${name}`) ?? 0) + 1);
+  }
+  return counts;
+}
+
+async function drive(clients: number, pool: GuestIdentity[] = instances, executedNow: () => Promise<Map<string, number>> = async () => executed): Promise<StepResult> {
   const latencies: number[] = [];
   let errors = 0;
   const accepted: string[] = [];
@@ -88,10 +128,11 @@ async function drive(clients: number): Promise<StepResult> {
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
-        const instance = instances[Math.floor(Math.random() * instances.length)]!;
+        const instance = pool[Math.floor(Math.random() * pool.length)]!;
         const kind = counter++ % 3;
         const base = `${server.url}/v1.0/${PROJECT}/instances/${instance.id}`;
-        const name = `w${counter}`;
+        // unique over the whole run: a name reused in a later step on the same guest would count as run twice
+        const name = `w${++writeSeq}`;
         const started = performance.now();
         const response =
           kind === 0
@@ -108,34 +149,46 @@ async function drive(clients: number): Promise<StepResult> {
   );
   // an accepted write (202) runs on its guest after the answer: give the last ones time to land before counting
   const settleBy = performance.now() + 30_000;
-  while (accepted.some((key) => !executed.has(key)) && performance.now() < settleBy) await sleep(100);
-  const lost = accepted.filter((key) => !executed.has(key)).length;
-  const doubled = accepted.filter((key) => (executed.get(key) ?? 0) > 1).length;
-  return { guests: instances.length, clients, rate: latencies.length / STEP_S, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, accepted: accepted.length, lost, doubled };
+  let ran = await executedNow();
+  while (accepted.some((key) => !ran.has(key)) && performance.now() < settleBy) {
+    await sleep(100);
+    ran = await executedNow();
+  }
+  const lost = accepted.filter((key) => !ran.has(key)).length;
+  const doubled = accepted.filter((key) => (ran.get(key) ?? 0) > 1).length;
+  return { real: pool !== instances, guests: pool.length, clients, rate: latencies.length / STEP_S, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, accepted: accepted.length, lost, doubled };
 }
 
+let writeSeq = 0;
 const results: StepResult[] = [];
 try {
+  if (REAL_HOSTS > 0) {
+    await startRealHosts(REAL_HOSTS);
+    for (const clients of CLIENTS) results.push(await drive(clients, realHosts.map((h) => h.identity), realExecuted));
+    for (const host of realHosts.splice(0)) await host.stop();
+    // their instances stay, ERROR once the heartbeats stop: the simulated steps choose among their own
+  }
   for (const target of GUESTS) {
     await addGuests(target);
     await sleep(REPORT_S * 1000);
     for (const clients of CLIENTS) results.push(await drive(clients));
   }
 } finally {
+  for (const host of realHosts) await host.stop();
   for (const guest of guests) guest.stop();
   server.child.kill('SIGTERM');
   await rm(dir, { recursive: true, force: true });
 }
 
 const held = results.filter((r) => r.p99 < 50 && r.errors === 0 && r.lost === 0 && r.doubled === 0);
-const best = held.sort((a, b) => b.guests - a.guests || b.rate - a.rate)[0];
+const best = held.filter((r) => !r.real).sort((a, b) => b.guests - a.guests || b.rate - a.rate)[0];
 process.stdout.write(
   [
     machineLine(),
     '',
     '| guests | clients | requests/s | p50 | p99 | errors | writes accepted | lost | run twice | p99 < 50 ms, nothing lost |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.guests} | ${r.clients} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.errors} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${r.p99 < 50 && r.errors === 0 && r.lost === 0 && r.doubled === 0 ? 'yes' : 'no'} |`),
+    ...results.map((r) => `| ${r.guests}${r.real ? ' real hosts' : ''} | ${r.clients} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.errors} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${r.p99 < 50 && r.errors === 0 && r.lost === 0 && r.doubled === 0 ? 'yes' : 'no'} |`),
     '',
     best ? `largest that held: ${best.guests} guests at ${best.rate.toFixed(0)} requests/s (${best.clients} clients), p99 ${best.p99.toFixed(1)} ms` : 'no step held p99 < 50 ms with nothing lost',
     '',

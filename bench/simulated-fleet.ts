@@ -47,6 +47,8 @@ export interface GuestIdentity {
   id: string;
   token: string;
   serverUrl: string;
+  /** The guest config the server rendered, as it would be installed on a real server. */
+  guestConfig: string;
 }
 
 /** POST /instances on an external-provisioner server; the guest config it returns names the guest. */
@@ -59,7 +61,7 @@ export async function createInstance(url: string, project: string, token: string
   const body = (await response.json()) as { guest_config: string };
   if (response.status !== 200) throw new Error(`create: ${response.status} ${JSON.stringify(body)}`);
   const config = parseToml(body.guest_config) as { guest: { instance_id: string; token: string; server_url: string } };
-  return { id: config.guest.instance_id, token: config.guest.token, serverUrl: config.guest.server_url };
+  return { id: config.guest.instance_id, token: config.guest.token, serverUrl: config.guest.server_url, guestConfig: body.guest_config };
 }
 
 export type CallHandler = (params: MethodParams<'guest.call'>) => Promise<MethodResult<'guest.call'>>;

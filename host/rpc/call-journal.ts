@@ -13,9 +13,13 @@ type Recorded = { state: 'started'; operation: string } | { state: 'done'; opera
  * call with its answer, a call it was in the middle of with
  * BERTH_ERR_CALL_INTERRUPTED (its outcome is unknown, so running it again
  * could do it twice). In memory, RecentResults does the same for a host that
- * stayed up. Bounded: the oldest records go first.
+ * stayed up. Bounded: the oldest records go first, at start and while the
+ * host runs (at most twice `limit` files: those of the last process and this one's).
  */
 export class CallJournal {
+  /** Records this process started, oldest first: past `limit` the oldest is removed, so the directory stays bounded while the host runs. */
+  private readonly written: string[] = [];
+
   constructor(
     private readonly directory: string,
     private readonly limit = 1000,
@@ -61,6 +65,9 @@ export class CallJournal {
 
   started(id: string | number, operation: string): void {
     this.write(id, { state: 'started', operation });
+    // (it was pruned at start only: a host that ran for months kept a file for every call it ever ran)
+    this.written.push(this.path(id));
+    if (this.written.length > this.limit) rmSync(this.written.shift()!, { force: true });
   }
 
   finished(id: string | number, operation: string, result: { outcome: unknown } | { error: BerthError }): void {
