@@ -13,6 +13,13 @@ import type { Transport } from './rpc/transport.js';
 
 export const HOST_VERSION = '0.1.0';
 
+/**
+ * Log output waits in memory until stderr takes it; a reader that stops
+ * (a stuck pipe, a paused journal) must not grow the host without bound.
+ * Past this much waiting, lines are dropped.
+ */
+const LOG_BUFFER_BYTES = 8 * 1024 * 1024;
+
 export interface GuestHost {
   readonly config: GuestConfig;
   readonly sandbox: Sandbox;
@@ -48,7 +55,7 @@ function sandboxSpec(config: GuestConfig): SandboxSpec {
  */
 export async function startGuestHost(configFile: string, options: StartOptions = {}): Promise<GuestHost> {
   const config = loadGuestConfig(configFile);
-  const log = options.logger ?? pino({ level: config.host.log_level, base: { instance: config.guest.instance_id } }, pino.destination(2));
+  const log = options.logger ?? pino({ level: config.host.log_level, base: { instance: config.guest.instance_id } }, pino.destination({ dest: 2, minLength: 0, maxLength: LOG_BUFFER_BYTES }));
   const { digest, manifest, component } = await checkedManager(config, configFile);
 
   // the quick lane's worker instantiates the manager on the other core while this thread loads the link

@@ -6,6 +6,7 @@ import type { OperationName } from '../../datastores/sdk/operations.js';
 import { RpcPeer } from './peer.js';
 import { SUBPROTOCOL, type CastName, type CastParams, type MethodParams, type MethodResult } from './protocol.js';
 import { webSocketTransport, type Transport } from './transport.js';
+import { LogThrottle } from './log-throttle.js';
 import { RecentResults } from './recent-results.js';
 import type { CallJournal } from './call-journal.js';
 import { isReadOnly } from '../../server/instances/read-only-operations.js';
@@ -43,6 +44,8 @@ export interface GuestLinkOptions {
 export class GuestLink {
   private peer: RpcPeer | undefined;
   private readonly results: RecentResults<CallOutcome>;
+  /** Twenty lines per ten seconds: each bad frame is answered, not each one logged. */
+  private readonly protocolErrorLog = new LogThrottle(20, 10_000);
   private readonly queue: CastQueue;
   private seq = 0;
   private attempt = 0;
@@ -147,7 +150,11 @@ export class GuestLink {
         'guest.call': (params, request) => this.handleCall(params, request.id),
         'guest.ping': async () => ({ pong: true as const }),
       },
-      onProtocolError: (message) => this.options.log.warn({ message }, 'protocol error on the guest channel'),
+      onProtocolError: (message) => {
+        const { log, suppressedBefore } = this.protocolErrorLog.admit();
+        if (suppressedBefore > 0) this.options.log.warn({ suppressed: suppressedBefore }, 'protocol errors on the guest channel not logged (too many)');
+        if (log) this.options.log.warn({ message: message.slice(0, 500) }, 'protocol error on the guest channel');
+      },
     });
     this.peer = peer;
     this.handshaken = false;

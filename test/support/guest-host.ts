@@ -43,8 +43,8 @@ export async function guestFixture(manager: string, serverUrl: string, overrides
 }
 
 /** A real `berth host` process; its stderr (pino JSON lines) is kept for assertions. */
-export function spawnHost(configPath: string): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
+export function spawnHost(configPath: string, nodeFlags: readonly string[] = []): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...nodeFlags, join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -54,8 +54,8 @@ export function spawnHost(configPath: string): { child: ChildProcess; stderr: ()
 }
 
 /** `spawnHost`, stopped (SIGTERM, then awaited) by the test's clean-up list. */
-export function runHost(configPath: string, cleanups: Array<() => Promise<unknown>>): ReturnType<typeof spawnHost> {
-  const host = spawnHost(configPath);
+export function runHost(configPath: string, cleanups: Array<() => Promise<unknown>>, nodeFlags: readonly string[] = []): ReturnType<typeof spawnHost> {
+  const host = spawnHost(configPath, nodeFlags);
   cleanups.push(async () => {
     host.child.kill('SIGTERM');
     await host.exited;
