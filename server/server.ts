@@ -15,6 +15,7 @@ import { ExternalProvisioner } from './provisioning/external.js';
 import { LocalProvisioner } from './provisioning/local.js';
 import type { Provisioner } from './provisioning/provisioner.js';
 import { ManifestCatalog } from './registry/manifests.js';
+import { LogThrottle } from '../host/rpc/log-throttle.js';
 import { DatastoreRegistry } from './registry/registry.js';
 import { GuestHub } from './rpc/guest-hub.js';
 import { openStore } from './store/kysely-store.js';
@@ -55,8 +56,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const instance = await store.instances.getById(instanceId);
     return instance !== undefined && instance.status !== 'DELETED' && instance.tokenSha256 === tokenDigest(token);
   };
+  // the API's logger exists only once the API is built; a guest's bad frames are logged through it, throttled like the host's
+  let logProtocolError: (instanceId: string | undefined, message: string) => void = () => undefined;
   const hub = new GuestHub({
     authenticate: authenticateGuest,
+    onProtocolError: (instanceId, message) => logProtocolError(instanceId, message),
     reportIntervalMs: timeouts.report_interval * 1000,
     onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
   });
@@ -83,6 +87,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   backups = new BackupService({ store, backupStore, instances, runner });
   configurations = new ConfigurationService({ store, registry, instances });
   const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, backups: { service: backups, authenticateGuest }, configurations, logger: options.logger });
+  const protocolErrors = new LogThrottle(20, 10_000);
+  logProtocolError = (instanceId, message) => {
+    const { log, suppressedBefore } = protocolErrors.admit();
+    if (suppressedBefore > 0) api.log.warn({ suppressed: suppressedBefore }, 'protocol errors on guest channels not logged (too many)');
+    if (log) api.log.warn({ instance: instanceId, message: message.slice(0, 500) }, 'protocol error on a guest channel');
+  };
   hub.attach(api.server);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;
