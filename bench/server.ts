@@ -11,19 +11,19 @@
  * Traffic stays on 127.0.0.1; the child server, the guests' sockets and the
  * temporary directories are closed and removed at the end.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import WebSocket from 'ws';
-import { PACKAGE_ROOT } from '../datastores/toolchain/paths.js';
 import { RpcPeer } from '../host/rpc/peer.js';
 import { SUBPROTOCOL } from '../host/rpc/protocol.js';
 import { webSocketTransport } from '../host/rpc/transport.js';
 import { tokenDigest } from '../server/api/auth.js';
 import { buildFixture } from '../test/support/components.js';
+import { startChildServer, type ChildServer } from './simulated-fleet.js';
 import {
   BENCH_PROJECT as PROJECT,
   BENCH_TOKEN as TOKEN,
@@ -185,37 +185,17 @@ interface SimulatedGuest {
   timer?: NodeJS.Timeout;
 }
 
-async function startChildServer(dir: string, wasm: string): Promise<{ child: ChildProcess; url: string; logPath: string }> {
-  const configPath = join(dir, 'server.json');
-  await writeFile(
-    configPath,
-    JSON.stringify({
-      server: { listen: '127.0.0.1:0', data_dir: dir },
-      provisioner: { kind: 'external' },
-      projects: [{ name: PROJECT, tokens_sha256: [tokenDigest(TOKEN)] }],
-      timeouts: { report_interval: REPORT_S },
-      datastores: [datastore(wasm, '/var/lib/counter', 3600)],
-    }),
-  );
-  const logPath = join(dir, 'server.log');
-  const log = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'server', '--config', configPath], { stdio: ['ignore', log, 'pipe'] });
-  closeSync(log);
-  cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`berth server did not start within 30 s: ${stderr}`)), 30_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`berth server exited (${code}): ${stderr}`)));
+async function startFleetServer(dir: string, wasm: string): Promise<ChildServer> {
+  const server = await startChildServer(dir, {
+    server: { listen: '127.0.0.1:0', data_dir: dir },
+    provisioner: { kind: 'external' },
+    projects: [{ name: PROJECT, tokens_sha256: [tokenDigest(TOKEN)] }],
+    timeouts: { report_interval: REPORT_S },
+    datastores: [datastore(wasm, '/var/lib/counter', 3600)],
   });
-  return { child, url, logPath };
+  const { child } = server;
+  cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  return server;
 }
 
 async function fleet(): Promise<FleetResult> {
@@ -224,7 +204,7 @@ async function fleet(): Promise<FleetResult> {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const wasm = join(dir, 'counter.wasm');
   await writeFile(wasm, built.bytes);
-  const { child, url, logPath } = await startChildServer(dir, wasm);
+  const { child, url, logPath } = await startFleetServer(dir, wasm);
   const pid = child.pid!;
   const guests: SimulatedGuest[] = [];
   const instances: Array<{ id: string; token: string }> = [];

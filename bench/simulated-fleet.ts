@@ -18,18 +18,24 @@ import { webSocketTransport } from '../host/rpc/transport.js';
 export interface ChildServer {
   child: ChildProcess;
   url: string;
+  /** The server's stdout (its log). */
+  logPath: string;
 }
 
 /** `berth server --config <dir>/server.json` with this config; resolves once it listens. */
 export async function startChildServer(dir: string, config: unknown): Promise<ChildServer> {
   const configPath = join(dir, 'server.json');
   await writeFile(configPath, JSON.stringify(config));
-  const log = openSync(join(dir, 'server.log'), 'a');
+  const logPath = join(dir, 'server.log');
+  const log = openSync(logPath, 'a');
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'server', '--config', configPath], { stdio: ['ignore', log, 'pipe'] });
   closeSync(log);
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`berth server did not start within 30 s: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a server that never listened is not left behind
+      reject(new Error(`berth server did not start within 30 s: ${stderr}`));
+    }, 30_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(stderr);
@@ -40,7 +46,7 @@ export async function startChildServer(dir: string, config: unknown): Promise<Ch
     });
     child.once('exit', (code) => reject(new Error(`berth server exited (${code}): ${stderr}`)));
   });
-  return { child, url };
+  return { child, url, logPath };
 }
 
 export interface GuestIdentity {
