@@ -11,8 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestFixture, spawnHost, startHub } from '../test/support/guest-host.js';
 import { buildFixture } from '../test/support/components.js';
-import { transpileComponent } from '../host/component/compile.js';
-import { Sandbox } from '../host/sandbox/sandbox.js';
+import { startCounterSandbox } from './support.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
@@ -28,13 +27,7 @@ function percentile(values: number[], p: number): number {
 }
 
 async function inProcessCalls(): Promise<{ p50: number; p99: number; mean: number }> {
-  const component = await transpileComponent((await buildFixture('counter', 'quickjs')).bytes);
-  const sandbox = await Sandbox.start({
-    component,
-    spec: { options: { mount_point: '/v' }, directories: [], programs: [], environment: {}, connections: {}, exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 }, connectionTimeoutMs: 1000 },
-    quickTimeoutMs: 5000,
-    slowTimeoutMs: 5000,
-  });
+  const sandbox = await startCounterSandbox(await buildFixture('counter', 'quickjs'));
   for (let i = 0; i < 1000; i++) await sandbox.call('status', []);
   const times: number[] = [];
   const started = process.hrtime.bigint();

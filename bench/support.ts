@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { BuildResult } from '../datastores/toolchain/build.js';
 import { transpileComponent } from '../host/component/compile.js';
 import { Sandbox } from '../host/sandbox/sandbox.js';
+import { bareSandboxSpec } from '../test/support/sandbox-spec.js';
 import { tokenDigest } from '../server/api/auth.js';
 import { serverConfigSchema } from '../server/config/server-config.js';
 import { startServer, type RunningServer } from '../server/server.js';
@@ -208,15 +209,7 @@ export async function timeHostStart(built: BuildResult, idleAfterMs?: number): P
 export async function startCounterSandbox(built: BuildResult): Promise<Sandbox> {
   return Sandbox.start({
     component: await transpileComponent(built.bytes),
-    spec: {
-      options: { mount_point: '/v' },
-      directories: [],
-      programs: [],
-      environment: {},
-      connections: {},
-      exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 },
-      connectionTimeoutMs: 1000,
-    },
+    spec: bareSandboxSpec({ mount_point: '/v' }),
     quickTimeoutMs: 5000,
     slowTimeoutMs: 5000,
   });

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture } from '../../support/components.js';
+import { bareSandboxSpec } from '../../support/sandbox-spec.js';
 import { transpileComponent, type TranspiledComponent } from '../../../host/component/compile.js';
 import { Sandbox } from '../../../host/sandbox/sandbox.js';
-import type { SandboxSpec } from '../../../host/sandbox/spec.js';
 import { BerthError } from '../../../server/errors/berth-error.js';
 
 const paging = (marker?: string, limit?: number) => ({ limit, marker, includeMarker: false });
@@ -11,17 +11,6 @@ const prepareRequest = (ms: number) => ({
   backup: undefined, configContents: undefined, rootPassword: undefined, overrides: [],
 });
 
-function spec(options: Record<string, string> = {}): SandboxSpec {
-  return {
-    options,
-    directories: [],
-    programs: [],
-    environment: {},
-    connections: {},
-    exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 },
-    connectionTimeoutMs: 1000,
-  };
-}
 
 let component: TranspiledComponent;
 let sandbox: Sandbox | undefined;
@@ -36,7 +25,7 @@ afterEach(async () => {
 async function start(options?: Record<string, string>, restarts: string[] = []): Promise<Sandbox> {
   sandbox = await Sandbox.start({
     component,
-    spec: spec(options),
+    spec: bareSandboxSpec(options),
     quickTimeoutMs: 2000,
     slowTimeoutMs: 5000,
     onRestart: (lane, reason) => restarts.push(`${lane}: ${reason}`),

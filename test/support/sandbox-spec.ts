@@ -1,0 +1,14 @@
+import type { SandboxSpec } from '../../host/sandbox/spec.js';
+
+/** A sandbox granted nothing but `options`: no directories, programs, environment or connections. */
+export function bareSandboxSpec(options: Record<string, string> = {}): SandboxSpec {
+  return {
+    options,
+    directories: [],
+    programs: [],
+    environment: {},
+    connections: {},
+    exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 },
+    connectionTimeoutMs: 1000,
+  };
+}
