@@ -88,11 +88,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   configurations = new ConfigurationService({ store, registry, instances });
   const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, backups: { service: backups, authenticateGuest }, configurations, logger: options.logger });
   const protocolErrors = new LogThrottle(20, 10_000);
-  logProtocolError = (instanceId, message) => {
-    const { log, suppressedBefore } = protocolErrors.admit();
-    if (suppressedBefore > 0) api.log.warn({ suppressed: suppressedBefore }, 'protocol errors on guest channels not logged (too many)');
-    if (log) api.log.warn({ instance: instanceId, message: message.slice(0, 500) }, 'protocol error on a guest channel');
-  };
+  logProtocolError = (instanceId, message) => protocolErrors.warn(api.log, { instance: instanceId, message: message.slice(0, 500) }, 'protocol error on a guest channel');
   hub.attach(api.server);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;

@@ -150,11 +150,7 @@ export class GuestLink {
         'guest.call': (params, request) => this.handleCall(params, request.id),
         'guest.ping': async () => ({ pong: true as const }),
       },
-      onProtocolError: (message) => {
-        const { log, suppressedBefore } = this.protocolErrorLog.admit();
-        if (suppressedBefore > 0) this.options.log.warn({ suppressed: suppressedBefore }, 'protocol errors on the guest channel not logged (too many)');
-        if (log) this.options.log.warn({ message: message.slice(0, 500) }, 'protocol error on the guest channel');
-      },
+      onProtocolError: (message) => this.protocolErrorLog.warn(this.options.log, { message: message.slice(0, 500) }, 'protocol error on the guest channel'),
     });
     this.peer = peer;
     this.handshaken = false;

@@ -33,4 +33,14 @@ export class LogThrottle {
     this.suppressed++;
     return { log: false, suppressedBefore };
   }
+
+  /**
+   * `log.warn(fields, message)` if this occurrence is admitted; first, when a
+   * window just closed with lines held back, one line with their count.
+   */
+  warn(log: { warn(fields: object, message: string): void }, fields: object, message: string): void {
+    const { log: admitted, suppressedBefore } = this.admit();
+    if (suppressedBefore > 0) log.warn({ suppressed: suppressedBefore }, `${message}: ${suppressedBefore} more not logged (too many)`);
+    if (admitted) log.warn(fields, message);
+  }
 }

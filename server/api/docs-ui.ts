@@ -10,9 +10,12 @@ import swaggerUi from '@fastify/swagger-ui';
  */
 export async function registerDocsUi(app: FastifyInstance, prefix: string): Promise<void> {
   const staticIndex = `${prefix}/static/index.html`;
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?', 1)[0];
-    if (path === staticIndex && request.url !== path) return reply.redirect(`${prefix}/`);
+  // in a scope of its own, so the check runs for the UI's routes only, not for every API request
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      const path = request.url.split('?', 1)[0];
+      if (path === staticIndex && request.url !== path) return reply.redirect(`${prefix}/`);
+    });
+    await scope.register(swaggerUi, { routePrefix: prefix });
   });
-  await app.register(swaggerUi, { routePrefix: prefix });
 }

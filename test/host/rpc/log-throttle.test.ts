@@ -12,4 +12,19 @@ describe('LogThrottle', () => {
     expect(throttle.admit()).toEqual({ log: true, suppressedBefore: 3 });
     expect(throttle.admit()).toEqual({ log: true, suppressedBefore: 0 });
   });
+
+  it('warns through a logger: the admitted lines, then the count held back once the next window opens', () => {
+    let now = 0;
+    const throttle = new LogThrottle(1, 1000, () => now);
+    const lines: Array<[object, string]> = [];
+    const log = { warn: (fields: object, message: string) => void lines.push([fields, message]) };
+    for (let i = 0; i < 3; i++) throttle.warn(log, { i }, 'bad frame');
+    now = 1000;
+    throttle.warn(log, { i: 3 }, 'bad frame');
+    expect(lines).toEqual([
+      [{ i: 0 }, 'bad frame'],
+      [{ suppressed: 2 }, 'bad frame: 2 more not logged (too many)'],
+      [{ i: 3 }, 'bad frame'],
+    ]);
+  });
 });
