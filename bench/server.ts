@@ -16,14 +16,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
-import WebSocket from 'ws';
-import { RpcPeer } from '../host/rpc/peer.js';
-import { SUBPROTOCOL } from '../host/rpc/protocol.js';
-import { webSocketTransport } from '../host/rpc/transport.js';
 import { tokenDigest } from '../server/api/auth.js';
 import { buildFixture } from '../test/support/components.js';
-import { startChildServer, type ChildServer } from './simulated-fleet.js';
+import { connectGuest, createInstance, startChildServer, type CallHandler, type ChildServer, type GuestIdentity, type SimulatedGuest } from './simulated-fleet.js';
 import {
   BENCH_PROJECT as PROJECT,
   BENCH_TOKEN as TOKEN,
@@ -49,7 +44,6 @@ const CREATE_CLIENTS = 8;
 const DIAL_IN_FLIGHT = 200;
 const LATENCY_SAMPLES = 500;
 
-const headers = { authorization: `Bearer ${TOKEN}` };
 
 const CLK_TCK = (() => {
   try {
@@ -180,11 +174,6 @@ interface FleetResult {
   peakRss: number;
 }
 
-interface SimulatedGuest {
-  peer: RpcPeer;
-  timer?: NodeJS.Timeout;
-}
-
 async function startFleetServer(dir: string, wasm: string): Promise<ChildServer> {
   const server = await startChildServer(dir, {
     server: { listen: '127.0.0.1:0', data_dir: dir },
@@ -207,7 +196,7 @@ async function fleet(): Promise<FleetResult> {
   const { child, url, logPath } = await startFleetServer(dir, wasm);
   const pid = child.pid!;
   const guests: SimulatedGuest[] = [];
-  const instances: Array<{ id: string; token: string }> = [];
+  const instances: GuestIdentity[] = [];
   let disconnects = 0;
   let stopping = false;
   const result: FleetResult = { startRss: 0, steps: [], skipped: [], peakRss: 0 };
@@ -215,46 +204,15 @@ async function fleet(): Promise<FleetResult> {
     await sleep(1000);
     result.startRss = procStatus(pid, 'VmRSS');
     const base = `${url}/v1.0/${PROJECT}/instances`;
-    let guestUrl = '';
-
-    const create = async (n: number) => {
-      const response = await fetch(base, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ instance: { name: `sim-${n}`, datastore: { type: 'counter' } } }),
-      });
-      const body = (await response.json()) as { instance: { id: string }; guest_config: string };
-      if (response.status !== 200) throw new Error(`create: ${response.status} ${JSON.stringify(body)}`);
-      const config = parseToml(body.guest_config) as { guest: { instance_id: string; token: string; server_url: string } };
-      guestUrl = config.guest.server_url;
-      return { id: config.guest.instance_id, token: config.guest.token };
-    };
-
-    const connect = async (instance: { id: string; token: string }, index: number): Promise<void> => {
-      const socket = new WebSocket(guestUrl, SUBPROTOCOL, { handshakeTimeout: 30_000 });
-      const transport = webSocketTransport(socket);
-      await new Promise<void>((resolve, reject) => {
-        socket.once('open', () => resolve());
-        socket.once('error', reject);
-      });
-      const peer = new RpcPeer(transport, { handlers: { 'guest.ping': async () => ({ pong: true as const }) } });
-      const guest: SimulatedGuest = { peer };
+    const create = (n: number) => createInstance(url, PROJECT, TOKEN, `sim-${n}`, 'counter');
+    // idle guests: the bench never calls them
+    const idle: CallHandler = async () => ({ ok: 'running' });
+    const connect = async (instance: GuestIdentity): Promise<void> => {
+      const guest = await connectGuest(instance, { manifest: built.manifest, sha256: built.sha256 }, idle, REPORT_S * 1000);
       guests.push(guest);
-      peer.onClose(() => {
-        clearInterval(guest.timer);
+      guest.peer.onClose(() => {
         if (!stopping) disconnects++;
       });
-      const accepted = await peer.request(
-        'guest.hello',
-        { instanceId: instance.id, token: instance.token, hostVersion: '0.1.0', manifest: built.manifest, sha256: built.sha256 },
-        30_000,
-        `hello-${index}`,
-      );
-      let seq = 0;
-      const beat = () => peer.notify('guest.heartbeat', { seq: seq++, sentAt: Date.now(), status: 'running' });
-      // like the real host: a heartbeat on connection, then one every report interval
-      beat();
-      guest.timer = setInterval(beat, accepted.reportIntervalMs ?? REPORT_S * 1000);
     };
 
     /** Run `work(i)` for i in [from, to) with at most `width` in flight. */
@@ -283,7 +241,7 @@ async function fleet(): Promise<FleetResult> {
 
       let helloFailures = 0;
       const helloStart = performance.now();
-      await pool(from, target, DIAL_IN_FLIGHT, (i) => connect(instances[i]!, i).catch(() => void helloFailures++));
+      await pool(from, target, DIAL_IN_FLIGHT, (i) => connect(instances[i]!).catch(() => void helloFailures++));
       const helloMs = performance.now() - helloStart;
 
       // two report intervals of heartbeats from every guest
@@ -336,8 +294,7 @@ async function fleet(): Promise<FleetResult> {
   } finally {
     stopping = true;
     for (const guest of guests) {
-      clearInterval(guest.timer);
-      guest.peer.close(1000, 'bench done');
+      guest.stop();
     }
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
