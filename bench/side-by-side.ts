@@ -22,7 +22,7 @@ import { BACKENDS, type Backend } from '../datastores/toolchain/backends.js';
 import type { BuildResult } from '../datastores/toolchain/build.js';
 import { buildFixture } from '../test/support/components.js';
 import { loadStatusPlugin } from './extism/status-plugin.js';
-import { apiGet, loadLine, machineLine, median, startCounterApi, startCounterSandbox, summarize, timeHostStart, type Summary } from './support.js';
+import { apiGet, counterStatusHere, loadLine, machineLine, median, startCounterApi, startCounterSandbox, summarize, timeHostStart, type Summary } from './support.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000);
@@ -30,6 +30,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 /** Unmeasured calls of each contender first: both ends' JIT (and V8's wasm tier-up) warm, as the echo is from its first message. */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
+/** Which parts to run, e.g. "1,2" while working on the call path (default all three). */
+const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3').split(',').map((part) => part.trim()));
 const IDLE_MS = 2000;
 
 /** `after`: untimed work between two timed calls. */
@@ -77,17 +79,21 @@ async function trivialCalls(builds: Record<Backend, BuildResult>) {
   const extism = await loadStatusPlugin(true);
   // not a contender: Extism on the calling thread, to show how much of its figure is the worker hop
   const extismHere = await loadStatusPlugin(false);
+  // not contenders either: each Berth component on the calling thread, to show how much of Berth's figure is the sandbox
+  const berthHere = await Promise.all(BACKENDS.map((backend) => counterStatusHere(builds[backend])));
   try {
     // each contender must really answer "running" before it is timed
     for (const sandbox of sandboxes) {
       const outcome = await sandbox.call('status', []);
       if (!('ok' in outcome) || outcome.ok !== 'running') throw new Error(`Berth status answered ${JSON.stringify(outcome)}`);
     }
+    for (const status of berthHere) if (status() !== 'running') throw new Error('Berth status on the calling thread did not answer "running"');
     const text = (await extism.call('status'))?.text();
     if (text !== 'running') throw new Error(`Extism status answered ${JSON.stringify(text)}`);
 
     const contenders: Contender[] = [
       ...BACKENDS.map((backend, i) => ({ name: `berth-${backend}`, call: () => sandboxes[i]!.call('status', []) })),
+      ...BACKENDS.map((backend, i) => ({ name: `berth-here-${backend}`, call: () => berthHere[i]!() })),
       // Extism's JS SDK keeps every block a call allocates until reset(): in worker mode each call ships the whole
       // block table across, so without a reset its cost grows with the calls made (and the 32,768th block's address
       // overflows). An untimed reset after each call times the call itself at a flat memory, Extism's best case.
@@ -244,14 +250,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 const loads = [loadLine()];
 const builds = {} as Record<Backend, BuildResult>;
 for (const backend of BACKENDS) builds[backend] = await buildFixture('counter', backend);
-process.stderr.write('1: trivial calls\n');
-const calls = await trivialCalls(builds);
+const calls = PARTS.has('1') ? (process.stderr.write('1: trivial calls\n'), await trivialCalls(builds)) : undefined;
 loads.push(loadLine());
-process.stderr.write('2: round trip and echo\n');
-const trips = await roundTrips(builds.quickjs);
+const trips = PARTS.has('2') ? (process.stderr.write('2: round trip and echo\n'), await roundTrips(builds.quickjs)) : undefined;
 loads.push(loadLine());
-process.stderr.write('3: host footprint per backend\n');
-const feet = await footprints(builds);
+const feet = PARTS.has('3') ? (process.stderr.write('3: host footprint per backend\n'), await footprints(builds)) : undefined;
 loads.push(loadLine());
 
 const us = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
@@ -262,18 +265,22 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
 console.log(`machine: ${machineLine()}`);
 console.log(`${loads.join(' -> ')} (at start, then after each part)\n`);
 
-const berth = calls.summaries.get('berth-quickjs')!;
-const extism = calls.summaries.get('extism')!;
-const bare = calls.summaries.get('bare')!;
-console.log(`1. One trivial call, ${CALLS} per contender after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds; us\n`);
-console.log('| contender | p50 / p99 / mean |');
-console.log('|---|---|');
-for (const backend of BACKENDS) {
-  console.log(`| Berth, Sandbox.call('status'), counter fixture (${backend}), worker hop | ${row(calls.summaries.get(`berth-${backend}`)!, us)} |`);
+if (calls) {
+  const berth = calls.summaries.get('berth-quickjs')!;
+  const extism = calls.summaries.get('extism')!;
+  const bare = calls.summaries.get('bare')!;
+  console.log(`1. One trivial call, ${CALLS} per contender after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds; us\n`);
+  console.log('| contender | p50 / p99 / mean |');
+  console.log('|---|---|');
+  for (const backend of BACKENDS) {
+    console.log(`| Berth, Sandbox.call('status'), counter fixture (${backend}), worker hop | ${row(calls.summaries.get(`berth-${backend}`)!, us)} |`);
 }
 console.log(`| Extism Node SDK, runInWorker, plugin.call('status') (bench/extism/status.wat), untimed reset() after each | ${row(extism, us)} |`);
 console.log(`| (for reference) the same with its reset() timed: call + reset, memory kept flat | ${row(calls.summaries.get('extism-reset')!, us)} |`);
 console.log(`| (for reference) Extism Node SDK on the calling thread, no worker, untimed reset() after each | ${row(calls.summaries.get('extism-here')!, us)} |`);
+for (const backend of BACKENDS) {
+  console.log(`| (for reference) Berth's ${backend} component on the calling thread, no worker, no sandbox | ${row(calls.summaries.get(`berth-here-${backend}`)!, us)} |`);
+}
 console.log(`| bare JavaScript function call (timed per call: the timer's own cost) | ${row(bare, us)} |`);
 console.log(`| bare JavaScript function call, mean of a 1,000,000-call loop | ${calls.bareLoopMean.toFixed(4)} |`);
 const met1 = extism.p50 / berth.p50 >= 5 && extism.mean / berth.mean >= 5;
@@ -281,25 +288,38 @@ console.log(
   `\nExtism worker / Berth (quickjs): p50 ${ratio(extism.p50, berth.p50)}, p99 ${ratio(extism.p99, berth.p99)}, mean ${ratio(extism.mean, berth.mean)}; target >= 5x (p50 and mean): ${met1 ? 'met' : 'not met'}`,
 );
 const withReset = calls.summaries.get('extism-reset')!;
-console.log(`Extism worker call + reset / Berth (quickjs): p50 ${ratio(withReset.p50, berth.p50)}, p99 ${ratio(withReset.p99, berth.p99)}, mean ${ratio(withReset.mean, berth.mean)}\n`);
+console.log(`Extism worker call + reset / Berth (quickjs): p50 ${ratio(withReset.p50, berth.p50)}, p99 ${ratio(withReset.p99, berth.p99)}, mean ${ratio(withReset.mean, berth.mean)}`);
+// the overhead: what the host adds to the same call made on the calling thread (the worker hop, the copies, the dispatch)
+const overhead = (host: Summary, here: Summary) => ({ p50: host.p50 - here.p50, mean: host.mean - here.mean });
+const berthOverhead = overhead(berth, calls.summaries.get('berth-here-quickjs')!);
+const extismOverhead = overhead(extism, calls.summaries.get('extism-here')!);
+const met1Overhead = extismOverhead.p50 / berthOverhead.p50 >= 5 && extismOverhead.mean / berthOverhead.mean >= 5;
+console.log(
+  `per-call overhead (host call less the same call on the calling thread): Berth (quickjs) p50 ${us(berthOverhead.p50)}, mean ${us(berthOverhead.mean)}; Extism worker p50 ${us(extismOverhead.p50)}, mean ${us(extismOverhead.mean)}; Extism / Berth p50 ${ratio(extismOverhead.p50, berthOverhead.p50)}, mean ${ratio(extismOverhead.mean, berthOverhead.mean)}; target >= 5x (p50 and mean): ${met1Overhead ? 'met' : 'not met'}\n`,
+);
+}
 
-console.log(`2. Round trip, ${REQUESTS} each after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds; ms (create to ACTIVE ${trips.createToActiveMs.toFixed(0)} ms)\n`);
-console.log('| measure | p50 / p99 / mean |');
-console.log('|---|---|');
-console.log(`| GET .../databases: API -> guest -> component -> API (counter, QuickJS) | ${row(trips.api, ms)} |`);
-console.log(`| (for reference) hub.call list-databases alone: WebSocket -> guest host -> worker -> component -> back, no HTTP, no store | ${row(trips.hub, ms)} |`);
-console.log(`| ws echo on loopback, ${ECHO_FRAME.length}-byte guest.call frame, echo server in this process | ${row(trips.echoHere, ms)} |`);
-console.log(`| ws echo on loopback, same frame, echo server in a child process | ${row(trips.echoChild, ms)} |`);
-const met2 = (echo: Summary) => (trips.api.p50 / echo.p50 <= 10 ? 'met' : 'not met');
-for (const [what, echo] of [['in-process echo', trips.echoHere], ['child-process echo', trips.echoChild]] as const) {
-  console.log(`\nround trip / ${what}: p50 ${ratio(trips.api.p50, echo.p50)}, p99 ${ratio(trips.api.p99, echo.p99)}, mean ${ratio(trips.api.mean, echo.mean)}; target <= 10x (p50): ${met2(echo)}`);
+if (trips) {
+  console.log(`2. Round trip, ${REQUESTS} each after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds; ms (create to ACTIVE ${trips.createToActiveMs.toFixed(0)} ms)\n`);
+  console.log('| measure | p50 / p99 / mean |');
+  console.log('|---|---|');
+  console.log(`| GET .../databases: API -> guest -> component -> API (counter, QuickJS) | ${row(trips.api, ms)} |`);
+  console.log(`| (for reference) hub.call list-databases alone: WebSocket -> guest host -> worker -> component -> back, no HTTP, no store | ${row(trips.hub, ms)} |`);
+  console.log(`| ws echo on loopback, ${ECHO_FRAME.length}-byte guest.call frame, echo server in this process | ${row(trips.echoHere, ms)} |`);
+  console.log(`| ws echo on loopback, same frame, echo server in a child process | ${row(trips.echoChild, ms)} |`);
+  const met2 = (echo: Summary) => (trips.api.p50 / echo.p50 <= 10 ? 'met' : 'not met');
+  for (const [what, echo] of [['in-process echo', trips.echoHere], ['child-process echo', trips.echoChild]] as const) {
+    console.log(`\nround trip / ${what}: p50 ${ratio(trips.api.p50, echo.p50)}, p99 ${ratio(trips.api.p99, echo.p99)}, mean ${ratio(trips.api.mean, echo.mean)}; target <= 10x (p50): ${met2(echo)}`);
 }
 console.log('');
+}
 
 const span = (values: number[], f: (v: number) => string) => `${f(median(values))} (${f(Math.min(...values))}-${f(Math.max(...values))})`;
-console.log(`3. Guest host per backend (counter fixture), ${STARTS} starts each after one unmeasured, alternating; median (min-max)\n`);
-console.log('| backend | component | start to ready | RSS idle (2 s after ready) |');
-console.log('|---|---|---|---|');
-for (const f of feet) {
-  console.log(`| ${f.backend} | ${f.sizeMiB.toFixed(1)} MiB | ${span(f.readyMs, (v) => v.toFixed(0))} ms | ${span(f.idleRss, (v) => v.toFixed(0))} MiB |`);
+if (feet) {
+  console.log(`3. Guest host per backend (counter fixture), ${STARTS} starts each after one unmeasured, alternating; median (min-max)\n`);
+  console.log('| backend | component | start to ready | RSS idle (2 s after ready) |');
+  console.log('|---|---|---|---|');
+  for (const f of feet) {
+    console.log(`| ${f.backend} | ${f.sizeMiB.toFixed(1)} MiB | ${span(f.readyMs, (v) => v.toFixed(0))} ms | ${span(f.idleRss, (v) => v.toFixed(0))} MiB |`);
+}
 }

@@ -2,15 +2,19 @@
  * Helpers shared by more than one benchmark: statistics over latency samples,
  * a process's memory from /proc, the machine line every report starts with, a
  * control plane with one ACTIVE counter instance, a real `berth host` process
- * timed from spawn to ready, and the counter in an in-process Sandbox (as
- * bench/host.ts sets one up). Importing this module runs nothing.
+ * timed from spawn to ready, the counter in an in-process Sandbox (as
+ * bench/host.ts sets one up) and on the calling thread. Importing this module runs nothing.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BuildResult } from '../datastores/toolchain/build.js';
-import { transpileComponent } from '../host/component/compile.js';
+import { compileComponent, transpileComponent } from '../host/component/compile.js';
+import { instantiateManager } from '../host/component/instantiate.js';
+import { createSandboxImports } from '../host/component/sandbox-imports.js';
+import { createEngineImports } from '../host/capabilities/engine.js';
+import { camelName, interfaceOf } from '../datastores/sdk/operations.js';
 import { Sandbox } from '../host/sandbox/sandbox.js';
 import { bareSandboxSpec } from '../test/support/sandbox-spec.js';
 import { tokenDigest } from '../server/api/auth.js';
@@ -213,4 +217,17 @@ export async function startCounterSandbox(built: BuildResult): Promise<Sandbox> 
     quickTimeoutMs: 5000,
     slowTimeoutMs: 5000,
   });
+}
+
+/**
+ * The counter's status export instantiated on this thread, no worker and no
+ * sandbox: what the component call alone costs, which the sandbox's figure
+ * less this one leaves as the sandbox's own overhead.
+ */
+export async function counterStatusHere(built: BuildResult): Promise<() => unknown> {
+  const compiled = await compileComponent(built.bytes);
+  const { exports } = await instantiateManager(compiled, createSandboxImports({ options: { mount_point: '/v' } }), createEngineImports());
+  const status = (exports as Record<string, Record<string, () => unknown>>)[camelName(interfaceOf('status'))]?.[camelName('status')];
+  if (!status) throw new Error('the counter exports no status');
+  return status;
 }

@@ -19,7 +19,8 @@ export type CallOutcome = { ok: unknown } | { err: unknown };
 
 /** Parent -> worker: one `init` first (the worker boots without it), then calls. */
 export type ToWorker =
-  | { kind: 'init'; component: TranspiledComponent; spec: SandboxSpec }
+  /** `channel`: the shared buffer calls and results go through (call-channel.ts); calls come only by message without it. */
+  | { kind: 'init'; component: TranspiledComponent; spec: SandboxSpec; channel?: SharedArrayBuffer }
   | { kind: 'call'; id: number; iface: string; fn: string; args: unknown[]; artifacts: ArtifactGrant[] };
 
 /** Worker -> parent. */

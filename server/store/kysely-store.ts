@@ -6,6 +6,7 @@ import { BerthError } from '../errors/berth-error.js';
 import { withConflictErrors } from './conflicts.js';
 import { configurationRepository } from './configuration-repository.js';
 import { migrationProvider } from './migrations.js';
+import { withStatementCache } from './statement-cache.js';
 import type { BackupsTable, Database, InstancesTable, TasksTable } from './schema.js';
 import type { BackupRecord, BackupState, InstanceRecord, InstanceStatus, SecurityRule, Store, TaskRecord, TaskState } from './store.js';
 
@@ -48,7 +49,7 @@ async function createDialect(url: string): Promise<Dialect> {
     } catch (error) {
       throw new BerthError('BERTH_ERR_CONFIG_INVALID', `database ${url}: the SQLite file cannot be opened: ${messageOf(error)}`, 'make sure the directory exists and the server may write to it', { cause: error });
     }
-    return new SqliteDialect({ database });
+    return new SqliteDialect({ database: withStatementCache(database) });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     // int8 (our timestamps, sizes and sequence numbers) as a number, for this pool only.
