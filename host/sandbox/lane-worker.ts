@@ -7,7 +7,7 @@ import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import { CallChannelCaller, type ChannelAnswer } from './call-channel.js';
 
 /** How long the lane spins for a call's answer before it waits on the event loop (the host's loop pauses that long at most). */
-const SPIN_FOR_ANSWER_US = 50;
+const SPIN_FOR_ANSWER_US = 100;
 /** A function whose last this-many calls each ran longer than the spin is waited for without spinning. */
 const SLOW_CALLS_BEFORE_NO_SPIN = 3;
 

@@ -28,7 +28,7 @@ const post = (message: FromWorker) => {
 };
 
 /** After answering by channel, how long to spin for the next call before parking on the event loop. */
-const SPIN_FOR_NEXT_CALL_US = 50;
+const SPIN_FOR_NEXT_CALL_US = 100;
 /** Calls served back to back before the worker yields to its event loop (timers, messages) once. */
 const CALLS_PER_SLICE = 64;
 

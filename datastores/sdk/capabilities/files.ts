@@ -96,15 +96,22 @@ function at<T>(path: string, use: (root: Descriptor, relative: string) => T): T 
 
 export const files: Files = {
   readBytes(path) {
+    // Sized from a stat, which the host answers on the manager's own thread, while every read is a round trip
+    // through the host's I/O thread: a small regular file comes whole in one read, without a 1 MiB buffer and
+    // a second read to find the end. A short read of a regular file is its end; anything else reads to an empty chunk.
+    const stat = at(path, (root, relative) => root.statAt({}, relative));
+    const regular = stat.type === 'regular-file';
+    const step = regular ? Math.min(Number(big(stat.size)) + 1, 1 << 20) : 1 << 20;
     return withFile(path, false, false, (file) => {
       const chunks: Uint8Array[] = [];
       let offset = 0;
       for (;;) {
-        const [chunk, end] = file.read(wire64(1 << 20) as bigint, wire64(offset) as bigint);
+        const [chunk, end] = file.read(wire64(step) as bigint, wire64(offset) as bigint);
         chunks.push(chunk);
         offset += chunk.length;
-        if (end || chunk.length === 0) break;
+        if (end || chunk.length === 0 || (regular && chunk.length < step)) break;
       }
+      if (chunks.length === 1) return chunks[0]!;
       const out = new Uint8Array(offset);
       let position = 0;
       for (const chunk of chunks) {

@@ -62,6 +62,18 @@ describe('the files capability (wasi:filesystem with per-instance preopens)', ()
     expect((await readdir(rw)).sort()).toEqual(['link.txt', 'linkdir', 'probe.txt', 'relative-link.txt']);
   });
 
+  it('reads files of every size whole, in one read or in 1 MiB steps', async () => {
+    const exports = await manager();
+    for (const size of [0, 5, 2 ** 20 - 1, 2 ** 20, 2 ** 20 + 1, 2.5 * 2 ** 20]) {
+      const content = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) content[i] = (i * 31 + size) % 251;
+      await writeFile(join(rw, `sized-${size}.bin`), content);
+      const data = read(exports, `/data/sized-${size}.bin`).ok?.data;
+      expect(data?.length).toBe(size);
+      expect(Buffer.from(data!).equals(content)).toBe(true);
+    }
+  });
+
   it.each([
     ['.. out of a grant', () => '/data/../outside/secret.txt'],
     ['an absolute path outside every grant', () => join(outside, 'secret.txt')],
