@@ -7,7 +7,10 @@
  * .../instances/<id>). For each step: throughput, p50/p99 latency, errors, and
  * whether every accepted write reached its guest exactly once. The answer
  * sought: the largest N and request rate with p99 under 50 ms and nothing
- * lost. Run with `npm run bench:load`; figures go into BENCHMARKS.md.
+ * lost. Each step also records the server's RSS; one long step is a memory
+ * check under sustained load, e.g. BENCH_LOAD_REAL=0 BENCH_LOAD_GUESTS=50
+ * BENCH_LOAD_CLIENTS=16 BENCH_LOAD_STEP_S=420 (RSS printed every 30 s).
+ * Run with `npm run bench:load`; figures go into BENCHMARKS.md.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { parse as parseToml, stringify } from 'smol-toml';
@@ -18,7 +21,7 @@ import { writeFile } from 'node:fs/promises';
 import { tokenDigest } from '../server/api/auth.js';
 import { buildFixture } from '../test/support/components.js';
 import { connectGuest, createInstance, startChildServer, type GuestIdentity, type SimulatedGuest } from './simulated-fleet.js';
-import { counterDatastore, machineLine, percentile, sleep } from './support.js';
+import { counterDatastore, machineLine, percentile, procStatus, sleep } from './support.js';
 
 /** Real `berth host` processes driven first, alone (the counter manager in its sandbox, one volume each). */
 const REAL_HOSTS = Number(process.env.BENCH_LOAD_REAL ?? 4);
@@ -82,7 +85,13 @@ interface StepResult {
   accepted: number;
   lost: number;
   doubled: number;
+  /** The server's resident memory when the step began and when it ended, MiB. */
+  rssStart: number;
+  rssEnd: number;
 }
+
+/** The server process's resident memory, MiB. */
+const serverRss = () => procStatus(server.child.pid!, 'VmRSS');
 
 /** Real hosts: the counter manager writes each database it creates as a line of its volume's effects.log. */
 const realHosts: Array<{ identity: GuestIdentity; volume: string; stop(): Promise<unknown> }> = [];
@@ -125,6 +134,10 @@ async function drive(clients: number, pool: GuestIdentity[] = instances, execute
   const until = performance.now() + STEP_S * 1000;
   let counter = 0;
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const rssStart = serverRss();
+  // a long step (BENCH_LOAD_STEP_S) doubles as a memory check under sustained load: the server's RSS every 30 s
+  const stepStarted = performance.now();
+  const sampler = setInterval(() => process.stderr.write(`  ${((performance.now() - stepStarted) / 60_000).toFixed(1)} min: ${latencies.length} requests, server RSS ${serverRss().toFixed(1)} MiB\n`), 30_000);
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
@@ -147,6 +160,8 @@ async function drive(clients: number, pool: GuestIdentity[] = instances, execute
       }
     }),
   );
+  clearInterval(sampler);
+  const rssEnd = serverRss();
   // an accepted write (202) runs on its guest after the answer: give the last ones time to land before counting
   const settleBy = performance.now() + 30_000;
   let ran = await executedNow();
@@ -156,7 +171,7 @@ async function drive(clients: number, pool: GuestIdentity[] = instances, execute
   }
   const lost = accepted.filter((key) => !ran.has(key)).length;
   const doubled = accepted.filter((key) => (ran.get(key) ?? 0) > 1).length;
-  return { real: pool !== instances, guests: pool.length, clients, rate: latencies.length / STEP_S, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, accepted: accepted.length, lost, doubled };
+  return { real: pool !== instances, guests: pool.length, clients, rate: latencies.length / STEP_S, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, accepted: accepted.length, lost, doubled, rssStart, rssEnd };
 }
 
 let writeSeq = 0;
@@ -186,9 +201,9 @@ process.stdout.write(
   [
     machineLine(),
     '',
-    '| guests | clients | requests/s | p50 | p99 | errors | writes accepted | lost | run twice | p99 < 50 ms, nothing lost |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.guests}${r.real ? ' real hosts' : ''} | ${r.clients} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.errors} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${r.p99 < 50 && r.errors === 0 && r.lost === 0 && r.doubled === 0 ? 'yes' : 'no'} |`),
+    '| guests | clients | requests/s | p50 | p99 | errors | writes accepted | lost | run twice | server RSS, MiB | p99 < 50 ms, nothing lost |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.guests}${r.real ? ' real hosts' : ''} | ${r.clients} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.errors} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${r.rssStart.toFixed(0)} -> ${r.rssEnd.toFixed(0)} | ${r.p99 < 50 && r.errors === 0 && r.lost === 0 && r.doubled === 0 ? 'yes' : 'no'} |`),
     '',
     best ? `largest that held: ${best.guests} guests at ${best.rate.toFixed(0)} requests/s (${best.clients} clients), p99 ${best.p99.toFixed(1)} ms` : 'no step held p99 < 50 ms with nothing lost',
     '',

@@ -4,12 +4,6 @@ import { bootSandboxWorker } from './boot.js';
 import { saveCodeCache, type TranspiledComponent } from '../component/compile.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
-import { CallChannelCaller, type ChannelAnswer } from './call-channel.js';
-
-/** How long the lane spins for a call's answer before it waits on the event loop (the host's loop pauses that long at most). */
-const SPIN_FOR_ANSWER_US = 100;
-/** A function whose last this-many calls each ran longer than the spin is waited for without spinning. */
-const SLOW_CALLS_BEFORE_NO_SPIN = 3;
 
 export interface LaneHooks {
   onMessage(message: FromWorker): void;
@@ -38,10 +32,6 @@ interface PendingCall {
  */
 export class LaneWorker {
   private worker: Worker | undefined;
-  /** The current worker's shared call channel. */
-  private channel: CallChannelCaller | undefined;
-  /** Per function: how many of its latest calls in a row ran longer than the spin. */
-  private readonly slowStreaks = new Map<string, number>();
   private ready: Promise<unknown> | undefined;
   private readonly queue: PendingCall[] = [];
   private current: { call: PendingCall; timer: NodeJS.Timeout } | undefined;
@@ -69,11 +59,9 @@ export class LaneWorker {
   start(booted?: Worker): Promise<unknown> {
     // one that died while waiting (threadId -1 once it has exited) is replaced; its failure will repeat and be reported
     const worker = booted && booted.threadId !== -1 ? booted : bootSandboxWorker();
-    const channel = new CallChannelCaller();
-    const init: ToWorker = { kind: 'init', component: this.component, spec: this.spec, channel: channel.buffer };
+    const init: ToWorker = { kind: 'init', component: this.component, spec: this.spec };
     worker.postMessage(init);
     this.worker = worker;
-    this.channel = channel;
     let warm = false;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -134,7 +122,6 @@ export class LaneWorker {
       if (this.current || this.queue.length > 0) return;
       const idle = this.worker;
       this.worker = undefined;
-      this.channel = undefined;
       this.ready = undefined;
       void idle?.terminate();
     }, this.idleStopMs);
@@ -151,14 +138,11 @@ export class LaneWorker {
     }
     this.queue.length = 0;
     this.current = undefined;
-    this.channel?.release();
     await this.worker?.terminate();
   }
 
   private failAll(reason: string): void {
     this.worker = undefined;
-    this.channel?.release();
-    this.channel = undefined;
     for (const call of this.queue.splice(0)) {
       clearTimeout(call.waiting);
       call.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', reason));
@@ -181,36 +165,9 @@ export class LaneWorker {
         call.deadlineAt - Date.now(),
       );
       this.current = { call, timer };
-      const request = { id: call.id, iface: call.iface, fn: call.fn, args: call.args, artifacts: call.artifacts };
-      const channel = this.channel;
-      if (channel?.send(request)) this.collect(channel, call);
-      else this.worker!.postMessage({ kind: 'call', ...request } satisfies ToWorker);
+      const message: ToWorker = { kind: 'call', id: call.id, iface: call.iface, fn: call.fn, args: call.args, artifacts: call.artifacts };
+      this.worker!.postMessage(message);
     });
-  }
-
-  /**
-   * The answer to a call sent through the channel: spun for first, unless
-   * this function's latest calls all ran longer than the spin, then waited
-   * for on the event loop. An answer that went by message is settled by the
-   * message.
-   */
-  private collect(channel: CallChannelCaller, call: PendingCall): void {
-    const key = `${call.iface}.${call.fn}`;
-    const settle = (answer: ChannelAnswer) => {
-      // the call's own run time, not the wait: a wake-up from a parked thread must not count against spinning
-      this.slowStreaks.set(key, answer.runMicros > SPIN_FOR_ANSWER_US ? (this.slowStreaks.get(key) ?? 0) + 1 : 0);
-      if (answer.kind === 'result') this.settle(call.id, (pending) => pending.resolve(answer.outcome));
-    };
-    const spun = channel.poll((this.slowStreaks.get(key) ?? 0) >= SLOW_CALLS_BEFORE_NO_SPIN ? 0 : SPIN_FOR_ANSWER_US);
-    if (spun) return settle(spun);
-    const wait = (): Promise<void> =>
-      channel.whenAnswered().then(() => {
-        // replaced (trap, deadline), closed, or settled by message meanwhile: nothing to collect
-        if (channel !== this.channel || this.current?.call !== call) return;
-        const answer = channel.poll(0);
-        return answer ? settle(answer) : wait();
-      });
-    void wait();
   }
 
   private settle(id: number, finish: (call: PendingCall) => void): void {
@@ -233,8 +190,6 @@ export class LaneWorker {
     }
     const old = this.worker;
     this.worker = undefined;
-    this.channel?.release();
-    this.channel = undefined;
     void old?.terminate();
     this.hooks.onRestart(`${this.name} instance ${reason}`);
     this.start().then(

@@ -19,8 +19,7 @@ export type CallOutcome = { ok: unknown } | { err: unknown };
 
 /** Parent -> worker: one `init` first (the worker boots without it), then calls. */
 export type ToWorker =
-  /** `channel`: the shared buffer calls and results go through (call-channel.ts); calls come only by message without it. */
-  | { kind: 'init'; component: TranspiledComponent; spec: SandboxSpec; channel?: SharedArrayBuffer }
+  | { kind: 'init'; component: TranspiledComponent; spec: SandboxSpec }
   | { kind: 'call'; id: number; iface: string; fn: string; args: unknown[]; artifacts: ArtifactGrant[] };
 
 /** Worker -> parent. */

@@ -8,8 +8,8 @@ import { transpileComponent, type TranspiledComponent } from '../../../host/comp
 import { Sandbox } from '../../../host/sandbox/sandbox.js';
 import type { Event } from '../../../host/generated/interfaces/berth-datastore-events.js';
 
-// Calls and results cross by shared memory (call-channel.ts) when they can and by message when they must:
-// these check that the caller cannot tell which way an answer came.
+// What a caller of the sandbox relies on, call after call: a call's events reach the host before its
+// result, results of any size arrive whole, and concurrent calls are answered in order, each its own.
 let component: TranspiledComponent;
 beforeAll(async () => {
   component = await transpileComponent((await buildFixture('counter', 'quickjs')).bytes);
@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 async function counterSandbox(onEvent?: (event: Event) => void): Promise<{ sandbox: Sandbox; volume: string }> {
-  const volume = await mkdtemp(join(tmpdir(), 'berth-channel-volume-'));
+  const volume = await mkdtemp(join(tmpdir(), 'berth-calls-volume-'));
   cleanups.push(() => rm(volume, { recursive: true, force: true }));
   const sandbox = await Sandbox.start({
     component,
@@ -36,7 +36,7 @@ async function counterSandbox(onEvent?: (event: Event) => void): Promise<{ sandb
 
 const paging = { limit: undefined, marker: undefined, includeMarker: false };
 
-describe('sandbox calls through the shared channel', () => {
+describe('sandbox calls', () => {
   it('delivers the events a call emitted before its result, call after call', async () => {
     const events: string[] = [];
     const { sandbox } = await counterSandbox((event) => events.push(JSON.stringify(event)));
@@ -51,7 +51,7 @@ describe('sandbox calls through the shared channel', () => {
     expect(listed.ok.items.map((item) => item.name)).toEqual(Array.from({ length: 20 }, (_, i) => `db${i}`));
   });
 
-  it('answers a result too large for the channel by message, intact, and goes on using the channel', async () => {
+  it('answers a result of hundreds of KiB intact, and the next calls as usual', async () => {
     const { sandbox, volume } = await counterSandbox();
     const names = Array.from({ length: 3000 }, (_, i) => `database-with-a-long-name-${String(i).padStart(5, '0')}`);
     await writeFile(join(volume, 'effects.log'), `${names.join('\n')}\n`);
