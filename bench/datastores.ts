@@ -4,10 +4,13 @@
  * time from create to ACTIVE (median of a few), and backup and restore
  * throughput for a database of about 100 MB (backup: POST /backups until
  * COMPLETED; restore: POST /instances with restorePoint until ACTIVE, data
- * checked). Run with `npm run bench:datastores`; figures go into
+ * checked), and the guest host's RSS idle and after the backup. Run with
+ * `npm run bench:datastores` (BENCH_DATA_MB=10 BENCH_CREATES=1 for a quick
+ * footprint run); figures go into
  * BENCHMARKS.md. Everything runs in a temporary directory and is removed.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
@@ -19,6 +22,14 @@ import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test
 const CREATES = Number(process.env.BENCH_CREATES ?? 3);
 const TARGET_MB = Number(process.env.BENCH_DATA_MB ?? 100);
 const TOKEN = 'bench-token-0123456789abcdef';
+/** After ACTIVE, how long the host idles (heartbeats only) before its RSS is read: past the slow lane's 60 s idle stop, so prepare's instance is gone. */
+const IDLE_MS = 75_000;
+
+/** The resident memory of the guest host serving `instanceId`, MiB. */
+function hostRss(instanceId: string): number {
+  const pid = Number(readFileSync(join(setup.dir, 'instances', instanceId, 'host.pid'), 'utf8'));
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
 
 interface DatastoreBench {
   name: string;
@@ -131,6 +142,9 @@ async function benchDatastore(server: TestServer, bench: DatastoreBench): Promis
     else await api('DELETE', `/instances/${created.body.instance.id}`);
   }
 
+  // a real manager's footprint: its quick lane warm, the status probe running every report interval
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const idleRss = hostRss(loaded!.id);
   const size = await bench.load(loaded!.port, TARGET_MB);
   const rows = await bench.verify(loaded!.port);
   let started = performance.now();
@@ -139,6 +153,8 @@ async function benchDatastore(server: TestServer, bench: DatastoreBench): Promis
   const backupMs = performance.now() - started;
   if (done.body.backup.status !== 'COMPLETED') throw new Error(`backup: ${JSON.stringify(done.body.backup)}`);
   const artifact = done.body.backup.size_bytes as number;
+  // the backup ran in the slow lane's instance, which stays until it has idled for a minute
+  const afterBackupRss = hostRss(loaded!.id);
 
   started = performance.now();
   const restored = await api('POST', '/instances', { instance: { name: `${bench.name}-restored`, datastore: { type: bench.name }, restorePoint: { backupRef: backup.body.backup.id } } });
@@ -150,6 +166,7 @@ async function benchDatastore(server: TestServer, bench: DatastoreBench): Promis
   const mb = (bytes: number) => bytes / 1024 / 1024;
   return [
     `| ${bench.name} | create to ACTIVE, median of ${CREATES} | ${(median(createTimes) / 1000).toFixed(1)} s (${createTimes.map((t) => (t / 1000).toFixed(1)).join(', ')}) |`,
+    `| ${bench.name} | guest host RSS: idle ${IDLE_MS / 1000} s after ACTIVE / after the backup (both lanes) | ${idleRss.toFixed(0)} MiB / ${afterBackupRss.toFixed(0)} MiB |`,
     `| ${bench.name} | data loaded / backup artifact | ${mb(size).toFixed(0)} MiB / ${mb(artifact).toFixed(0)} MiB |`,
     `| ${bench.name} | backup (POST until COMPLETED) | ${(backupMs / 1000).toFixed(1)} s, ${(mb(artifact) / (backupMs / 1000)).toFixed(1)} MiB/s |`,
     `| ${bench.name} | restore (create from backup until ACTIVE, data checked) | ${(restoreMs / 1000).toFixed(1)} s, ${(mb(artifact) / (restoreMs / 1000)).toFixed(1)} MiB/s |`,
