@@ -18,6 +18,7 @@ import pg from 'pg';
 import { PACKAGE_ROOT } from '../datastores/toolchain/paths.js';
 import { embeddedPostgresBin, mysqlDatastore, postgresqlDatastore, redisDatastore } from '../server/registry/builtin-datastores.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test/support/server.js';
+import { median, procStatus } from './support.js';
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 3);
 const TARGET_MB = Number(process.env.BENCH_DATA_MB ?? 100);
@@ -27,8 +28,7 @@ const IDLE_MS = 75_000;
 
 /** The resident memory of the guest host serving `instanceId`, MiB. */
 function hostRss(instanceId: string): number {
-  const pid = Number(readFileSync(join(setup.dir, 'instances', instanceId, 'host.pid'), 'utf8'));
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  return procStatus(Number(readFileSync(join(setup.dir, 'instances', instanceId, 'host.pid'), 'utf8')), 'VmRSS');
 }
 
 interface DatastoreBench {
@@ -110,11 +110,6 @@ const redis: DatastoreBench = {
     return size;
   },
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function untilActive(server: TestServer, id: string): Promise<{ port: number }> {
   const shown = await waitFor(

@@ -11,20 +11,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestFixture, spawnHost, startHub } from '../test/support/guest-host.js';
 import { buildFixture } from '../test/support/components.js';
-import { startCounterSandbox } from './support.js';
+import { percentile, procStatus, startCounterSandbox } from './support.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function inProcessCalls(): Promise<{ p50: number; p99: number; mean: number }> {
   const sandbox = await startCounterSandbox(await buildFixture('counter', 'quickjs'));
@@ -56,13 +46,13 @@ async function hostProcess(): Promise<{ readyMs: number[]; idleRss: number; afte
     if (run >= 0) readyMs.push(connectedAt - startedAt);
     if (run === 0) {
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      idleRss = rssMiB(host.child.pid!);
+      idleRss = procStatus(host.child.pid!, 'VmRSS');
       for (let i = 0; i < CALLS; i++) {
         const t = performance.now();
         await server.hub.call('inst-1', 'status', [], 5000);
         roundTrips.push((performance.now() - t) * 1000);
       }
-      afterRss = rssMiB(host.child.pid!);
+      afterRss = procStatus(host.child.pid!, 'VmRSS');
     }
     host.child.kill('SIGTERM');
     await host.exited;

@@ -274,29 +274,29 @@ if (calls) {
   console.log('|---|---|');
   for (const backend of BACKENDS) {
     console.log(`| Berth, Sandbox.call('status'), counter fixture (${backend}), worker hop | ${row(calls.summaries.get(`berth-${backend}`)!, us)} |`);
-}
-console.log(`| Extism Node SDK, runInWorker, plugin.call('status') (bench/extism/status.wat), untimed reset() after each | ${row(extism, us)} |`);
-console.log(`| (for reference) the same with its reset() timed: call + reset, memory kept flat | ${row(calls.summaries.get('extism-reset')!, us)} |`);
-console.log(`| (for reference) Extism Node SDK on the calling thread, no worker, untimed reset() after each | ${row(calls.summaries.get('extism-here')!, us)} |`);
-for (const backend of BACKENDS) {
-  console.log(`| (for reference) Berth's ${backend} component on the calling thread, no worker, no sandbox | ${row(calls.summaries.get(`berth-here-${backend}`)!, us)} |`);
-}
-console.log(`| bare JavaScript function call (timed per call: the timer's own cost) | ${row(bare, us)} |`);
-console.log(`| bare JavaScript function call, mean of a 1,000,000-call loop | ${calls.bareLoopMean.toFixed(4)} |`);
-const met1 = extism.p50 / berth.p50 >= 5 && extism.mean / berth.mean >= 5;
-console.log(
-  `\nExtism worker / Berth (quickjs): p50 ${ratio(extism.p50, berth.p50)}, p99 ${ratio(extism.p99, berth.p99)}, mean ${ratio(extism.mean, berth.mean)}; target >= 5x (p50 and mean): ${met1 ? 'met' : 'not met'}`,
-);
-const withReset = calls.summaries.get('extism-reset')!;
-console.log(`Extism worker call + reset / Berth (quickjs): p50 ${ratio(withReset.p50, berth.p50)}, p99 ${ratio(withReset.p99, berth.p99)}, mean ${ratio(withReset.mean, berth.mean)}`);
-// the overhead: what the host adds to the same call made on the calling thread (the worker hop, the copies, the dispatch)
-const overhead = (host: Summary, here: Summary) => ({ p50: host.p50 - here.p50, mean: host.mean - here.mean });
-const berthOverhead = overhead(berth, calls.summaries.get('berth-here-quickjs')!);
-const extismOverhead = overhead(extism, calls.summaries.get('extism-here')!);
-const met1Overhead = extismOverhead.p50 / berthOverhead.p50 >= 5 && extismOverhead.mean / berthOverhead.mean >= 5;
-console.log(
-  `per-call overhead (host call less the same call on the calling thread): Berth (quickjs) p50 ${us(berthOverhead.p50)}, mean ${us(berthOverhead.mean)}; Extism worker p50 ${us(extismOverhead.p50)}, mean ${us(extismOverhead.mean)}; Extism / Berth p50 ${ratio(extismOverhead.p50, berthOverhead.p50)}, mean ${ratio(extismOverhead.mean, berthOverhead.mean)}; target >= 5x (p50 and mean): ${met1Overhead ? 'met' : 'not met'}\n`,
-);
+  }
+  console.log(`| Extism Node SDK, runInWorker, plugin.call('status') (bench/extism/status.wat), untimed reset() after each | ${row(extism, us)} |`);
+  console.log(`| (for reference) the same with its reset() timed: call + reset, memory kept flat | ${row(calls.summaries.get('extism-reset')!, us)} |`);
+  console.log(`| (for reference) Extism Node SDK on the calling thread, no worker, untimed reset() after each | ${row(calls.summaries.get('extism-here')!, us)} |`);
+  for (const backend of BACKENDS) {
+    console.log(`| (for reference) Berth's ${backend} component on the calling thread, no worker, no sandbox | ${row(calls.summaries.get(`berth-here-${backend}`)!, us)} |`);
+  }
+  console.log(`| bare JavaScript function call (timed per call: the timer's own cost) | ${row(bare, us)} |`);
+  console.log(`| bare JavaScript function call, mean of a 1,000,000-call loop | ${calls.bareLoopMean.toFixed(4)} |`);
+  const met1 = extism.p50 / berth.p50 >= 5 && extism.mean / berth.mean >= 5;
+  console.log(
+    `\nExtism worker / Berth (quickjs): p50 ${ratio(extism.p50, berth.p50)}, p99 ${ratio(extism.p99, berth.p99)}, mean ${ratio(extism.mean, berth.mean)}; target >= 5x (p50 and mean): ${met1 ? 'met' : 'not met'}`,
+  );
+  const withReset = calls.summaries.get('extism-reset')!;
+  console.log(`Extism worker call + reset / Berth (quickjs): p50 ${ratio(withReset.p50, berth.p50)}, p99 ${ratio(withReset.p99, berth.p99)}, mean ${ratio(withReset.mean, berth.mean)}`);
+  // the overhead: what the host adds to the same call made on the calling thread (the worker hop, the copies, the dispatch)
+  const overhead = (host: Summary, here: Summary) => ({ p50: host.p50 - here.p50, mean: host.mean - here.mean });
+  const berthOverhead = overhead(berth, calls.summaries.get('berth-here-quickjs')!);
+  const extismOverhead = overhead(extism, calls.summaries.get('extism-here')!);
+  const met1Overhead = extismOverhead.p50 / berthOverhead.p50 >= 5 && extismOverhead.mean / berthOverhead.mean >= 5;
+  console.log(
+    `per-call overhead (host call less the same call on the calling thread): Berth (quickjs) p50 ${us(berthOverhead.p50)}, mean ${us(berthOverhead.mean)}; Extism worker p50 ${us(extismOverhead.p50)}, mean ${us(extismOverhead.mean)}; Extism / Berth p50 ${ratio(extismOverhead.p50, berthOverhead.p50)}, mean ${ratio(extismOverhead.mean, berthOverhead.mean)}; target >= 5x (p50 and mean): ${met1Overhead ? 'met' : 'not met'}\n`,
+  );
 }
 
 if (trips) {
@@ -310,8 +310,8 @@ if (trips) {
   const met2 = (echo: Summary) => (trips.api.p50 / echo.p50 <= 10 ? 'met' : 'not met');
   for (const [what, echo] of [['in-process echo', trips.echoHere], ['child-process echo', trips.echoChild]] as const) {
     console.log(`\nround trip / ${what}: p50 ${ratio(trips.api.p50, echo.p50)}, p99 ${ratio(trips.api.p99, echo.p99)}, mean ${ratio(trips.api.mean, echo.mean)}; target <= 10x (p50): ${met2(echo)}`);
-}
-console.log('');
+  }
+  console.log('');
 }
 
 const span = (values: number[], f: (v: number) => string) => `${f(median(values))} (${f(Math.min(...values))}-${f(Math.max(...values))})`;
@@ -321,5 +321,5 @@ if (feet) {
   console.log('|---|---|---|---|');
   for (const f of feet) {
     console.log(`| ${f.backend} | ${f.sizeMiB.toFixed(1)} MiB | ${span(f.readyMs, (v) => v.toFixed(0))} ms | ${span(f.idleRss, (v) => v.toFixed(0))} MiB |`);
-}
+  }
 }

