@@ -94,6 +94,18 @@ function at<T>(path: string, use: (root: Descriptor, relative: string) => T): T 
   }
 }
 
+/** The chunks of one read as one array of `total` bytes (the chunk itself when there is one). */
+function joined(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let position = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, position);
+    position += chunk.length;
+  }
+  return out;
+}
+
 export const files: Files = {
   readBytes(path) {
     // Sized from a stat, which the host answers on the manager's own thread, while every read is a round trip
@@ -111,14 +123,7 @@ export const files: Files = {
         offset += chunk.length;
         if (end || chunk.length === 0 || (regular && chunk.length < step)) break;
       }
-      if (chunks.length === 1) return chunks[0]!;
-      const out = new Uint8Array(offset);
-      let position = 0;
-      for (const chunk of chunks) {
-        out.set(chunk, position);
-        position += chunk.length;
-      }
-      return out;
+      return joined(chunks, offset);
     });
   },
   readText(path) {
@@ -143,14 +148,7 @@ export const files: Files = {
         got += chunk.length;
         if (end || chunk.length === 0) break;
       }
-      if (chunks.length === 1) return chunks[0]!;
-      const out = new Uint8Array(got);
-      let position = 0;
-      for (const chunk of chunks) {
-        out.set(chunk, position);
-        position += chunk.length;
-      }
-      return out;
+      return joined(chunks, got);
     });
   },
   writeAt(path, offset, data) {
