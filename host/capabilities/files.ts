@@ -1,7 +1,10 @@
+import { realpathSync } from 'node:fs';
+import { posix } from 'node:path';
 import { createFilesystem } from '@bytecodealliance/preview2-shim/filesystem';
 import type * as Preopens from '../generated/interfaces/wasi-filesystem-preopens.js';
 import type * as Types from '../generated/interfaces/wasi-filesystem-types.js';
 import { asFilesystemError } from './fs-errors.js';
+import { BerthDescriptor, BerthDirectoryEntryStream, type GrantContext } from './files-descriptor.js';
 
 export interface DirectoryGrant {
   /** Absolute path on the host. */
@@ -12,84 +15,79 @@ export interface DirectoryGrant {
   access?: 'read-only' | 'read-write';
 }
 
-type Descriptor = Types.Descriptor;
 type Filesystem = { preopens: typeof Preopens; types: typeof Types };
-
-/** Methods that change what is on disk, by the argument positions that name other descriptors. */
-const MUTATING: Record<string, number[]> = {
-  write: [],
-  writeViaStream: [],
-  appendViaStream: [],
-  setSize: [],
-  setTimes: [],
-  setTimesAt: [],
-  createDirectoryAt: [],
-  linkAt: [2],
-  symlinkAt: [],
-  unlinkFileAt: [],
-  removeDirectoryAt: [],
-  renameAt: [1],
+type ShimFilesystem = { preopens: { getDirectories(): Array<[ShimDescriptor, string]> }; types: { filesystemErrorCode(err: unknown): Types.ErrorCode | undefined } };
+type ShimDescriptor = {
+  openAt(pathFlags: Types.PathFlags, path: string, openFlags: Types.OpenFlags, flags: Types.DescriptorFlags): ShimDescriptor;
+  readViaStream(offset: bigint): Types.InputStream;
+  writeViaStream(offset: bigint): Types.OutputStream;
 };
 
 /**
- * preview2-shim knows no read-only preopens and its Descriptor class is one per
- * module graph, i.e. one per sandbox worker thread. So the guard is installed
- * once per thread on that class, and a WeakSet marks the descriptors that come
- * from read-only grants (and everything opened through them).
+ * preview2-shim's view of the same grants, made at the first stream a manager
+ * asks for: the component's wasi:io streams are the shim's, so only the shim
+ * can make one. Each stream keeps the shim's descriptor it came from alive.
  */
-const readOnly = new WeakSet<object>();
-const GUARDED = Symbol.for('berth.read-only-guard');
-/** Who hears of refused writes: one sandbox per thread, so one listener per thread. */
-let reportDenial: ((capability: string, what: string) => void) | undefined;
-
-function refuse(method: string): never {
-  reportDenial?.('files', `${method} in a read-only directory grant`);
-  throw 'read-only';
-}
-
-function installReadOnlyGuard(descriptorClass: { prototype: Record<string | symbol, unknown> }): void {
-  const proto = descriptorClass.prototype;
-  if (proto[GUARDED]) return;
-  proto[GUARDED] = true;
-  for (const [method, others] of Object.entries(MUTATING)) {
-    const original = proto[method] as (...args: unknown[]) => unknown;
-    proto[method] = function (this: object, ...args: unknown[]) {
-      if (readOnly.has(this) || others.some((index) => readOnly.has(args[index] as object))) refuse(method);
-      try {
-        return original.apply(this, args);
-      } catch (thrown) {
-        throw asFilesystemError(thrown);
-      }
-    };
-  }
-  const openAt = proto.openAt as (this: object, ...args: unknown[]) => Descriptor;
-  proto.openAt = function (this: object, pathFlags: unknown, path: unknown, openFlags: Types.OpenFlags, flags: Types.DescriptorFlags) {
-    const fromReadOnly = readOnly.has(this);
-    if (fromReadOnly && (flags.write || flags.mutateDirectory || openFlags.create || openFlags.truncate || openFlags.exclusive)) {
-      refuse(`opening ${String(path)} for writing`);
-    }
-    const opened = openAt.call(this, pathFlags, path, openFlags, flags);
-    if (fromReadOnly) readOnly.add(opened);
-    return opened;
+function shimStreams(grants: readonly DirectoryGrant[]) {
+  let shim: ShimFilesystem | undefined;
+  const keepOpen = new WeakMap<object, ShimDescriptor>();
+  const load = (): ShimFilesystem => {
+    // The package types resolve to the browser build; the Node build takes host paths.
+    shim ??= (createFilesystem as unknown as (config: { preopens: Record<string, string> }) => ShimFilesystem)({
+      preopens: Object.fromEntries(grants.map((grant) => [grant.guestPath, grant.hostPath])),
+    });
+    return shim;
+  };
+  return {
+    open(grant: DirectoryGrant, root: string, hostPath: string, kind: 'read' | 'write', offset: bigint): Types.InputStream | Types.OutputStream {
+      const preopen = load().preopens.getDirectories().find(([, guestPath]) => guestPath === grant.guestPath)?.[0];
+      if (!preopen) throw 'bad-descriptor';
+      const file = preopen.openAt({}, posix.relative(root, hostPath), {}, kind === 'read' ? { read: true } : { write: true });
+      const stream = kind === 'read' ? file.readViaStream(offset) : file.writeViaStream(offset);
+      keepOpen.set(stream, file);
+      return stream;
+    },
+    errorCode(err: unknown): Types.ErrorCode | undefined {
+      return shim?.types.filesystemErrorCode(err);
+    },
   };
 }
 
 /**
- * wasi:filesystem with a per-instance view: only granted directories are
- * preopened, read-only ones refuse every change. preview2-shim 0.26's
- * createFilesystem, never the module-global preopens (0.25's default preopen
- * is the host's "/").
+ * wasi:filesystem with a per-instance view: only the granted directories are
+ * preopened, a read-only grant refuses every change (and tells `onDenied`),
+ * and no path leads out of its grant. Files are read and written on the
+ * manager's own thread (files-descriptor.ts); nothing here is shared between
+ * instances.
  */
 export function createFiles(grants: readonly DirectoryGrant[], onDenied?: (capability: string, what: string) => void): Filesystem {
-  if (onDenied) reportDenial = onDenied;
-  const preopens: Record<string, string> = {};
-  for (const grant of grants) preopens[grant.guestPath] = grant.hostPath;
-  // The package types resolve to the browser build; the Node build takes host paths.
-  const filesystem = (createFilesystem as unknown as (config: { preopens: Record<string, string> }) => Filesystem)({ preopens });
-  installReadOnlyGuard(filesystem.types.Descriptor as unknown as { prototype: Record<string | symbol, unknown> });
-  const readOnlyPaths = new Set(grants.filter((grant) => grant.access === 'read-only').map((grant) => grant.guestPath));
-  for (const [descriptor, guestPath] of filesystem.preopens.getDirectories()) {
-    if (readOnlyPaths.has(guestPath)) readOnly.add(descriptor);
-  }
-  return filesystem;
+  const streams = shimStreams(grants);
+  const directories = grants.map((grant): [BerthDescriptor, string] => {
+    let root: string | undefined;
+    const context: GrantContext = {
+      readOnly: grant.access === 'read-only',
+      root() {
+        try {
+          root ??= realpathSync(grant.hostPath);
+        } catch (thrown) {
+          throw asFilesystemError(thrown);
+        }
+        return root;
+      },
+      refuse(what) {
+        onDenied?.('files', `${what} in a read-only directory grant`);
+        throw 'read-only';
+      },
+      openStream: (hostPath, kind, offset) => streams.open(grant, context.root(), hostPath, kind, offset),
+    };
+    return [BerthDescriptor.preopen(context), grant.guestPath];
+  });
+  return {
+    preopens: { getDirectories: () => [...directories] },
+    types: {
+      Descriptor: BerthDescriptor as unknown as typeof Types.Descriptor,
+      DirectoryEntryStream: BerthDirectoryEntryStream as unknown as typeof Types.DirectoryEntryStream,
+      filesystemErrorCode: (err) => streams.errorCode(err),
+    },
+  };
 }

@@ -53,11 +53,18 @@ function fileError(path: string, thrown: unknown): ManagerError {
   }
 }
 
+/**
+ * The grants never change while an instance lives, and each getDirectories
+ * call makes the host hand out new handles: ask once, at the first file
+ * operation (never while the component is being pre-initialised).
+ */
+let preopened: Array<[Descriptor, string]> | undefined;
+
 /** The preopen holding `path` and the path relative to it. */
 function locate(path: string): { root: Descriptor; relative: string } {
   const target = normalise(path);
   let best: { root: Descriptor; mount: string } | undefined;
-  for (const [root, mount] of getDirectories()) {
+  for (const [root, mount] of (preopened ??= getDirectories())) {
     const base = mount === '/' ? '/' : mount.replace(/\/+$/, '');
     const inside = target === base || target.startsWith(base === '/' ? '/' : base + '/');
     if (inside && (!best || base.length > best.mount.length)) best = { root, mount: base };
@@ -158,12 +165,14 @@ export const files: Files = {
     });
   },
   exists(path) {
+    const { root, relative } = locate(path);
     try {
-      at(path, (root, relative) => root.statAt({}, relative));
+      root.statAt({}, relative);
       return true;
-    } catch (error) {
-      if (error instanceof ManagerError && error.value.tag === 'not-found') return false;
-      throw error;
+    } catch (thrown) {
+      // answered from the host's code, with no ManagerError made only to be caught: an Error's backtrace is dear in QuickJS
+      if ((payloadOf(thrown) ?? thrown) === 'no-entry') return false;
+      throw fileError(path, thrown);
     }
   },
   list(directory) {

@@ -1,0 +1,341 @@
+import {
+  closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync,
+  mkdirSync, openSync, readdirSync, readSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync,
+  utimesSync, writeSync, type BigIntStats,
+} from 'node:fs';
+import { posix } from 'node:path';
+import type * as Types from '../generated/interfaces/wasi-filesystem-types.js';
+import { asFilesystemError } from './fs-errors.js';
+import { isBeneath, openedPath, resolveBeneath } from './files-paths.js';
+
+const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
+
+/** What every descriptor of one grant shares: where it is, whether it may change, who hears of refusals, and how streams are made. */
+export interface GrantContext {
+  /** The granted directory's real host path (found at first use: it may be made after the grant). */
+  root(): string;
+  readonly readOnly: boolean;
+  refuse(what: string): never;
+  /** A stream over the file at `hostPath` (below `root`), from preview2-shim, whose streams the component's wasi:io is. */
+  openStream(hostPath: string, kind: 'read' | 'write', offset: bigint): Types.InputStream | Types.OutputStream;
+}
+
+type Opened = { fd: number; path: string; type: Types.DescriptorType; flags: Types.DescriptorFlags };
+
+function typeOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): Types.DescriptorType {
+  if (stats.isFile()) return 'regular-file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symbolic-link';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isCharacterDevice()) return 'character-device';
+  if (stats.isBlockDevice()) return 'block-device';
+  return 'unknown';
+}
+
+const NS = 1_000_000_000n;
+const datetime = (ns: bigint) => ({ seconds: ns / NS, nanoseconds: Number(ns % NS) });
+
+function statOf(stats: BigIntStats): Types.DescriptorStat {
+  return {
+    type: typeOf(stats),
+    linkCount: stats.nlink,
+    size: stats.size,
+    dataAccessTimestamp: datetime(stats.atimeNs),
+    dataModificationTimestamp: datetime(stats.mtimeNs),
+    statusChangeTimestamp: datetime(stats.ctimeNs),
+  };
+}
+
+/** Seconds for Node's utimes, from a new-timestamp and the time it keeps on no-change. */
+function seconds(stamp: Types.NewTimestamp, currentNs: bigint): number {
+  if (stamp.tag === 'now') return Date.now() / 1000;
+  if (stamp.tag === 'timestamp') return Number(stamp.val.seconds) + stamp.val.nanoseconds / 1e9;
+  return Number(currentNs) / 1e9;
+}
+
+/** Runs `action`, turning Node's errors into wasi:filesystem error codes. */
+function fs<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (thrown) {
+    throw asFilesystemError(thrown);
+  }
+}
+
+/**
+ * wasi:filesystem's descriptor, done with Node's synchronous calls on the
+ * manager's own thread (preview2-shim sends every open, read, write and close
+ * to its I/O thread and from there to libuv's pool: about 300 us per small
+ * file on this project's machines, against 20-40 here). Every path is walked
+ * beneath the descriptor (files-paths.ts) and every open file is checked
+ * against what the kernel opened; a read-only grant refuses every change.
+ * Only streams still come from preview2-shim: the component's wasi:io is its.
+ */
+export class BerthDescriptor implements Types.Descriptor {
+  readonly #grant: GrantContext;
+  /** Real host path; undefined for a preopen, which is its grant's directory. */
+  readonly #ownPath: string | undefined;
+  #opened: Opened | undefined;
+
+  private constructor(grant: GrantContext, path: string | undefined, opened?: Opened) {
+    this.#grant = grant;
+    this.#ownPath = path;
+    this.#opened = opened;
+  }
+
+  static preopen(grant: GrantContext): BerthDescriptor {
+    return new BerthDescriptor(grant, undefined);
+  }
+
+  get #path(): string {
+    return this.#ownPath ?? this.#grant.root();
+  }
+
+  /** The open file, or bad-descriptor for a preopen (which, like preview2-shim's, is a path only) or a closed one. */
+  #file(): Opened {
+    if (!this.#opened) throw 'bad-descriptor';
+    return this.#opened;
+  }
+
+  #at(path: string, followFinal: boolean): string {
+    return fs(() => resolveBeneath(this.#path, path, followFinal));
+  }
+
+  #mutable(what: string): void {
+    if (this.#grant.readOnly) this.#grant.refuse(what);
+  }
+
+  /** The other descriptor of a two-path call, which must be one of Berth's. */
+  static #other(other: Types.Descriptor): BerthDescriptor {
+    if (!(other instanceof BerthDescriptor)) throw 'bad-descriptor';
+    return other;
+  }
+
+  readViaStream(offset: bigint): Types.InputStream {
+    const file = this.#file();
+    if (file.type === 'directory') throw 'is-directory';
+    return this.#grant.openStream(file.path, 'read', offset) as Types.InputStream;
+  }
+
+  writeViaStream(offset: bigint): Types.OutputStream {
+    const file = this.#file();
+    if (file.type === 'directory') throw 'is-directory';
+    this.#mutable('writeViaStream');
+    return this.#grant.openStream(file.path, 'write', offset) as Types.OutputStream;
+  }
+
+  appendViaStream(): Types.OutputStream {
+    return this.writeViaStream(this.stat().size);
+  }
+
+  advise(): void {
+    this.#file();
+  }
+
+  syncData(): void {
+    const file = this.#file();
+    fs(() => fdatasyncSync(file.fd));
+  }
+
+  sync(): void {
+    const file = this.#file();
+    fs(() => fsyncSync(file.fd));
+  }
+
+  getFlags(): Types.DescriptorFlags {
+    return this.#opened ? { ...this.#opened.flags } : { read: true, mutateDirectory: !this.#grant.readOnly };
+  }
+
+  getType(): Types.DescriptorType {
+    return this.#opened?.type ?? 'directory';
+  }
+
+  setSize(size: bigint): void {
+    const file = this.#file();
+    this.#mutable('setSize');
+    fs(() => ftruncateSync(file.fd, Number(size)));
+  }
+
+  setTimes(dataAccessTimestamp: Types.NewTimestamp, dataModificationTimestamp: Types.NewTimestamp): void {
+    const file = this.#file();
+    this.#mutable('setTimes');
+    fs(() => {
+      const now = fstatSync(file.fd, { bigint: true });
+      futimesSync(file.fd, seconds(dataAccessTimestamp, now.atimeNs), seconds(dataModificationTimestamp, now.mtimeNs));
+    });
+  }
+
+  read(length: bigint, offset: bigint): [Uint8Array, boolean] {
+    const file = this.#file();
+    if (file.type === 'directory') throw 'is-directory';
+    if (!file.flags.read) throw 'bad-descriptor';
+    const buffer = new Uint8Array(Number(length));
+    const count = fs(() => readSync(file.fd, buffer, 0, buffer.length, offset));
+    return [buffer.subarray(0, count), count === 0 && buffer.length > 0];
+  }
+
+  write(buffer: Uint8Array, offset: bigint): bigint {
+    const file = this.#file();
+    this.#mutable('write');
+    if (file.type === 'directory') throw 'is-directory';
+    if (!file.flags.write) throw 'bad-descriptor';
+    return BigInt(fs(() => writeSync(file.fd, buffer, 0, buffer.length, Number(offset))));
+  }
+
+  readDirectory(): Types.DirectoryEntryStream {
+    if (this.getType() !== 'directory') throw 'not-directory';
+    return BerthDirectoryEntryStream.of(this.#path);
+  }
+
+  createDirectoryAt(path: string): void {
+    this.#mutable('createDirectoryAt');
+    fs(() => mkdirSync(this.#at(path, false)));
+  }
+
+  stat(): Types.DescriptorStat {
+    return statOf(this.#stats());
+  }
+
+  statAt(pathFlags: Types.PathFlags, path: string): Types.DescriptorStat {
+    const follow = pathFlags.symlinkFollow ?? false;
+    // the SDK's existence check is a stat of what may well be missing: no Node error for that
+    const stats = fs(() => (follow ? statSync : lstatSync)(this.#at(path, follow), { bigint: true, throwIfNoEntry: false }));
+    if (!stats) throw 'no-entry';
+    return statOf(stats);
+  }
+
+  setTimesAt(pathFlags: Types.PathFlags, path: string, dataAccessTimestamp: Types.NewTimestamp, dataModificationTimestamp: Types.NewTimestamp): void {
+    this.#mutable('setTimesAt');
+    const follow = pathFlags.symlinkFollow ?? false;
+    fs(() => {
+      const target = this.#at(path, follow);
+      const now = (follow ? statSync : lstatSync)(target, { bigint: true });
+      (follow ? utimesSync : lutimesSync)(target, seconds(dataAccessTimestamp, now.atimeNs), seconds(dataModificationTimestamp, now.mtimeNs));
+    });
+  }
+
+  linkAt(oldPathFlags: Types.PathFlags, oldPath: string, newDescriptor: Types.Descriptor, newPath: string): void {
+    const other = BerthDescriptor.#other(newDescriptor);
+    // a link out of a read-only grant would make its file writable through the new name
+    this.#mutable('linkAt');
+    other.#mutable('linkAt');
+    fs(() => linkSync(this.#at(oldPath, oldPathFlags.symlinkFollow ?? false), other.#at(newPath, false)));
+  }
+
+  openAt(pathFlags: Types.PathFlags, path: string, openFlags: Types.OpenFlags, flags: Types.DescriptorFlags): Types.Descriptor {
+    if (flags.write || openFlags.create || openFlags.truncate || openFlags.exclusive || flags.mutateDirectory) {
+      this.#mutable(`opening ${path} for writing`);
+    }
+    if (flags.requestedWriteSync) throw 'unsupported';
+    if (this.#opened && this.#opened.type !== 'directory') throw 'not-directory';
+    const follow = pathFlags.symlinkFollow ?? false;
+    const target = this.#at(path, follow);
+    let mode = flags.read && flags.write ? constants.O_RDWR : flags.write ? constants.O_WRONLY : constants.O_RDONLY;
+    if (openFlags.create) mode |= constants.O_CREAT;
+    if (openFlags.directory) mode |= constants.O_DIRECTORY;
+    if (openFlags.exclusive) mode |= constants.O_EXCL;
+    if (openFlags.truncate) mode |= constants.O_TRUNC;
+    if (flags.fileIntegritySync) mode |= constants.O_SYNC;
+    if (flags.dataIntegritySync) mode |= constants.O_DSYNC;
+    if (!follow) mode |= constants.O_NOFOLLOW;
+    const trailingSlash = target.endsWith('/');
+    const fd = fs(() => openSync(trailingSlash ? target.slice(0, -1) : target, mode, 0o644));
+    try {
+      // the walk checked the path; this checks what was opened, whatever was swapped in since
+      const path = fs(() => openedPath(fd)) ?? (trailingSlash ? target.slice(0, -1) : target);
+      if (!isBeneath(path, this.#path)) throw 'not-permitted';
+      const type = typeOf(fs(() => fstatSync(fd)));
+      if (type === 'directory' && flags.write) throw 'is-directory';
+      if (trailingSlash && type !== 'directory') throw 'not-directory';
+      return new BerthDescriptor(this.#grant, path, { fd, path, type, flags: { ...flags } });
+    } catch (thrown) {
+      closeSync(fd);
+      throw thrown;
+    }
+  }
+
+  readlinkAt(path: string): string {
+    return fs(() => readlinkSync(this.#at(path, false)));
+  }
+
+  removeDirectoryAt(path: string): void {
+    this.#mutable('removeDirectoryAt');
+    fs(() => rmdirSync(this.#at(path, false)));
+  }
+
+  renameAt(oldPath: string, newDescriptor: Types.Descriptor, newPath: string): void {
+    const other = BerthDescriptor.#other(newDescriptor);
+    this.#mutable('renameAt');
+    other.#mutable('renameAt');
+    fs(() => renameSync(this.#at(oldPath, false), other.#at(newPath, false)));
+  }
+
+  symlinkAt(oldPath: string, newPath: string): void {
+    this.#mutable('symlinkAt');
+    const link = this.#at(newPath, false);
+    // a link whose target leaves the grant could only ever be refused when followed: refuse it now
+    if (posix.isAbsolute(oldPath) || !isBeneath(posix.join(posix.dirname(link), oldPath), this.#grant.root())) throw 'not-permitted';
+    fs(() => symlinkSync(oldPath, link));
+  }
+
+  unlinkFileAt(path: string): void {
+    this.#mutable('unlinkFileAt');
+    fs(() => unlinkSync(this.#at(path, false)));
+  }
+
+  #stats(): BigIntStats {
+    const opened = this.#opened;
+    return fs(() => (opened ? fstatSync(opened.fd, { bigint: true }) : statSync(this.#path, { bigint: true })));
+  }
+
+  isSameObject(other: Types.Descriptor): boolean {
+    if (!(other instanceof BerthDescriptor)) return false;
+    const [mine, theirs] = [this.#stats(), other.#stats()];
+    return mine.dev === theirs.dev && mine.ino === theirs.ino;
+  }
+
+  metadataHash(): Types.MetadataHashValue {
+    return hashOf(this.#stats());
+  }
+
+  metadataHashAt(pathFlags: Types.PathFlags, path: string): Types.MetadataHashValue {
+    const follow = pathFlags.symlinkFollow ?? false;
+    return hashOf(fs(() => (follow ? statSync : lstatSync)(this.#at(path, follow), { bigint: true })));
+  }
+
+  /** jco calls this when the manager drops its handle. */
+  [DISPOSE](): void {
+    const opened = this.#opened;
+    this.#opened = undefined;
+    if (opened) closeSync(opened.fd);
+  }
+}
+
+/** The same file gives the same value while unchanged (inode, device; modification time and size). */
+function hashOf(stats: BigIntStats): Types.MetadataHashValue {
+  const mask = (1n << 64n) - 1n;
+  return { upper: (stats.mtimeNs ^ (stats.size << 17n)) & mask, lower: (stats.ino ^ (stats.dev << 32n)) & mask };
+}
+
+/**
+ * wasi:filesystem's directory listing, read whole when asked for: a Dir kept
+ * open until the manager drops the stream would be closed by the garbage
+ * collector if it never does.
+ */
+export class BerthDirectoryEntryStream implements Types.DirectoryEntryStream {
+  readonly #entries: Types.DirectoryEntry[];
+  #next = 0;
+
+  private constructor(entries: Types.DirectoryEntry[]) {
+    this.#entries = entries;
+  }
+
+  static of(path: string): BerthDirectoryEntryStream {
+    return new BerthDirectoryEntryStream(fs(() => readdirSync(path, { withFileTypes: true })).map((entry) => ({ name: entry.name, type: typeOf(entry) })));
+  }
+
+  readDirectoryEntry(): Types.DirectoryEntry | undefined {
+    return this.#entries[this.#next++];
+  }
+}
