@@ -7,10 +7,10 @@
  *   included (zod, pino, ws, smol-toml), split where it imports lazily.
  * - dist/host/bundled/worker.js: the sandbox worker, Berth's code only. Its
  *   packages stay in node_modules: preview2-shim must be the one copy whose
- *   Descriptor class the read-only guard patches and whose I/O worker file
- *   sits beside it.
+ *   I/O worker file sits beside it and whose streams jco's glue is given.
  * - dist/host/bundled/connections-worker.js: the connections bridge, found
- *   beside the worker bundle (workerEntry resolves it from there).
+ *   beside the worker bundle (workerEntry resolves it from there), with one
+ *   chunk per datastore kind's client, loaded when first granted.
  *
  * BerthError stays the compiled module in dist/server/errors: the CLI
  * reports errors with `instanceof`, so there must be one class.
@@ -58,4 +58,5 @@ await build({
   external: ['@bytecodealliance/jco', 'bufferutil', 'utf-8-validate'],
 });
 await build({ ...common, entryPoints: { worker: 'host/sandbox/worker.ts' }, packages: 'external' });
-await build({ ...common, entryPoints: { 'connections-worker': 'host/capabilities/connections-worker.ts' }, packages: 'external' });
+// split: each datastore kind's client is a chunk of its own, imported at the first grant of that kind
+await build({ ...common, entryPoints: { 'connections-worker': 'host/capabilities/connections-worker.ts' }, packages: 'external', splitting: true, chunkNames: 'connections-[hash]' });

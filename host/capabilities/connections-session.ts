@@ -1,0 +1,137 @@
+import type { ConnectionGrant } from '../config/guest-config.js';
+import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
+import type { RedisNode, SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
+
+/**
+ * What the connections bridge (connections-worker.ts) asks of a client of
+ * one datastore kind, and what the kinds share: sorting failures into the
+ * contract's cases, reading a grant's endpoint, and cell values. Each kind's
+ * client lives in its own module, loaded only when a grant of that kind is
+ * first used, so a host carries the one driver its manager needs.
+ */
+export interface SqlSession {
+  readonly kind: 'sql';
+  query(statement: string, params: SqlValue[]): Promise<SqlResult>;
+  classify(error: unknown): Classified;
+  /** Throw the client away now (a deadline passed, or it broke), cancelling server-side work where the datastore allows. */
+  abandon(): void;
+  close(): Promise<unknown>;
+}
+
+export interface RedisCommandSession {
+  readonly kind: 'redis';
+  command(args: Uint8Array[]): Promise<RedisNode[]>;
+  classify(error: unknown): Classified;
+  abandon(): void;
+  close(): Promise<unknown>;
+}
+
+export type Session = SqlSession | RedisCommandSession;
+
+/** `what`: how errors name the connection ('connection "admin"'). */
+export type SessionClass = new (what: string, grant: ConnectionGrant, timeoutMs: number) => Session;
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** A failure sorted into the contract's cases; `broken` = the client cannot be reused. */
+export class Classified {
+  constructor(
+    readonly error: CapabilityError,
+    readonly broken: boolean,
+  ) {}
+}
+
+/** Socket-level codes meaning the datastore cannot be reached (not listening, socket missing, connection lost). */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOENT',
+  'ENOTDIR',
+  'EACCES',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const codeOf = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+export function networkError(what: string, error: unknown): Classified | undefined {
+  const code = codeOf(error);
+  if (code && UNREACHABLE.has(code)) return new Classified({ tag: 'unavailable', val: `${what}: cannot connect (${messageOf(error)})` }, true);
+  if (code === 'ETIMEDOUT' || code === 'PROTOCOL_SEQUENCE_TIMEOUT') return new Classified({ tag: 'timeout', val: `${what}: ${messageOf(error)}` }, true);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Grants
+
+interface Endpoint {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+}
+
+/**
+ * Host, port, credentials and database from a grant's URL, then its explicit
+ * fields over them. Query parameters are not read (sslmode, host=/dir...):
+ * a Unix socket is the grant's `socket`.
+ */
+export function endpoint(grant: ConnectionGrant): Endpoint {
+  const out: Endpoint = {};
+  if (grant.url !== undefined) {
+    const url = new URL(grant.url);
+    const host = decodeURIComponent(url.hostname);
+    if (host) out.host = host.startsWith('[') ? host.slice(1, -1) : host;
+    if (url.port) out.port = Number(url.port);
+    if (url.username) out.user = decodeURIComponent(url.username);
+    if (url.password) out.password = decodeURIComponent(url.password);
+    const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (database) out.database = database;
+  }
+  if (grant.user !== undefined) out.user = grant.user;
+  if (grant.password !== undefined) out.password = grant.password;
+  if (grant.database !== undefined) out.database = grant.database;
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Values
+
+/** A fresh, exactly sized copy: a driver's Buffer is often a view into a larger pool that cloning would copy whole. */
+export const ownBytes = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
+
+const S64_MIN = -(2n ** 63n);
+const S64_MAX = 2n ** 63n - 1n;
+
+/** An integer column's text as `integer`, or as `text` if it does not fit s64 (MySQL BIGINT UNSIGNED). */
+export function integerCell(text: string): SqlValue {
+  try {
+    const value = BigInt(text);
+    if (value >= S64_MIN && value <= S64_MAX) return { tag: 'integer', val: value };
+  } catch {
+    // not an integer after all
+  }
+  return { tag: 'text', val: text };
+}
+
+/** ISO 8601 for the servers' "YYYY-MM-DD HH:MM:SS[.f][+HH[:MM]]" (pg DateStyle ISO, MySQL); anything else as it is. */
+export function isoTimestamp(text: string): string {
+  const match = /^(\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d)(?::?(\d\d))?)?$/.exec(text);
+  if (!match) return text;
+  const [, date, time, offsetHours, offsetMinutes] = match;
+  return `${date}T${time}${offsetHours ? `${offsetHours}:${offsetMinutes ?? '00'}` : ''}`;
+}
