@@ -8,6 +8,8 @@
  * - dist/host/bundled/worker.js: the sandbox worker, Berth's code only. Its
  *   packages stay in node_modules: preview2-shim must be the one copy whose
  *   I/O worker file sits beside it and whose streams jco's glue is given.
+ * - dist/host/bundled/transpile-child.js: jco in a process of its own, run
+ *   on a transpile-cache miss (jco-transpile.ts).
  * - dist/host/bundled/connections-worker.js: the connections bridge, found
  *   beside the worker bundle (workerEntry resolves it from there), with one
  *   chunk per datastore kind's client, loaded when first granted.
@@ -58,5 +60,6 @@ await build({
   external: ['@bytecodealliance/jco', 'bufferutil', 'utf-8-validate'],
 });
 await build({ ...common, entryPoints: { worker: 'host/sandbox/worker.ts' }, packages: 'external' });
+await build({ ...common, entryPoints: { 'transpile-child': 'host/component/transpile-child.ts' }, packages: 'external' });
 // split: each datastore kind's client is a chunk of its own, imported at the first grant of that kind
 await build({ ...common, entryPoints: { 'connections-worker': 'host/capabilities/connections-worker.ts' }, packages: 'external', splitting: true, chunkNames: 'connections-[hash]' });

@@ -6,6 +6,7 @@ import { sha256 } from '../../datastores/toolchain/digest.js';
 import { checkRequiredGrants } from '../config/required-grants.js';
 import type { GuestConfig } from '../config/guest-config.js';
 import { transpileComponent, type TranspiledComponent } from './compile.js';
+import { transpileInChildProcess, type Transpiler } from './jco-transpile.js';
 
 export interface CheckedManager {
   digest: string;
@@ -19,9 +20,9 @@ export interface CheckedManager {
  * cut short) fails in jco or in V8: that is the file's fault, reported as
  * such with the file's name, not as an internal error of the host.
  */
-export async function transpileManager(bytes: Uint8Array, file: string, cacheDir?: string, digest?: string): Promise<TranspiledComponent> {
+export async function transpileManager(bytes: Uint8Array, file: string, cacheDir?: string, digest?: string, transpile?: Transpiler): Promise<TranspiledComponent> {
   try {
-    return await transpileComponent(bytes, cacheDir, digest);
+    return await transpileComponent(bytes, cacheDir, digest, transpile);
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0]!.slice(0, 300);
     throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} is a damaged WebAssembly component: ${reason}`, 'rebuild it with `berth build`, or install the file again');
@@ -30,7 +31,9 @@ export async function transpileManager(bytes: Uint8Array, file: string, cacheDir
 
 /**
  * The manager the config names, checked (sha256, manifest, grants) and
- * transpiled. Its bytes stay in here: once this returns they are garbage.
+ * transpiled, on a transpile-cache miss by jco in a process of its own, so
+ * that the host does not carry jco for the rest of its life. Its bytes stay
+ * in here: once this returns they are garbage.
  */
 export async function checkedManager(config: GuestConfig, configFile: string): Promise<CheckedManager> {
   const bytes = readFileSync(config.manager.path);
@@ -44,5 +47,5 @@ export async function checkedManager(config: GuestConfig, configFile: string): P
   }
   const manifest = readEmbeddedManifest(bytes, config.manager.path);
   checkRequiredGrants(manifest, config, configFile);
-  return { digest, manifest, component: await transpileManager(bytes, config.manager.path, config.host.cache_dir, digest) };
+  return { digest, manifest, component: await transpileManager(bytes, config.manager.path, config.host.cache_dir, digest, transpileInChildProcess) };
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadGlue, prepareGlue, type PreparedGlue } from './glue.js';
+import { transpileHere, type TranspiledFiles, type Transpiler } from './jco-transpile.js';
 
 /** A component made ready to instantiate many times: JS glue plus compiled core modules. */
 export interface CompiledComponent {
@@ -51,10 +52,7 @@ export interface TranspiledComponent {
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
 }
 
-type TranspiledFiles = {
-  files: Record<string, Uint8Array>;
-  imports: string[];
-  exports: Array<[string, 'function' | 'instance']>;
+type CachedFiles = TranspiledFiles & {
   /** The cache entry they came from or went to, and the glue's code cache if one is there. */
   entry?: string;
   codeCache?: Uint8Array;
@@ -63,30 +61,18 @@ type TranspiledFiles = {
 /** V8 refuses a code cache from another V8 version or other flags; the name keeps one per version. */
 const CODE_CACHE = `manager.js.v8-${process.versions.v8}.cache`;
 
-async function transpileFiles(bytes: Uint8Array): Promise<TranspiledFiles> {
-  // loaded only on a cache miss: jco is the heaviest thing a host could load
-  const { transpile } = await import('@bytecodealliance/jco');
-  return transpile(bytes, {
-    name: 'manager',
-    instantiation: 'async',
-    importBindings: 'hybrid',
-    noTypescript: true,
-    quiet: true,
-  });
-}
-
 /**
  * jco's transpile is most of a host's start-up (~250 ms for a QuickJS
  * manager), and its output depends only on the component's bytes and jco's
  * version: keep it in `cacheDir` under that key.
  */
-async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, digest: string | undefined): Promise<TranspiledFiles> {
-  if (!cacheDir) return transpileFiles(bytes);
+async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, digest: string | undefined, transpile: Transpiler): Promise<CachedFiles> {
+  if (!cacheDir) return transpile(bytes);
   // from the bytes' sha256, which the host has computed already: hashing 7 MB again costs 5 ms
   const key = createHash('sha256').update(`${JCO_VERSION}:${digest ?? createHash('sha256').update(bytes).digest('hex')}`).digest('hex');
   const dir = join(cacheDir, key);
   try {
-    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Omit<TranspiledFiles, 'files'> & { names: string[] };
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Omit<CachedFiles, 'files'> & { names: string[] };
     const [contents, codeCache] = await Promise.all([
       Promise.all(meta.names.map((name) => readFile(join(dir, name)))),
       readFile(join(dir, CODE_CACHE)).catch(() => undefined),
@@ -94,9 +80,7 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, 
     const files = Object.fromEntries(meta.names.map((name, index) => [name, contents[index]!]));
     return { files, imports: meta.imports, exports: meta.exports, entry: dir, codeCache };
   } catch {
-    const fresh = await transpileFiles(bytes);
-    // jco emits .d.ts files as well, whatever noTypescript says: keep only what runs
-    fresh.files = Object.fromEntries(Object.entries(fresh.files).filter(([name]) => name.endsWith('.wasm') || name === 'manager.js'));
+    const fresh = await transpile(bytes);
     const staging = `${dir}.${process.pid}.tmp`;
     try {
       await mkdir(staging, { recursive: true });
@@ -110,9 +94,13 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, 
   }
 }
 
-/** `digest`: the bytes' hex sha256, when the caller has it. */
-export async function transpileComponent(bytes: Uint8Array, cacheDir?: string, digest?: string): Promise<TranspiledComponent> {
-  const { files, imports, exports, entry, codeCache } = await cachedTranspile(bytes, cacheDir, digest);
+/**
+ * `digest`: the bytes' hex sha256, when the caller has it. `transpile`: jco
+ * in this process by default; a long-running host runs it in a process of
+ * its own (jco-transpile.ts).
+ */
+export async function transpileComponent(bytes: Uint8Array, cacheDir?: string, digest?: string, transpile: Transpiler = transpileHere): Promise<TranspiledComponent> {
+  const { files, imports, exports, entry, codeCache } = await cachedTranspile(bytes, cacheDir, digest, transpile);
   const glue = files['manager.js'];
   if (!glue) throw new Error('jco produced no manager.js glue');
   // compiled side by side: V8 decodes and validates each on its own background threads
