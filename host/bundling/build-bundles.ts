@@ -5,9 +5,9 @@
  *
  * - dist/host/bundled/host.js: `berth host`'s main thread, its packages
  *   included (zod, pino, ws, smol-toml), split where it imports lazily.
- * - dist/host/bundled/worker.js: the sandbox worker, Berth's code only. Its
- *   packages stay in node_modules: preview2-shim must be the one copy whose
- *   I/O worker file sits beside it and whose streams jco's glue is given.
+ * - dist/host/bundled/worker.js: the sandbox worker, Berth's code only
+ *   (every WASI interface a manager gets is Berth's own: no preview2-shim,
+ *   and no I/O thread of its).
  * - dist/host/bundled/transpile-child.js: jco in a process of its own, run
  *   on a transpile-cache miss (jco-transpile.ts).
  * - dist/host/bundled/connections-worker.js: the connections bridge, found

@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import type * as Types from '../generated/interfaces/wasi-filesystem-types.js';
 import { asFilesystemError } from './fs-errors.js';
 import { isBeneath, openedPath, resolveBeneath } from './files-paths.js';
+import { fileSink, fileSource, SyncInputStream, SyncOutputStream } from './wasi-io.js';
 
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 
@@ -16,8 +17,6 @@ export interface GrantContext {
   root(): string;
   readonly readOnly: boolean;
   refuse(what: string): never;
-  /** A stream over the file at `hostPath` (below `root`), from preview2-shim, whose streams the component's wasi:io is. */
-  openStream(hostPath: string, kind: 'read' | 'write', offset: bigint): Types.InputStream | Types.OutputStream;
 }
 
 type Opened = { fd: number; path: string; type: Types.DescriptorType; flags: Types.DescriptorFlags };
@@ -70,7 +69,7 @@ function fs<T>(action: () => T): T {
  * file on this project's machines, against 20-40 here). Every path is walked
  * beneath the descriptor (files-paths.ts) and every open file is checked
  * against what the kernel opened; a read-only grant refuses every change.
- * Only streams still come from preview2-shim: the component's wasi:io is its.
+ * Its streams are wasi-io.ts's, synchronous on the same thread.
  */
 export class BerthDescriptor implements Types.Descriptor {
   readonly #grant: GrantContext;
@@ -92,7 +91,7 @@ export class BerthDescriptor implements Types.Descriptor {
     return this.#ownPath ?? this.#grant.root();
   }
 
-  /** The open file, or bad-descriptor for a preopen (which, like preview2-shim's, is a path only) or a closed one. */
+  /** The open file, or bad-descriptor for a preopen (a path only, never opened) or a closed one. */
   #file(): Opened {
     if (!this.#opened) throw 'bad-descriptor';
     return this.#opened;
@@ -112,17 +111,20 @@ export class BerthDescriptor implements Types.Descriptor {
     return other;
   }
 
+  /** A stream reads the descriptor's file at its own position; like the descriptor's children in WASI, it must go before the descriptor does. */
   readViaStream(offset: bigint): Types.InputStream {
     const file = this.#file();
     if (file.type === 'directory') throw 'is-directory';
-    return this.#grant.openStream(file.path, 'read', offset) as Types.InputStream;
+    if (!file.flags.read) throw 'bad-descriptor';
+    return SyncInputStream.of(fileSource(file.fd, offset));
   }
 
   writeViaStream(offset: bigint): Types.OutputStream {
     const file = this.#file();
     if (file.type === 'directory') throw 'is-directory';
     this.#mutable('writeViaStream');
-    return this.#grant.openStream(file.path, 'write', offset) as Types.OutputStream;
+    if (!file.flags.write) throw 'bad-descriptor';
+    return SyncOutputStream.of(fileSink(file.fd, offset));
   }
 
   appendViaStream(): Types.OutputStream {

@@ -28,11 +28,11 @@ const ERROR_CODES: Readonly<Record<string, Types.ErrorCode>> = {
 };
 
 /**
- * preview2-shim converts Node's errors into wasi error codes in most of its
- * Descriptor methods but not all: `write` lets an ENOSPC through as a Node
- * error, and jco's glue can only turn a code into the `error-code` variant,
- * so the manager would trap on a full disk. Anything with an errno name is
- * converted here; what the shim already converted passes as it is.
+ * Node's errors as wasi error codes: jco's glue can only turn a code into
+ * the `error-code` variant, and anything else thrown from a filesystem
+ * import traps the manager (an ENOSPC did, under preview2-shim, whose
+ * `write` let it through). Anything with an errno name is converted; a code
+ * already converted passes as it is.
  */
 export function asFilesystemError(thrown: unknown): unknown {
   if (typeof thrown !== 'object' || thrown === null) return thrown;

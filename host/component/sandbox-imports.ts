@@ -1,10 +1,10 @@
-import { io } from '@bytecodealliance/preview2-shim';
 import { wallClock } from '../capabilities/engine.js';
 import type { ImportObject } from '../generated/manager.js';
 import type * as Types from '../generated/interfaces/berth-datastore-types.js';
 import { createConfigStore } from '../capabilities/config-store.js';
 import { createLogging, type ManagerLogEntry } from '../capabilities/logging.js';
 import { createFiles, type DirectoryGrant } from '../capabilities/files.js';
+import { createIoImports } from '../capabilities/wasi-io.js';
 import {
   createDeniedArtifacts,
   createDeniedConnections,
@@ -32,16 +32,17 @@ export interface SandboxGrant {
 /** The contract's imports for one instance, each built from its grant. */
 export function createSandboxImports(grant: SandboxGrant = {}): ImportObject {
   const files = createFiles(grant.directories ?? [], grant.onDenied);
+  const io = createIoImports();
   return {
     'wasi:config/store@0.2.0-draft': createConfigStore(grant.options ?? {}),
     'wasi:logging/logging@0.1.0-draft': createLogging(grant.log ?? (() => undefined)),
     'wasi:filesystem/preopens@0.2.12': files.preopens,
     'wasi:filesystem/types@0.2.12': files.types,
-    // Resources the file system hands out (streams, errors, timestamps) come from the same shim.
-    'wasi:io/error@0.2.12': io.error as unknown as ImportObject['wasi:io/error@0.2.12'],
-    'wasi:io/poll@0.2.12': io.poll as unknown as ImportObject['wasi:io/poll@0.2.12'],
-    'wasi:io/streams@0.2.12': io.streams as unknown as ImportObject['wasi:io/streams@0.2.12'],
-    'wasi:clocks/wall-clock@0.2.12': wallClock as unknown as ImportObject['wasi:clocks/wall-clock@0.2.12'],
+    // the streams files hand out; the engine's stdio streams are the same classes (engine.ts)
+    'wasi:io/error@0.2.12': io.error,
+    'wasi:io/poll@0.2.12': io.poll,
+    'wasi:io/streams@0.2.12': io.streams,
+    'wasi:clocks/wall-clock@0.2.12': wallClock,
     // An interface of types only: nothing to supply.
     'berth:datastore/types@0.1.0': {} as typeof Types,
     'berth:datastore/exec@0.1.0': grant.exec ?? createDeniedExec(),

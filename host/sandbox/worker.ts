@@ -65,7 +65,8 @@ function grantImports(spec: SandboxSpec) {
 async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Instance> {
   const { imports, artifacts } = grantImports(message.spec);
   const loaded = await loadComponent(message.component);
-  const exports = (await instantiateManager(loaded, imports, createEngineImports())).exports as Exports;
+  // what the engine prints (console.log in a manager) reaches the operator's log like the manager's own lines
+  const exports = (await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })))).exports as Exports;
   // describe() doubles as the warm-up call: the first call after instantiation pays for lazy compilation
   return { exports, artifacts, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache };
 }

@@ -24,8 +24,15 @@ export function registerHost(program: Command, run: (action: () => Promise<void>
     .command('host')
     .description('run the guest host: one sandboxed manager, driven by the server over WebSocket')
     .requiredOption('-c, --config <file>', 'guest config (TOML or JSON)', '/etc/berth/guest.toml')
-    .action((flags: { config: string }) =>
+    .option('--check', 'check the config and the manager (sha256, world, grants) and fill the transpile cache, then exit without running the manager or dialing the server')
+    .action((flags: { config: string; check?: boolean }) =>
       run(async () => {
+        if (flags.check) {
+          const { checkGuestHost } = await import('../../host/host-check.js');
+          const checked = await checkGuestHost(flags.config);
+          process.stdout.write(`${flags.config}: ${checked.manager} ${checked.version} (sha256 ${checked.sha256}) is ready to run; transpile cache in ${checked.cacheDir}\n`);
+          return;
+        }
         const { runGuestHost } = (await import(hostMain())) as typeof import('../../host/host-main.js');
         const host = await runGuestHost(flags.config);
         await new Promise<void>((resolve) => {

@@ -177,14 +177,22 @@ export const files: Files = {
   },
   list(directory) {
     return at(directory, (root, relative) => {
-      // preview2-shim cannot list a preopen's own descriptor, so even "." is opened first
+      // "." is opened too, so that any host's wasi:filesystem lists it (preview2-shim's could not list a preopen)
       const dir = root.openAt({}, relative, { directory: true }, { read: true });
-      const stream = dir.readDirectory();
-      const entries: Array<{ name: string; type: DescriptorType }> = [];
-      for (let entry = stream.readDirectoryEntry(); entry; entry = stream.readDirectoryEntry()) {
-        entries.push({ name: entry.name, type: entry.type });
+      try {
+        const stream = dir.readDirectory();
+        const entries: Array<{ name: string; type: DescriptorType }> = [];
+        try {
+          for (let entry = stream.readDirectoryEntry(); entry; entry = stream.readDirectoryEntry()) {
+            entries.push({ name: entry.name, type: entry.type });
+          }
+        } finally {
+          stream[Symbol.dispose]?.();
+        }
+        return entries.sort((a, b) => a.name.localeCompare(b.name));
+      } finally {
+        dir[Symbol.dispose]?.();
       }
-      return entries.sort((a, b) => a.name.localeCompare(b.name));
     });
   },
   makeDirectory(path) {

@@ -40,6 +40,21 @@ async function failure(promise: Promise<unknown>): Promise<BerthError> {
 }
 
 describe('the manager sandbox', () => {
+  it("sends what the manager prints to stdout and stderr to the operator's log, a line each", async () => {
+    // StarlingMonkey's console writes to wasi:cli's stdout and stderr (QuickJS's prints nothing)
+    const printing = await transpileComponent((await buildFixture('misbehaving', 'starlingmonkey')).bytes);
+    const lines: string[] = [];
+    sandbox = await Sandbox.start({
+      component: printing,
+      spec: bareSandboxSpec(),
+      quickTimeoutMs: 2000,
+      slowTimeoutMs: 5000,
+      onLog: (entry) => lines.push(`${entry.level} ${entry.context}: ${entry.message}`),
+    });
+    expect(await sandbox.call('list-databases', [paging('print')])).toHaveProperty('ok');
+    expect(lines).toEqual(expect.arrayContaining(['info stdout: first printed line', 'info stdout: second printed line', 'warn stderr: printed to stderr']));
+  });
+
   it('hands the component its options through wasi:config/store and nothing of the host', async () => {
     const box = await start({ mount_point: '/var/lib/chaos', retries: '3' });
     const outcome = (await box.call('get-root-password', [])) as { ok: string };
