@@ -1,12 +1,12 @@
 import {
   closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, readdirSync, readSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync,
+  mkdirSync, openSync, readSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync,
   utimesSync, writeSync, type BigIntStats,
 } from 'node:fs';
 import { posix } from 'node:path';
 import type * as Types from '../generated/interfaces/wasi-filesystem-types.js';
-import { asFilesystemError } from './fs-errors.js';
 import { isBeneath, openedPath, resolveBeneath } from './files-paths.js';
+import { BerthDirectoryEntryStream, fs, hashOf, seconds, statOf, typeOf } from './files-metadata.js';
 import { fileSink, fileSource, SyncInputStream, SyncOutputStream } from './wasi-io.js';
 
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
@@ -20,47 +20,6 @@ export interface GrantContext {
 }
 
 type Opened = { fd: number; path: string; type: Types.DescriptorType; flags: Types.DescriptorFlags };
-
-function typeOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): Types.DescriptorType {
-  if (stats.isFile()) return 'regular-file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symbolic-link';
-  if (stats.isFIFO()) return 'fifo';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isCharacterDevice()) return 'character-device';
-  if (stats.isBlockDevice()) return 'block-device';
-  return 'unknown';
-}
-
-const NS = 1_000_000_000n;
-const datetime = (ns: bigint) => ({ seconds: ns / NS, nanoseconds: Number(ns % NS) });
-
-function statOf(stats: BigIntStats): Types.DescriptorStat {
-  return {
-    type: typeOf(stats),
-    linkCount: stats.nlink,
-    size: stats.size,
-    dataAccessTimestamp: datetime(stats.atimeNs),
-    dataModificationTimestamp: datetime(stats.mtimeNs),
-    statusChangeTimestamp: datetime(stats.ctimeNs),
-  };
-}
-
-/** Seconds for Node's utimes, from a new-timestamp and the time it keeps on no-change. */
-function seconds(stamp: Types.NewTimestamp, currentNs: bigint): number {
-  if (stamp.tag === 'now') return Date.now() / 1000;
-  if (stamp.tag === 'timestamp') return Number(stamp.val.seconds) + stamp.val.nanoseconds / 1e9;
-  return Number(currentNs) / 1e9;
-}
-
-/** Runs `action`, turning Node's errors into wasi:filesystem error codes. */
-function fs<T>(action: () => T): T {
-  try {
-    return action();
-  } catch (thrown) {
-    throw asFilesystemError(thrown);
-  }
-}
 
 /**
  * wasi:filesystem's descriptor, done with Node's synchronous calls on the
@@ -311,33 +270,5 @@ export class BerthDescriptor implements Types.Descriptor {
     const opened = this.#opened;
     this.#opened = undefined;
     if (opened) closeSync(opened.fd);
-  }
-}
-
-/** The same file gives the same value while unchanged (inode, device; modification time and size). */
-function hashOf(stats: BigIntStats): Types.MetadataHashValue {
-  const mask = (1n << 64n) - 1n;
-  return { upper: (stats.mtimeNs ^ (stats.size << 17n)) & mask, lower: (stats.ino ^ (stats.dev << 32n)) & mask };
-}
-
-/**
- * wasi:filesystem's directory listing, read whole when asked for: a Dir kept
- * open until the manager drops the stream would be closed by the garbage
- * collector if it never does.
- */
-export class BerthDirectoryEntryStream implements Types.DirectoryEntryStream {
-  readonly #entries: Types.DirectoryEntry[];
-  #next = 0;
-
-  private constructor(entries: Types.DirectoryEntry[]) {
-    this.#entries = entries;
-  }
-
-  static of(path: string): BerthDirectoryEntryStream {
-    return new BerthDirectoryEntryStream(fs(() => readdirSync(path, { withFileTypes: true })).map((entry) => ({ name: entry.name, type: typeOf(entry) })));
-  }
-
-  readDirectoryEntry(): Types.DirectoryEntry | undefined {
-    return this.#entries[this.#next++];
   }
 }

@@ -2,7 +2,8 @@ import { realpathSync } from 'node:fs';
 import type * as Preopens from '../generated/interfaces/wasi-filesystem-preopens.js';
 import type * as Types from '../generated/interfaces/wasi-filesystem-types.js';
 import { asFilesystemError } from './fs-errors.js';
-import { BerthDescriptor, BerthDirectoryEntryStream, type GrantContext } from './files-descriptor.js';
+import { BerthDescriptor, type GrantContext } from './files-descriptor.js';
+import { BerthDirectoryEntryStream } from './files-metadata.js';
 import { IoError } from './wasi-io.js';
 
 export interface DirectoryGrant {
