@@ -42,15 +42,16 @@ class NoTerminal {
  */
 function lineSink(stream: 'stdout' | 'stderr', log: (entry: ManagerLogEntry) => void) {
   const decoder = new TextDecoder();
+  const level = stream === 'stdout' ? 'info' : 'warn';
   let pending = '';
   return (bytes: Uint8Array) => {
     pending += decoder.decode(bytes, { stream: true });
     const lines = pending.split('\n');
     pending = lines.pop()!;
-    for (const line of lines) log({ level: stream === 'stdout' ? 'info' : 'warn', context: stream, message: line });
+    for (const line of lines) log({ level, context: stream, message: line });
     // a line that never ends must not grow without bound
     if (pending.length > 8192) {
-      log({ level: stream === 'stdout' ? 'info' : 'warn', context: stream, message: pending });
+      log({ level, context: stream, message: pending });
       pending = '';
     }
   };

@@ -11,7 +11,7 @@ import { fileSink, fileSource, SyncInputStream, SyncOutputStream } from './wasi-
 
 const DISPOSE: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 
-/** What every descriptor of one grant shares: where it is, whether it may change, who hears of refusals, and how streams are made. */
+/** What every descriptor of one grant shares: where it is, whether it may change, and who hears of refusals. */
 export interface GrantContext {
   /** The granted directory's real host path (found at first use: it may be made after the grant). */
   root(): string;
@@ -19,7 +19,7 @@ export interface GrantContext {
   refuse(what: string): never;
 }
 
-type Opened = { fd: number; path: string; type: Types.DescriptorType; flags: Types.DescriptorFlags };
+type Opened = { fd: number; type: Types.DescriptorType; flags: Types.DescriptorFlags };
 
 /**
  * wasi:filesystem's descriptor, done with Node's synchronous calls on the
@@ -158,22 +158,25 @@ export class BerthDescriptor implements Types.Descriptor {
     return statOf(this.#stats());
   }
 
+  /** The stats of `target` (a path already walked), following a final symlink only when asked. */
+  static #statsOf(target: string, follow: boolean): BigIntStats {
+    // the SDK's existence check is a stat of what may well be missing: no Node error (and its stack) for that
+    const stats = fs(() => (follow ? statSync : lstatSync)(target, { bigint: true, throwIfNoEntry: false }));
+    if (!stats) throw 'no-entry';
+    return stats;
+  }
+
   statAt(pathFlags: Types.PathFlags, path: string): Types.DescriptorStat {
     const follow = pathFlags.symlinkFollow ?? false;
-    // the SDK's existence check is a stat of what may well be missing: no Node error for that
-    const stats = fs(() => (follow ? statSync : lstatSync)(this.#at(path, follow), { bigint: true, throwIfNoEntry: false }));
-    if (!stats) throw 'no-entry';
-    return statOf(stats);
+    return statOf(BerthDescriptor.#statsOf(this.#at(path, follow), follow));
   }
 
   setTimesAt(pathFlags: Types.PathFlags, path: string, dataAccessTimestamp: Types.NewTimestamp, dataModificationTimestamp: Types.NewTimestamp): void {
     this.#mutable('setTimesAt');
     const follow = pathFlags.symlinkFollow ?? false;
-    fs(() => {
-      const target = this.#at(path, follow);
-      const now = (follow ? statSync : lstatSync)(target, { bigint: true });
-      (follow ? utimesSync : lutimesSync)(target, seconds(dataAccessTimestamp, now.atimeNs), seconds(dataModificationTimestamp, now.mtimeNs));
-    });
+    const target = this.#at(path, follow);
+    const now = BerthDescriptor.#statsOf(target, follow);
+    fs(() => (follow ? utimesSync : lutimesSync)(target, seconds(dataAccessTimestamp, now.atimeNs), seconds(dataModificationTimestamp, now.mtimeNs)));
   }
 
   linkAt(oldPathFlags: Types.PathFlags, oldPath: string, newDescriptor: Types.Descriptor, newPath: string): void {
@@ -201,15 +204,16 @@ export class BerthDescriptor implements Types.Descriptor {
     if (flags.dataIntegritySync) mode |= constants.O_DSYNC;
     if (!follow) mode |= constants.O_NOFOLLOW;
     const trailingSlash = target.endsWith('/');
-    const fd = fs(() => openSync(trailingSlash ? target.slice(0, -1) : target, mode, 0o644));
+    const file = trailingSlash ? target.slice(0, -1) : target;
+    const fd = fs(() => openSync(file, mode, 0o644));
     try {
       // the walk checked the path; this checks what was opened, whatever was swapped in since
-      const path = fs(() => openedPath(fd)) ?? (trailingSlash ? target.slice(0, -1) : target);
+      const path = fs(() => openedPath(fd)) ?? file;
       if (!isBeneath(path, this.#path)) throw 'not-permitted';
       const type = typeOf(fs(() => fstatSync(fd)));
       if (type === 'directory' && flags.write) throw 'is-directory';
       if (trailingSlash && type !== 'directory') throw 'not-directory';
-      return new BerthDescriptor(this.#grant, path, { fd, path, type, flags: { ...flags } });
+      return new BerthDescriptor(this.#grant, path, { fd, type, flags: { ...flags } });
     } catch (thrown) {
       closeSync(fd);
       throw thrown;
@@ -262,7 +266,7 @@ export class BerthDescriptor implements Types.Descriptor {
 
   metadataHashAt(pathFlags: Types.PathFlags, path: string): Types.MetadataHashValue {
     const follow = pathFlags.symlinkFollow ?? false;
-    return hashOf(fs(() => (follow ? statSync : lstatSync)(this.#at(path, follow), { bigint: true })));
+    return hashOf(BerthDescriptor.#statsOf(this.#at(path, follow), follow));
   }
 
   /** jco calls this when the manager drops its handle. */

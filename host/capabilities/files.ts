@@ -3,7 +3,7 @@ import type * as Preopens from '../generated/interfaces/wasi-filesystem-preopens
 import type * as Types from '../generated/interfaces/wasi-filesystem-types.js';
 import { asFilesystemError } from './fs-errors.js';
 import { BerthDescriptor, type GrantContext } from './files-descriptor.js';
-import { BerthDirectoryEntryStream } from './files-metadata.js';
+import { BerthDirectoryEntryStream, fs } from './files-metadata.js';
 import { IoError } from './wasi-io.js';
 
 export interface DirectoryGrant {
@@ -30,11 +30,7 @@ export function createFiles(grants: readonly DirectoryGrant[], onDenied?: (capab
     const context: GrantContext = {
       readOnly: grant.access === 'read-only',
       root() {
-        try {
-          root ??= realpathSync(grant.hostPath);
-        } catch (thrown) {
-          throw asFilesystemError(thrown);
-        }
+        root ??= fs(() => realpathSync(grant.hostPath));
         return root;
       },
       refuse(what) {

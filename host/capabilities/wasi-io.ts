@@ -20,7 +20,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** wasi:io/error's error: what the last operation of a stream failed with. */
 export class IoError implements ErrorTypes.Error {
   readonly #message: string;
-  /** The wasi:filesystem error code, for filesystem-error-code. */
+  /** The errno name the failure carried (EBADF, ENOSPC), which filesystem-error-code turns into a wasi code. */
   readonly code: string | undefined;
 
   private constructor(message: string, code: string | undefined) {
