@@ -6,6 +6,7 @@ import { parseManifest } from '../datastores/toolchain/manifest.js';
 import { loadGuestConfig } from './config/load-config.js';
 import { optionsForConfigStore, type GuestConfig } from './config/guest-config.js';
 import { checkedManager } from './component/checked-manager.js';
+import { becomeRunAsUser } from './os-user.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import type { SandboxSpec } from './sandbox/spec.js';
 import type { GuestLink } from './rpc/guest-link.js';
@@ -57,6 +58,9 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   const config = loadGuestConfig(configFile);
   const log = options.logger ?? pino({ level: config.host.log_level, base: { instance: config.guest.instance_id } }, pino.destination({ dest: 2, minLength: 0, maxLength: LOG_BUFFER_BYTES }));
   const { digest, manifest, component } = await checkedManager(config, configFile);
+  // nothing of the manager has run yet: from here on the host is the user its programs run as
+  const privileges = becomeRunAsUser(config.host.run_as, configFile);
+  if (privileges === 'root') log.warn('the guest host runs as root, and so does every program its manager runs: set host.run_as to the datastore\'s user');
 
   // the quick lane's worker instantiates the manager on the other core while this thread loads the link
   let link: GuestLink | undefined;

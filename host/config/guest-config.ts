@@ -57,6 +57,11 @@ export const hostSettingsSchema = z.strictObject({
   spool_dir: absolutePath.default(join(tmpdir(), 'berth-host-spool')),
   /** The journal of calls by request id, so a host that restarts never runs a re-sent call twice. */
   state_dir: absolutePath.default(join(tmpdir(), 'berth-host-state')),
+  /**
+   * The unprivileged user the host becomes after reading this file and loading its manager
+   * (it must start as root to do so); the manager's programs, and so the datastore, run as it.
+   */
+  run_as: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name of this machine').optional(),
 });
 
 const optionValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))]);

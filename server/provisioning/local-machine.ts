@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { lookupUser, type OsUser } from '../../host/os-user.js';
 
 /** A TCP port nobody listens on right now (the kernel's pick). */
 export async function freePort(): Promise<number> {
@@ -15,21 +16,41 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface OsUser {
-  name: string;
-  uid: number;
-  gid: number;
+/**
+ * The OS user of one local instance, made for it when a root server places
+ * it: its datastore and guest host run as it, so no instance can read
+ * another's volume, spool or state, and none can read its own guest config.
+ */
+export function ensureInstanceUser(name: string, instanceId: string): OsUser {
+  const existing = lookupUser(name);
+  if (existing) return existing;
+  execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', `Berth instance ${instanceId}`, name], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const made = lookupUser(name);
+  if (!made) throw new Error(`useradd made no user ${name}`);
+  return made;
 }
 
-/** A user of this machine by name, or undefined when there is none. */
-export function lookupUser(name: string): OsUser | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    return Number.isInteger(uid) && Number.isInteger(gid) ? { name, uid, gid } : undefined;
-  } catch {
-    return undefined;
+/** The instance's user and its group go with the instance (its processes must be gone first). */
+export function removeInstanceUser(name: string): void {
+  if (!lookupUser(name)) return;
+  execFileSync('userdel', [name], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Processes whose real uid is `uid`: whatever an instance's user still runs when the instance goes. */
+export function processesOwnedBy(uid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const line = readFileSync(`/proc/${name}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
+      if (line && Number(line.split(/\s+/)[1]) === uid) found.push(Number(name));
+    } catch {
+      // gone in the meantime
+    }
   }
+  return found;
 }
 
 /** Hand a directory tree to a user (no symlink is followed). */

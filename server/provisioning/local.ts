@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillTemplate } from '../registry/local-placement.js';
-import { allowTraversal, chownTree, freePort, lookupUser, processesWorkingIn, type OsUser } from './local-machine.js';
+import { lookupUser, type OsUser } from '../../host/os-user.js';
+import { allowTraversal, chownTree, ensureInstanceUser, freePort, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { GuestPlacement } from '../instances/guest-config.js';
 import type { DatastoreVersion } from '../registry/registry.js';
@@ -82,14 +83,19 @@ export class LocalProvisioner implements Provisioner {
       ]),
     ) as GuestPlacement['grants']['connections'];
     const extra = this.options.grants ?? {};
-    const user = this.serviceUser(local.runAs);
-    const cacheDir = join(this.options.dataDir, 'cache', user ? user.name : 'server');
+    const user = this.serviceUser(instance, local.runAs);
+    // one cache for all: written only by the root host before it becomes its instance's user, read by all
+    const cacheDir = join(this.options.dataDir, 'cache', 'transpiled');
     await mkdir(cacheDir, { recursive: true });
     if (user) {
       allowTraversal(this.options.dataDir);
       allowTraversal(join(this.options.dataDir, 'instances'));
-      chownTree(dir, user);
-      chownSync(cacheDir, user.uid, user.gid);
+      // the instance directory is root's (its guest config, log and pid file); below it, only the instance's user
+      chmodSync(dir, 0o711);
+      for (const own of ['volume', 'spool', 'state']) {
+        chownTree(join(dir, own), user);
+        chmodSync(join(dir, own), 0o700);
+      }
     }
     const firstPort = local.ports[0] && overrides[local.ports[0]];
     return {
@@ -101,25 +107,29 @@ export class LocalProvisioner implements Provisioner {
         connections: { ...connections, ...(extra.connections ?? {}) },
         environment: { ...local.environment, ...(extra.environment ?? {}) },
       },
-      host: { cache_dir: cacheDir, spool_dir: join(dir, 'spool'), state_dir: join(dir, 'state') },
+      host: { cache_dir: cacheDir, spool_dir: join(dir, 'spool'), state_dir: join(dir, 'state'), ...(user ? { run_as: user.name } : {}) },
       ...(firstPort ? { endpoint: `127.0.0.1:${firstPort}` } : {}),
     };
   }
 
-  /** The user a version's guest host runs as: only a root server can switch, and only to a user that exists. */
-  private serviceUser(name: string | undefined): OsUser | undefined {
-    if (!name || process.getuid?.() !== 0) return undefined;
-    const user = lookupUser(name);
-    if (!user) throw new Error(`local.run_as names user ${name}, which this machine does not have`);
+  /**
+   * The user an instance's guest host becomes (only a root server can
+   * switch): the instance's own, made for it, unless the version names a
+   * shared one (local.run_as, which lets its instances read each other's
+   * files: for a machine that hosts one instance).
+   */
+  private serviceUser(instance: InstanceRecord, shared: string | undefined): OsUser | undefined {
+    if (process.getuid?.() !== 0) return undefined;
+    if (!shared) return ensureInstanceUser(instanceUserName(instance.id), instance.id);
+    const user = lookupUser(shared);
+    if (!user) throw new Error(`local.run_as names user ${shared}, which this machine does not have`);
     return user;
   }
 
   async provision(instance: InstanceRecord, result: ProvisionResult): Promise<void> {
     const configPath = join(this.dir(instance), 'guest.toml');
+    // the server's alone: a root guest host reads it before it becomes the instance's user
     await writeFile(configPath, result.guestConfigToml, { mode: 0o600 });
-    const owner = statSync(this.dir(instance));
-    // the guest host reads its own config: it belongs to whoever runs it
-    if (process.getuid?.() === 0) chownSync(configPath, owner.uid, owner.gid);
     const guest: Supervised = { child: undefined, stopping: false, restarts: 0 };
     this.guests.set(instance.id, guest);
     this.start(instance.id, configPath, guest);
@@ -128,11 +138,8 @@ export class LocalProvisioner implements Provisioner {
   private start(instanceId: string, configPath: string, guest: Supervised): void {
     const logPath = join(configPath, '..', 'host.log');
     const log = openSync(logPath, 'a');
-    // a root server runs each guest host as the owner of its instance directory (local.run_as)
-    const owner = statSync(join(configPath, '..'));
-    const switchUser = process.getuid?.() === 0 && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : {};
+    // a root server starts each guest host as root: it reads its config, then becomes its host.run_as
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
-      ...switchUser,
       stdio: ['ignore', log, log],
       // its own process group: a Ctrl-C at the server's terminal reaches the server, which stops guests in order
       detached: true,
@@ -204,6 +211,12 @@ export class LocalProvisioner implements Provisioner {
     }
     // whatever the manager started in the volume (a datastore daemon) goes with the instance
     await stopProcesses(processesWorkingIn(this.dir(instance)));
+    const user = process.getuid?.() === 0 ? lookupUser(instanceUserName(instance.id)) : undefined;
+    if (user) {
+      // and whatever else its user runs, wherever it went
+      await stopProcesses(processesOwnedBy(user.uid));
+      removeInstanceUser(user.name);
+    }
     await rm(this.dir(instance), { recursive: true, force: true });
   }
 
@@ -234,6 +247,11 @@ export class LocalProvisioner implements Provisioner {
       }),
     );
   }
+}
+
+/** An instance's OS user: a name of at most 32 characters, from its id. */
+export function instanceUserName(instanceId: string): string {
+  return `berth-${instanceId.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 12)}`;
 }
 
 function readPid(file: string): number | undefined {

@@ -32,7 +32,7 @@ function firstExisting(paths: readonly string[]): string {
  * The postgresql datastore as the local provisioner runs it: the manager's
  * programs from `binDir`, a free port and a fresh os_admin password per
  * instance, and the two connections the manager asks for. A root server runs
- * the guest host as the `postgres` user, since PostgreSQL refuses root.
+ * each instance as an OS user of its own (PostgreSQL refuses root).
  */
 export function postgresqlDatastore(version: string, binDir: string, manager: { path: string; sha256: string }): DatastoreConfig {
   const url = (database: string) => `postgres://os_admin:{admin_password}@127.0.0.1:{port}/${database}`;
@@ -40,7 +40,6 @@ export function postgresqlDatastore(version: string, binDir: string, manager: { 
     name: 'postgresql',
     server: { usage_timeout: 300 },
     local: {
-      run_as: 'postgres',
       programs: [join(binDir, 'initdb'), join(binDir, 'pg_ctl'), firstExisting(['/usr/bin/df', '/bin/df'])],
       ports: ['port'],
       secrets: ['admin_password'],
@@ -67,15 +66,14 @@ export const MARIADB_PROGRAMS = {
  * serves all three) as the local provisioner runs it: MariaDB's programs,
  * mariabackup only when installed (the manager falls back to mariadb-dump), a
  * free port and a fresh os_admin password per instance, and the admin
- * connection over TCP. A root server runs the guest host, and so mariadbd, as
- * the `mysql` user, since mariadbd refuses root.
+ * connection over TCP. A root server runs each instance, and so mariadbd, as
+ * an OS user of its own.
  */
 export function mysqlDatastore(version: string, manager: { path: string; sha256: string }, name: 'mysql' | 'percona' | 'mariadb' = 'mysql'): DatastoreConfig {
   const backup = MARIADB_PROGRAMS.backup.find((path) => existsSync(path));
   return {
     name,
     local: {
-      run_as: 'mysql',
       programs: [
         firstExisting(MARIADB_PROGRAMS.install),
         firstExisting(MARIADB_PROGRAMS.server),
@@ -96,14 +94,13 @@ export function mysqlDatastore(version: string, manager: { path: string; sha256:
 /**
  * The redis datastore as the local provisioner runs it: redis-server (it
  * daemonizes), a free port and a fresh password for the manager's ACL user
- * `berth` per instance. A root server runs the guest host as `redis`.
+ * `berth` per instance. A root server runs each instance as an OS user of its own.
  */
 export function redisDatastore(version: string, redisServer: string, manager: { path: string; sha256: string }): DatastoreConfig {
   return {
     name: 'redis',
     server: { usage_timeout: 120 },
     local: {
-      run_as: 'redis',
       programs: [redisServer],
       ports: ['port'],
       secrets: ['admin_password'],

