@@ -2,6 +2,7 @@ import './engine-flags.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { trustedByOwner, trustedEntry } from './cache-trust.js';
 import { loadGlue, prepareGlue, type PreparedGlue } from './glue.js';
 import { transpileHere, type TranspiledFiles, type Transpiler } from './jco-transpile.js';
 
@@ -73,9 +74,11 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, 
   const dir = join(cacheDir, key);
   try {
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Omit<CachedFiles, 'files'> & { names: string[] };
+    // an entry someone else could have written is not read: transpiled again below, and replaced if we may
+    if (!trustedEntry(cacheDir, dir, ['meta.json', ...meta.names])) throw new Error('untrusted cache entry');
     const [contents, codeCache] = await Promise.all([
       Promise.all(meta.names.map((name) => readFile(join(dir, name)))),
-      readFile(join(dir, CODE_CACHE)).catch(() => undefined),
+      trustedByOwner(join(dir, CODE_CACHE)) ? readFile(join(dir, CODE_CACHE)).catch(() => undefined) : undefined,
     ]);
     const files = Object.fromEntries(meta.names.map((name, index) => [name, contents[index]!]));
     return { files, imports: meta.imports, exports: meta.exports, entry: dir, codeCache };
@@ -83,9 +86,10 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, 
     const fresh = await transpile(bytes);
     const staging = `${dir}.${process.pid}.tmp`;
     try {
-      await mkdir(staging, { recursive: true });
-      for (const [name, content] of Object.entries(fresh.files)) await writeFile(join(staging, name), content);
-      await writeFile(join(staging, 'meta.json'), JSON.stringify({ imports: fresh.imports, exports: fresh.exports, names: Object.keys(fresh.files) }));
+      // writable by us alone whatever the umask: anything looser is not trusted when read back (cache-trust.ts)
+      await mkdir(staging, { recursive: true, mode: 0o755 });
+      for (const [name, content] of Object.entries(fresh.files)) await writeFile(join(staging, name), content, { mode: 0o644 });
+      await writeFile(join(staging, 'meta.json'), JSON.stringify({ imports: fresh.imports, exports: fresh.exports, names: Object.keys(fresh.files) }), { mode: 0o644 });
       await rename(staging, dir);
     } catch {
       await rm(staging, { recursive: true, force: true }); // another host filled it first, or the cache is read-only
@@ -120,7 +124,7 @@ export async function saveCodeCache(transpiled: TranspiledComponent, codeCache: 
   const file = join(transpiled.cacheEntry, CODE_CACHE);
   const staging = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(staging, codeCache);
+    await writeFile(staging, codeCache, { mode: 0o644 });
     await rename(staging, file);
   } catch {
     await rm(staging, { force: true });
