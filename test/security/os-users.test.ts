@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import { lookupUser } from '../../host/os-user.js';
 import { instanceUserName } from '../../server/provisioning/local.js';
+import { guestFixture } from '../support/guest-host.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../support/server.js';
 
 // Finding 4's tail: every local instance of a datastore ran as one OS user that owned every
@@ -118,5 +120,30 @@ describe('local instances are separate OS users', () => {
     expect((await api('DELETE', `/v1.0/acme/instances/${a.id}`)).status).toBe(202);
     await waitFor(async () => lookupUser(name), (user) => user === undefined, `user ${name} removed`);
     await waitFor(async () => running(strayPid), (alive) => !alive, `the stray process ${strayPid} ended`);
+  });
+});
+
+describe('host.run_as as a non-root operator meets it', () => {
+  it('refuses to become another user when not started as root, naming the key (BERTH_ERR_CONFIG_INVALID)', async () => {
+    const nobody = lookupUser('nobody')!;
+    const fixture = await guestFixture('counter', 'ws://127.0.0.1:9/v1/guests', (config) => {
+      (config.host as Record<string, unknown>).run_as = 'daemon';
+    });
+    try {
+      // what an operator without root has: the files are theirs to read, not root's
+      chmodSync(fixture.dir, 0o755);
+      chmodSync(fixture.configPath, 0o644);
+      chmodSync(fixture.volume, 0o777);
+      const run = spawnSync(
+        'setpriv',
+        ['--reuid', String(nobody.uid), '--regid', String(nobody.gid), '--clear-groups', process.execPath, join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', fixture.configPath],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(run.status, run.stderr).toBe(3);
+      expect(run.stderr).toContain('BERTH_ERR_CONFIG_INVALID');
+      expect(run.stderr).toContain('host.run_as');
+    } finally {
+      await fixture.cleanup();
+    }
   });
 });
