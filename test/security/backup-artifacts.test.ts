@@ -26,7 +26,7 @@ beforeAll(async () => {
   });
   // the bound this test runs under; the next start (below) reads it
   await setup.server.close();
-  setup.config.backups.max_bytes = MAX_BACKUP_BYTES;
+  (setup.config.backups as { max_bytes?: number }).max_bytes = MAX_BACKUP_BYTES;
   server = await setup.start();
   setup.server = server;
 }, 240_000);
