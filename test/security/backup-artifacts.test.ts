@@ -110,6 +110,7 @@ describe('finding 5: a guest reads and writes only the backup of its own in-flig
 
   it('refuses the owning guest its own completed backup when no restore of it is in flight', async () => {
     const response = await fetch(artifactUrl(source, backupId), { headers: { authorization: `Bearer ${guestTokenOf(source)}` } });
+    expect(response.status).toBe(403);
     expect(await errorCode(response)).toBe('BERTH_ERR_ARTIFACT_NOT_GRANTED');
     const upload = await fetch(artifactUrl(source, backupId), { method: 'PUT', headers: { authorization: `Bearer ${guestTokenOf(source)}`, 'content-type': 'application/octet-stream', 'x-berth-sha256': sha256(Buffer.from('x')) }, body: 'x' });
     expect(await errorCode(upload)).toBe('BERTH_ERR_ARTIFACT_NOT_GRANTED');

@@ -3,8 +3,11 @@
 // a heartbeat (or event) dated far ahead, a huge detail, or a store poisoned before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closed, hello, openGuestSocket } from '../reliability/support/guest-socket.js';
-import { createInstance, runGuest, startReliabilityServer, type CreatedInstance, type ReliabilityServer } from '../reliability/support/reliability-server.js';
-import { waitFor } from '../support/server.js';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECTS, createInstance, runGuest, type CreatedInstance, type ReliabilityServer } from '../reliability/support/reliability-server.js';
+import { apiRequest, startTestServer, waitFor } from '../support/server.js';
 
 const END_OF_TIME = 8.64e15;
 /** Longer than the expiry the server runs with: a status frozen by the attack would show by then. */
@@ -16,11 +19,21 @@ let host: Awaited<ReturnType<typeof runGuest>>;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
-  server = await startReliabilityServer('sec-heartbeat');
-  // a short expiry, so that heartbeats ignored after the attack would turn the instance ERROR within the test
-  await server.server.close();
-  server.config.timeouts.heartbeat_expiry = EXPIRY_S;
-  server.server = await server.start();
+  // the reliability tests' server (external provisioner, the counter datastore) with a short expiry, so that
+  // heartbeats ignored after an attack would turn the instance ERROR within the test
+  const dir = await mkdtemp(join(tmpdir(), 'berth-sec-heartbeat-'));
+  const volume = join(dir, 'volume');
+  await mkdir(volume, { recursive: true });
+  const setup = await startTestServer({
+    name: 'sec-heartbeat',
+    dataDir: dir,
+    provisioner: 'external',
+    projects: { ...PROJECTS },
+    managers: { counter: 'counter' },
+    timeouts: { report_interval: 0.2, quick_call: 10, heartbeat_expiry: EXPIRY_S },
+    datastores: [{ name: 'counter', server: { usage_timeout: 600 }, guest: { mount_point: volume }, default_version: '1', versions: [{ name: '1', manager: 'counter' }] }],
+  });
+  server = { ...setup, volume, api: (project, method, path, body) => apiRequest(setup.server.url, PROJECTS[project], method, `/v1.0/${project}${path}`, body) };
   instance = await createInstance(server, 'acme', 'victim');
   host = await runGuest(server, 'acme', instance, cleanups);
 });

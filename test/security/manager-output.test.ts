@@ -73,7 +73,8 @@ afterAll(async () => {
 async function flood(name: string): Promise<number> {
   const startedAt = Date.now();
   const outcome = await setup.server.hub.call(instanceId, 'create-databases', [[{ name, characterSet: undefined, collation: undefined }]], 120_000);
-  expect(outcome).toHaveProperty('ok');
+  // create-databases answers ok with no value: `{}` on the wire
+  expect(outcome).not.toHaveProperty('err');
   return (Date.now() - startedAt) / 1000;
 }
 
