@@ -35,6 +35,8 @@ afterAll(() => setup?.cleanup());
 const api = (method: string, path: string, body?: unknown) => apiRequest(server.url, TOKEN, method, `/v1.0/acme${path}`, body);
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const guestTokenOf = (instanceId: string) => (parse(readFileSync(join(setup.dir, 'instances', instanceId, 'guest.toml'), 'utf8')) as { guest: { token: string } }).guest.token;
+/** What the backup store holds of one backup, partial or whole. */
+const backupFiles = (backupId: string) => (existsSync(join(setup.dir, 'backups')) ? readdirSync(join(setup.dir, 'backups')).filter((f) => f.startsWith(backupId)) : []);
 const artifactUrl = (instanceId: string, backupId: string) => `${server.url}/v1/guests/${instanceId}/artifacts/${backupId}`;
 
 async function activeInstance(name: string, restorePoint?: { backupRef: string }): Promise<string> {
@@ -141,7 +143,7 @@ describe('finding 14: the bytes a guest may upload into one backup are bounded b
     expect(await finished(backupId)).toMatchObject({ status: 'FAILED', size_bytes: null, checksum: null });
     const task = (await server.store.tasks.listForInstance(big)).find((t) => t.operation === 'create-backup')!;
     expect(JSON.parse(task.outcome!)).toMatchObject({ error: { code: 'BERTH_ERR_ARTIFACT_TOO_LARGE' } });
-    expect(readdirSync(join(setup.dir, 'backups')).filter((f) => f.startsWith(backupId))).toEqual([]);
+    expect(backupFiles(backupId)).toEqual([]);
   });
 
   it('refuses a streamed upload past the bound while it streams, removing the partial artifact', async () => {
@@ -152,7 +154,7 @@ describe('finding 14: the bytes a guest may upload into one backup are bounded b
     await waitFor(() => server.store.tasks.listForInstance(guest), (tasks) => tasks.some((t) => t.operation === 'create-backup'), 'the backup task');
     const refused = await streamUpload(artifactUrl(guest, backupId), guestTokenOf(guest), 64 * MAX_BACKUP_BYTES);
     expect(refused).toEqual({ status: 413, code: 'BERTH_ERR_ARTIFACT_TOO_LARGE' });
-    expect(readdirSync(join(setup.dir, 'backups')).filter((f) => f.startsWith(backupId))).toEqual([]);
+    expect(backupFiles(backupId)).toEqual([]);
     // the host's own upload, within the bound, is still taken
     expect(await finished(backupId)).toMatchObject({ status: 'COMPLETED', size_bytes: 1000 });
     expect(existsSync(join(setup.dir, 'backups', `${backupId}.backup`))).toBe(true);
