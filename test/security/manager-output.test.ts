@@ -32,8 +32,14 @@ const lines = (): LogLine[] =>
   host
     .stderr()
     .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
+    .flatMap((line) => {
+      // the last line may still be arriving
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-sec-flood-'));
