@@ -10,6 +10,8 @@ import { becomeRunAsUser } from './os-user.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import type { SandboxSpec } from './sandbox/spec.js';
 import type { GuestLink } from './rpc/guest-link.js';
+import { EventGate } from './rpc/event-gate.js';
+import { ManagerLogLimiter } from './rpc/manager-log-limiter.js';
 import type { Transport } from './rpc/transport.js';
 
 export const HOST_VERSION = '0.1.0';
@@ -20,6 +22,9 @@ export const HOST_VERSION = '0.1.0';
  * Past this much waiting, lines are dropped.
  */
 const LOG_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** How often the lines and events a manager had dropped or coalesced are counted in the log. */
+const OUTPUT_REPORT_MS = 5000;
 
 export interface GuestHost {
   readonly config: GuestConfig;
@@ -62,27 +67,54 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   const privileges = becomeRunAsUser(config.host.run_as, configFile);
   if (privileges === 'root') log.warn('the guest host runs as root, and so does every program its manager runs: set host.run_as to the datastore\'s user');
 
-  // the quick lane's worker instantiates the manager on the other core while this thread loads the link
+  // one meter per manager, whichever lane a line or event comes from
+  const { host } = config;
+  const managerLog = new ManagerLogLimiter(
+    { burst: host.log_burst, rate: host.log_rate, lineLimit: host.log_line_limit },
+    (entry, lane) => log[entry.level === 'critical' ? 'fatal' : entry.level]({ manager: entry.context, lane }, entry.message),
+    (dropped) => log.warn({ dropped }, `manager log lines dropped (more than ${host.log_burst} at once or ${host.log_rate} a second)`),
+  );
   let link: GuestLink | undefined;
+  const events = new EventGate(
+    { burst: host.event_burst, rate: host.event_rate },
+    (event) => link?.cast('guest.event', { event }),
+    (coalesced) => log.warn({ coalesced }, `manager events coalesced (more than ${host.event_burst} at once or ${host.event_rate} a second): only the latest of each kind was sent`),
+  );
+  const reportOutput = setInterval(() => {
+    managerLog.report();
+    events.report();
+  }, OUTPUT_REPORT_MS);
+  reportOutput.unref();
+  const stopOutput = () => {
+    clearInterval(reportOutput);
+    events.close();
+    managerLog.report();
+    events.report();
+  };
+  // the quick lane's worker instantiates the manager on the other core while this thread loads the link
   const starting = Sandbox.start({
     component,
     spec: sandboxSpec(config),
     quickTimeoutMs: config.host.call_timeout * 1000,
     slowTimeoutMs: config.host.slow_call_timeout * 1000,
     quickWorker: options.quickWorker,
-    onLog: (entry, lane) => log[entry.level === 'critical' ? 'fatal' : entry.level]({ manager: entry.context, lane }, entry.message),
+    onLog: (entry, lane) => managerLog.log(entry, lane),
     onDenied: (capability, what) => log.warn({ capability, what }, 'manager denied'),
     onRestart: (lane, reason) => log.error({ lane }, reason),
-    onEvent: (event) => link?.cast('guest.event', { event }),
+    onEvent: (event) => events.publish(event),
   });
   const { GuestLink: Link } = await import('./rpc/guest-link.js');
   const { ArtifactTransfer } = await import('./rpc/artifact-transfer.js');
   const { withArtifacts } = await import('./sandbox/artifact-calls.js');
   const { CallJournal } = await import('./rpc/call-journal.js');
-  const sandbox = await starting;
+  const sandbox = await starting.catch((error: unknown) => {
+    stopOutput();
+    throw error;
+  });
   // compared as the section stores it (JSON): describe() is the truth, the section is what inspect showed
   if (JSON.stringify(parseManifest(sandbox.manifest, 'describe()')) !== JSON.stringify(manifest)) {
     await sandbox.close();
+    stopOutput();
     throw new BerthError('BERTH_ERR_MANIFEST_INVALID', `${config.manager.path}: describe() does not match the embedded manifest`, 'rebuild the manager with `berth build`');
   }
 
@@ -136,6 +168,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     async stop() {
       await guestLink.stop();
       await sandbox.close();
+      stopOutput();
     },
   };
 }

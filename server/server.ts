@@ -51,7 +51,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   mkdirSync(dataDir, { recursive: true });
   const store = await openStore(config.database?.url ?? `sqlite:${join(dataDir, 'berth.db')}`);
   const { timeouts } = config;
-  const monitor = new StatusMonitor(store, { heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000, checkEveryMs: Math.min(5000, timeouts.report_interval * 1000) });
+  const monitor = new StatusMonitor(store, {
+    heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,
+    checkEveryMs: Math.min(5000, timeouts.report_interval * 1000),
+    clockSkewMs: timeouts.clock_skew * 1000,
+  });
   const authenticateGuest = async (instanceId: string, token: string) => {
     const instance = await store.instances.getById(instanceId);
     return instance !== undefined && instance.status !== 'DELETED' && instance.tokenSha256 === tokenDigest(token);
@@ -62,6 +66,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     authenticate: authenticateGuest,
     onProtocolError: (instanceId, message) => logProtocolError(instanceId, message),
     reportIntervalMs: timeouts.report_interval * 1000,
+    clockSkewMs: timeouts.clock_skew * 1000,
     onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
   });
   const runner = new TaskRunner(store, hub);
@@ -84,7 +89,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     configurationOverrides: (project, configurationId, version) => configurations!.overridesFor(project, configurationId, version),
   });
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
-  backups = new BackupService({ store, backupStore, instances, runner });
+  backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
   configurations = new ConfigurationService({ store, registry, instances });
   const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, backups: { service: backups, authenticateGuest }, configurations, logger: options.logger });
   const protocolErrors = new LogThrottle(20, 10_000);

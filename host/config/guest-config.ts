@@ -51,6 +51,12 @@ export const hostSettingsSchema = z.strictObject({
   exec_timeout: timerSeconds().default(600),
   exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  /** The manager's log lines and events: a burst, then so many a second (the rest dropped, counted); lines cut to a length. */
+  log_burst: z.number().int().positive().default(1000),
+  log_rate: z.number().positive().default(100),
+  log_line_limit: z.number().int().min(80, 'must be at least 80 characters').default(4096),
+  event_burst: z.number().int().positive().default(100),
+  event_rate: z.number().positive().default(10),
   /** Where the transpiled manager is kept between starts (keyed by its sha256). */
   cache_dir: absolutePath.default(join(tmpdir(), 'berth-host-cache')),
   /** Where a backup waits between the manager and the server; needs room for the largest backup. */
@@ -88,6 +94,11 @@ export const guestConfigSchema = z.strictObject({
     exec_timeout: 600,
     exec_output_limit: 16 * 1024 * 1024,
     log_level: 'info',
+    log_burst: 1000,
+    log_rate: 100,
+    log_line_limit: 4096,
+    event_burst: 100,
+    event_rate: 10,
     cache_dir: join(tmpdir(), 'berth-host-cache'),
     spool_dir: join(tmpdir(), 'berth-host-spool'),
     state_dir: join(tmpdir(), 'berth-host-state'),

@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../../server/errors/berth-error.js';
+import { isErrorCode, type ErrorCode } from '../../server/errors/catalogue.js';
 
 export interface ArtifactTransferOptions {
   /** The guest channel's URL (ws:// or wss://); artifacts live under the same path over HTTP. */
@@ -14,13 +15,19 @@ export interface ArtifactTransferOptions {
   token: string;
 }
 
-/** A transfer that failed; `retryable` when the server could not be reached or was not ready (5xx), not when it refused (4xx). */
+/**
+ * A transfer that failed; `retryable` when the server could not be reached or
+ * was not ready (5xx), not when it refused (4xx). A refusal keeps the
+ * server's code (BERTH_ERR_ARTIFACT_TOO_LARGE, say), so the call fails with it.
+ */
 export class TransferError extends BerthError {
   constructor(
     message: string,
     readonly retryable: boolean,
+    code: ErrorCode = 'BERTH_ERR_ARTIFACT_TRANSFER',
+    fix?: string,
   ) {
-    super('BERTH_ERR_ARTIFACT_TRANSFER', message, retryable ? 'the host retries until the call deadline' : undefined);
+    super(code, message, fix ?? (retryable ? 'the host retries until the call deadline' : undefined));
   }
 }
 
@@ -59,17 +66,26 @@ async function fileDigest(path: string): Promise<StoredArtifact> {
   return { size, sha256: hash.digest('hex') };
 }
 
+/** What a refusal means when its body was lost (a server that stops reading resets the connection). */
+const REFUSALS_BY_STATUS: Record<number, ErrorCode> = { 403: 'BERTH_ERR_ARTIFACT_NOT_GRANTED', 413: 'BERTH_ERR_ARTIFACT_TOO_LARGE' };
+
 async function readError(response: IncomingMessage): Promise<TransferError> {
   let body = '';
-  for await (const chunk of response) body += String(chunk);
-  let parsed: { error?: { code?: string; message?: string } } = {};
+  try {
+    for await (const chunk of response) body += String(chunk);
+  } catch {
+    // the connection went with the body: the status says enough
+  }
+  let parsed: { error?: { code?: string; message?: string; fix?: string } } = {};
   try {
     parsed = JSON.parse(body) as typeof parsed;
   } catch {
     // not the server's JSON error: quote it as it is
   }
-  const { code, message } = parsed.error ?? {};
-  return new TransferError(`the server answered ${response.statusCode}: ${code ?? ''} ${message ?? body.slice(0, 300)}`.trim(), (response.statusCode ?? 0) >= 500);
+  const { code, message, fix } = parsed.error ?? {};
+  const retryable = (response.statusCode ?? 0) >= 500;
+  const refusal = retryable ? undefined : typeof code === 'string' && isErrorCode(code) ? code : REFUSALS_BY_STATUS[response.statusCode ?? 0];
+  return new TransferError(`the server answered ${response.statusCode}: ${code ?? ''} ${String(message ?? body).slice(0, 300)}`.trim(), retryable, refusal, typeof fix === 'string' ? fix.slice(0, 300) : undefined);
 }
 
 /**
@@ -100,15 +116,21 @@ export class ArtifactTransfer {
     });
     // when the upload itself fails first, nobody awaits the answer: its rejection must not go unhandled (that ends the host)
     answered.catch(() => undefined);
+    const sending = pipeline(createReadStream(path), request);
+    sending.catch(() => undefined);
     let response: IncomingMessage;
     try {
-      await pipeline(createReadStream(path), request);
-      response = await answered;
+      // a server that refuses (too large, not granted) answers before it has read everything: that answer counts
+      response = await Promise.race([sending.then(() => answered), answered]);
     } catch (error) {
       // refused, reset, unreachable: the server may be restarting
       throw new TransferError(`uploading backup ${backupId}: ${error instanceof Error ? error.message : String(error)}`, true);
     }
-    if (response.statusCode !== 200) throw await readError(response);
+    if (response.statusCode !== 200) {
+      const refusal = await readError(response);
+      request.destroy();
+      throw refusal;
+    }
     response.resume();
     return digest;
   }

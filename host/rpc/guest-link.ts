@@ -12,8 +12,10 @@ import type { CallJournal } from './call-journal.js';
 import { isReadOnly } from '../../server/instances/read-only-operations.js';
 import { asBerthError } from '../../server/errors/berth-error.js';
 import { CastQueue } from './cast-queue.js';
+import { cut } from './manager-log-limiter.js';
 
 type CallOutcome = MethodResult<'guest.call'>;
+const MAX_DETAIL_CHARS = 1024;
 type Heartbeat = Omit<CastParams<'guest.heartbeat'>, 'seq' | 'sentAt'>;
 
 export interface GuestLinkOptions {
@@ -32,6 +34,7 @@ export interface GuestLinkOptions {
   dial?(url: string): Promise<Transport>;
   backoff?: { initialMs: number; maxMs: number };
   castQueueLimit?: number;
+  castQueueBytes?: number;
   recentResultsLimit?: number;
 }
 
@@ -47,6 +50,8 @@ export class GuestLink {
   /** Twenty lines per ten seconds: each bad frame is answered, not each one logged. */
   private readonly protocolErrorLog = new LogThrottle(20, 10_000);
   private readonly queue: CastQueue;
+  /** The latest heartbeat not yet sent: heartbeats never wait behind the manager's casts, and only the latest matters. */
+  private heartbeat: CastParams<'guest.heartbeat'> | undefined;
   private seq = 0;
   private attempt = 0;
   private stopped = false;
@@ -60,7 +65,7 @@ export class GuestLink {
 
   constructor(private readonly options: GuestLinkOptions) {
     this.results = new RecentResults(options.recentResultsLimit ?? 1000);
-    this.queue = new CastQueue(options.castQueueLimit ?? 1000);
+    this.queue = new CastQueue(options.castQueueLimit ?? 1000, options.castQueueBytes ?? 4 * 1024 * 1024);
     this.reportIntervalMs = options.reportIntervalMs;
   }
 
@@ -82,7 +87,8 @@ export class GuestLink {
   /** Send a cast now, or keep it in order until the next connection. */
   cast<C extends CastName>(name: C, params: Omit<CastParams<C>, 'seq' | 'sentAt'>): void {
     const full = { ...params, seq: this.seq++, sentAt: Date.now() } as CastParams<C>;
-    this.queue.push({ name, params: full });
+    if (name === 'guest.heartbeat') this.heartbeat = full as CastParams<'guest.heartbeat'>;
+    else this.queue.push({ name, params: full });
     if (this.ready) this.flush();
   }
 
@@ -99,16 +105,21 @@ export class GuestLink {
       this.options.log.warn({ dropped }, 'casts dropped while disconnected (queue full)');
       this.queue.dropped = 0;
     }
+    // the server orders heartbeats among themselves: the latest goes first, ahead of any backlog
+    if (this.heartbeat && this.peer?.notify('guest.heartbeat', this.heartbeat)) this.heartbeat = undefined;
     this.queue.flush((cast) => this.peer?.notify(cast.name, cast.params) ?? false);
   }
 
   /** Probe the manager and cast the result; a failed probe is reported, never skipped. */
   private async beat(): Promise<void> {
+    let heartbeat: Heartbeat;
     try {
-      this.cast('guest.heartbeat', await this.options.probe());
+      heartbeat = await this.options.probe();
     } catch (error) {
-      this.cast('guest.heartbeat', { status: 'unknown', detail: (error as Error).message });
+      heartbeat = { status: 'unknown', detail: (error as Error).message };
     }
+    // the detail may carry the manager's own words (its status error): every heartbeat would carry them
+    this.cast('guest.heartbeat', heartbeat.detail && heartbeat.detail.length > MAX_DETAIL_CHARS ? { ...heartbeat, detail: cut(heartbeat.detail, MAX_DETAIL_CHARS) } : heartbeat);
   }
 
   private scheduleHeartbeat(): void {

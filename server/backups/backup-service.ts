@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import { BerthError } from '../errors/berth-error.js';
 import type { InstanceService, RestoreSource } from '../instances/instance-service.js';
 import { managerErrorToBerth } from '../instances/manager-errors.js';
 import type { TaskEnding, TaskRunner } from '../instances/task-runner.js';
 import type { BackupRecord, Store, TaskRecord } from '../store/store.js';
+import { artifactGranted, type ArtifactDirection } from './artifact-grants.js';
 import type { BackupStore } from './backup-store.js';
 
 export interface CreateBackup {
@@ -21,16 +23,22 @@ export interface BackupServiceOptions {
   backupStore: BackupStore;
   instances: InstanceService;
   runner: TaskRunner;
+  /** Most bytes a guest may upload into one backup. */
+  maxBackupBytes: number;
 }
 
 interface BackupArgument {
   id: string;
 }
 
-interface BackupResult {
-  format: string;
-  metadata: Array<{ key: string; value: string }>;
-}
+/**
+ * What a guest reports about its backup is stored and handed back to restores:
+ * the guest's word, so checked and bounded before it is kept.
+ */
+const backupResult = z.object({
+  format: z.string().max(128),
+  metadata: z.array(z.object({ key: z.string().max(256), value: z.string().max(4096) })).max(256),
+});
 
 /**
  * Backups of a project's instances. The guest's manager writes the bytes; the
@@ -97,24 +105,37 @@ export class BackupService {
     return restoreSourceOf(backup);
   }
 
-  /** Guest side: the host uploads the artifact of a backup its instance is taking. */
-  async receive(instanceId: string, backupId: string, data: Readable, sha256: string): Promise<void> {
-    const backup = await this.ofInstance(instanceId, backupId);
-    if (backup.instanceId !== instanceId || backup.state !== 'BUILDING') {
-      throw new BerthError('BERTH_ERR_BACKUP_STATE', `backup ${backupId} is not being taken by instance ${instanceId}`);
-    }
-    const stored = await this.options.backupStore.put(backup.id, data, sha256);
+  /**
+   * Guest side: the host uploads the artifact of the backup its instance is
+   * taking now, no more than maxBackupBytes of it (`declaredBytes`, the
+   * request's content-length, is refused up front when it says more; the
+   * stream is counted either way).
+   */
+  async receive(instanceId: string, backupId: string, data: Readable, sha256: string, declaredBytes?: number): Promise<void> {
+    const backup = await this.granted(instanceId, backupId, 'upload');
+    if (backup.state !== 'BUILDING') throw notGranted(instanceId, backupId, 'upload');
+    const { maxBackupBytes } = this.options;
+    if (declaredBytes !== undefined && declaredBytes > maxBackupBytes) throw tooLarge(backupId, declaredBytes, maxBackupBytes);
+    const stored = await this.options.backupStore.put(backup.id, data, sha256, maxBackupBytes);
     await this.options.store.backups.update(backup.id, { size: stored.size, checksum: stored.sha256, location: stored.location });
   }
 
-  /** Guest side: the host fetches a completed backup of its own project and datastore, to restore it. */
+  /** Guest side: the host fetches the backup its instance is restoring now (of its own project and datastore). */
   async send(instanceId: string, backupId: string): Promise<{ stream: Readable; size: number }> {
-    const backup = await this.ofInstance(instanceId, backupId);
+    const backup = await this.granted(instanceId, backupId, 'download');
     const instance = await this.options.store.instances.getById(instanceId);
     if (backup.state !== 'COMPLETED' || !backup.location || backup.datastore !== instance?.datastore) {
       throw new BerthError('BERTH_ERR_BACKUP_STATE', `backup ${backupId} is not a completed backup this instance may restore`);
     }
     return { stream: await this.options.backupStore.get(backup.location), size: backup.size ?? 0 };
+  }
+
+  /** The backup, if an operation in flight on this instance names it for this direction; refused otherwise. */
+  private async granted(instanceId: string, backupId: string, direction: ArtifactDirection): Promise<BackupRecord> {
+    const backup = await this.ofInstance(instanceId, backupId);
+    const own = direction === 'download' || backup.instanceId === instanceId;
+    if (!own || !(await artifactGranted(this.options.store, instanceId, backupId, direction))) throw notGranted(instanceId, backupId, direction);
+    return backup;
   }
 
   private async ofInstance(instanceId: string, backupId: string): Promise<BackupRecord> {
@@ -135,16 +156,31 @@ export class BackupService {
     const instance = await store.instances.getById(task.instanceId);
     const backup = instance && (await store.backups.get(instance.project, argument.id));
     if (!backup || backup.state !== 'BUILDING') return;
-    if ('outcome' in ending && 'ok' in ending.outcome && backup.location && backup.checksum) {
-      const result = ending.outcome.ok as BackupResult;
-      await store.backups.update(backup.id, { state: 'COMPLETED', format: result.format, metadata: JSON.stringify(result.metadata) });
+    const result = 'outcome' in ending && 'ok' in ending.outcome ? backupResult.safeParse(ending.outcome.ok) : undefined;
+    if (result?.success && backup.location && backup.checksum) {
+      await store.backups.update(backup.id, { state: 'COMPLETED', format: result.data.format, metadata: JSON.stringify(result.data.metadata) });
       return;
     }
     if (backup.location) await backupStore.delete(backup.location);
     const why =
-      'error' in ending ? ending.error.message : 'err' in ending.outcome ? managerErrorToBerth(ending.outcome.err, 'create-backup').message : 'the guest finished without uploading the backup';
+      'error' in ending
+        ? ending.error.message
+        : 'err' in ending.outcome
+          ? managerErrorToBerth(ending.outcome.err, 'create-backup').message
+          : result && !result.success
+            ? `the guest's backup result is not valid (${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ').slice(0, 500)})`
+            : 'the guest finished without uploading the backup';
     await store.backups.update(backup.id, { state: 'FAILED', location: null, size: null, checksum: null, fault: why });
   }
+}
+
+function notGranted(instanceId: string, backupId: string, direction: ArtifactDirection): BerthError {
+  const asked = direction === 'upload' ? 'a create-backup of it' : 'a restore of it';
+  return new BerthError('BERTH_ERR_ARTIFACT_NOT_GRANTED', `instance ${instanceId} may not ${direction} backup ${backupId}: no ${asked} is in flight on that instance`, 'a guest moves only the backup of the operation the server asked it to run');
+}
+
+function tooLarge(backupId: string, bytes: number, max: number): BerthError {
+  return new BerthError('BERTH_ERR_ARTIFACT_TOO_LARGE', `backup ${backupId} is ${bytes} bytes or more; the server takes at most ${max} (backups.max_bytes)`, 'raise backups.max_bytes in the server config, or back up less');
 }
 
 function restoreSourceOf(backup: BackupRecord): RestoreSource {

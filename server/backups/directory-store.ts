@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { BerthError } from '../errors/berth-error.js';
 import type { BackupStore, StoredBackup } from './backup-store.js';
 
@@ -24,7 +24,7 @@ export class DirectoryBackupStore implements BackupStore {
     return join(this.directory, `${location}.backup`);
   }
 
-  async put(backupId: string, data: Readable, expectedSha256: string): Promise<StoredBackup> {
+  async put(backupId: string, data: Readable, expectedSha256: string, maxBytes: number): Promise<StoredBackup> {
     const final = this.path(backupId);
     const partial = `${final}.partial`;
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
@@ -32,13 +32,23 @@ export class DirectoryBackupStore implements BackupStore {
     let size = 0;
     const counting = new Transform({
       transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
         size += chunk.length;
+        if (size > maxBytes) {
+          return done(new BerthError('BERTH_ERR_ARTIFACT_TOO_LARGE', `backup ${backupId} passed ${maxBytes} bytes, the most the server takes (backups.max_bytes)`, 'raise backups.max_bytes in the server config, or back up less'));
+        }
+        hash.update(chunk);
         done(null, chunk);
       },
     });
+    // `data` is piped by hand, not through pipeline(): on an error it is let go, not destroyed, so that
+    // an HTTP sender still gets the answer (a destroyed request takes its socket, and the answer, with it)
+    const sourceFailed = finished(data, { writable: false }).then(() => new Promise<never>(() => undefined));
+    sourceFailed.catch(() => undefined);
+    const writing = pipeline(counting, createWriteStream(partial, { mode: 0o600 }));
+    writing.catch(() => undefined);
+    data.pipe(counting);
     try {
-      await pipeline(data, counting, createWriteStream(partial, { mode: 0o600 }));
+      await Promise.race([writing, sourceFailed]);
       const sha256 = hash.digest('hex');
       if (sha256 !== expectedSha256) {
         throw new BerthError('BERTH_ERR_ARTIFACT_CHECKSUM', `backup ${backupId} arrived with sha256 ${sha256}, the guest sent ${expectedSha256}`, 'take the backup again');
@@ -49,6 +59,9 @@ export class DirectoryBackupStore implements BackupStore {
       await rename(partial, final);
       return { location: backupId, size, sha256 };
     } catch (error) {
+      data.unpipe(counting);
+      counting.destroy();
+      await writing.catch(() => undefined);
       await rm(partial, { force: true });
       throw error;
     }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { timerSeconds } from './timer-seconds.js';
 import { datastoreConfigSchema } from '../registry/registry.js';
 
+const DEFAULT_MAX_BACKUP_BYTES = 16 * 1024 ** 3;
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 (64 lowercase hex digits) of the token, not the token');
 
 /**
@@ -38,16 +39,20 @@ export const serverConfigSchema = z.strictObject({
       slow_call: timerSeconds().default(180),
       report_interval: timerSeconds().default(30),
       heartbeat_expiry: timerSeconds().default(90),
+      /** How far ahead of this server's clock a guest's heartbeat or event may be dated; later ones are refused. */
+      clock_skew: timerSeconds().default(30),
     })
-    .default({ quick_call: 15, slow_call: 180, report_interval: 30, heartbeat_expiry: 90 }),
+    .default({ quick_call: 15, slow_call: 180, report_interval: 30, heartbeat_expiry: 90, clock_skew: 30 }),
   /** Where backups are kept: a directory of this server (embedded default); the interface admits an S3-compatible store later. */
   backups: z
     .strictObject({
       kind: z.literal('directory').default('directory'),
       /** Defaults to <data_dir>/backups. */
       path: z.string().refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
+      /** Most bytes a guest may upload into one backup (16 GiB); more is refused while it streams. */
+      max_bytes: z.number().int().positive('must be a positive number of bytes, e.g. 17179869184 for 16 GiB').default(DEFAULT_MAX_BACKUP_BYTES),
     })
-    .default({ kind: 'directory' }),
+    .default({ kind: 'directory', max_bytes: DEFAULT_MAX_BACKUP_BYTES }),
   datastores: z.array(datastoreConfigSchema).default([]),
 });
 

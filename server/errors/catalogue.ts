@@ -70,6 +70,9 @@ export const ERRORS = {
   BERTH_ERR_BACKUP_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such backup in this project' },
   BERTH_ERR_BACKUP_STATE: { status: 409, exitCode: 3, summary: 'the backup is not in a state for this operation' },
   BERTH_ERR_ARTIFACT_TRANSFER: { status: 502, exitCode: 1, summary: 'a backup artifact could not be moved between guest and server' },
+  BERTH_ERR_ARTIFACT_NOT_GRANTED: { status: 403, exitCode: 4, summary: "a guest asked for a backup artifact that no operation in flight on its instance names" },
+  BERTH_ERR_ARTIFACT_TOO_LARGE: { status: 413, exitCode: 3, summary: 'a backup artifact is larger than the server accepts (backups.max_bytes)' },
+  BERTH_ERR_GUEST_CLOCK_SKEW: { status: 400, exitCode: 1, summary: "a guest's cast is dated further ahead of the server's clock than timeouts.clock_skew allows" },
   BERTH_ERR_ARTIFACT_CHECKSUM: { status: 422, exitCode: 1, summary: 'a backup artifact does not have the size and sha256 recorded for it' },
 
   BERTH_ERR_CONFIGURATION_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such configuration group in this project' },

@@ -7,10 +7,14 @@ export interface StatusMonitorOptions {
   /** An ACTIVE instance whose last heartbeat is older than this shows ERROR (Trove's agent_heartbeat_expiry). */
   heartbeatExpiryMs: number;
   checkEveryMs: number;
+  /** A heartbeat on record dated further ahead of the server's clock than this was never real (default 30 s). */
+  clockSkewMs?: number;
   onChange?(instance: InstanceRecord, from: InstanceStatus): void;
 }
 
 const HEARTBEAT_EXPIRED = 'heartbeat expired';
+/** A guest's detail goes into the instance's fault, which the API shows: its word, so a bounded one. */
+const MAX_DETAIL_CHARS = 1024;
 export const BUILD_TIMEOUT = 'FAILED_TIMEOUT_GUESTAGENT';
 
 /** The instance status a guest's service status leads to, from `current`; undefined = no change. */
@@ -49,16 +53,33 @@ export class StatusMonitor {
 
   async onHeartbeat(instanceId: string, heartbeat: Heartbeat, receivedAt = new Date()): Promise<void> {
     const serviceStatus = heartbeat.status.toUpperCase().replace(/-/g, '_');
-    const fresh = await this.store.instances.recordHeartbeat(instanceId, { sentAt: new Date(heartbeat.sentAt), seq: heartbeat.seq, receivedAt, serviceStatus });
+    // ordered by the guest's time, but never by one later than the server's own
+    const sent = { sentAt: new Date(Math.min(heartbeat.sentAt, receivedAt.getTime())), seq: heartbeat.seq, receivedAt, serviceStatus };
+    let fresh = await this.store.instances.recordHeartbeat(instanceId, sent);
+    if (!fresh && (await this.forgetImpossibleHeartbeat(instanceId, receivedAt))) fresh = await this.store.instances.recordHeartbeat(instanceId, sent);
     if (!fresh) return;
     const instance = await this.store.instances.getById(instanceId);
     if (!instance) return;
     const status = next(instance.status, instance.fault, heartbeat.status);
     if (status === 'ACTIVE' && instance.status === 'BUILD' && !(await this.prepared(instance.id))) return;
     if (status && status !== instance.status) {
-      const fault = status === 'ERROR' ? `guest reports ${serviceStatus}${heartbeat.detail ? `: ${heartbeat.detail}` : ''}` : null;
+      const detail = heartbeat.detail ? `: ${heartbeat.detail.slice(0, MAX_DETAIL_CHARS)}` : '';
+      const fault = status === 'ERROR' ? `guest reports ${serviceStatus}${detail}` : null;
       await this.transition(instance, status, fault);
     }
+  }
+
+  /**
+   * A store written before heartbeats were checked against the server's
+   * clock may hold one dated ahead of it (the end of time, say), which would
+   * make every real heartbeat look older, for good. Such a record is dropped.
+   */
+  private async forgetImpossibleHeartbeat(instanceId: string, now: Date): Promise<boolean> {
+    const instance = await this.store.instances.getById(instanceId);
+    const recorded = instance?.lastHeartbeatSentAt?.getTime();
+    if (recorded === undefined || recorded <= now.getTime() + (this.options.clockSkewMs ?? 30_000)) return false;
+    await this.store.instances.update(instanceId, { lastHeartbeatSentAt: null, lastHeartbeatSeq: null });
+    return true;
   }
 
   /**

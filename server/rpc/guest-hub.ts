@@ -8,6 +8,7 @@ import { RpcPeer } from '../../host/rpc/peer.js';
 import { SUBPROTOCOL, type CastParams, type MethodParams, type MethodResult } from '../../host/rpc/protocol.js';
 import { webSocketTransport, type Transport } from '../../host/rpc/transport.js';
 import { BerthError } from '../errors/berth-error.js';
+import { CastOrder } from './cast-order.js';
 
 type Hello = MethodParams<'guest.hello'>;
 type CallOutcome = MethodResult<'guest.call'>;
@@ -16,6 +17,8 @@ export interface GuestHubOptions {
   /** Is this the instance's token? Only a yes lets the guest in. */
   authenticate(instanceId: string, token: string): boolean | Promise<boolean>;
   reportIntervalMs?: number;
+  /** How far ahead of this server's clock a cast may be dated (default 30 s); later ones are refused. */
+  clockSkewMs?: number;
   onConnect?(instanceId: string, hello: Hello): void;
   onDisconnect?(instanceId: string): void;
   onHeartbeat?(instanceId: string, heartbeat: CastParams<'guest.heartbeat'>): void;
@@ -51,7 +54,7 @@ function refuseUpgrade(socket: Duplex, request: IncomingMessage): void {
 export class GuestHub {
   private readonly guests = new Map<string, Guest>();
   private readonly waiters = new Map<string, Array<() => void>>();
-  private readonly lastCast = new Map<string, { sentAt: number; seq: number }>();
+  private readonly order: CastOrder;
   private stopping = false;
   private readonly server = new WebSocketServer({
     noServer: true,
@@ -59,7 +62,9 @@ export class GuestHub {
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
 
-  constructor(private readonly options: GuestHubOptions) {}
+  constructor(private readonly options: GuestHubOptions) {
+    this.order = new CastOrder(options.clockSkewMs ?? 30_000);
+  }
 
   /**
    * Serve guests on `path` of an HTTP server. The hub answers every upgrade
@@ -104,10 +109,12 @@ export class GuestHub {
       },
       casts: {
         'guest.heartbeat': (heartbeat) => {
-          if (this.inOrder(instanceId, heartbeat)) this.options.onHeartbeat?.(instanceId!, heartbeat);
+          const sentAt = this.inOrder(instanceId, 'guest.heartbeat', heartbeat);
+          if (sentAt !== undefined) this.options.onHeartbeat?.(instanceId!, { ...heartbeat, sentAt });
         },
         'guest.event': (event) => {
-          if (this.inOrder(instanceId, event)) this.options.onEvent?.(instanceId!, event);
+          const sentAt = this.inOrder(instanceId, 'guest.event', event);
+          if (sentAt !== undefined) this.options.onEvent?.(instanceId!, { ...event, sentAt });
         },
       },
       onProtocolError: (message) => this.options.onProtocolError?.(instanceId, message),
@@ -120,21 +127,26 @@ export class GuestHub {
     });
   }
 
-  /** Casts before the handshake, and older than the last one seen, are dropped. */
-  private inOrder(instanceId: string | undefined, cast: { sentAt: number; seq: number }): boolean {
+  /**
+   * The time to take a cast as sent at (never later than now), or undefined
+   * to drop it: before the handshake, older than the last of its kind, or
+   * dated too far ahead (refused, for the operator's log).
+   */
+  private inOrder(instanceId: string | undefined, kind: 'guest.heartbeat' | 'guest.event', cast: { sentAt: number; seq: number }): number | undefined {
     if (!instanceId) {
       this.options.onProtocolError?.(undefined, 'cast before the handshake dropped');
-      return false;
+      return undefined;
     }
-    const last = this.lastCast.get(instanceId);
-    if (last && (cast.sentAt < last.sentAt || (cast.sentAt === last.sentAt && cast.seq <= last.seq))) return false;
-    this.lastCast.set(instanceId, { sentAt: cast.sentAt, seq: cast.seq });
-    return true;
+    const admission = this.order.admit(instanceId, kind, cast);
+    if (admission.admitted) return admission.sentAt;
+    if (admission.refusal) this.options.onProtocolError?.(instanceId, `BERTH_ERR_GUEST_CLOCK_SKEW: ${admission.refusal}`);
+    return undefined;
   }
 
   /** Close a guest's connection (its instance was deleted: its token no longer lets it back in). */
   disconnect(instanceId: string, reason = 'instance deleted'): void {
     this.guests.get(instanceId)?.peer.close(4410, reason);
+    this.order.forget(instanceId);
   }
 
   isConnected(instanceId: string): boolean {

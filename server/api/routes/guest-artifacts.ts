@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SHA256_HEADER } from '../../../host/rpc/artifact-transfer.js';
@@ -32,12 +34,47 @@ export function guestArtifactRoutes(backups: BackupService, authenticate: GuestA
 
     const path = '/v1/guests/:instance/artifacts/:backup';
     app.put(path, { schema: { hide: true, params, headers: z.object({ [SHA256_HEADER]: z.string().regex(/^[0-9a-f]{64}$/) }).passthrough() } }, async (request, reply) => {
-      await backups.receive(request.params.instance, request.params.backup, request.raw, request.headers[SHA256_HEADER] as string);
+      const { instance, backup } = request.params;
+      const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+      try {
+        await backups.receive(instance, backup, request.raw, request.headers[SHA256_HEADER] as string, declared);
+      } catch (error) {
+        discardRest(request.raw);
+        throw refused(request.log, error, instance, backup, 'upload');
+      }
       return reply.status(200).send({ stored: true });
     });
     app.get(path, { schema: { hide: true, params } }, async (request, reply) => {
-      const { stream, size } = await backups.send(request.params.instance, request.params.backup);
+      const { instance, backup } = request.params;
+      const { stream, size } = await backups.send(instance, backup).catch((error: unknown) => {
+        throw refused(request.log, error, instance, backup, 'download');
+      });
       return reply.header('content-type', 'application/octet-stream').header('content-length', String(size)).send(stream);
     });
   };
+}
+
+/** Past this much of a refused upload, its connection is cut rather than read to the end. */
+const DISCARD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * After a refusal the body is read and thrown away, a bounded amount of it, so
+ * that the sender reads the answer: a socket closed with bytes unread resets
+ * the connection, and the answer is lost with it.
+ */
+function discardRest(body: IncomingMessage): void {
+  let discarded = 0;
+  body.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_BYTES) body.socket.destroy();
+  });
+  body.resume();
+}
+
+/** A guest reaching for a backup it was not asked to move, or past the size bound, is the operator's business. */
+const REPORTED = new Set(['BERTH_ERR_ARTIFACT_NOT_GRANTED', 'BERTH_ERR_ARTIFACT_TOO_LARGE']);
+
+function refused(log: FastifyBaseLogger, error: unknown, instance: string, backup: string, direction: 'upload' | 'download'): unknown {
+  if (error instanceof BerthError && REPORTED.has(error.code)) log.warn({ instance, backup, direction, code: error.code }, `guest artifact ${direction} refused: ${error.message}`);
+  return error;
 }
