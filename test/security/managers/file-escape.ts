@@ -4,6 +4,7 @@ import { getDirectories } from 'wasi:filesystem/preopens@0.2.12';
 import type { Descriptor } from 'wasi:filesystem/types@0.2.12';
 import { defineManager, ManagerError } from '../../../datastores/sdk/index.js';
 import { wire64 } from '../../../datastores/sdk/engine.js';
+import { utf8 } from '../../../datastores/sdk/utf8.js';
 
 /** One step of a script; `in` names a descriptor kept from an earlier step ("root" is the first preopen). */
 type Step =
@@ -16,8 +17,6 @@ type Step =
   | { op: 'repeat'; times: number; steps: Step[] };
 
 const kept = new Map<string, Descriptor>();
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 function descriptor(name = 'root'): Descriptor {
   if (name === 'root') {
@@ -63,7 +62,7 @@ function run(step: Exclude<Step, { op: 'repeat' }>): string {
       case 'read': {
         const file = dir.openAt({ symlinkFollow: true }, step.path, {}, { read: true });
         try {
-          return `ok:${decoder.decode(file.read(wire64(4096) as bigint, wire64(0) as bigint)[0])}`;
+          return `ok:${utf8.decode(file.read(wire64(4096) as bigint, wire64(0) as bigint)[0])}`;
         } finally {
           file[Symbol.dispose]?.();
         }
@@ -75,7 +74,7 @@ function run(step: Exclude<Step, { op: 'repeat' }>): string {
       case 'create': {
         const file = dir.openAt({ symlinkFollow: true }, step.path, { create: true, truncate: true }, { write: true });
         try {
-          file.write(encoder.encode(step.text), wire64(0) as bigint);
+          file.write(utf8.encode(step.text), wire64(0) as bigint);
         } finally {
           file[Symbol.dispose]?.();
         }
