@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, rmSync } from 'node:fs';
+import { chownSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../support/server.js';
@@ -35,13 +35,17 @@ describe('a full disk under the mount point', () => {
     expect((await api('POST', `/instances/${id}/databases`, { databases: [{ name: 'before' }] })).status).toBe(202);
 
     const volume = join(setup.dir, 'instances', id, 'volume');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', volume]);
+    // the instance's own user owns its volume (a root server runs each instance as one): so does the new mount
+    const owner = statSync(volume);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=1m,uid=${owner.uid},gid=${owner.gid},mode=0700`, 'tmpfs', volume]);
     mounted = volume;
     // just under one 4 KiB page (the fixture lists no "user:" lines as databases), so one more line needs a page that is not there
     writeFileSync(join(volume, 'effects.log'), `before\nuser:${'p'.repeat(4096 - 'before\nuser:\n'.length - 8)}\n`);
+    chownSync(join(volume, 'effects.log'), owner.uid, owner.gid);
     // fill what is left: the write stops at ENOSPC
     try {
       writeFileSync(join(volume, 'ballast'), Buffer.alloc(2 * 1024 * 1024));
+      chownSync(join(volume, 'ballast'), owner.uid, owner.gid);
     } catch (error) {
       expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
