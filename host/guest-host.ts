@@ -107,6 +107,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   const { ArtifactTransfer } = await import('./rpc/artifact-transfer.js');
   const { withArtifacts } = await import('./sandbox/artifact-calls.js');
   const { CallJournal } = await import('./rpc/call-journal.js');
+  const { journalSeal } = await import('./rpc/journal-seal.js');
   const sandbox = await starting.catch((error: unknown) => {
     stopOutput();
     throw error;
@@ -155,7 +156,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     },
     reportIntervalMs: config.host.report_interval * 1000,
     log,
-    journal: new CallJournal(join(config.host.state_dir, config.guest.instance_id)),
+    journal: new CallJournal(join(config.host.state_dir, config.guest.instance_id), journalSeal(config.guest.token, config.guest.instance_id)),
     dial: options.dial,
   });
   link = guestLink;

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { isErrorCode } from '../../server/errors/catalogue.js';
+import type { JournalSeal } from './journal-seal.js';
 import { encodeWire, reviveWire } from './wire-values.js';
 
 type Recorded = { state: 'started'; operation: string } | { state: 'done'; operation: string; outcome: unknown } | { state: 'failed'; operation: string; error: { code: string; message: string } };
@@ -15,6 +16,8 @@ type Recorded = { state: 'started'; operation: string } | { state: 'done'; opera
  * could do it twice). In memory, RecentResults does the same for a host that
  * stayed up. Bounded: the oldest records go first, at start and while the
  * host runs (at most twice `limit` files: those of the last process and this one's).
+ * Records are sealed (journal-seal.ts): one that does not open (tampered,
+ * forged, moved from another id) answers BERTH_ERR_CALL_INTERRUPTED, never a run.
  */
 export class CallJournal {
   /** Records this process started, oldest first: past `limit` the oldest is removed, so the directory stays bounded while the host runs. */
@@ -22,6 +25,7 @@ export class CallJournal {
 
   constructor(
     private readonly directory: string,
+    private readonly seal: JournalSeal,
     private readonly limit = 1000,
   ) {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
@@ -37,17 +41,25 @@ export class CallJournal {
   private write(id: string | number, record: Recorded): void {
     const path = this.path(id);
     // written whole then renamed: a crash leaves the old record or the new one, never half of one
-    writeFileSync(`${path}.tmp`, encodeWire(record), { mode: 0o600 });
+    writeFileSync(`${path}.tmp`, this.seal.seal(String(id), encodeWire(record)), { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
 
   /** What an earlier host process recorded for this id, as the answer to give now (undefined: run it). */
   recall(id: string | number): Promise<unknown> | undefined {
-    let record: Recorded;
+    let sealed: Buffer;
     try {
-      record = JSON.parse(readFileSync(this.path(id), 'utf8'), reviveWire) as Recorded;
+      sealed = readFileSync(this.path(id));
     } catch {
       return undefined;
+    }
+    const text = this.seal.open(String(id), sealed);
+    if (text === undefined) return Promise.reject(untrusted());
+    let record: Recorded;
+    try {
+      record = JSON.parse(text, reviveWire) as Recorded;
+    } catch {
+      return Promise.reject(untrusted());
     }
     if (record.state === 'done') return Promise.resolve(record.outcome);
     if (record.state === 'failed') {
@@ -80,4 +92,13 @@ export class CallJournal {
     const byAge = files.map((name) => ({ name, mtime: statSync(join(this.directory, name)).mtimeMs })).sort((a, b) => a.mtime - b.mtime);
     for (const { name } of byAge.slice(0, files.length - this.limit)) rmSync(join(this.directory, name), { force: true });
   }
+}
+
+/** A record this host cannot vouch for: the call may have run, so it is not run again. */
+function untrusted(): BerthError {
+  return new BerthError(
+    'BERTH_ERR_CALL_INTERRUPTED',
+    'the journal record of this call was altered or was not written by this host; whether the call took effect is unknown, so it was not run again',
+    'check the datastore, then send the operation again if it is still needed',
+  );
 }
