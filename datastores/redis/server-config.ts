@@ -43,8 +43,21 @@ export function passwordRule(password: string): string {
   return `#${sha256Hex(utf8.encode(password))}`;
 }
 
+/**
+ * Commands the manager's own user may not run, behind the host's refusal of
+ * the same commands on the granted connection (host/capabilities/
+ * redis-command-policy.ts): they make the server dial other hosts (REPLICAOF,
+ * SLAVEOF, MIGRATE, FAILOVER, CLUSTER), take the connection over (SYNC, PSYNC,
+ * MONITOR) or load code and debug the server (MODULE, DEBUG). The ACL also
+ * holds inside Lua scripts and functions, which the host does not look into.
+ * The manager needs none of them (SHUTDOWN it does need). Replication will
+ * bring REPLICAOF back for replicas, scoped to their source.
+ */
+export const ADMIN_DENIED_COMMANDS = ['replicaof', 'slaveof', 'migrate', 'failover', 'cluster', 'sync', 'psync', 'monitor', 'module', 'debug'] as const;
+
 /** users.acl as prepare writes it; ACL SAVE rewrites it after root changes. */
 export function renderUsers(adminPassword: string, rootPassword: string | undefined): string {
   const root = rootPassword === undefined ? 'nopass' : passwordRule(rootPassword);
-  return [`user ${ADMIN_USER} on ${passwordRule(adminPassword)} ~* &* +@all`, `user ${ROOT_USER} on ${root} ~* &* +@all`, ''].join('\n');
+  const denied = ADMIN_DENIED_COMMANDS.map((name) => `-${name}`).join(' ');
+  return [`user ${ADMIN_USER} on ${passwordRule(adminPassword)} ~* &* +@all ${denied}`, `user ${ROOT_USER} on ${root} ~* &* +@all`, ''].join('\n');
 }

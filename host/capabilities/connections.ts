@@ -5,6 +5,7 @@ import type { CapabilityError } from '../generated/interfaces/berth-datastore-ty
 import type { ConnectionGrant } from '../config/guest-config.js';
 import { workerEntry } from '../worker-entry.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
+import { refusedRedisCommand } from './redis-command-policy.js';
 import type { BridgeReply, BridgeRequest } from './connections-worker.js';
 
 export interface ConnectionSettings {
@@ -27,7 +28,9 @@ const SQL_KINDS: ReadonlySet<ConnectionGrant['kind']> = new Set(['postgresql', '
 /**
  * berth:datastore/connections over the connections a guest config names.
  * Deny by default: a name the grants do not list, or a SQL call on a Redis
- * connection (and the reverse), is refused before anything is contacted.
+ * connection (and the reverse), is refused before anything is contacted,
+ * and so is a Redis command that would make the server dial elsewhere, take
+ * the connection over or load code (redis-command-policy.ts).
  * The manager never sees addresses or credentials: those stay in `grants`
  * and in the bridge thread (connections-worker.ts), which holds one client
  * per name and is started at the first granted call. The imports are
@@ -114,6 +117,8 @@ export function createConnections(
     redisCommand(connection, args) {
       const grant = grantFor(connection, 'redis');
       if (args.length === 0) return fail({ tag: 'invalid', val: `connection "${connection}": a Redis command needs at least its name` });
+      const refused = refusedRedisCommand(args);
+      if (refused !== undefined) return deny(`connection "${connection}"`, refused);
       return call({ op: 'redis', name: connection, grant, timeoutMs: settings.timeoutMs, args }) as Connections.RedisNode[];
     },
     close() {

@@ -35,6 +35,11 @@ describe('prepare', () => {
     await client.connect();
     expect(await client.set('greeting', 'hello')).toBe('OK');
     expect(await client.get('greeting')).toBe('hello');
+    // the manager's own user may not make the server dial elsewhere or load code, even from a script (finding 6)
+    for (const command of [['REPLICAOF', '127.0.0.1', '1'], ['MIGRATE', '127.0.0.1', '1', 'k', '0', '10'], ['MONITOR'], ['DEBUG', 'SLEEP', '0']]) {
+      expect(await client.call('ACL', 'DRYRUN', 'berth', ...command)).toMatch(/no permissions/);
+    }
+    expect(await client.call('ACL', 'DRYRUN', 'berth', 'SHUTDOWN')).toBe('OK');
     const config = (key: string) => client.config('GET', key);
     expect(await config('port')).toEqual(['port', String(guest.port)]);
     expect(await config('bind')).toEqual(['bind', '127.0.0.1']);
