@@ -15,33 +15,45 @@ export type FileOp =
   | { kind: 'mkdir' | 'unlink' | 'rmdir' | 'stat' | 'read' | 'write' | 'list' | 'open-dir'; lane: number; at: number; path: string }
   | { kind: 'symlink'; lane: number; at: number; target: string; path: string }
   | { kind: 'rename' | 'link'; lane: number; at: number; path: string; to: number; toPath: string }
+  /** A symlink made one directory deeper than `path`, then renamed to `path`: its target is checked where it was made. */
+  | { kind: 'raise'; lane: number; at: number; target: string; path: string }
+  /** `path` renamed aside, so that what a descriptor opened on it is no longer under that name. */
+  | { kind: 'move-away'; lane: number; at: number; path: string }
   | { kind: 'outside-rename'; path: string; toPath: string }
   | { kind: 'outside-symlink'; target: string; path: string };
 
 /** Names the steps use: few, so that steps collide on the same entries. */
-const names = ['a', 'b', 'l', 'a/b', 'a/l', 'l/x', 'l/sentinel-a.txt', 'a/b/c', '..', '../outside', 'a/../..', 'l/..'];
-/** Link targets that stay inside, lead out one or two levels, or are absolute. */
-export function targets(outside: string): string[] {
-  return ['a', 'b', '.', '..', '../..', '../outside', '../outside/sentinel-a.txt', 'a/../..', '../../outside', outside, '/', '/etc', 'l/../../outside'];
-}
+const names = ['a/b', '.', 'x', 'a/l', '../outside'];
+/** Stands for the sentinel tree's absolute path, which changes from run to run. */
+export const ABSOLUTE_OUTSIDE = '<outside>';
+/** Link targets that stay inside or lead out, depending on where the link ends up, and an absolute one. */
+const targets = ['../../outside', '../outside', ABSOLUTE_OUTSIDE];
 
-export function fileOps(outside: string): fc.Arbitrary<FileOp[]> {
+export function fileOps(): fc.Arbitrary<FileOp[]> {
   const lane = fc.integer({ min: 0, max: 1 });
   const at = fc.nat({ max: 3 });
   const path = fc.constantFrom(...names);
   // the other process acts on the grant's own entries only: what it does beside it, or through
   // a symlink it follows, is not the manager's doing
-  const inGrant = fc.constantFrom('a', 'b', 'l');
-  const target = fc.constantFrom(...targets(outside));
-  const plain = fc.record({ kind: fc.constantFrom('mkdir', 'unlink', 'rmdir', 'stat', 'read', 'write', 'list', 'open-dir' as const), lane, at, path });
+  const inGrant = fc.constantFrom('a', 'l');
+  const target = fc.constantFrom(...targets);
+  const plain = fc.record({ kind: fc.constantFrom('unlink', 'rmdir', 'stat', 'write' as const), lane, at, path });
+  const makes = fc.record({ kind: fc.constantFrom('mkdir', 'open-dir' as const), lane, at, path });
+  const looks = fc.record({ kind: fc.constantFrom('read', 'list' as const), lane, at, path });
   const op: fc.Arbitrary<FileOp> = fc.oneof(
-    { weight: 6, arbitrary: plain },
+    { weight: 3, arbitrary: plain },
+    { weight: 4, arbitrary: makes },
+    { weight: 3, arbitrary: looks },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('symlink' as const), lane, at, target, path }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('rename', 'link' as const), lane, at, path, to: at, toPath: path }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('rename' as const), lane, at, path, to: at, toPath: path }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('link' as const), lane, at, path, to: at, toPath: path }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('raise' as const), lane, at, target, path }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('move-away' as const), lane, at, path }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('outside-rename' as const), path: inGrant, toPath: inGrant }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('outside-symlink' as const), target, path: inGrant }) },
   );
-  return fc.array(op, { minLength: 1, maxLength: 40 });
+  // size 'max': fast-check's default keeps arrays short, and an attack takes several steps in order
+  return fc.array(op, { minLength: 1, maxLength: 40, size: 'max' });
 }
 
 /** What the lanes hold: each lane's root descriptor first, then the directories it opened. */
@@ -52,7 +64,8 @@ export type Held = Descriptor[][];
  * the caller can check that nothing outside the grant ever came back.
  * Refusals are expected and ignored: the property is about effects.
  */
-export function applyOp(op: FileOp, held: Held, grant: string): string[] {
+export function applyOp(step: FileOp, held: Held, grant: string, outside: string): string[] {
+  const op = 'target' in step && step.target === ABSOLUTE_OUTSIDE ? { ...step, target: outside } : step;
   if (op.kind === 'outside-rename') {
     outcome(() => renameSync(join(grant, op.path), join(grant, op.toPath)));
     return [];
@@ -76,6 +89,12 @@ export function applyOp(op: FileOp, held: Held, grant: string): string[] {
         return void dir.statAt({ symlinkFollow: true }, op.path);
       case 'symlink':
         return dir.symlinkAt(op.target, op.path);
+      case 'raise':
+        outcome(() => dir.createDirectoryAt(`${op.path}.d`));
+        dir.symlinkAt(op.target, `${op.path}.d/l`);
+        return dir.renameAt(`${op.path}.d/l`, dir, op.path);
+      case 'move-away':
+        return dir.renameAt(op.path, dir, `${op.path}.gone`);
       case 'rename':
         return dir.renameAt(op.path, mine[op.to % mine.length]!, op.toPath);
       case 'link':
@@ -91,7 +110,7 @@ export function applyOp(op: FileOp, held: Held, grant: string): string[] {
         return;
       }
       case 'list': {
-        const opened = op.path === '.' ? dir : dir.openAt({ symlinkFollow: true }, op.path, { directory: true }, { read: true });
+        const opened = dir.openAt({ symlinkFollow: true }, op.path, { directory: true }, { read: true });
         seen.push(...listing(opened));
         return;
       }
@@ -103,7 +122,11 @@ export function applyOp(op: FileOp, held: Held, grant: string): string[] {
   return seen;
 }
 
-/** True when something a step returned came from outside the grant. */
+/**
+ * True when something a step returned came from outside the grant: the
+ * sentinel content, or the name of the sentinel tree's directory (no step
+ * makes that name; steps may make 'sentinel-a.txt' in the grant themselves).
+ */
 export function leaked(seen: readonly string[]): boolean {
-  return seen.some((text) => text.includes(SECRET) || text.startsWith(SENTINEL));
+  return seen.some((text) => text.includes(SECRET) || text === `${SENTINEL}nested`);
 }
