@@ -92,6 +92,9 @@ export class MysqlSession implements SqlSession {
       connectTimeout: timeoutMs,
       charset: 'utf8mb4',
       multipleStatements: false,
+      // LOAD DATA LOCAL INFILE makes the client (this host) read a file the statement names and
+      // send it: never offered. mysql2 also refuses it without an infileStreamFactory, which is never given.
+      flags: ['-LOCAL_FILES'],
     };
     this.connection = mysql.createConnection(this.options);
     this.connection.on('error', () => {
