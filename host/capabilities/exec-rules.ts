@@ -1,6 +1,7 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { KeyValue } from '../generated/interfaces/berth-datastore-types.js';
+import { ALLOWED_ENVIRONMENT, managerMayAdd } from './exec-environment.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
 
 export interface ExecGrant {
@@ -73,8 +74,8 @@ export function createExecRules(grant: ExecGrant, onDenied?: DenialReporter) {
       if (value.includes('\0')) invalid(`environment variable ${key}: its value contains a NUL byte`);
       if (Object.hasOwn(grant.environment, key)) invalid(`environment variable ${key}: set by the grant, it may not be overridden`);
       if (env.has(key)) invalid(`environment variable ${key}: given twice`);
-      // The dynamic loader would run any library the manager wrote into a granted directory inside an allowed program.
-      if (key.startsWith('LD_')) deny(`environment variable ${key}`, 'loader variables may only come from the grant');
+      // Loader, plugin and client variables would load code or reach hosts nobody granted (exec-environment.ts).
+      if (!managerMayAdd(key)) deny(`environment variable ${key}`, `a manager may add only ${ALLOWED_ENVIRONMENT}; others come from the grant's environment`);
       env.set(key, value);
     }
     return Object.fromEntries(env);

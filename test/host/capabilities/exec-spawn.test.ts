@@ -108,9 +108,9 @@ describe('exec spawn: long-running programs started detached', () => {
     const before = Date.now();
     const outcome = spawn(exports, {
       program: 'sh',
-      args: ['-c', 'echo "$GRANTED, $ADDED, in $(pwd)"; echo oops >&2; exec sleep 30'],
+      args: ['-c', 'echo "$GRANTED, $TZ, in $(pwd)"; echo oops >&2; exec sleep 30'],
       log: '/vol/daemon.log',
-      env: { ADDED: 'by the manager' },
+      env: { TZ: 'by the manager' },
       cwd: '/vol/data',
     });
     expect(Date.now() - before).toBeLessThan(3000);

@@ -152,8 +152,8 @@ describe('exec capability through a component', () => {
   it('gives the program only the granted environment and what the manager adds, never the host environment', async () => {
     process.env.BERTH_SECRET_TEST = 'host secret';
     const exports = await manager({ programs: ['/usr/bin/env'], environment: { PGHOST: '/run/postgresql' } });
-    const outcome = run(exports, { program: '/usr/bin/env', env: { PGDATABASE: 'postgres' } });
-    expect(outcome.ok?.stdout.split('\n').filter(Boolean).sort()).toEqual(['PGDATABASE=postgres', 'PGHOST=/run/postgresql']);
+    const outcome = run(exports, { program: '/usr/bin/env', env: { TZ: 'UTC' } });
+    expect(outcome.ok?.stdout.split('\n').filter(Boolean).sort()).toEqual(['PGHOST=/run/postgresql', 'TZ=UTC']);
     expect(outcome.ok?.stdout).not.toContain('host secret');
   });
 
@@ -163,6 +163,12 @@ describe('exec capability through a component', () => {
     ['use an empty name', { '': 'c' }, 'invalid', 'environment variable ""'],
     ['set a NUL byte', { OK: 'a\0b' }, 'invalid', 'NUL'],
     ['set a dynamic loader variable', { LD_PRELOAD: '/work/evil.so' }, 'denied', 'LD_PRELOAD'],
+    // finding 3: the MariaDB client library loads plugins these name, from the manager's volume
+    ['load a client plugin', { LIBMYSQL_PLUGINS: 'evil' }, 'denied', 'LIBMYSQL_PLUGINS'],
+    ['point the plugin directory at the volume', { MARIADB_PLUGIN_DIR: '/work' }, 'denied', 'MARIADB_PLUGIN_DIR'],
+    ['read option files from the volume', { MYSQL_HOME: '/work' }, 'denied', 'MYSQL_HOME'],
+    ['point a client at another host', { MYSQL_HOST: '10.0.0.1' }, 'denied', 'MYSQL_HOST'],
+    ['load a gconv module', { GCONV_PATH: '/work' }, 'denied', 'GCONV_PATH'],
   ])('refuses an environment that tries to %s', async (_label, env, tag, message) => {
     const exports = await manager({ programs: ['/usr/bin/env'], environment: { PGHOST: '/run/postgresql' } });
     expect(run(exports, { program: '/usr/bin/env', env }).err).toEqual({ tag, val: expect.stringContaining(message) });
