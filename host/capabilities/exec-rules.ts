@@ -1,6 +1,7 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { KeyValue } from '../generated/interfaces/berth-datastore-types.js';
+import { refusedArgument } from './exec-arguments.js';
 import { ALLOWED_ENVIRONMENT, managerMayAdd } from './exec-environment.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
 
@@ -63,8 +64,10 @@ export function createExecRules(grant: ExecGrant, onDenied?: DenialReporter) {
     return { granted: match.granted, real: match.real };
   }
 
-  function checkArguments(program: string, args: readonly string[]): void {
-    if (args.some((arg) => arg.includes('\0'))) invalid(`program ${program}: an argument contains a NUL byte`);
+  function checkArguments(program: ChosenProgram, args: readonly string[]): void {
+    if (args.some((arg) => arg.includes('\0'))) invalid(`program ${program.granted}: an argument contains a NUL byte`);
+    const refused = refusedArgument(basename(program.granted), args);
+    if (refused) deny(`program ${program.granted}`, refused);
   }
 
   function environment(added: readonly KeyValue[]): Record<string, string> {

@@ -34,7 +34,7 @@ function openLog(rules: ExecRules, logPath: string): number {
  */
 export function spawnDetached(rules: ExecRules, command: Command, logPath: string): number {
   const program = rules.choose(command.program);
-  rules.checkArguments(command.program, command.args);
+  rules.checkArguments(program, command.args);
   if (command.stdin !== undefined) rules.invalid(`program ${command.program}: a spawned program reads no stdin`);
   if (command.timeoutMs !== undefined) rules.invalid(`program ${command.program}: a spawned program has no timeout`);
   const env = rules.environment(command.env);

@@ -20,7 +20,7 @@ export function createExec(grant: ExecGrant, onDenied?: DenialReporter): typeof 
   return {
     run(command) {
       const program = rules.choose(command.program);
-      rules.checkArguments(command.program, command.args);
+      rules.checkArguments(program, command.args);
       const env = rules.environment(command.env);
       const cwd = rules.workingDirectory(command.cwd);
       const limit = grant.outputLimitBytes;

@@ -175,6 +175,41 @@ describe('exec capability through a component', () => {
     expect(denials).toHaveLength(tag === 'denied' ? 1 : 0);
   });
 
+  // finding 3: pg_ctl hands -o (and its -D, -l values) to /bin/sh; -p runs another program; initdb -L reads bootstrap SQL
+  describe('argument policies of the built-in programs', () => {
+    /** A stand-in named like the real program (its policy is chosen by file name): prints its arguments. */
+    async function named(name: string): Promise<string> {
+      const path = join(tmp, name);
+      await writeFile(path, '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+      return path;
+    }
+
+    it.each([
+      ['pg_ctl', ['start', '-D', '/data', '-o', '-c archive_command=id']],
+      ['pg_ctl', ['start', '-D', '/data', '--options=-k /tmp']],
+      ['pg_ctl', ['start', '-p', '/bin/sh', '-D', '/data']],
+      ['pg_ctl', ['start', '-D', '/data"; id; "']],
+      ['pg_ctl', ['start', '-D', '/data', '-l', '/log$(id)']],
+      ['pg_ctl', ['start', '-wD/data']],
+      ['pg_ctl', ['kill', 'KILL', '1']],
+      ['initdb', ['-D', '/data', '-L', '/work/evil-share']],
+      ['initdb', ['-D', '/data', '-c', 'archive_command=id']],
+    ])('refuses %s %j', async (name, args) => {
+      const exports = await manager({ programs: [await named(name)] });
+      expect(run(exports, { program: name, args }).err).toEqual({ tag: 'denied', val: expect.stringContaining(name) });
+      expect(denials).toHaveLength(1);
+    });
+
+    it.each([
+      ['pg_ctl', ['start', '-D', '/var/lib/postgresql/data', '-l', '/var/lib/postgresql/log/server.log', '-w', '-t', '120']],
+      ['pg_ctl', ['stop', '-D', '/data', '-m', 'fast', '-w', '-t', '120']],
+      ['initdb', ['-D', '/data', '-U', 'os_admin', '--pwfile=/data/.pw', '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions']],
+    ])('runs %s %j as the PostgreSQL manager does', async (name, args) => {
+      const exports = await manager({ programs: [await named(name)] });
+      expect(run(exports, { program: name, args }).ok?.stdout).toBe(`${args.join(' ')}\n`);
+    });
+  });
+
   describe('working directory', () => {
     let exports: ExportedInterfaces;
     beforeEach(async () => {
