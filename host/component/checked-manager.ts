@@ -20,10 +20,19 @@ export interface CheckedManager {
  * cut short) fails in jco or in V8: that is the file's fault, reported as
  * such with the file's name, not as an internal error of the host.
  */
-export async function transpileManager(bytes: Uint8Array, file: string, cacheDir?: string, digest?: string, transpile?: Transpiler): Promise<TranspiledComponent> {
+export async function transpileManager(
+  bytes: Uint8Array,
+  file: string,
+  cacheDir?: string,
+  digest?: string,
+  transpile?: Transpiler,
+  memoryLimitBytes?: number,
+): Promise<TranspiledComponent> {
   try {
-    return await transpileComponent(bytes, cacheDir, digest, transpile);
+    return await transpileComponent(bytes, cacheDir, digest, transpile, memoryLimitBytes);
   } catch (error) {
+    // a manager that starts larger than host.memory_limit: the config's to fix, not the file's
+    if (error instanceof BerthError) throw error;
     const reason = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0]!.slice(0, 300);
     throw new BerthError('BERTH_ERR_WASM_INVALID', `${file} is a damaged WebAssembly component: ${reason}`, 'rebuild it with `berth build`, or install the file again');
   }
@@ -47,5 +56,6 @@ export async function checkedManager(config: GuestConfig, configFile: string): P
   }
   const manifest = readEmbeddedManifest(bytes, config.manager.path);
   checkRequiredGrants(manifest, config, configFile);
-  return { digest, manifest, component: await transpileManager(bytes, config.manager.path, config.host.cache_dir, digest, transpileInChildProcess) };
+  const component = await transpileManager(bytes, config.manager.path, config.host.cache_dir, digest, transpileInChildProcess, config.host.memory_limit);
+  return { digest, manifest, component };
 }

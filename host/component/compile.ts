@@ -5,6 +5,15 @@ import { join } from 'node:path';
 import { trustedByOwner, trustedEntry } from './cache-trust.js';
 import { loadGlue, prepareGlue, type PreparedGlue } from './glue.js';
 import { transpileHere, type TranspiledFiles, type Transpiler } from './jco-transpile.js';
+import { capMemories, DEFAULT_MEMORY_LIMIT_BYTES } from './memory-ceiling.js';
+
+/** The memory ceiling a component's modules were compiled with (memory-ceiling.ts). */
+export interface MemoryCeiling {
+  readonly limitBytes: number;
+  readonly ceilingPages: number;
+  /** Per core module, the pages its memories may reach, each time it is instantiated. */
+  readonly pages: ReadonlyMap<string, number>;
+}
 
 /** A component made ready to instantiate many times: JS glue plus compiled core modules. */
 export interface CompiledComponent {
@@ -15,6 +24,7 @@ export interface CompiledComponent {
   readonly imports: readonly string[];
   /** Exported names ("databases", "berth:datastore/databases@0.1.0"). */
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
+  readonly memory: MemoryCeiling;
 }
 
 export type InstantiateFunction = (
@@ -51,6 +61,7 @@ export interface TranspiledComponent {
   readonly coreModules: ReadonlyMap<string, WebAssembly.Module>;
   readonly imports: readonly string[];
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
+  readonly memory: MemoryCeiling;
 }
 
 type CachedFiles = TranspiledFiles & {
@@ -101,17 +112,27 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, 
 /**
  * `digest`: the bytes' hex sha256, when the caller has it. `transpile`: jco
  * in this process by default; a long-running host runs it in a process of
- * its own (jco-transpile.ts).
+ * its own (jco-transpile.ts). `memoryLimitBytes`: host.memory_limit, built
+ * into the modules as they are compiled (the transpile cache keeps them as
+ * jco wrote them, so a changed limit needs no new transpile).
  */
-export async function transpileComponent(bytes: Uint8Array, cacheDir?: string, digest?: string, transpile: Transpiler = transpileHere): Promise<TranspiledComponent> {
+export async function transpileComponent(
+  bytes: Uint8Array,
+  cacheDir?: string,
+  digest?: string,
+  transpile: Transpiler = transpileHere,
+  memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES,
+): Promise<TranspiledComponent> {
   const { files, imports, exports, entry, codeCache } = await cachedTranspile(bytes, cacheDir, digest, transpile);
   const glue = files['manager.js'];
   if (!glue) throw new Error('jco produced no manager.js glue');
+  const capped = capMemories(new Map(Object.entries(files).filter(([name]) => name.endsWith('.wasm'))), memoryLimitBytes);
   // compiled side by side: V8 decodes and validates each on its own background threads
-  const wasm = Object.entries(files).filter(([name]) => name.endsWith('.wasm'));
+  const wasm = [...capped.bytes];
   const modules = await Promise.all(wasm.map(([, content]) => WebAssembly.compile(content)));
   const coreModules = new Map(wasm.map(([name], index) => [name, modules[index]!]));
-  return { glue: prepareGlue(readDebugFlagOnce(new TextDecoder().decode(glue))), codeCache, cacheEntry: entry, coreModules, imports, exports };
+  const memory = { limitBytes: memoryLimitBytes, ceilingPages: capped.ceilingPages, pages: capped.pages };
+  return { glue: prepareGlue(readDebugFlagOnce(new TextDecoder().decode(glue))), codeCache, cacheEntry: entry, coreModules, imports, exports, memory };
 }
 
 /**
@@ -137,7 +158,7 @@ export async function saveCodeCache(transpiled: TranspiledComponent, codeCache: 
  */
 export async function loadComponent(transpiled: TranspiledComponent): Promise<CompiledComponent & { freshCodeCache(): Uint8Array | undefined }> {
   const { instantiate, freshCodeCache } = await loadGlue(transpiled.glue, transpiled.codeCache);
-  return { instantiate, freshCodeCache, coreModules: transpiled.coreModules, imports: transpiled.imports, exports: transpiled.exports };
+  return { instantiate, freshCodeCache, coreModules: transpiled.coreModules, imports: transpiled.imports, exports: transpiled.exports, memory: transpiled.memory };
 }
 
 /** Transpile, compile and load in this thread. */

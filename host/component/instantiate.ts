@@ -23,6 +23,35 @@ function unversioned(imports: Record<string, unknown>): Record<string, unknown> 
 
 export interface ManagerInstance {
   readonly exports: Record<string, unknown>;
+  /** Bytes of linear memory the instance's core instances export, now (memory never shrinks). */
+  memoryBytes(): number;
+}
+
+/**
+ * Instantiates core modules for one component instance, refusing one more
+ * instantiation once the pages its memories may reach pass the ceiling (a
+ * component that instantiates a module twice), and keeping the memories the
+ * instances export, which are what the manager's allocations grow.
+ */
+function ceilingInstantiator(component: CompiledComponent) {
+  const names = new Map([...component.coreModules].map(([name, module]) => [module, name]));
+  const memories = new Set<WebAssembly.Memory>();
+  let pages = 0;
+  const instantiateCore = (module: WebAssembly.Module, moduleImports: WebAssembly.Imports) => {
+    const name = names.get(module);
+    if (name === undefined) throw new Error('the glue instantiated a core module the component does not have');
+    pages += component.memory.pages.get(name) ?? 0;
+    if (pages > component.memory.ceilingPages) throw new Error(`the component's memories may grow past host.memory_limit (${component.memory.limitBytes} bytes) in all`);
+    const instance = new WebAssembly.Instance(module, moduleImports);
+    for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.add(value);
+    return instance;
+  };
+  const memoryBytes = () => {
+    let bytes = 0;
+    for (const memory of memories) bytes += memory.buffer.byteLength;
+    return bytes;
+  };
+  return { instantiateCore, memoryBytes };
 }
 
 /**
@@ -38,6 +67,7 @@ export async function instantiateManager(
   const imports = { ...unversioned(engine), ...unversioned(contract as unknown as Record<string, unknown>) };
   const missing = component.imports.filter((name) => !(name in imports));
   if (missing.length > 0) throw new Error(`the component imports ${missing.join(', ')}, which the host does not provide`);
+  const { instantiateCore, memoryBytes } = ceilingInstantiator(component);
   const exports = await component.instantiate(
     (name) => {
       const module = component.coreModules.get(name);
@@ -45,7 +75,7 @@ export async function instantiateManager(
       return module;
     },
     imports,
-    (module, moduleImports) => new WebAssembly.Instance(module, moduleImports),
+    instantiateCore,
   );
-  return { exports };
+  return { exports, memoryBytes };
 }

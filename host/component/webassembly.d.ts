@@ -8,6 +8,9 @@ declare namespace WebAssembly {
     constructor(module: Module, imports?: Imports);
     readonly exports: Record<string, unknown>;
   }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
   type ImportValue = unknown;
   type Imports = Record<string, Record<string, ImportValue>>;
   function compile(bytes: BufferSource): Promise<Module>;

@@ -2,6 +2,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { timerSeconds } from '../../server/config/timer-seconds.js';
+import { DEFAULT_MEMORY_LIMIT_BYTES } from '../component/memory-ceiling.js';
+
+const MIB = 1024 * 1024;
 
 /**
  * The one file an image builder writes next to the manager: who the guest is,
@@ -50,6 +53,17 @@ export const hostSettingsSchema = z.strictObject({
   /** Longest a program may run, and most output kept from it. */
   exec_timeout: timerSeconds().default(600),
   exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
+  /**
+   * Most memory one manager instance may use, bytes, per lane (two lanes: twice this): its
+   * linear memory, and its worker's JS heap likewise. Past it allocations fail and the
+   * instance is replaced (BERTH_ERR_MEMORY_LIMIT).
+   */
+  memory_limit: z
+    .number()
+    .int()
+    .min(32 * MIB, `must be at least ${32 * MIB} bytes (32 MiB): the JS engines start at 7-17 MiB`)
+    .max(4096 * MIB, `must be at most ${4096 * MIB} bytes (4 GiB, all a wasm32 memory can address)`)
+    .default(DEFAULT_MEMORY_LIMIT_BYTES),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** The manager's log lines and events: a burst, then so many a second (the rest dropped, counted); lines cut to a length. */
   log_burst: z.number().int().positive().default(1000),
@@ -93,6 +107,7 @@ export const guestConfigSchema = z.strictObject({
     slow_call_timeout: 180,
     exec_timeout: 600,
     exec_output_limit: 16 * 1024 * 1024,
+    memory_limit: DEFAULT_MEMORY_LIMIT_BYTES,
     log_level: 'info',
     log_burst: 1000,
     log_rate: 100,

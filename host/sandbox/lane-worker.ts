@@ -1,15 +1,28 @@
 import type { Worker } from 'node:worker_threads';
 import { BerthError } from '../../server/errors/berth-error.js';
-import { bootSandboxWorker } from './boot.js';
+import { bootSandboxWorker, workerHeapMb } from './boot.js';
 import { saveCodeCache, type TranspiledComponent } from '../component/compile.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 
 export interface LaneHooks {
   onMessage(message: FromWorker): void;
-  /** The instance was replaced: why (trap, deadline, crash). */
+  /** The instance was replaced: why (trap, deadline, crash, memory). */
   onRestart(reason: string): void;
 }
+
+type ReplacedCode = 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT' | 'BERTH_ERR_MEMORY_LIMIT';
+
+/**
+ * An instance whose memory is past this share of its ceiling after a call is
+ * replaced: wasm memory never shrinks, so what a call grew stays resident
+ * until the worker ends, and the next allocation would likely fail anyway.
+ * A call that failed or trapped that close to the ceiling answers
+ * BERTH_ERR_MEMORY_LIMIT: the ceiling is why it failed.
+ */
+const RECYCLE_AT_SHARE_OF_CEILING = 7 / 8;
+
+const MIB = 1024 * 1024;
 
 interface PendingCall {
   id: number;
@@ -57,8 +70,11 @@ export class LaneWorker {
    * given a component yet (started ahead, while the host was loading).
    */
   start(booted?: Worker): Promise<unknown> {
+    const limit = this.component.memory.limitBytes;
     // one that died while waiting (threadId -1 once it has exited) is replaced; its failure will repeat and be reported
-    const worker = booted && booted.threadId !== -1 ? booted : bootSandboxWorker();
+    const adopt = booted && booted.threadId !== -1 && booted.resourceLimits?.maxOldGenerationSizeMb === workerHeapMb(limit);
+    if (booted && !adopt) void booted.terminate();
+    const worker = adopt ? booted : bootSandboxWorker(limit);
     const init: ToWorker = { kind: 'init', component: this.component, spec: this.spec };
     worker.postMessage(init);
     this.worker = worker;
@@ -75,13 +91,20 @@ export class LaneWorker {
           // the next lane to start in this process, and the next host start, load the glue from it
           this.component.codeCache = message.codeCache;
           void saveCodeCache(this.component, message.codeCache);
-        } else if (message.kind === 'result') this.settle(message.id, (call) => call.resolve(message.outcome));
-        else if (message.kind === 'trap') this.replace(message.id, `trapped in ${this.labelOf(message.id)}: ${message.message}`, 'BERTH_ERR_CALL_TRAPPED');
-        else this.hooks.onMessage(message);
+        } else if (message.kind === 'result') {
+          if (this.nearCeiling(message.memoryBytes)) this.settleNearCeiling(message.id, message.outcome, message.memoryBytes);
+          else this.settle(message.id, (call) => call.resolve(message.outcome));
+        } else if (message.kind === 'trap') {
+          const memory = this.nearCeiling(message.memoryBytes) ? `, its memory at ${this.ofCeiling(message.memoryBytes)}` : '';
+          this.replace(message.id, `trapped in ${this.labelOf(message.id)}${memory}: ${message.message}`, memory ? 'BERTH_ERR_MEMORY_LIMIT' : 'BERTH_ERR_CALL_TRAPPED');
+        } else this.hooks.onMessage(message);
       });
       worker.on('error', (error) => {
         reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', `the ${this.name} instance failed: ${error.message}`));
-        if (worker === this.worker) this.replace(this.current?.call.id, `crashed: ${error.message}`, 'BERTH_ERR_CALL_TRAPPED');
+        // V8 ends a worker whose JS heap passes its resourceLimits (boot.ts)
+        const outOfHeap = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        const reason = outOfHeap ? `ran its worker's JS heap past ${workerHeapMb(limit)} MiB (host.memory_limit)` : `crashed: ${error.message}`;
+        if (worker === this.worker) this.replace(this.current?.call.id, reason, outOfHeap ? 'BERTH_ERR_MEMORY_LIMIT' : 'BERTH_ERR_CALL_TRAPPED');
       });
       worker.on('exit', (code) => {
         if (worker !== this.worker || this.closed) return;
@@ -170,6 +193,30 @@ export class LaneWorker {
     });
   }
 
+  private nearCeiling(memoryBytes: number): boolean {
+    return memoryBytes > this.component.memory.limitBytes * RECYCLE_AT_SHARE_OF_CEILING;
+  }
+
+  private ofCeiling(memoryBytes: number): string {
+    return `${Math.round(memoryBytes / MIB)} MiB of its ${Math.round(this.component.memory.limitBytes / MIB)} MiB ceiling (host.memory_limit)`;
+  }
+
+  /**
+   * The call is over and its instance near its ceiling: an answer stands (the
+   * operation was done), a failure is the ceiling's; either way the instance
+   * is replaced before the next call, and its memory goes with its worker.
+   */
+  private settleNearCeiling(id: number, outcome: CallOutcome, memoryBytes: number): void {
+    if (!this.current || this.current.call.id !== id) return;
+    const { call, timer } = this.current;
+    clearTimeout(timer);
+    this.current = undefined;
+    const reason = `grew to ${this.ofCeiling(memoryBytes)} in ${call.label}`;
+    if ('ok' in outcome) call.resolve(outcome);
+    else call.reject(new BerthError('BERTH_ERR_MEMORY_LIMIT', `the manager failed in ${call.label} with its memory at ${this.ofCeiling(memoryBytes)}; the ${this.name} instance was replaced`, 'raise host.memory_limit if the manager needs that much'));
+    this.replace(undefined, reason, 'BERTH_ERR_MEMORY_LIMIT');
+  }
+
   private settle(id: number, finish: (call: PendingCall) => void): void {
     if (!this.current || this.current.call.id !== id) return;
     const { call, timer } = this.current;
@@ -180,13 +227,14 @@ export class LaneWorker {
   }
 
   /** End this instance, fail the call it was running, and carry on with a fresh one. */
-  private replace(id: number | undefined, reason: string, code: 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT'): void {
+  private replace(id: number | undefined, reason: string, code: ReplacedCode): void {
     if (this.closed) return;
     const failing = this.current && (id === undefined || this.current.call.id === id) ? this.current : undefined;
     if (failing) {
       clearTimeout(failing.timer);
       this.current = undefined;
-      failing.call.reject(new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`));
+      const fix = code === 'BERTH_ERR_MEMORY_LIMIT' ? 'raise host.memory_limit if the manager needs that much' : undefined;
+      failing.call.reject(new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`, fix));
     }
     const old = this.worker;
     this.worker = undefined;

@@ -28,8 +28,9 @@ export type FromWorker =
   /** The glue's V8 code cache, when the instance had none (or V8 refused it): for the transpile cache. */
   | { kind: 'code-cache'; codeCache: Uint8Array }
   | { kind: 'init-failed'; message: string }
-  | { kind: 'result'; id: number; outcome: CallOutcome }
-  | { kind: 'trap'; id: number; message: string }
+  /** `memoryBytes`: the instance's linear memory once the call was over. */
+  | { kind: 'result'; id: number; outcome: CallOutcome; memoryBytes: number }
+  | { kind: 'trap'; id: number; message: string; memoryBytes: number }
   | { kind: 'log'; entry: ManagerLogEntry }
   | { kind: 'event'; event: Event }
   | { kind: 'denied'; capability: string; what: string };

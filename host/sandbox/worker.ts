@@ -31,6 +31,7 @@ interface Instance {
   artifacts: ArtifactsCapability;
   /** What describe() returned. */
   manifest: unknown;
+  memoryBytes(): number;
   freshCodeCache(): Uint8Array | undefined;
 }
 
@@ -66,26 +67,30 @@ async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Inst
   const { imports, artifacts } = grantImports(message.spec);
   const loaded = await loadComponent(message.component);
   // what the engine prints (console.log in a manager) reaches the operator's log like the manager's own lines
-  const exports = (await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })))).exports as Exports;
+  const instance = await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })));
+  const exports = instance.exports as Exports;
   // describe() doubles as the warm-up call: the first call after instantiation pays for lazy compilation
-  return { exports, artifacts, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache };
+  return { exports, artifacts, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache, memoryBytes: instance.memoryBytes };
 }
 
 function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>): void {
   const fn = instance.exports[message.iface]?.[message.fn];
+  // read after the call: the parent replaces an instance that grew near its ceiling (lane-worker.ts)
+  const memoryBytes = () => instance.memoryBytes();
   if (!fn) {
-    post({ kind: 'trap', id: message.id, message: `the manager exports no ${message.iface}.${message.fn}` });
+    post({ kind: 'trap', id: message.id, message: `the manager exports no ${message.iface}.${message.fn}`, memoryBytes: memoryBytes() });
     return;
   }
   instance.artifacts.begin(message.artifacts);
   try {
-    post({ kind: 'result', id: message.id, outcome: { ok: fn(...message.args) } });
+    const ok = fn(...message.args);
+    post({ kind: 'result', id: message.id, outcome: { ok }, memoryBytes: memoryBytes() });
   } catch (thrown) {
     if (typeof thrown === 'object' && thrown !== null && 'payload' in thrown) {
-      post({ kind: 'result', id: message.id, outcome: { err: (thrown as { payload: unknown }).payload } });
+      post({ kind: 'result', id: message.id, outcome: { err: (thrown as { payload: unknown }).payload }, memoryBytes: memoryBytes() });
     } else {
       // a trap: the instance is dead ("cannot enter component instance" from now on)
-      post({ kind: 'trap', id: message.id, message: thrown instanceof Error ? thrown.message : String(thrown) });
+      post({ kind: 'trap', id: message.id, message: thrown instanceof Error ? thrown.message : String(thrown), memoryBytes: memoryBytes() });
     }
   } finally {
     instance.artifacts.end();
@@ -99,7 +104,7 @@ port.on('message', (message: ToWorker) => {
   if (message.kind === 'call') {
     // the parent sends calls only after `ready`
     if (instance) call(instance, message);
-    else post({ kind: 'trap', id: message.id, message: 'the instance has not started' });
+    else post({ kind: 'trap', id: message.id, message: 'the instance has not started', memoryBytes: 0 });
     return;
   }
   // one component per worker, initialised once
