@@ -35,6 +35,7 @@ describe('berth host refuses a bad guest config before touching anything', () =>
   it.each([
     ['a missing key', (c: Record<string, any>) => delete c.guest.token, 3, 'BERTH_ERR_CONFIG_INVALID', 'guest.token'],
     ['a wrong type', (c: Record<string, any>) => (c.host = { report_interval: 'fast' }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.report_interval'],
+    ['a memory limit too small for a JS engine', (c: Record<string, any>) => (c.host = { memory_limit: 1024 * 1024 }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.memory_limit'],
     ['an unknown grant', (c: Record<string, any>) => (c.grants.network = ['0.0.0.0/0']), 3, 'BERTH_ERR_CONFIG_INVALID', '"network"'],
     ['a relative program path', (c: Record<string, any>) => (c.grants.programs = ['bin/sh']), 3, 'BERTH_ERR_CONFIG_INVALID', 'grants.programs[0]'],
     ['a missing .wasm', (c: Record<string, any>) => (c.manager.path = '/nonexistent/manager.wasm'), 3, 'BERTH_ERR_CONFIG_INVALID', 'manager.path'],
