@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildManager } from '../../datastores/toolchain/build.js';
+import { transpileComponent } from '../../host/component/compile.js';
+import { Sandbox } from '../../host/sandbox/sandbox.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { CastParams } from '../../host/rpc/protocol.js';
 import type { BerthError } from '../../server/errors/berth-error.js';
 import { runHost, startHub, TOKEN, until } from '../support/guest-host.js';
+import { bareSandboxSpec } from '../support/sandbox-spec.js';
 
 const MIB = 1024 * 1024;
 /** The ceiling these tests configure, per lane. */
@@ -141,5 +144,24 @@ describe('finding 8: memory per lane is bounded by host.memory_limit', () => {
     // host's own heap; the unbounded manager reached HOG_MIB on a single call
     expect(peak - baseline).toBeLessThan(2 * LIMIT_MIB + 192);
     expect(now - baseline).toBeLessThan(LIMIT_MIB);
+  });
+});
+
+describe('finding 8, the other engine: a StarlingMonkey build of the same manager in the sandbox', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    const built = await buildManager({ entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'memory-hog.ts'), backend: 'starlingmonkey' });
+    const component = await transpileComponent(built.bytes, undefined, undefined, undefined, LIMIT_MIB * MIB);
+    sandbox = await Sandbox.start({ component, spec: bareSandboxSpec(), quickTimeoutMs: 90_000, slowTimeoutMs: 150_000 });
+  });
+  afterAll(() => sandbox?.close());
+
+  const code = (call: Promise<unknown>) => call.then((outcome) => outcome, (error: BerthError) => error.code);
+
+  it('answers BERTH_ERR_MEMORY_LIMIT on either lane, and the next call on a fresh instance', async () => {
+    expect(await code(sandbox.call('list-databases', [paging(`bytes-${HOG_MIB}`)]))).toBe('BERTH_ERR_MEMORY_LIMIT');
+    expect(await code(sandbox.call('list-databases', [paging('bytes-4')]))).toMatchObject({ ok: { items: [{ name: 'held 4 MiB' }] } });
+    expect(await code(sandbox.call('wait-for-txn', [`bytes-${HOG_MIB}`, 1]))).toBe('BERTH_ERR_MEMORY_LIMIT');
+    expect(await code(sandbox.call('wait-for-txn', ['bytes-4', 1]))).toEqual({ ok: undefined });
   });
 });
