@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { timerSeconds } from '../../server/config/timer-seconds.js';
+import { DEFAULT_RESULT_LIMIT, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES, MAX_RESULT_LIMIT } from '../rpc/protocol.js';
 
 /**
  * The one file an image builder writes next to the manager: who the guest is,
@@ -50,6 +51,17 @@ export const hostSettingsSchema = z.strictObject({
   /** Longest a program may run, and most output kept from it. */
   exec_timeout: timerSeconds().default(600),
   exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
+  /**
+   * Most bytes a call's answer (or its arguments) may take on the guest channel; a larger one is
+   * refused with BERTH_ERR_PAYLOAD_TOO_LARGE. At most the channel's frame limit less the frame's
+   * envelope, so an answer allowed here always fits in a frame the server accepts.
+   */
+  result_limit: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_RESULT_LIMIT, `must be at most ${MAX_RESULT_LIMIT} bytes (the guest channel's ${MAX_FRAME_BYTES}-byte frame limit less ${FRAME_ENVELOPE_BYTES} bytes of envelope)`)
+    .default(DEFAULT_RESULT_LIMIT),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** The manager's log lines and events: a burst, then so many a second (the rest dropped, counted); lines cut to a length. */
   log_burst: z.number().int().positive().default(1000),
@@ -93,6 +105,7 @@ export const guestConfigSchema = z.strictObject({
     slow_call_timeout: 180,
     exec_timeout: 600,
     exec_output_limit: 16 * 1024 * 1024,
+    result_limit: DEFAULT_RESULT_LIMIT,
     log_level: 'info',
     log_burst: 1000,
     log_rate: 100,

@@ -11,6 +11,8 @@ export interface LaneHooks {
   onRestart(reason: string): void;
 }
 
+const TOO_LARGE_FIX = 'ask for less per call (a smaller page of a listing), or raise host.result_limit in the guest config';
+
 interface PendingCall {
   id: number;
   iface: string;
@@ -77,6 +79,10 @@ export class LaneWorker {
           void saveCodeCache(this.component, message.codeCache);
         } else if (message.kind === 'result') this.settle(message.id, (call) => call.resolve(message.outcome));
         else if (message.kind === 'trap') this.replace(message.id, `trapped in ${this.labelOf(message.id)}: ${message.message}`, 'BERTH_ERR_CALL_TRAPPED');
+        // the instance grew its memory to build what it may not send: a fresh one gives that memory back
+        else if (message.kind === 'too-large') {
+          this.replace(message.id, `answered ${this.labelOf(message.id)} with more than ${message.limit} bytes (host.result_limit)`, 'BERTH_ERR_PAYLOAD_TOO_LARGE', TOO_LARGE_FIX);
+        }
         else this.hooks.onMessage(message);
       });
       worker.on('error', (error) => {
@@ -180,13 +186,13 @@ export class LaneWorker {
   }
 
   /** End this instance, fail the call it was running, and carry on with a fresh one. */
-  private replace(id: number | undefined, reason: string, code: 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT'): void {
+  private replace(id: number | undefined, reason: string, code: 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT' | 'BERTH_ERR_PAYLOAD_TOO_LARGE', fix?: string): void {
     if (this.closed) return;
     const failing = this.current && (id === undefined || this.current.call.id === id) ? this.current : undefined;
     if (failing) {
       clearTimeout(failing.timer);
       this.current = undefined;
-      failing.call.reject(new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`));
+      failing.call.reject(new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`, fix));
     }
     const old = this.worker;
     this.worker = undefined;

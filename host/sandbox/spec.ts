@@ -13,6 +13,8 @@ export interface SandboxSpec {
   connections: Record<string, ConnectionGrant>;
   exec: { defaultTimeoutMs: number; maxTimeoutMs: number; outputLimitBytes: number };
   connectionTimeoutMs: number;
+  /** host.result_limit: an answer larger than this on the wire is refused in the worker, never posted. */
+  resultLimitBytes: number;
 }
 
 export type CallOutcome = { ok: unknown } | { err: unknown };
@@ -30,6 +32,8 @@ export type FromWorker =
   | { kind: 'init-failed'; message: string }
   | { kind: 'result'; id: number; outcome: CallOutcome }
   | { kind: 'trap'; id: number; message: string }
+  /** The call's answer (ok or err) would take more than `limit` bytes on the wire; it was not posted. */
+  | { kind: 'too-large'; id: number; limit: number }
   | { kind: 'log'; entry: ManagerLogEntry }
   | { kind: 'event'; event: Event }
   | { kind: 'denied'; capability: string; what: string };

@@ -7,7 +7,8 @@ import { createExec } from '../capabilities/exec.js';
 import { createConnections } from '../capabilities/connections.js';
 import { createEvents } from '../capabilities/events.js';
 import { createArtifacts, type ArtifactsCapability } from '../capabilities/artifacts.js';
-import type { FromWorker, SandboxSpec, ToWorker } from './spec.js';
+import { wireSize } from '../rpc/wire-size.js';
+import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
  * One manager instance in its own thread: a runaway or trapped manager can
@@ -28,6 +29,7 @@ type Exports = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 
 interface Instance {
   exports: Exports;
+  resultLimitBytes: number;
   artifacts: ArtifactsCapability;
   /** What describe() returned. */
   manifest: unknown;
@@ -68,7 +70,20 @@ async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Inst
   // what the engine prints (console.log in a manager) reaches the operator's log like the manager's own lines
   const exports = (await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })))).exports as Exports;
   // describe() doubles as the warm-up call: the first call after instantiation pays for lazy compilation
-  return { exports, artifacts, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache };
+  return { exports, artifacts, resultLimitBytes: message.spec.resultLimitBytes, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache };
+}
+
+/** Longest trap message posted: the text can come from the manager, and the parent logs and sends it. */
+const TRAP_MESSAGE_CHARS = 4096;
+
+/**
+ * Post an answer, or instead of it the fact that it is too large to send: measured here, so
+ * that an answer of hundreds of MB is never cloned into the host's thread, encoded or kept.
+ */
+function answer(instance: Instance, id: number, outcome: CallOutcome): void {
+  const limit = instance.resultLimitBytes;
+  if (wireSize(outcome, limit) > limit) post({ kind: 'too-large', id, limit });
+  else post({ kind: 'result', id, outcome });
 }
 
 function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>): void {
@@ -79,13 +94,15 @@ function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>):
   }
   instance.artifacts.begin(message.artifacts);
   try {
-    post({ kind: 'result', id: message.id, outcome: { ok: fn(...message.args) } });
+    const ok: unknown = fn(...message.args);
+    answer(instance, message.id, { ok });
   } catch (thrown) {
     if (typeof thrown === 'object' && thrown !== null && 'payload' in thrown) {
-      post({ kind: 'result', id: message.id, outcome: { err: (thrown as { payload: unknown }).payload } });
+      answer(instance, message.id, { err: (thrown as { payload: unknown }).payload });
     } else {
       // a trap: the instance is dead ("cannot enter component instance" from now on)
-      post({ kind: 'trap', id: message.id, message: thrown instanceof Error ? thrown.message : String(thrown) });
+      const text = thrown instanceof Error ? thrown.message : String(thrown);
+      post({ kind: 'trap', id: message.id, message: text.length > TRAP_MESSAGE_CHARS ? `${text.slice(0, TRAP_MESSAGE_CHARS)}...` : text });
     }
   } finally {
     instance.artifacts.end();
