@@ -37,7 +37,8 @@ interface Instance {
 }
 
 function grantImports(spec: SandboxSpec) {
-  const onDenied = (capability: string, what: string) => post({ kind: 'denied', capability, what });
+  // a denial names what the manager asked for (a path, a program), which may be as long as it likes
+  const onDenied = (capability: string, what: string) => post({ kind: 'denied', capability, what: cutText(what) });
   const artifacts = createArtifacts(onDenied);
   const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs }, onDenied);
   process.on('exit', () => connections.close());
@@ -73,8 +74,9 @@ async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Inst
   return { exports, artifacts, resultLimitBytes: message.spec.resultLimitBytes, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache };
 }
 
-/** Longest trap message posted: the text can come from the manager, and the parent logs and sends it. */
-const TRAP_MESSAGE_CHARS = 4096;
+/** Longest trap message or denial posted: the text can come from the manager, and the parent logs and sends it. */
+const POSTED_TEXT_CHARS = 4096;
+const cutText = (text: string) => (text.length > POSTED_TEXT_CHARS ? `${text.slice(0, POSTED_TEXT_CHARS)}...` : text);
 
 /**
  * Post an answer, or instead of it the fact that it is too large to send: measured here, so
@@ -101,8 +103,7 @@ function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>):
       answer(instance, message.id, { err: (thrown as { payload: unknown }).payload });
     } else {
       // a trap: the instance is dead ("cannot enter component instance" from now on)
-      const text = thrown instanceof Error ? thrown.message : String(thrown);
-      post({ kind: 'trap', id: message.id, message: text.length > TRAP_MESSAGE_CHARS ? `${text.slice(0, TRAP_MESSAGE_CHARS)}...` : text });
+      post({ kind: 'trap', id: message.id, message: cutText(thrown instanceof Error ? thrown.message : String(thrown)) });
     }
   } finally {
     instance.artifacts.end();
