@@ -51,6 +51,7 @@ function sandboxSpec(config: GuestConfig): SandboxSpec {
     connections: grants.connections,
     exec: { defaultTimeoutMs: host.exec_timeout * 1000, maxTimeoutMs: host.exec_timeout * 1000, outputLimitBytes: host.exec_output_limit },
     connectionTimeoutMs: host.call_timeout * 1000,
+    resultLimitBytes: host.result_limit,
   };
 }
 
@@ -158,6 +159,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     log,
     journal: new CallJournal(join(config.host.state_dir, config.guest.instance_id), journalSeal(config.guest.token, config.guest.instance_id)),
     dial: options.dial,
+    resultLimit: config.host.result_limit,
   });
   link = guestLink;
   guestLink.start();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { timerSeconds } from '../../server/config/timer-seconds.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES } from '../component/memory-ceiling.js';
+import { DEFAULT_RESULT_LIMIT, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES, MAX_RESULT_LIMIT } from '../rpc/protocol.js';
 
 const MIB = 1024 * 1024;
 
@@ -64,6 +65,17 @@ export const hostSettingsSchema = z.strictObject({
     .min(32 * MIB, `must be at least ${32 * MIB} bytes (32 MiB): the JS engines start at 7-17 MiB`)
     .max(4096 * MIB, `must be at most ${4096 * MIB} bytes (4 GiB, all a wasm32 memory can address)`)
     .default(DEFAULT_MEMORY_LIMIT_BYTES),
+  /**
+   * Most bytes a call's answer (or its arguments) may take on the guest channel; a larger one is
+   * refused with BERTH_ERR_PAYLOAD_TOO_LARGE. At most the channel's frame limit less the frame's
+   * envelope, so an answer allowed here always fits in a frame the server accepts.
+   */
+  result_limit: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_RESULT_LIMIT, `must be at most ${MAX_RESULT_LIMIT} bytes (the guest channel's ${MAX_FRAME_BYTES}-byte frame limit less ${FRAME_ENVELOPE_BYTES} bytes of envelope)`)
+    .default(DEFAULT_RESULT_LIMIT),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** The manager's log lines and events: a burst, then so many a second (the rest dropped, counted); lines cut to a length. */
   log_burst: z.number().int().positive().default(1000),
@@ -108,6 +120,7 @@ export const guestConfigSchema = z.strictObject({
     exec_timeout: 600,
     exec_output_limit: 16 * 1024 * 1024,
     memory_limit: DEFAULT_MEMORY_LIMIT_BYTES,
+    result_limit: DEFAULT_RESULT_LIMIT,
     log_level: 'info',
     log_burst: 1000,
     log_rate: 100,

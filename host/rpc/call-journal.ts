@@ -14,19 +14,26 @@ type Recorded = { state: 'started'; operation: string } | { state: 'done'; opera
  * call with its answer, a call it was in the middle of with
  * BERTH_ERR_CALL_INTERRUPTED (its outcome is unknown, so running it again
  * could do it twice). In memory, RecentResults does the same for a host that
- * stayed up. Bounded: the oldest records go first, at start and while the
- * host runs (at most twice `limit` files: those of the last process and this one's).
+ * stayed up. Bounded in count and in bytes: the oldest records go first, at
+ * start and while the host runs (at most twice `limit` files and twice
+ * `byteLimit` bytes: those of the last process and this one's).
  * Records are sealed (journal-seal.ts): one that does not open (tampered,
  * forged, moved from another id) answers BERTH_ERR_CALL_INTERRUPTED, never a run.
  */
 export class CallJournal {
-  /** Records this process started, oldest first: past `limit` the oldest is removed, so the directory stays bounded while the host runs. */
-  private readonly written: string[] = [];
+  /**
+   * Records this process started, oldest first, with their size on disk: past `limit` records or
+   * `byteLimit` bytes the oldest is removed, so the directory stays bounded while the host runs.
+   */
+  private readonly written = new Map<string, number>();
+  private writtenBytes = 0;
 
   constructor(
     private readonly directory: string,
     private readonly seal: JournalSeal,
     private readonly limit = 1000,
+    /** Answers are up to host.result_limit each: a thousand of them would be gigabytes. */
+    private readonly byteLimit = 64 * 1024 * 1024,
   ) {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     this.prune();
@@ -40,9 +47,25 @@ export class CallJournal {
 
   private write(id: string | number, record: Recorded): void {
     const path = this.path(id);
+    const sealed = this.seal.seal(String(id), encodeWire(record));
     // written whole then renamed: a crash leaves the old record or the new one, never half of one
-    writeFileSync(`${path}.tmp`, this.seal.seal(String(id), encodeWire(record)), { mode: 0o600 });
+    writeFileSync(`${path}.tmp`, sealed, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
+    this.account(path, sealed.length);
+  }
+
+  /** Count the record's new size; past either bound, remove the oldest records (never the one just written). */
+  private account(path: string, bytes: number): void {
+    // a finished record replaces its started one in place: its age is when the call started
+    this.writtenBytes += bytes - (this.written.get(path) ?? 0);
+    this.written.set(path, bytes);
+    for (const [oldest, size] of this.written) {
+      if (this.written.size <= this.limit && this.writtenBytes <= this.byteLimit) return;
+      if (oldest === path) return;
+      rmSync(oldest, { force: true });
+      this.written.delete(oldest);
+      this.writtenBytes -= size;
+    }
   }
 
   /** What an earlier host process recorded for this id, as the answer to give now (undefined: run it). */
@@ -76,21 +99,40 @@ export class CallJournal {
   }
 
   started(id: string | number, operation: string): void {
-    this.write(id, { state: 'started', operation });
     // (it was pruned at start only: a host that ran for months kept a file for every call it ever ran)
-    this.written.push(this.path(id));
-    if (this.written.length > this.limit) rmSync(this.written.shift()!, { force: true });
+    this.write(id, { state: 'started', operation });
   }
 
   finished(id: string | number, operation: string, result: { outcome: unknown } | { error: BerthError }): void {
     this.write(id, 'outcome' in result ? { state: 'done', operation, outcome: result.outcome } : { state: 'failed', operation, error: { code: result.error.code, message: result.error.message } });
   }
 
+  /** At start: keep the newest records of the last process within both bounds. */
   private prune(): void {
-    const files = readdirSync(this.directory).filter((name) => name.endsWith('.json'));
-    if (files.length <= this.limit) return;
-    const byAge = files.map((name) => ({ name, mtime: statSync(join(this.directory, name)).mtimeMs })).sort((a, b) => a.mtime - b.mtime);
-    for (const { name } of byAge.slice(0, files.length - this.limit)) rmSync(join(this.directory, name), { force: true });
+    const files = readdirSync(this.directory)
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => ({ name, ...sizeAndAge(join(this.directory, name)) }))
+      .sort((a, b) => b.mtime - a.mtime);
+    let kept = 0;
+    let bytes = 0;
+    let full = false;
+    for (const { name, size } of files) {
+      // once one does not fit, every older one goes too: the oldest go first
+      full ||= kept >= this.limit || bytes + size > this.byteLimit;
+      if (full) rmSync(join(this.directory, name), { force: true });
+      kept++;
+      bytes += size;
+    }
+  }
+}
+
+function sizeAndAge(path: string): { size: number; mtime: number } {
+  try {
+    const stats = statSync(path);
+    return { size: stats.size, mtime: stats.mtimeMs };
+  } catch {
+    // gone meanwhile (another process pruning): nothing to keep or remove
+    return { size: 0, mtime: 0 };
   }
 }
 

@@ -13,6 +13,8 @@ import { isReadOnly } from '../../server/instances/read-only-operations.js';
 import { asBerthError } from '../../server/errors/berth-error.js';
 import { CastQueue } from './cast-queue.js';
 import { cut } from './manager-log-limiter.js';
+import { wireSize } from './wire-size.js';
+import { DEFAULT_RESULT_LIMIT } from './protocol.js';
 
 type CallOutcome = MethodResult<'guest.call'>;
 const MAX_DETAIL_CHARS = 1024;
@@ -36,6 +38,10 @@ export interface GuestLinkOptions {
   castQueueLimit?: number;
   castQueueBytes?: number;
   recentResultsLimit?: number;
+  /** Bytes the recent results may hold together (default 64 MiB): each may be up to `resultLimit`. */
+  recentResultsBytes?: number;
+  /** host.result_limit: arguments larger than this on the wire are refused before they reach the sandbox. */
+  resultLimit?: number;
 }
 
 /**
@@ -47,6 +53,7 @@ export interface GuestLinkOptions {
 export class GuestLink {
   private peer: RpcPeer | undefined;
   private readonly results: RecentResults<CallOutcome>;
+  private readonly resultLimit: number;
   /** Twenty lines per ten seconds: each bad frame is answered, not each one logged. */
   private readonly protocolErrorLog = new LogThrottle(20, 10_000);
   private readonly queue: CastQueue;
@@ -64,7 +71,9 @@ export class GuestLink {
   executedCalls = 0;
 
   constructor(private readonly options: GuestLinkOptions) {
-    this.results = new RecentResults(options.recentResultsLimit ?? 1000);
+    this.resultLimit = options.resultLimit ?? DEFAULT_RESULT_LIMIT;
+    // the sandbox refused every answer past the limit: measuring one again is a walk of at most that many bytes
+    this.results = new RecentResults(options.recentResultsLimit ?? 1000, options.recentResultsBytes ?? 64 * 1024 * 1024, (outcome) => wireSize(outcome, this.resultLimit));
     this.queue = new CastQueue(options.castQueueLimit ?? 1000, options.castQueueBytes ?? 4 * 1024 * 1024);
     this.reportIntervalMs = options.reportIntervalMs;
   }
@@ -205,6 +214,16 @@ export class GuestLink {
   }
 
   private handleCall(params: MethodParams<'guest.call'>, id: string | number): Promise<CallOutcome> {
+    // within a frame, but more than the manager may answer with: refused before it is cloned into the sandbox
+    if (wireSize(params.args, this.resultLimit) > this.resultLimit) {
+      return Promise.reject(
+        new BerthError(
+          'BERTH_ERR_PAYLOAD_TOO_LARGE',
+          `the arguments of ${params.operation} take more than ${this.resultLimit} bytes (host.result_limit); the call was not run`,
+          'send less per call, or raise host.result_limit in the guest config',
+        ),
+      );
+    }
     const { result, replayed } = this.results.once(id, () => {
       // reads change nothing: they are run again rather than journaled
       const journal = isReadOnly(params.operation) ? undefined : this.options.journal;

@@ -5,6 +5,16 @@ import { ALL_OPERATIONS, type OperationName } from '../../datastores/sdk/operati
 export const SUBPROTOCOL = 'berth.guest.v1';
 /** Frames above this are refused with an error (the socket itself allows more, so it survives). */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/**
+ * Room kept in a frame for what surrounds a call's answer or arguments
+ * (`{"jsonrpc":"2.0","id":...,"result":...}`, an id of at most 128 characters):
+ * a value within `host.result_limit` always fits in a frame the other end accepts.
+ */
+export const FRAME_ENVELOPE_BYTES = 64 * 1024;
+/** The largest `host.result_limit` a guest config may set. */
+export const MAX_RESULT_LIMIT = MAX_FRAME_BYTES - FRAME_ENVELOPE_BYTES;
+/** `host.result_limit` when the config gives none: a page of a listing, far below a frame. */
+export const DEFAULT_RESULT_LIMIT = 4 * 1024 * 1024;
 
 /** JSON-RPC 2.0 error codes: the standard ones, and Berth's in the server range. */
 export const RPC_ERRORS = {

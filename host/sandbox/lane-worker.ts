@@ -11,7 +11,7 @@ export interface LaneHooks {
   onRestart(reason: string): void;
 }
 
-type ReplacedCode = 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT' | 'BERTH_ERR_MEMORY_LIMIT';
+type ReplacedCode = 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT' | 'BERTH_ERR_MEMORY_LIMIT' | 'BERTH_ERR_PAYLOAD_TOO_LARGE';
 
 /**
  * An instance whose memory is past this share of its ceiling after a call is
@@ -23,6 +23,8 @@ type ReplacedCode = 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT' | 'BERTH
 const RECYCLE_AT_SHARE_OF_CEILING = 7 / 8;
 
 const MIB = 1024 * 1024;
+
+const TOO_LARGE_FIX = 'ask for less per call (a smaller page of a listing), or raise host.result_limit in the guest config';
 
 interface PendingCall {
   id: number;
@@ -97,6 +99,9 @@ export class LaneWorker {
         } else if (message.kind === 'trap') {
           const memory = this.nearCeiling(message.memoryBytes) ? `, its memory at ${this.ofCeiling(message.memoryBytes)}` : '';
           this.replace(message.id, `trapped in ${this.labelOf(message.id)}${memory}: ${message.message}`, memory ? 'BERTH_ERR_MEMORY_LIMIT' : 'BERTH_ERR_CALL_TRAPPED');
+        } else if (message.kind === 'too-large') {
+          // the instance grew its memory to build what it may not send: a fresh one gives that memory back
+          this.replace(message.id, `answered ${this.labelOf(message.id)} with more than ${message.limit} bytes (host.result_limit)`, 'BERTH_ERR_PAYLOAD_TOO_LARGE', TOO_LARGE_FIX);
         } else this.hooks.onMessage(message);
       });
       worker.on('error', (error) => {
@@ -227,13 +232,13 @@ export class LaneWorker {
   }
 
   /** End this instance, fail the call it was running, and carry on with a fresh one. */
-  private replace(id: number | undefined, reason: string, code: ReplacedCode): void {
+  private replace(id: number | undefined, reason: string, code: ReplacedCode, fix?: string): void {
     if (this.closed) return;
     const failing = this.current && (id === undefined || this.current.call.id === id) ? this.current : undefined;
     if (failing) {
       clearTimeout(failing.timer);
       this.current = undefined;
-      const fix = code === 'BERTH_ERR_MEMORY_LIMIT' ? 'raise host.memory_limit if the manager needs that much' : undefined;
+      if (code === 'BERTH_ERR_MEMORY_LIMIT') fix ??= 'raise host.memory_limit if the manager needs that much';
       failing.call.reject(new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`, fix));
     }
     const old = this.worker;

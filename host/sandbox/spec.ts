@@ -13,6 +13,8 @@ export interface SandboxSpec {
   connections: Record<string, ConnectionGrant>;
   exec: { defaultTimeoutMs: number; maxTimeoutMs: number; outputLimitBytes: number };
   connectionTimeoutMs: number;
+  /** host.result_limit: an answer larger than this on the wire is refused in the worker, never posted. */
+  resultLimitBytes: number;
 }
 
 export type CallOutcome = { ok: unknown } | { err: unknown };
@@ -31,6 +33,8 @@ export type FromWorker =
   /** `memoryBytes`: the instance's linear memory once the call was over. */
   | { kind: 'result'; id: number; outcome: CallOutcome; memoryBytes: number }
   | { kind: 'trap'; id: number; message: string; memoryBytes: number }
+  /** The call's answer (ok or err) would take more than `limit` bytes on the wire; it was not posted. */
+  | { kind: 'too-large'; id: number; limit: number }
   | { kind: 'log'; entry: ManagerLogEntry }
   | { kind: 'event'; event: Event }
   | { kind: 'denied'; capability: string; what: string };

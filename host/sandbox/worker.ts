@@ -7,7 +7,8 @@ import { createExec } from '../capabilities/exec.js';
 import { createConnections } from '../capabilities/connections.js';
 import { createEvents } from '../capabilities/events.js';
 import { createArtifacts, type ArtifactsCapability } from '../capabilities/artifacts.js';
-import type { FromWorker, SandboxSpec, ToWorker } from './spec.js';
+import { wireSize } from '../rpc/wire-size.js';
+import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
  * One manager instance in its own thread: a runaway or trapped manager can
@@ -28,6 +29,7 @@ type Exports = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 
 interface Instance {
   exports: Exports;
+  resultLimitBytes: number;
   artifacts: ArtifactsCapability;
   /** What describe() returned. */
   manifest: unknown;
@@ -36,7 +38,8 @@ interface Instance {
 }
 
 function grantImports(spec: SandboxSpec) {
-  const onDenied = (capability: string, what: string) => post({ kind: 'denied', capability, what });
+  // a denial names what the manager asked for (a path, a program), which may be as long as it likes
+  const onDenied = (capability: string, what: string) => post({ kind: 'denied', capability, what: cutText(what) });
   const artifacts = createArtifacts(onDenied);
   const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs }, onDenied);
   process.on('exit', () => connections.close());
@@ -70,7 +73,21 @@ async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Inst
   const instance = await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })));
   const exports = instance.exports as Exports;
   // describe() doubles as the warm-up call: the first call after instantiation pays for lazy compilation
-  return { exports, artifacts, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache, memoryBytes: instance.memoryBytes };
+  return { exports, artifacts, resultLimitBytes: message.spec.resultLimitBytes, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache, memoryBytes: instance.memoryBytes };
+}
+
+/** Longest trap message or denial posted: the text can come from the manager, and the parent logs and sends it. */
+const POSTED_TEXT_CHARS = 4096;
+const cutText = (text: string) => (text.length > POSTED_TEXT_CHARS ? `${text.slice(0, POSTED_TEXT_CHARS)}...` : text);
+
+/**
+ * Post an answer, or instead of it the fact that it is too large to send: measured here, so
+ * that an answer of hundreds of MB is never cloned into the host's thread, encoded or kept.
+ */
+function answer(instance: Instance, id: number, outcome: CallOutcome, memoryBytes: number): void {
+  const limit = instance.resultLimitBytes;
+  if (wireSize(outcome, limit) > limit) post({ kind: 'too-large', id, limit });
+  else post({ kind: 'result', id, outcome, memoryBytes });
 }
 
 function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>): void {
@@ -83,14 +100,14 @@ function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>):
   }
   instance.artifacts.begin(message.artifacts);
   try {
-    const ok = fn(...message.args);
-    post({ kind: 'result', id: message.id, outcome: { ok }, memoryBytes: memoryBytes() });
+    const ok: unknown = fn(...message.args);
+    answer(instance, message.id, { ok }, memoryBytes());
   } catch (thrown) {
     if (typeof thrown === 'object' && thrown !== null && 'payload' in thrown) {
-      post({ kind: 'result', id: message.id, outcome: { err: (thrown as { payload: unknown }).payload }, memoryBytes: memoryBytes() });
+      answer(instance, message.id, { err: (thrown as { payload: unknown }).payload }, memoryBytes());
     } else {
       // a trap: the instance is dead ("cannot enter component instance" from now on)
-      post({ kind: 'trap', id: message.id, message: thrown instanceof Error ? thrown.message : String(thrown), memoryBytes: memoryBytes() });
+      post({ kind: 'trap', id: message.id, message: cutText(thrown instanceof Error ? thrown.message : String(thrown)), memoryBytes: memoryBytes() });
     }
   } finally {
     instance.artifacts.end();

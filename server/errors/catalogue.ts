@@ -41,6 +41,7 @@ export const ERRORS = {
   BERTH_ERR_MEMORY_LIMIT: { status: 502, exitCode: 1, summary: "the manager reached its memory ceiling (host.memory_limit); a fresh instance replaced it" },
   BERTH_ERR_CALL_INTERRUPTED: { status: 502, exitCode: 1, summary: 'the guest host stopped while running the operation; its outcome is unknown and it was not run again' },
   BERTH_ERR_SANDBOX_FAILED: { status: 500, exitCode: 1, summary: 'the manager sandbox could not start' },
+  BERTH_ERR_PAYLOAD_TOO_LARGE: { status: 413, exitCode: 3, summary: "a call's arguments or the manager's answer are larger than the guest host sends or runs (host.result_limit)" },
 
   BERTH_ERR_RPC_DISCONNECTED: { status: 503, exitCode: 1, summary: 'the connection to the peer closed before the answer came' },
   BERTH_ERR_RPC_TIMEOUT: { status: 504, exitCode: 1, summary: 'the peer did not answer before the deadline' },

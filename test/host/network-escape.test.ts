@@ -49,7 +49,7 @@ describe('network access from a manager', () => {
   it('makes the host refuse to instantiate it: no import it does not grant', async () => {
     const error = await Sandbox.start({
       component: await transpileComponent(networked),
-      spec: { options: {}, directories: [], programs: [], environment: {}, connections: {}, exec: { defaultTimeoutMs: 1, maxTimeoutMs: 1, outputLimitBytes: 1 }, connectionTimeoutMs: 1 },
+      spec: { options: {}, directories: [], programs: [], environment: {}, connections: {}, exec: { defaultTimeoutMs: 1, maxTimeoutMs: 1, outputLimitBytes: 1 }, connectionTimeoutMs: 1, resultLimitBytes: 1024 },
       quickTimeoutMs: 5000,
       slowTimeoutMs: 5000,
     }).catch((e: unknown) => e);

@@ -1,3 +1,4 @@
+import { DEFAULT_RESULT_LIMIT } from '../../host/rpc/protocol.js';
 import type { SandboxSpec } from '../../host/sandbox/spec.js';
 
 /** A sandbox granted nothing but `options`: no directories, programs, environment or connections. */
@@ -10,5 +11,6 @@ export function bareSandboxSpec(options: Record<string, string> = {}): SandboxSp
     connections: {},
     exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 },
     connectionTimeoutMs: 1000,
+    resultLimitBytes: DEFAULT_RESULT_LIMIT,
   };
 }

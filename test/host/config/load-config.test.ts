@@ -41,6 +41,8 @@ describe('berth host refuses a bad guest config before touching anything', () =>
     ['a missing .wasm', (c: Record<string, any>) => (c.manager.path = '/nonexistent/manager.wasm'), 3, 'BERTH_ERR_CONFIG_INVALID', 'manager.path'],
     ['a wrong sha256', (c: Record<string, any>) => (c.manager.sha256 = '0'.repeat(64)), 3, 'BERTH_ERR_WASM_SHA256_MISMATCH', fixture?.wasm ?? '.wasm'],
     ['a server URL that is not ws://', (c: Record<string, any>) => (c.guest.server_url = 'http://x'), 3, 'BERTH_ERR_CONFIG_INVALID', 'guest.server_url'],
+    // an answer within the limit must fit in a frame the server accepts (8 MiB)
+    ['a result limit no frame can carry', (c: Record<string, any>) => (c.host = { result_limit: 8 * 1024 * 1024 }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.result_limit'],
     [
       'a grant the manager needs, given read-only',
       (c: Record<string, any>) => (c.grants.directories[0].access = 'read-only'),
