@@ -91,6 +91,7 @@ export const POLICIES: Readonly<Record<string, ArgumentPolicy>> = {
   'mariadb-dump': MARIADB_DUMP,
   mysqldump: MARIADB_DUMP,
   mariabackup: MARIABACKUP,
+  'mariadb-backup': MARIABACKUP,
   mariadb: MARIADB_CLIENT,
   mysql: MARIADB_CLIENT,
   // shell scripts that start mariadbd with options of their own (--malloc-lib, --ledir, --mysqld): nothing allowed
