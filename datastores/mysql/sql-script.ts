@@ -109,16 +109,14 @@ export class SqlScript {
     if (this.blank && /\S/.test(line.slice(from, to))) {
       this.blank = false;
       this.startLine = this.line;
-      // whole lines of comments before it are not sent (mariadb-dump's headers)
-      this.parts = [];
-      this.partChars = 0;
     }
   }
 
   private keep(text: string): void {
-    if (text === '') return;
+    // only comments so far (mariadb-dump's headers): not sent, and no bound on how many
+    if (text === '' || this.blank) return;
     this.partChars += text.length;
-    if (this.partChars > this.maxChars) this.tooLong(this.blank ? this.line : this.startLine);
+    if (this.partChars > this.maxChars) this.tooLong(this.startLine);
     this.parts.push(text);
   }
 
@@ -127,10 +125,8 @@ export class SqlScript {
     if (!this.quote && !this.inComment && this.blank) {
       const command = DELIMITER_COMMAND.exec(line);
       if (command) {
-        // a client command, never sent: what came before it was only comments
+        // a client command, never sent
         this.delimiter = command[1]!;
-        this.parts = [];
-        this.partChars = 0;
         return;
       }
     }
