@@ -1,5 +1,6 @@
 import { ManagerError } from '../sdk/index.js';
-import { createLogicalBackup, LOGICAL_FORMAT, restoreLogicalBackup } from './logical-backup.js';
+import { createLogicalBackup, LOGICAL_FORMAT } from './logical-backup.js';
+import { restoreLogicalBackup } from './logical-restore.js';
 import { paths, type MyContext } from './options.js';
 import { createPhysicalBackup, mariabackupGranted, PHYSICAL_FORMAT, restorePhysicalBackup } from './physical-backup.js';
 import { ensureLayout, isRunning } from './server.js';

@@ -1,7 +1,7 @@
 import { ADMIN_HOST, ADMIN_USER, type MyContext } from './options.js';
 
 /**
- * How the client programs (mariadb, mariadb-dump, mariabackup) log in: as
+ * How the client programs (mariadb-dump, mariabackup) log in: as
  * os_admin over TCP, the password in MYSQL_PWD, where `ps` does not show it.
  */
 export function clientLogin(ctx: MyContext): { args: string[]; env: Record<string, string> } {

@@ -1,10 +1,9 @@
 import { ManagerError } from '../sdk/index.js';
 import { utf8 } from '../sdk/utf8.js';
-import { readToFile, streamFile } from './archive.js';
+import { streamFile } from './archive.js';
 import { clientLogin, LONG_RUN_MS } from './client.js';
 import { userDatabases } from './databases.js';
 import { ADMIN_USER, paths, type MyContext } from './options.js';
-import { start } from './server.js';
 import { query } from './sql.js';
 import { removeIfPresent } from './volume-files.js';
 
@@ -49,18 +48,4 @@ export function createLogicalBackup(ctx: MyContext, id: string): { bytes: number
     removeIfPresent(ctx, file);
   }
   return { bytes: writer.size, metadata: [{ key: 'databases', value: databases.join(',') }] };
-}
-
-/** The dump into a file in the volume, then `mariadb` sources it: a dump of any size never passes through exec's stdin. */
-export function restoreLogicalBackup(ctx: MyContext, id: string): void {
-  const p = paths(ctx);
-  start(ctx);
-  const file = `${p.backup}/restore-${id}.sql`;
-  try {
-    readToFile(ctx, id, file);
-    const login = clientLogin(ctx);
-    ctx.exec.check('mariadb', ['--no-defaults', ...login.args, '--default-character-set=utf8mb4', `--execute=SOURCE ${file}`], { env: login.env, timeoutMs: LONG_RUN_MS });
-  } finally {
-    removeIfPresent(ctx, file);
-  }
 }

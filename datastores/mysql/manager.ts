@@ -3,8 +3,10 @@
 // started detached (exec spawn: it does not daemonize) and stopped with
 // SHUTDOWN, everything else over SQL as the manager's own os_admin through the
 // host's admin connection. Backups: mariabackup when granted, mariadb-dump
-// otherwise. The programs are MariaDB's; a MySQL or Percona server can be
-// granted under those names.
+// otherwise; a dump is restored statement by statement over that connection,
+// not with the `mariadb` client (its `system` command runs anything). The
+// programs are MariaDB's; a MySQL or Percona server can be granted under those
+// names.
 import { defineManager } from '../sdk/index.js';
 import { createBackup, restoreBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
@@ -27,7 +29,6 @@ export default defineManager({
       { program: 'mariadb-install-db', purpose: 'create the system tables in the data directory' },
       { program: 'mariadbd', purpose: 'the server, started detached; also lists the options a configuration may set' },
       { program: 'mariadb-dump', purpose: 'logical backups' },
-      { program: 'mariadb', purpose: 'restore logical backups' },
       { program: 'df', purpose: 'filesystem stats of the volume' },
       { program: 'sleep', purpose: 'pause between polls while mariadbd starts or stops' },
     ],

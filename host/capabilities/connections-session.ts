@@ -108,6 +108,18 @@ export function endpoint(grant: ConnectionGrant): Endpoint {
   return out;
 }
 
+const DEFAULT_PORTS: Record<ConnectionGrant['kind'], number> = { postgresql: 5432, mysql: 3306, redis: 6379 };
+
+/** Host and port of each granted connection that has them: where a client program may be pointed (exec-arguments.ts). */
+export function grantedServers(grants: Readonly<Record<string, ConnectionGrant>>): { host: string; port: number }[] {
+  const servers: { host: string; port: number }[] = [];
+  for (const grant of Object.values(grants)) {
+    const { host, port } = endpoint(grant);
+    if (host !== undefined) servers.push({ host, port: port ?? DEFAULT_PORTS[grant.kind] });
+  }
+  return servers;
+}
+
 // ---------------------------------------------------------------------------
 // Values
 

@@ -19,6 +19,12 @@ export interface ExecGrant {
   maxTimeoutMs: number;
   /** Most bytes kept of stdout, and of stderr. */
   outputLimitBytes: number;
+  /**
+   * The servers of the granted connections (host and port): the only ones a
+   * client program with an argument policy (mariadb-dump, mariabackup) may be
+   * pointed at. Absent: none.
+   */
+  servers?: readonly { host: string; port: number }[];
 }
 
 export interface ChosenProgram {
@@ -38,6 +44,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1; // larger timeouts make spawnSync throw
  */
 export function createExecRules(grant: ExecGrant, onDenied?: DenialReporter) {
   const programs = [...new Set(grant.programs)].map((granted) => ({ granted, real: runnable(granted) }));
+  const argumentContext = { servers: grant.servers ?? [], directories: grant.directories.map((directory) => directory.guestPath) };
 
   const deny = (what: string, why: string): never => {
     const message = `${what}: ${why}`;
@@ -66,7 +73,7 @@ export function createExecRules(grant: ExecGrant, onDenied?: DenialReporter) {
 
   function checkArguments(program: ChosenProgram, args: readonly string[]): void {
     if (args.some((arg) => arg.includes('\0'))) invalid(`program ${program.granted}: an argument contains a NUL byte`);
-    const refused = refusedArgument(basename(program.granted), args);
+    const refused = refusedArgument(program.granted, args, argumentContext, program.real);
     if (refused) deny(`program ${program.granted}`, refused);
   }
 

@@ -5,6 +5,7 @@ import { createSandboxImports } from '../component/sandbox-imports.js';
 import { createEngineImports } from '../capabilities/engine.js';
 import { createExec } from '../capabilities/exec.js';
 import { createConnections } from '../capabilities/connections.js';
+import { grantedServers } from '../capabilities/connections-session.js';
 import { createEvents } from '../capabilities/events.js';
 import { createArtifacts, type ArtifactsCapability } from '../capabilities/artifacts.js';
 import { wireSize } from '../rpc/wire-size.js';
@@ -57,6 +58,7 @@ function grantImports(spec: SandboxSpec) {
         defaultTimeoutMs: spec.exec.defaultTimeoutMs,
         maxTimeoutMs: spec.exec.maxTimeoutMs,
         outputLimitBytes: spec.exec.outputLimitBytes,
+        servers: grantedServers(spec.connections),
       },
       onDenied,
     ),

@@ -52,12 +52,15 @@ export function postgresqlDatastore(version: string, binDir: string, manager: { 
   };
 }
 
-/** MariaDB's programs as Debian installs them (mariadbd in /usr/sbin, the rest in /usr/bin). */
+/**
+ * MariaDB's programs as Debian installs them (mariadbd in /usr/sbin, the rest
+ * in /usr/bin). Not the `mariadb` client: its `system` command and plugin
+ * options run anything, and the manager restores dumps over its connection.
+ */
 export const MARIADB_PROGRAMS = {
   install: ['/usr/bin/mariadb-install-db', '/usr/local/mysql/scripts/mariadb-install-db'],
   server: ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/local/mysql/bin/mariadbd'],
   dump: ['/usr/bin/mariadb-dump', '/usr/local/mysql/bin/mariadb-dump'],
-  client: ['/usr/bin/mariadb', '/usr/local/mysql/bin/mariadb'],
   backup: ['/usr/bin/mariabackup', '/usr/local/mysql/bin/mariabackup'],
 } as const;
 
@@ -78,7 +81,6 @@ export function mysqlDatastore(version: string, manager: { path: string; sha256:
         firstExisting(MARIADB_PROGRAMS.install),
         firstExisting(MARIADB_PROGRAMS.server),
         firstExisting(MARIADB_PROGRAMS.dump),
-        firstExisting(MARIADB_PROGRAMS.client),
         ...(backup ? [backup] : []),
         firstExisting(['/usr/bin/df', '/bin/df']),
         firstExisting(['/usr/bin/sleep', '/bin/sleep']),

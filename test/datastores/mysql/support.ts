@@ -10,7 +10,7 @@ export const MYSQL_MANAGER = { entry: join(PACKAGE_ROOT, 'datastores', 'mysql', 
 
 /** The tests run real MariaDB servers: a machine without its programs fails them, it does not skip them. */
 export function requireMariadb(options: { mariabackup: boolean }): void {
-  const needed = [MARIADB_PROGRAMS.install[0], MARIADB_PROGRAMS.server[0], MARIADB_PROGRAMS.dump[0], MARIADB_PROGRAMS.client[0], ...(options.mariabackup ? [MARIADB_PROGRAMS.backup[0]] : [])];
+  const needed = [MARIADB_PROGRAMS.install[0], MARIADB_PROGRAMS.server[0], MARIADB_PROGRAMS.dump[0], ...(options.mariabackup ? [MARIADB_PROGRAMS.backup[0]] : [])];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: apt-get install mariadb-server mariadb-client mariadb-backup`);
 }

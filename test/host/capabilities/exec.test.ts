@@ -175,7 +175,8 @@ describe('exec capability through a component', () => {
     expect(denials).toHaveLength(tag === 'denied' ? 1 : 0);
   });
 
-  // finding 3: pg_ctl hands -o (and its -D, -l values) to /bin/sh; -p runs another program; initdb -L reads bootstrap SQL
+  // finding 3: pg_ctl hands -o (and its -D, -l values) to /bin/sh; -p runs another program; initdb -L reads bootstrap SQL;
+  // MariaDB's programs load plugins and option files, and its clients reach any server; redis-server loads modules
   describe('argument policies of the built-in programs', () => {
     /** A stand-in named like the real program (its policy is chosen by file name): prints its arguments. */
     async function named(name: string): Promise<string> {
@@ -198,6 +199,114 @@ describe('exec capability through a component', () => {
       const exports = await manager({ programs: [await named(name)] });
       expect(run(exports, { program: name, args }).err).toEqual({ tag: 'denied', val: expect.stringContaining(name) });
       expect(denials).toHaveLength(1);
+    });
+
+    describe('MariaDB and Redis programs', () => {
+      // as the MySQL and Redis managers are granted them: their volume, the admin connection's server
+      const grantFor = async (name: string) => ({
+        programs: [await named(name)],
+        directories: [
+          { hostPath: tmp, guestPath: '/var/lib/mysql', access: 'read-write' as const },
+          { hostPath: tmp, guestPath: '/var/lib/redis', access: 'read-write' as const },
+        ],
+        servers: [{ host: '127.0.0.1', port: 3307 }],
+      });
+      const login = ['--host=127.0.0.1', '--port=3307', '--user=os_admin'];
+      const dump = ['--no-defaults', ...login, '--single-transaction', '--routines', '--triggers', '--events', '--hex-blob', '--default-character-set=utf8mb4', '--result-file=/var/lib/mysql/backup/b1.sql'];
+
+      it.each([
+        // code loaded from a directory the manager writes, or an authentication plugin of its own
+        ['mariadb-dump', [...dump, '--plugin-dir=/var/lib/mysql/plugins', '--default-auth=evil', '--databases', 'shop']],
+        ['mariadb-dump', [...dump, '--default-auth=evil', '--databases', 'shop']],
+        ['mariadb-dump', [...dump, '--plugin_dir=/var/lib/mysql/plugins']],
+        ['mariadb-dump', [...dump, '--loose-plugin-dir=/var/lib/mysql/plugins']],
+        ['mariadb-dump', [...dump, '--plug=/var/lib/mysql/plugins']],
+        // option files: settings (host, plugin-dir) from a file, or the machine's own credentials
+        ['mariadb-dump', ['--defaults-file=/var/lib/mysql/client.cnf', ...dump.slice(1)]],
+        ['mariadb-dump', ['--defaults-extra-file=/var/lib/mysql/client.cnf', ...dump.slice(1)]],
+        ['mariadb-dump', [...dump, '--defaults-group-suffix=_evil']],
+        // a server nobody granted: another host, the machine's own on 3306, its socket, no endpoint at all
+        ['mariadb-dump', ['--host=10.0.0.1', '--port=3307', '--all-databases']],
+        ['mariadb-dump', ['--no-defaults', '--host=10.0.0.1', '--port=3307', '--user=root', '--databases', 'mysql']],
+        ['mariadb-dump', ['--no-defaults', '--host=127.0.0.1', '--port=3306', '--user=root', '--databases', 'mysql']],
+        ['mariadb-dump', ['--no-defaults', '--host=localhost', '--port=3307', '--user=root', '--databases', 'mysql']],
+        ['mariadb-dump', ['--no-defaults', '--user=root', '--databases', 'mysql']],
+        ['mariadb-dump', [...dump, '--socket=/run/mysqld/mysqld.sock']],
+        ['mariadb-dump', [...dump, '--protocol=socket']],
+        ['mariadb-dump', ['--no-defaults', '-h127.0.0.1', '-P3307', '--databases', 'shop']],
+        ['mariadb-dump', [...dump.slice(0, -1), '--result-file=/etc/cron.d/berth', '--databases', 'shop']],
+        ['mariadb-dump', [...dump.slice(0, -1), '--result-file=/var/lib/mysql/../../../etc/cron.d/berth', '--databases', 'shop']],
+        // the client: a shell through `system`, a pager or tee, a statement at every connect
+        ['mariadb', ['--no-defaults', ...login, '-e', 'system id']],
+        ['mariadb', ['--no-defaults', ...login, '--execute=system id']],
+        ['mariadb', ['--sandbox', ...login, '--pager=sh']],
+        ['mariadb', ['--sandbox', ...login, '--tee=/var/lib/mysql/out']],
+        ['mariadb', ['--sandbox', ...login, '--init-command=SELECT 1']],
+        ['mysql', ['--no-defaults', ...login, '--execute=system id']],
+        // the server: plugins, another base or user, SQL from a file the manager did not write
+        ['mariadbd', ['--defaults-file=/var/lib/mysql/my.cnf', '--plugin-load=evil.so']],
+        ['mariadbd', ['--defaults-file=/var/lib/mysql/my.cnf', '--plugin-dir=/var/lib/mysql']],
+        ['mariadbd', ['--defaults-file=/var/lib/mysql/my.cnf', '--init-file=/etc/berth/other-instance.sql']],
+        ['mariadbd', ['--defaults-file=/etc/mysql/my.cnf']],
+        ['mariadbd', ['--defaults-file=/var/lib/mysql/my.cnf', '--user=root']],
+        ['mariadbd', ['--defaults-file=/var/lib/mysql/my.cnf', '--basedir=/var/lib/mysql']],
+        ['mariadbd', ['--defaults-file=/var/lib/mysql/my.cnf', '--init-connect=DO 1']],
+        ['mysqld', ['--defaults-file=/var/lib/mysql/my.cnf', '--plugin-load=evil.so']],
+        // mariadb-install-db is a shell script that runs the server it finds in --basedir
+        ['mariadb-install-db', ['--defaults-file=/var/lib/mysql/my.cnf', '--basedir=/var/lib/mysql/evil']],
+        ['mariadb-install-db', ['--defaults-file=/var/lib/mysql/my.cnf', '--srcdir=/var/lib/mysql/evil']],
+        ['mariadb-install-db', ['--defaults-file=/var/lib/mysql/my.cnf"; id; "']],
+        ['mariadb-install-db', ['--defaults-file=/etc/mysql/debian.cnf']],
+        ['mariadb-install-db', ['--defaults-file=/var/lib/mysql/my.cnf', '--auth-root-authentication-method=none']],
+        // mariabackup: a hot copy of whatever server it is pointed at
+        ['mariabackup', ['--defaults-file=/var/lib/mysql/my.cnf', '--backup', '--target-dir=/var/lib/mysql/backup/b1']],
+        ['mariabackup', ['--defaults-file=/var/lib/mysql/my.cnf', '--backup', '--target-dir=/var/lib/mysql/backup/b1', '--host=127.0.0.1', '--port=3306']],
+        ['mariabackup', ['--no-defaults', '--prepare', '--target-dir=/var/lib/mysql/backup/b1', '--plugin-dir=/var/lib/mysql']],
+        ['mariabackup', ['--no-defaults', '--prepare', '--target-dir=/tmp/elsewhere']],
+        // mysqld_safe: a shell script that preloads a library and runs the server it is told to
+        ['mysqld_safe', ['--malloc-lib=/var/lib/mysql/evil.so']],
+        ['mariadbd-safe', ['--ledir=/var/lib/mysql']],
+        ['mysqld_safe', ['--mysqld=/bin/sh']],
+        // redis-server: modules, files elsewhere, config from stdin, another port
+        ['redis-server', ['redis.conf', '--loadmodule', '/var/lib/redis/evil.so']],
+        ['redis-server', ['redis.conf', '--dir', '/etc']],
+        ['redis-server', ['redis.conf', '--include', '/etc/berth/guest.json']],
+        ['redis-server', ['redis.conf', '--enable-module-command', 'yes']],
+        ['redis-server', ['redis.conf', '--appendonly', 'no', '--replicaof', '10.0.0.1', '6379']],
+        ['redis-server', ['-']],
+        ['redis-server', ['/etc/redis/redis.conf']],
+        ['redis-server', ['../other-instance/redis.conf']],
+        ['redis-server', ['--port', '6380']],
+        ['redis-server', ['--appendonly', 'no', 'redis.conf']],
+      ])('refuses %s %j', async (name, args) => {
+        const exports = await manager(await grantFor(name));
+        expect(run(exports, { program: name, args }).err).toEqual({ tag: 'denied', val: expect.stringContaining(name) });
+        expect(denials).toHaveLength(1);
+      });
+
+      it('applies the policy of what a grant resolves to: /usr/bin/mysqldump is mariadb-dump', async () => {
+        const real = await named('mariadb-dump');
+        await symlink(real, join(tmp, 'dumper'));
+        const exports = await manager({ ...(await grantFor('mariadb-dump')), programs: [join(tmp, 'dumper')] });
+        expect(run(exports, { program: 'dumper', args: [...dump, '--plugin-dir=/var/lib/mysql'] }).err).toEqual({ tag: 'denied', val: expect.stringContaining('--plugin-dir') });
+        expect(run(exports, { program: 'dumper', args: [...dump, '--databases', 'shop'] }).ok?.exitCode).toBe(0);
+      });
+
+      it.each([
+        ['mariadb-install-db', ['--defaults-file=/var/lib/mysql/my.cnf', '--skip-test-db', '--auth-root-authentication-method=socket']],
+        ['mariadbd', ['--defaults-file=/var/lib/mysql/my.cnf', '--init-file=/var/lib/mysql/run/admin-init.sql']],
+        ['mariadbd', ['--no-defaults', '--verbose', '--help']],
+        ['mariadb-dump', [...dump, '--databases', 'shop', 'my$db-2']],
+        ['mariabackup', ['--defaults-file=/var/lib/mysql/my.cnf', '--backup', '--target-dir=/var/lib/mysql/backup/b1', ...login]],
+        ['mariabackup', ['--no-defaults', '--prepare', '--target-dir=/var/lib/mysql/backup/b1']],
+        ['mariabackup', ['--version']],
+        ['mariadb', ['--no-defaults', '--sandbox', ...login, '--batch', '--execute=SELECT 1']],
+        ['redis-server', ['redis.conf']],
+        ['redis-server', ['redis.conf', '--appendonly', 'no']],
+      ])('runs %s %j as the MySQL and Redis managers do', async (name, args) => {
+        const exports = await manager(await grantFor(name));
+        expect(run(exports, { program: name, args }).ok?.stdout).toBe(`${args.join(' ')}\n`);
+      });
     });
 
     it.each([
