@@ -41,6 +41,13 @@ describe('berth host refuses a bad guest config before touching anything', () =>
     ['a wrong sha256', (c: Record<string, any>) => (c.manager.sha256 = '0'.repeat(64)), 3, 'BERTH_ERR_WASM_SHA256_MISMATCH', fixture?.wasm ?? '.wasm'],
     ['a server URL that is not ws://', (c: Record<string, any>) => (c.guest.server_url = 'http://x'), 3, 'BERTH_ERR_CONFIG_INVALID', 'guest.server_url'],
     [
+      'a bootstrap superuser on a connection that is not PostgreSQL',
+      (c: Record<string, any>) => (c.grants.connections = { admin: { kind: 'mysql', url: 'mysql://os_admin@127.0.0.1/mysql', bootstrap_url: 'postgres://su@127.0.0.1/postgres' } }),
+      3,
+      'BERTH_ERR_CONFIG_INVALID',
+      'grants.connections.admin.bootstrap_url',
+    ],
+    [
       'a grant the manager needs, given read-only',
       (c: Record<string, any>) => (c.grants.directories[0].access = 'read-only'),
       3,
