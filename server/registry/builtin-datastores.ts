@@ -90,7 +90,8 @@ export function mysqlDatastore(version: string, manager: { path: string; sha256:
       ],
       ports: ['port'],
       secrets: ['admin_password'],
-      connections: { admin: { kind: 'mysql', url: 'mysql://os_admin:{admin_password}@127.0.0.1:{port}/mysql' } },
+      // the host refuses the connection unless mariadbd confines file access to this directory (the manager's my.cnf)
+      connections: { admin: { kind: 'mysql', url: 'mysql://os_admin:{admin_password}@127.0.0.1:{port}/mysql', secure_file_priv: '{mount_point}/secure-file-priv' } },
     },
     versions: [{ name: version, manager }],
   };

@@ -4,7 +4,7 @@ import { connectionGrantFields, directoryGrantSchema } from '../../host/config/g
 const optionKey = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a guest option key (lowercase letters, digits, _)');
 const absolutePath = z.string().refine((p) => p.startsWith('/'), 'must be an absolute path');
 /** Connection fields may name guest options, e.g. url = "postgres://berth:{admin_password}@127.0.0.1:{port}/postgres" (bootstrap_url too). */
-const connectionTemplate = connectionGrantFields.extend({ url: z.string().optional(), bootstrap_url: z.string().optional() });
+const connectionTemplate = connectionGrantFields.extend({ url: z.string().optional(), bootstrap_url: z.string().optional(), secure_file_priv: z.string().optional() });
 
 /**
  * What the local provisioner gives a version's guests on this machine, read

@@ -1,0 +1,74 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lookupUser } from '../../host/os-user.js';
+import { freePort } from '../../server/provisioning/local-machine.js';
+import { MARIADB_PROGRAMS } from '../../server/registry/builtin-datastores.js';
+
+/**
+ * A MariaDB server of the test's own (a free port, a socket in its
+ * directory, secure_file_priv confined to its `files` directory unless told otherwise), unlike the
+ * machine's shared one, whose root holds FILE and which the host therefore
+ * refuses. `root@localhost` over the socket (unix_socket auth as root, no
+ * password otherwise) sets things up; `sql` runs statements that way.
+ * As root it runs as the mysql user.
+ */
+export class PrivateMariadb {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly server: ChildProcess,
+  ) {}
+
+  get socket(): string {
+    return join(this.dir, 'mysqld.sock');
+  }
+
+  get files(): string {
+    return join(this.dir, 'files');
+  }
+
+  /** `confined: false` starts it without secure_file_priv (file statements reach anything the server can). */
+  static async create(options: { confined?: boolean } = {}): Promise<PrivateMariadb> {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-private-maria-'));
+    mkdirSync(join(dir, 'files'));
+    const user = process.getuid?.() === 0 ? lookupUser('mysql') : undefined;
+    if (user) {
+      chownSync(dir, user.uid, user.gid);
+      chownSync(join(dir, 'files'), user.uid, user.gid);
+    }
+    const ids = user ? { uid: user.uid, gid: user.gid } : {};
+    execFileSync(MARIADB_PROGRAMS.install[0], ['--no-defaults', `--datadir=${join(dir, 'data')}`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore', cwd: dir, ...ids });
+    const port = await freePort();
+    const server = spawn(
+      MARIADB_PROGRAMS.server[0],
+      ['--no-defaults', `--datadir=${join(dir, 'data')}`, `--socket=${join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1', ...(options.confined === false ? [] : [`--secure-file-priv=${join(dir, 'files')}`]), `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-name-resolve'],
+      { stdio: 'ignore', cwd: dir, ...ids },
+    );
+    const maria = new PrivateMariadb(dir, port, server);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        maria.sql('SELECT 1');
+        return maria;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          maria.destroy();
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  /** Statements as root@localhost over the socket, with the mariadb client. */
+  sql(statements: string): string {
+    return execFileSync(MARIADB_PROGRAMS.client[0], ['--no-defaults', `--socket=${this.socket}`, '-uroot', '-N', '-e', statements], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  destroy(): void {
+    this.server.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
