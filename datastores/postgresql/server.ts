@@ -1,6 +1,6 @@
 import { CapabilityError, ManagerError } from '../sdk/index.js';
-import { ADMIN_USER, ROOT_USER, paths, type PgContext } from './options.js';
-import { ident, literal, query } from './sql.js';
+import { BOOTSTRAP_USER, paths, type PgContext } from './options.js';
+import { literal, query } from './sql.js';
 
 /** Is PostgreSQL answering on the admin connection? */
 export function isRunning(ctx: PgContext): boolean {
@@ -36,20 +36,36 @@ function writeBerthConf(ctx: PgContext): void {
   if (!ctx.files.exists(paths(ctx).overridesConf)) ctx.files.writeText(paths(ctx).overridesConf, '');
 }
 
-/** initdb with the manager's own superuser, password authentication everywhere, and the includes Berth manages. */
+/**
+ * initdb with the host's bootstrap superuser, password authentication
+ * everywhere, and the includes Berth manages. The manager's own os_admin is
+ * created by the host at its first login (no superuser, see
+ * server/registry/postgresql-bootstrap.ts).
+ */
 export function initialise(ctx: PgContext): void {
   const p = paths(ctx);
   const pwfile = `${ctx.options.mount_point}/.initdb-password`;
-  ctx.files.writeText(pwfile, ctx.options.admin_password);
+  ctx.files.writeText(pwfile, ctx.options.bootstrap_password);
   try {
-    ctx.exec.check('initdb', ['-D', p.data, '-U', ADMIN_USER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'], { timeoutMs: 120_000 });
+    ctx.exec.check('initdb', ['-D', p.data, '-U', BOOTSTRAP_USER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'], { timeoutMs: 120_000 });
   } finally {
     ctx.files.remove(pwfile);
   }
   const conf = `${p.data}/postgresql.conf`;
   ctx.files.writeText(conf, `${ctx.files.readText(conf)}\ninclude_if_exists = 'berth.conf'\ninclude_if_exists = 'berth-overrides.conf'\n`);
-  // clients connect over TCP from anywhere the security group allows, always with a password
-  ctx.files.writeText(`${p.data}/pg_hba.conf`, ['# Written by the Berth PostgreSQL manager.', 'host all all 0.0.0.0/0 scram-sha-256', 'host all all ::/0 scram-sha-256', ''].join('\n'));
+  // clients connect over TCP from anywhere the security group allows, always with a password;
+  // the bootstrap superuser only from this host (the guest host creating os_admin)
+  ctx.files.writeText(
+    `${p.data}/pg_hba.conf`,
+    [
+      '# Written by the Berth PostgreSQL manager.',
+      `host all ${BOOTSTRAP_USER} 127.0.0.1/32 scram-sha-256`,
+      `host all ${BOOTSTRAP_USER} all reject`,
+      'host all all 0.0.0.0/0 scram-sha-256',
+      'host all all ::/0 scram-sha-256',
+      '',
+    ].join('\n'),
+  );
   if (!ctx.files.exists(p.log)) ctx.files.makeDirectory(p.log);
 }
 
@@ -83,10 +99,8 @@ export function status(ctx: PgContext): 'building' | 'running' | 'shutdown' | 'c
   return ctx.files.exists(paths(ctx).stopped) ? 'shutdown' : 'crashed';
 }
 
-/** After initdb (or a restore): the root role, locked until root is enabled, and a public schema every granted user may use. */
+/** After initdb: a public schema every granted user may use (the host's bootstrap made the root role and gave os_admin template1). */
 export function bootstrapRoles(ctx: PgContext): void {
-  const exists = query(ctx, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [ROOT_USER]).rows.length > 0;
-  if (!exists) query(ctx, `CREATE ROLE ${ident(ROOT_USER)} SUPERUSER NOLOGIN`);
   // PostgreSQL 15 took CREATE on public away from PUBLIC; new databases copy template1, so give it back there
   ctx.sql('template').query('GRANT ALL ON SCHEMA public TO PUBLIC');
   // CREATE DATABASE cannot copy a template anyone is connected to, the manager's own session included

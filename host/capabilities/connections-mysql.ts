@@ -1,6 +1,7 @@
 import mysql from 'mysql2';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
+import { AccountRefused, accountRefusal, queryOf } from './connections-mysql-account.js';
 import { Classified, codeOf, endpoint, integerCell, isoTimestamp, messageOf, networkError, ownBytes, type SqlSession } from './connections-session.js';
 
 /** MySQL and MariaDB connections of the connections bridge, through mysql2. */
@@ -78,7 +79,7 @@ export class MysqlSession implements SqlSession {
 
   constructor(
     private readonly what: string,
-    grant: ConnectionGrant,
+    private readonly grant: ConnectionGrant,
     timeoutMs: number,
   ) {
     const { host, port, user, password, database } = endpoint(grant);
@@ -103,7 +104,11 @@ export class MysqlSession implements SqlSession {
   }
 
   async query(statement: string, params: SqlValue[]): Promise<SqlResult> {
-    this.ready ??= new Promise<void>((resolve, reject) => this.connection.connect((error) => (error ? reject(error) : resolve())));
+    this.ready ??= this.open().catch((error: unknown) => {
+      // a session that never opened is thrown away, so the next call logs in afresh
+      this.broken = true;
+      throw error;
+    });
     await this.ready;
     const [rows, fields] = await new Promise<[unknown, unknown]>((resolve, reject) => {
       this.connection.query(
@@ -120,7 +125,15 @@ export class MysqlSession implements SqlSession {
     return mysqlResult(rows, fields);
   }
 
+  /** Log in, then refuse an account that reaches the server's files. */
+  private async open(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.connection.connect((error) => (error ? reject(error) : resolve())));
+    const refusal = await accountRefusal(queryOf(this.connection), this.grant);
+    if (refusal !== undefined) throw new AccountRefused(refusal);
+  }
+
   classify(error: unknown): Classified {
+    if (error instanceof AccountRefused) return new Classified({ tag: 'denied', val: `${this.what}: ${error.message}` }, true);
     const network = networkError(this.what, error);
     if (network) return network;
     const { sqlState, fatal } = error as { sqlState?: unknown; fatal?: unknown };

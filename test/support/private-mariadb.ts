@@ -1,49 +1,77 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { lookupUser } from '../../host/os-user.js';
 import { freePort } from '../../server/provisioning/local-machine.js';
 import { MARIADB_PROGRAMS } from '../../server/registry/builtin-datastores.js';
 
+// the client is not granted to managers any more (they restore over the connection); tests set up with it
+const MARIADB_CLIENT = '/usr/bin/mariadb';
+
 /**
- * A MariaDB server of the test's own (the machine's binaries, root without a
- * password over TCP, a free port, a temporary data directory), never the
- * machine's shared one. As root it runs mariadbd as root (--user=root).
+ * A MariaDB server of the test's own (a free port, a socket in its
+ * directory, secure_file_priv confined to its `files` directory unless told otherwise), unlike the
+ * machine's shared one, whose root holds FILE and which the host therefore
+ * refuses. `root@localhost` over the socket (unix_socket auth as root, no
+ * password otherwise) sets things up; `sql` runs statements that way.
+ * As root it runs as the mysql user.
  */
 export class PrivateMariadb {
   private constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly process: ChildProcess,
+    private readonly server: ChildProcess,
   ) {}
 
-  static async create(): Promise<PrivateMariadb> {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-private-mariadb-'));
-    const user = process.getuid?.() === 0 ? ['--user=root'] : [];
-    const data = join(dir, 'data');
-    execFileSync(MARIADB_PROGRAMS.install[0], ['--no-defaults', `--datadir=${data}`, '--skip-test-db', '--auth-root-authentication-method=normal', ...user], { stdio: 'ignore' });
+  get socket(): string {
+    return join(this.dir, 'mysqld.sock');
+  }
+
+  get files(): string {
+    return join(this.dir, 'files');
+  }
+
+  /** `confined: false` starts it without secure_file_priv (file statements reach anything the server can). */
+  static async create(options: { confined?: boolean } = {}): Promise<PrivateMariadb> {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-private-maria-'));
+    mkdirSync(join(dir, 'files'));
+    const user = process.getuid?.() === 0 ? lookupUser('mysql') : undefined;
+    if (user) {
+      chownSync(dir, user.uid, user.gid);
+      chownSync(join(dir, 'files'), user.uid, user.gid);
+    }
+    const ids = user ? { uid: user.uid, gid: user.gid } : {};
+    execFileSync(MARIADB_PROGRAMS.install[0], ['--no-defaults', `--datadir=${join(dir, 'data')}`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore', cwd: dir, ...ids });
     const port = await freePort();
     const server = spawn(
       MARIADB_PROGRAMS.server[0],
-      ['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir, 'mysqld.sock')}`, `--log-error=${join(dir, 'error.log')}`, '--skip-name-resolve', ...user],
-      { stdio: 'ignore' },
+      ['--no-defaults', `--datadir=${join(dir, 'data')}`, `--socket=${join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1', ...(options.confined === false ? [] : [`--secure-file-priv=${join(dir, 'files')}`]), `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-name-resolve'],
+      { stdio: 'ignore', cwd: dir, ...ids },
     );
-    const started = new PrivateMariadb(dir, port, server);
-    for (let attempt = 0; ; attempt++) {
+    const maria = new PrivateMariadb(dir, port, server);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
       try {
-        await (await started.connect()).end();
-        return started;
+        maria.sql('SELECT 1');
+        return maria;
       } catch (error) {
-        if (attempt >= 100 || server.exitCode !== null) {
-          await started.destroy();
-          throw new Error(`the private mariadbd did not start: ${String(error)}`);
+        if (Date.now() > deadline) {
+          maria.destroy();
+          throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
   }
 
+  /** Statements as root@localhost over the socket, with the mariadb client. */
+  sql(statements: string): string {
+    return execFileSync(MARIADB_CLIENT, ['--no-defaults', `--socket=${this.socket}`, '-uroot', '-N', '-e', statements], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** root over TCP, for statements with results (the socket's client prints text). */
   connect(database?: string): Promise<mysql.Connection> {
     return mysql.createConnection({ host: '127.0.0.1', port: this.port, user: 'root', database, connectTimeout: 5000 });
   }
@@ -53,12 +81,8 @@ export class PrivateMariadb {
     return ['--host=127.0.0.1', `--port=${this.port}`, '--user=root'];
   }
 
-  async destroy(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) {
-      const exited = new Promise((resolve) => this.process.once('exit', resolve));
-      this.process.kill('SIGKILL');
-      await exited;
-    }
+  destroy(): void {
+    this.server.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

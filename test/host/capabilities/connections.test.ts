@@ -1,9 +1,10 @@
-// The connections capability against the real PostgreSQL, MariaDB and Redis
-// this machine runs (127.0.0.1:5432 trust auth, 127.0.0.1:3306 root without
-// password, 127.0.0.1:6379). A missing service fails these tests: it is
-// never a reason to skip them.
+// The connections capability against real servers: a private PostgreSQL and a private MariaDB
+// (the host refuses a superuser role and an account with FILE, so the grants log in as plain
+// accounts that own database `test`), and the Redis this machine runs (127.0.0.1:6379).
+// A missing service fails these tests: it is never a reason to skip them.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnections } from '../../../host/capabilities/connections.js';
 import type { ConnectionGrant } from '../../../host/config/guest-config.js';
@@ -11,23 +12,47 @@ import type { RedisNode, SqlResult, SqlValue } from '../../../host/generated/int
 import type { CapabilityError } from '../../../host/generated/interfaces/berth-datastore-types.js';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { buildFixture, call, instantiateBytes, type ExportedInterfaces } from '../../support/components.js';
+import { PrivateMariadb } from '../../support/private-mariadb.js';
+import { PrivatePostgres } from '../../support/private-postgres.js';
 
+/** The PostgreSQL and MariaDB grants are filled in once the private servers run (the first beforeAll below). */
 const GRANTS: Record<string, ConnectionGrant> = {
-  pg: { kind: 'postgresql', url: 'postgres://postgres@127.0.0.1:5432/test' },
-  maria: { kind: 'mysql', url: 'mysql://root@127.0.0.1:3306/test' },
   cache: { kind: 'redis', url: 'redis://127.0.0.1:6379/0' },
   // nothing listens on port 1
-  'pg-down': { kind: 'postgresql', url: 'postgres://postgres@127.0.0.1:1/test' },
-  'maria-down': { kind: 'mysql', url: 'mysql://root@127.0.0.1:1/test' },
+  'pg-down': { kind: 'postgresql', url: 'postgres://berth_manager@127.0.0.1:1/test' },
+  'maria-down': { kind: 'mysql', url: 'mysql://berth_manager@127.0.0.1:1/test' },
   'cache-down': { kind: 'redis', url: 'redis://127.0.0.1:1/0' },
-  'pg-missing-socket': { kind: 'postgresql', socket: '/nonexistent/berth', user: 'postgres', database: 'test' },
-  // the same servers over their Unix sockets, and Redis database 1
-  'pg-socket-dir': { kind: 'postgresql', socket: '/var/run/postgresql', user: 'postgres', database: 'test' },
-  'pg-socket-file': { kind: 'postgresql', socket: '/var/run/postgresql/.s.PGSQL.5432', user: 'postgres', database: 'test' },
-  'maria-socket': { kind: 'mysql', socket: '/run/mysqld/mysqld.sock', user: 'root', database: 'test' },
+  'pg-missing-socket': { kind: 'postgresql', socket: '/nonexistent/berth', user: 'berth_manager', database: 'test' },
   'cache-db1': { kind: 'redis', url: 'redis://127.0.0.1:6379', database: '1' },
   'cache-db-out-of-range': { kind: 'redis', url: 'redis://127.0.0.1:6379/100000' },
 };
+
+let privatePg: PrivatePostgres;
+let privateMaria: PrivateMariadb;
+beforeAll(async () => {
+  privateMaria = await PrivateMariadb.create();
+  privateMaria.sql(
+    "CREATE DATABASE test; CREATE USER berth_manager@'127.0.0.1', berth_manager@localhost; GRANT ALL ON test.* TO berth_manager@'127.0.0.1', berth_manager@localhost",
+  );
+  privatePg = await PrivatePostgres.create();
+  const admin = new pg.Client({ connectionString: privatePg.url });
+  await admin.connect();
+  await admin.query('CREATE ROLE berth_manager LOGIN');
+  await admin.query('CREATE DATABASE test OWNER berth_manager');
+  await admin.end();
+  Object.assign(GRANTS, {
+    pg: { kind: 'postgresql', url: `postgres://berth_manager@127.0.0.1:${privatePg.port}/test` },
+    // the same server over its Unix socket: a directory (the URL gives the port, as libpq's would), or the file itself
+    'pg-socket-dir': { kind: 'postgresql', socket: privatePg.dir, url: `postgres://berth_manager@localhost:${privatePg.port}/test` },
+    'pg-socket-file': { kind: 'postgresql', socket: `${privatePg.dir}/.s.PGSQL.${privatePg.port}`, user: 'berth_manager', database: 'test' },
+    maria: { kind: 'mysql', url: `mysql://berth_manager@127.0.0.1:${privateMaria.port}/test` },
+    'maria-socket': { kind: 'mysql', socket: privateMaria.socket, user: 'berth_manager', database: 'test' },
+  } satisfies Record<string, ConnectionGrant>);
+}, 120_000);
+afterAll(() => {
+  privatePg?.destroy();
+  privateMaria?.destroy();
+});
 
 let sequence = 0;
 /** A table or key name no other test (or concurrent run) uses. */

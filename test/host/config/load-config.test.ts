@@ -44,6 +44,13 @@ describe('berth host refuses a bad guest config before touching anything', () =>
     // an answer within the limit must fit in a frame the server accepts (8 MiB)
     ['a result limit no frame can carry', (c: Record<string, any>) => (c.host = { result_limit: 8 * 1024 * 1024 }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.result_limit'],
     [
+      'a bootstrap superuser on a connection that is not PostgreSQL',
+      (c: Record<string, any>) => (c.grants.connections = { admin: { kind: 'mysql', url: 'mysql://os_admin@127.0.0.1/mysql', bootstrap_url: 'postgres://su@127.0.0.1/postgres' } }),
+      3,
+      'BERTH_ERR_CONFIG_INVALID',
+      'grants.connections.admin.bootstrap_url',
+    ],
+    [
       'a grant the manager needs, given read-only',
       (c: Record<string, any>) => (c.grants.directories[0].access = 'read-only'),
       3,

@@ -31,7 +31,7 @@ describe('the guest config the server renders', () => {
         mount_point: '/var/lib/postgresql',
         backup_strategy: 'PgBaseBackup',
         replication_strategy: 'PostgresqlReplicationStreaming',
-        ignore_users: ['os_admin', 'postgres'],
+        ignore_users: ['os_admin', 'postgres', 'berth_bootstrap'],
         ignore_dbs: ['os_admin', 'postgres'],
         default_password_length: 36,
         shared_buffers: '256MB',
