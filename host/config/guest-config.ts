@@ -50,6 +50,11 @@ export const hostSettingsSchema = z.strictObject({
   /** Longest a program may run, and most output kept from it. */
   exec_timeout: timerSeconds().default(600),
   exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
+  /**
+   * Most programs of the manager running at once: those `exec.spawn` started and still alive,
+   * and `exec.run` calls in flight (both lanes together). Past it, run and spawn answer `denied`.
+   */
+  spawn_limit: z.number().int().min(1, 'must be at least 1 (the datastore itself is one)').max(1024, 'must be at most 1024').default(8),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** The manager's log lines and events: a burst, then so many a second (the rest dropped, counted); lines cut to a length. */
   log_burst: z.number().int().positive().default(1000),
@@ -93,6 +98,7 @@ export const guestConfigSchema = z.strictObject({
     slow_call_timeout: 180,
     exec_timeout: 600,
     exec_output_limit: 16 * 1024 * 1024,
+    spawn_limit: 8,
     log_level: 'info',
     log_burst: 1000,
     log_rate: 100,

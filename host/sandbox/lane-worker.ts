@@ -9,6 +9,8 @@ export interface LaneHooks {
   onMessage(message: FromWorker): void;
   /** The instance was replaced: why (trap, deadline, crash). */
   onRestart(reason: string): void;
+  /** A worker thread of this lane has ended, whatever the reason (its threadId while it ran). */
+  onWorkerExit?(threadId: number): void;
 }
 
 interface PendingCall {
@@ -62,6 +64,8 @@ export class LaneWorker {
     const init: ToWorker = { kind: 'init', component: this.component, spec: this.spec };
     worker.postMessage(init);
     this.worker = worker;
+    // threadId reads -1 once the worker has exited
+    const threadId = worker.threadId;
     let warm = false;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -84,6 +88,7 @@ export class LaneWorker {
         if (worker === this.worker) this.replace(this.current?.call.id, `crashed: ${error.message}`, 'BERTH_ERR_CALL_TRAPPED');
       });
       worker.on('exit', (code) => {
+        this.hooks.onWorkerExit?.(threadId);
         if (worker !== this.worker || this.closed) return;
         // an instance that never started will not start next time either: fail what waits instead of looping
         if (!warm) {

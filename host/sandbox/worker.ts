@@ -53,6 +53,7 @@ function grantImports(spec: SandboxSpec) {
         defaultTimeoutMs: spec.exec.defaultTimeoutMs,
         maxTimeoutMs: spec.exec.maxTimeoutMs,
         outputLimitBytes: spec.exec.outputLimitBytes,
+        programTable: spec.exec.programTable,
       },
       onDenied,
     ),

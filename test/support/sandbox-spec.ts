@@ -1,3 +1,4 @@
+import { createProgramTable, DEFAULT_SPAWN_LIMIT } from '../../host/capabilities/exec-slots.js';
 import type { SandboxSpec } from '../../host/sandbox/spec.js';
 
 /** A sandbox granted nothing but `options`: no directories, programs, environment or connections. */
@@ -8,7 +9,7 @@ export function bareSandboxSpec(options: Record<string, string> = {}): SandboxSp
     programs: [],
     environment: {},
     connections: {},
-    exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 },
+    exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024, programTable: createProgramTable(DEFAULT_SPAWN_LIMIT) },
     connectionTimeoutMs: 1000,
   };
 }
