@@ -159,6 +159,8 @@ describe('finding 12: spawned programs are counted, capped, and end with the hos
     // a run on the slow lane, in flight until the test lets it finish
     const startedMarker = join(host.volume, 'running');
     const release = join(host.volume, 'release');
+    // a failing assertion below must not leave the run, and so the host's stop, waiting
+    cleanups.push(() => writeFile(release, ''));
     const slowRun = host.slow({ run: true, program: 'sh', args: ['-c', `touch ${startedMarker}; while [ ! -e ${release} ]; do sleep 0.05; done`] });
     await until(() => existsSync(startedMarker), 'the run to start');
 
@@ -188,7 +190,7 @@ describe('finding 12: a run cut off by its deadline frees its slot once its work
       component: await transpileComponent(built.bytes),
       spec: {
         ...bareSandboxSpec(),
-        programs: [SLEEP],
+        programs: [SLEEP, SH],
         directories: [{ hostPath: join(dir, 'volume'), guestPath: VOLUME_GUEST, access: 'read-write' }],
         exec: { defaultTimeoutMs: 60_000, maxTimeoutMs: 60_000, outputLimitBytes: 1024, programTable: createProgramTable(1) },
       },
@@ -196,9 +198,14 @@ describe('finding 12: a run cut off by its deadline frees its slot once its work
       slowTimeoutMs: 60_000,
     });
     cleanups.push(() => sandbox.close());
-    // the worker is terminated at the deadline while spawnSync holds it: the run's own `finally` never runs
-    const cut = await sandbox.call('list-databases', [paging({ run: true, program: 'sleep', args: ['2'] })], 300).catch((error: { code?: string }) => error.code);
+    // the worker is terminated at the deadline while spawnSync holds it (it ends once the run does):
+    // the run's own `finally` never runs
+    const marker = join(dir, 'volume', 'started');
+    const run = { run: true, program: 'sh', args: ['-c', `touch ${marker}; sleep 8`] };
+    const cut = await sandbox.call('list-databases', [paging(run)], 5000).catch((error: { code?: string }) => error.code);
     expect(cut).toBe('BERTH_ERR_CALL_TIMEOUT');
+    // the deadline fell in the middle of the run, not before it began
+    expect(existsSync(marker)).toBe(true);
     let outcomes: string[] = [];
     await eventually(async () => {
       const answer = (await sandbox.call('list-databases', [paging({ spawn: 1, program: 'sleep', args: ['1000'] })])) as { ok: { items: Array<{ name: string }> } };
