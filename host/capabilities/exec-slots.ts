@@ -1,5 +1,5 @@
 import { threadId } from 'node:worker_threads';
-import { procStat, stillRunning } from './proc-stat.js';
+import { procStat, stillRunning, type ProcessIdentity } from './proc-stat.js';
 
 /**
  * The programs one manager has running, counted against `host.spawn_limit`:
@@ -28,10 +28,7 @@ const SPAWNED = 2;
 /** Re-check a lock whose holder may have died without releasing it (releaseThread frees it). */
 const LOCK_WAIT_MS = 20;
 
-export interface SpawnedProgram {
-  pid: number;
-  startTime: number;
-}
+export type SpawnedProgram = ProcessIdentity;
 
 function layout(limit: number): { ints: number; intBytes: number; bytes: number } {
   const ints = HEADER + FIELDS * limit;

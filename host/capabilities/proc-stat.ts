@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 
+/** One process, told apart from a later one given the same pid. */
+export interface ProcessIdentity {
+  pid: number;
+  startTime: number;
+}
+
 export interface ProcStat {
   /** R, S, D, Z (zombie: ended, not yet reaped), X... */
   state: string;
+  parent: number;
   session: number;
   /** Clock ticks after boot: with the pid, names one process even once pids are reused. */
   startTime: number;
@@ -14,7 +21,7 @@ export function procStat(pid: number): ProcStat | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name (field 2) may hold spaces and parentheses; the fields after its last ')' do not
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, session: Number(fields[3]), startTime: Number(fields[19]) };
+    return { state: fields[0]!, parent: Number(fields[1]), session: Number(fields[3]), startTime: Number(fields[19]) };
   } catch {
     return undefined;
   }
