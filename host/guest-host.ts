@@ -7,6 +7,9 @@ import { loadGuestConfig } from './config/load-config.js';
 import { optionsForConfigStore, type GuestConfig } from './config/guest-config.js';
 import { checkedManager } from './component/checked-manager.js';
 import { becomeRunAsUser } from './os-user.js';
+import { datastoreAddresses } from './capabilities/datastore-listeners.js';
+import { createProgramTable, ProgramSlots } from './capabilities/exec-slots.js';
+import { endSpawnedPrograms } from './capabilities/exec-stop.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import type { SandboxSpec } from './sandbox/spec.js';
 import type { GuestLink } from './rpc/guest-link.js';
@@ -41,7 +44,7 @@ export interface StartOptions {
   quickWorker?: Worker;
 }
 
-function sandboxSpec(config: GuestConfig): SandboxSpec {
+function sandboxSpec(config: GuestConfig, programTable: SharedArrayBuffer): SandboxSpec {
   const { grants, host } = config;
   return {
     options: optionsForConfigStore(config.options),
@@ -49,7 +52,7 @@ function sandboxSpec(config: GuestConfig): SandboxSpec {
     programs: grants.programs,
     environment: grants.environment,
     connections: grants.connections,
-    exec: { defaultTimeoutMs: host.exec_timeout * 1000, maxTimeoutMs: host.exec_timeout * 1000, outputLimitBytes: host.exec_output_limit },
+    exec: { defaultTimeoutMs: host.exec_timeout * 1000, maxTimeoutMs: host.exec_timeout * 1000, outputLimitBytes: host.exec_output_limit, programTable },
     connectionTimeoutMs: host.call_timeout * 1000,
     resultLimitBytes: host.result_limit,
   };
@@ -92,10 +95,12 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     managerLog.report();
     events.report();
   };
+  // one count of running programs for both lanes; the host ends the spawned ones at stop
+  const programTable = createProgramTable(host.spawn_limit);
   // the quick lane's worker instantiates the manager on the other core while this thread loads the link
   const starting = Sandbox.start({
     component,
-    spec: sandboxSpec(config),
+    spec: sandboxSpec(config, programTable),
     quickTimeoutMs: config.host.call_timeout * 1000,
     slowTimeoutMs: config.host.slow_call_timeout * 1000,
     quickWorker: options.quickWorker,
@@ -171,6 +176,9 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     async stop() {
       await guestLink.stop();
       await sandbox.close();
+      // what the manager spawned goes with the host, but for the datastore, which a restarted host must find running
+      const { ended, kept } = await endSpawnedPrograms(new ProgramSlots(programTable), datastoreAddresses(config.grants.connections));
+      if (ended.length > 0 || kept.length > 0) log.info({ ended, kept }, `host stopping: ended ${ended.length} spawned program(s); left the datastore running (${kept.length})`);
       stopOutput();
     },
   };

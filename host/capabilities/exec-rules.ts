@@ -25,6 +25,11 @@ export interface ExecGrant {
    * pointed at. Absent: none.
    */
   servers?: readonly { host: string; port: number }[];
+  /**
+   * The count of running programs, shared by every lane (exec-slots.ts,
+   * createProgramTable); without one, this exec counts alone against DEFAULT_SPAWN_LIMIT.
+   */
+  programTable?: SharedArrayBuffer;
 }
 
 export interface ChosenProgram {
@@ -155,12 +160,20 @@ export function createExecRules(grant: ExecGrant, onDenied?: DenialReporter) {
     return join(parent, basename(found.hostPath));
   }
 
+  /** The refusal past `host.spawn_limit`: the same for run and spawn, naming the option. */
+  function overLimit(program: string, limit: number): never {
+    return deny(
+      `program ${program}`,
+      `host.spawn_limit (${limit}) reached: that many programs of this manager are running (spawned and still alive, or runs in flight); end one first`,
+    );
+  }
+
   function timeout(requested: number | undefined): number {
     if (requested === 0) invalid('timeout-ms: must be at least 1 (spawnSync reads 0 as no timeout)');
     return Math.max(1, Math.min(Math.ceil(Math.min(requested ?? grant.defaultTimeoutMs, grant.maxTimeoutMs)), MAX_TIMER_MS));
   }
 
-  return { choose, checkArguments, environment, workingDirectory, writableFile, timeout, deny, invalid };
+  return { choose, checkArguments, environment, workingDirectory, writableFile, timeout, overLimit, deny, invalid };
 }
 
 export type ExecRules = ReturnType<typeof createExecRules>;

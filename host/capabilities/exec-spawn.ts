@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { Command } from '../generated/interfaces/berth-datastore-exec.js';
 import { capabilityFailure } from './failure.js';
-import type { ExecRules } from './exec-rules.js';
+import type { ChosenProgram, ExecRules } from './exec-rules.js';
+import type { ProgramSlots } from './exec-slots.js';
 
 // O_NOFOLLOW: a symlink the manager planted as the log must not redirect the append;
 // O_NONBLOCK: a FIFO planted there must not block the host (refused below as not a file).
@@ -29,10 +30,11 @@ function openLog(rules: ExecRules, logPath: string): number {
 /**
  * berth:datastore/exec `spawn`: a daemon that does not fork itself (mariadbd)
  * started in its own session, with no stdin and its output appended to a log
- * in the volume. The host keeps no hold on it: it outlives the call, the
- * worker and the guest host, as a datastore should across host restarts.
+ * in the volume. It outlives the call and the worker; it takes one of the
+ * `host.spawn_limit` slots while it lives, and a host that stops ends it
+ * unless it is the datastore (exec-stop.ts), which must outlive host restarts.
  */
-export function spawnDetached(rules: ExecRules, command: Command, logPath: string): number {
+export function spawnDetached(rules: ExecRules, slots: ProgramSlots, command: Command, logPath: string): number {
   const program = rules.choose(command.program);
   rules.checkArguments(program, command.args);
   if (command.stdin !== undefined) rules.invalid(`program ${command.program}: a spawned program reads no stdin`);
@@ -40,6 +42,14 @@ export function spawnDetached(rules: ExecRules, command: Command, logPath: strin
   const env = rules.environment(command.env);
   const cwd = rules.workingDirectory(command.cwd);
   const log = openLog(rules, logPath);
+  try {
+    return slots.spawn(() => start(program, command, cwd, env, log), (limit) => rules.overLimit(command.program, limit));
+  } finally {
+    closeSync(log);
+  }
+}
+
+function start(program: ChosenProgram, command: Command, cwd: string, env: Record<string, string>, log: number): number {
   try {
     const child = spawn(program.real, command.args, {
       // Multi-call programs dispatch on the name they were started by, as with `run`.
@@ -58,7 +68,5 @@ export function spawnDetached(rules: ExecRules, command: Command, logPath: strin
     return child.pid;
   } catch (error) {
     throw capabilityFailure({ tag: 'failed', val: `program ${command.program}: could not start ${program.real}: ${error instanceof Error ? error.message : String(error)}` });
-  } finally {
-    closeSync(log);
   }
 }

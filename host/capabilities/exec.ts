@@ -3,6 +3,7 @@ import type * as Exec from '../generated/interfaces/berth-datastore-exec.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
 import { createExecRules, type ExecGrant } from './exec-rules.js';
 import { spawnDetached } from './exec-spawn.js';
+import { createProgramTable, DEFAULT_SPAWN_LIMIT, ProgramSlots } from './exec-slots.js';
 
 export type { ExecGrant } from './exec-rules.js';
 
@@ -12,10 +13,12 @@ export type { ExecGrant } from './exec-rules.js';
  * environment plus the variables the manager adds, which may not override
  * granted ones: the operator's values (PGHOST, a PATH) are what the grant
  * promises. Output beyond the cap makes spawnSync kill the program (ENOBUFS):
- * the run ends early with the output kept so far and `truncated`.
+ * the run ends early with the output kept so far and `truncated`. Runs in
+ * flight and spawned programs alive count against one limit (exec-slots.ts).
  */
 export function createExec(grant: ExecGrant, onDenied?: DenialReporter): typeof Exec {
   const rules = createExecRules(grant, onDenied);
+  const slots = new ProgramSlots(grant.programTable ?? createProgramTable(DEFAULT_SPAWN_LIMIT));
 
   return {
     run(command) {
@@ -40,7 +43,11 @@ export function createExec(grant: ExecGrant, onDenied?: DenialReporter): typeof 
         detached: true,
         windowsHide: true,
       };
-      const result = spawnSync(program.real, command.args, options);
+      // a run holds a slot while it runs: two lanes, and workers replaced mid-run, run at once
+      const result = slots.run(
+        () => spawnSync(program.real, command.args, options),
+        (limit) => rules.overLimit(command.program, limit),
+      );
       const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
       const timedOut = code === 'ETIMEDOUT';
       const overflowed = code === 'ENOBUFS';
@@ -61,7 +68,7 @@ export function createExec(grant: ExecGrant, onDenied?: DenialReporter): typeof 
         truncated: overflowed || stdout.length < (result.stdout?.length ?? 0) || stderr.length < (result.stderr?.length ?? 0),
       };
     },
-    spawn: (command, logPath) => spawnDetached(rules, command, logPath),
+    spawn: (command, logPath) => spawnDetached(rules, slots, command, logPath),
   };
 }
 

@@ -102,6 +102,11 @@ export const hostSettingsSchema = z.strictObject({
     .positive()
     .max(MAX_RESULT_LIMIT, `must be at most ${MAX_RESULT_LIMIT} bytes (the guest channel's ${MAX_FRAME_BYTES}-byte frame limit less ${FRAME_ENVELOPE_BYTES} bytes of envelope)`)
     .default(DEFAULT_RESULT_LIMIT),
+  /**
+   * Most programs of the manager running at once: those `exec.spawn` started and still alive,
+   * and `exec.run` calls in flight (both lanes together). Past it, run and spawn answer `denied`.
+   */
+  spawn_limit: z.number().int().min(1, 'must be at least 1 (the datastore itself is one)').max(1024, 'must be at most 1024').default(8),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** The manager's log lines and events: a burst, then so many a second (the rest dropped, counted); lines cut to a length. */
   log_burst: z.number().int().positive().default(1000),
@@ -147,6 +152,7 @@ export const guestConfigSchema = z.strictObject({
     exec_output_limit: 16 * 1024 * 1024,
     memory_limit: DEFAULT_MEMORY_LIMIT_BYTES,
     result_limit: DEFAULT_RESULT_LIMIT,
+    spawn_limit: 8,
     log_level: 'info',
     log_burst: 1000,
     log_rate: 100,

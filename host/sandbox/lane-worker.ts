@@ -9,6 +9,8 @@ export interface LaneHooks {
   onMessage(message: FromWorker): void;
   /** The instance was replaced: why (trap, deadline, crash, memory). */
   onRestart(reason: string): void;
+  /** A worker thread of this lane has ended, whatever the reason (its threadId while it ran). */
+  onWorkerExit?(threadId: number): void;
 }
 
 type ReplacedCode = 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT' | 'BERTH_ERR_MEMORY_LIMIT' | 'BERTH_ERR_PAYLOAD_TOO_LARGE';
@@ -80,6 +82,8 @@ export class LaneWorker {
     const init: ToWorker = { kind: 'init', component: this.component, spec: this.spec };
     worker.postMessage(init);
     this.worker = worker;
+    // threadId reads -1 once the worker has exited
+    const threadId = worker.threadId;
     let warm = false;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -112,6 +116,7 @@ export class LaneWorker {
         if (worker === this.worker) this.replace(this.current?.call.id, reason, outOfHeap ? 'BERTH_ERR_MEMORY_LIMIT' : 'BERTH_ERR_CALL_TRAPPED');
       });
       worker.on('exit', (code) => {
+        this.hooks.onWorkerExit?.(threadId);
         if (worker !== this.worker || this.closed) return;
         // an instance that never started will not start next time either: fail what waits instead of looping
         if (!warm) {

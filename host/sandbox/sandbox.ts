@@ -8,6 +8,7 @@ import { LaneWorker } from './lane-worker.js';
 import { laneOf, type Lane } from './lanes.js';
 import type { CallOutcome, FromWorker, SandboxSpec } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
+import { ProgramSlots } from '../capabilities/exec-slots.js';
 
 export interface SandboxOptions {
   component: TranspiledComponent;
@@ -40,6 +41,7 @@ export class Sandbox {
   ) {}
 
   static async start(options: SandboxOptions): Promise<Sandbox> {
+    const programs = new ProgramSlots(options.spec.exec.programTable);
     const hooks = (lane: Lane) => ({
       onMessage(message: FromWorker) {
         if (message.kind === 'log') options.onLog?.(message.entry, lane);
@@ -47,6 +49,8 @@ export class Sandbox {
         else if (message.kind === 'denied') options.onDenied?.(message.capability, message.what);
       },
       onRestart: (reason: string) => options.onRestart?.(lane, reason),
+      // a worker terminated in the middle of a run never frees its slot itself
+      onWorkerExit: (threadId: number) => programs.releaseThread(threadId),
     });
     const lanes: Record<Lane, LaneWorker> = {
       quick: new LaneWorker('quick', options.component, options.spec, hooks('quick')),

@@ -4,14 +4,15 @@ import type { Event } from '../generated/interfaces/berth-datastore-events.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import type { TranspiledComponent } from '../component/compile.js';
 
-/** Everything a sandbox worker needs to build its imports: plain data, cloned into the worker. */
+/** Everything a sandbox worker needs to build its imports: plain data, cloned into the worker (the program table is shared, not copied). */
 export interface SandboxSpec {
   options: Record<string, string>;
   directories: Array<{ hostPath: string; guestPath: string; access: 'read-only' | 'read-write' }>;
   programs: string[];
   environment: Record<string, string>;
   connections: Record<string, ConnectionGrant>;
-  exec: { defaultTimeoutMs: number; maxTimeoutMs: number; outputLimitBytes: number };
+  /** `programTable`: shared memory (createProgramTable), the one count of running programs for every worker. */
+  exec: { defaultTimeoutMs: number; maxTimeoutMs: number; outputLimitBytes: number; programTable: SharedArrayBuffer };
   connectionTimeoutMs: number;
   /** host.result_limit: an answer larger than this on the wire is refused in the worker, never posted. */
   resultLimitBytes: number;

@@ -59,6 +59,7 @@ function grantImports(spec: SandboxSpec) {
         maxTimeoutMs: spec.exec.maxTimeoutMs,
         outputLimitBytes: spec.exec.outputLimitBytes,
         servers: grantedServers(spec.connections),
+        programTable: spec.exec.programTable,
       },
       onDenied,
     ),

@@ -3,6 +3,9 @@ import { chmodSync, chownSync, lstatSync, readdirSync, readFileSync, readlinkSyn
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { lookupUser, type OsUser } from '../../host/os-user.js';
+import { procStat, type ProcessIdentity } from '../../host/capabilities/proc-stat.js';
+
+export type { ProcessIdentity } from '../../host/capabilities/proc-stat.js';
 
 /** A TCP port nobody listens on right now (the kernel's pick). */
 export async function freePort(): Promise<number> {
@@ -49,6 +52,29 @@ export function processesOwnedBy(uid: number): number[] {
     } catch {
       // gone in the meantime
     }
+  }
+  return found;
+}
+
+/**
+ * Every process below `root` (children, their children...), with the start
+ * time that tells it from a later process given the same pid: what a guest
+ * host has started (spawned programs, runs in flight, the datastore) whatever
+ * directory it works in and whichever user runs it.
+ */
+export function processesDescendedFrom(root: number): ProcessIdentity[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = procStat(Number(name));
+    if (stat) children.set(stat.parent, [...(children.get(stat.parent) ?? []), Number(name)]);
+  }
+  const found: ProcessIdentity[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    const stat = procStat(pid);
+    if (stat) found.push({ pid, startTime: stat.startTime });
+    queue.push(...(children.get(pid) ?? []));
   }
   return found;
 }

@@ -5,7 +5,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillTemplate } from '../registry/local-placement.js';
 import { lookupUser, type OsUser } from '../../host/os-user.js';
-import { allowTraversal, chownTree, ensureInstanceUser, freePort, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
+import { allowTraversal, chownTree, ensureInstanceUser, freePort, processesDescendedFrom, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
+import { stillRunning } from '../../host/capabilities/proc-stat.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { GuestPlacement } from '../instances/guest-config.js';
 import type { DatastoreVersion } from '../registry/registry.js';
@@ -196,6 +197,10 @@ export class LocalProvisioner implements Provisioner {
 
   async deprovision(instance: InstanceRecord): Promise<void> {
     const guest = this.guests.get(instance.id);
+    // looked up while the host still runs: once it has gone they are orphans, found by nothing else
+    // when the server is not root (then they run as the server's user, anywhere: cwd "/" included)
+    const hostPid = guest?.adoptedPid ?? guest?.child?.pid;
+    const started = hostPid !== undefined ? processesDescendedFrom(hostPid) : [];
     if (guest) {
       guest.stopping = true;
       clearInterval(guest.watch);
@@ -209,7 +214,9 @@ export class LocalProvisioner implements Provisioner {
       }
       this.guests.delete(instance.id);
     }
-    // whatever the manager started in the volume (a datastore daemon) goes with the instance
+    // what the host had started and kept (the datastore), or left when it was killed, goes with the instance
+    await stopProcesses(started.filter((p) => stillRunning(p.pid, p.startTime)).map((p) => p.pid));
+    // and whatever the manager started in the volume (a datastore daemon, an earlier host's leftovers)
     await stopProcesses(processesWorkingIn(this.dir(instance)));
     const user = process.getuid?.() === 0 ? lookupUser(instanceUserName(instance.id)) : undefined;
     if (user) {

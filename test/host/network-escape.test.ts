@@ -11,6 +11,7 @@ import { transpileComponent } from '../../host/component/compile.js';
 import { Sandbox } from '../../host/sandbox/sandbox.js';
 import { BerthError } from '../../server/errors/berth-error.js';
 import { FIXTURE_MANAGERS, buildFixture, call, instantiateBytes } from '../support/components.js';
+import { bareSandboxSpec } from '../support/sandbox-spec.js';
 
 let work: string;
 let networked: Uint8Array;
@@ -49,7 +50,7 @@ describe('network access from a manager', () => {
   it('makes the host refuse to instantiate it: no import it does not grant', async () => {
     const error = await Sandbox.start({
       component: await transpileComponent(networked),
-      spec: { options: {}, directories: [], programs: [], environment: {}, connections: {}, exec: { defaultTimeoutMs: 1, maxTimeoutMs: 1, outputLimitBytes: 1 }, connectionTimeoutMs: 1, resultLimitBytes: 1024 },
+      spec: bareSandboxSpec(),
       quickTimeoutMs: 5000,
       slowTimeoutMs: 5000,
     }).catch((e: unknown) => e);

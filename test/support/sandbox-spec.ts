@@ -1,3 +1,4 @@
+import { createProgramTable, DEFAULT_SPAWN_LIMIT } from '../../host/capabilities/exec-slots.js';
 import { DEFAULT_RESULT_LIMIT } from '../../host/rpc/protocol.js';
 import type { SandboxSpec } from '../../host/sandbox/spec.js';
 
@@ -9,7 +10,7 @@ export function bareSandboxSpec(options: Record<string, string> = {}): SandboxSp
     programs: [],
     environment: {},
     connections: {},
-    exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024 },
+    exec: { defaultTimeoutMs: 1000, maxTimeoutMs: 1000, outputLimitBytes: 1024, programTable: createProgramTable(DEFAULT_SPAWN_LIMIT) },
     connectionTimeoutMs: 1000,
     resultLimitBytes: DEFAULT_RESULT_LIMIT,
   };

@@ -67,7 +67,9 @@ export function check(program: string, args: readonly string[] = [], options: Ru
 /**
  * Start a granted program that runs until told otherwise (a daemon that does
  * not fork itself) and return its pid at once. It runs in its own session and
- * outlives the call and the guest host; stop it through the datastore itself.
+ * outlives the call; stop it through the datastore itself. A host that stops
+ * ends it unless it listens where a connection grant points (the datastore).
+ * Denied past the host's spawn_limit of programs running at once.
  */
 export function spawn(program: string, args: readonly string[], options: SpawnOptions): number {
   const env = Object.entries(options.env ?? {}).map(([key, value]) => ({ key, value }));

@@ -14,11 +14,15 @@ export function run(command: Command): Completed;
  * has no input and no deadline. Its stdout and stderr are appended to
  * `log-path`, a guest path inside a directory granted read-write (the
  * file is created if missing). The program runs in its own session, so
- * it outlives the call and the host itself; it is stopped through the
- * datastore (a shutdown command), not through this interface.
+ * it outlives the call; it is stopped through the datastore (a shutdown
+ * command), not through this interface. When the host stops, it ends
+ * every spawned program still running but the datastore (the one
+ * listening where a connection grant points), which outlives the host.
+ * At most the host's spawn limit of programs run at once (spawned and
+ * alive, and runs in flight); past it `run` and `spawn` are denied.
  * Errors: denied (program not granted, log path outside a read-write
- * grant), invalid (bad cwd, environment, log path, stdin or timeout),
- * failed (could not start).
+ * grant, spawn limit reached), invalid (bad cwd, environment, log path,
+ * stdin or timeout), failed (could not start).
  */
 export function spawn(command: Command, logPath: string): number;
 export type CapabilityError = import('./berth-datastore-types.js').CapabilityError;

@@ -193,6 +193,20 @@ describe('the MySQL manager (MariaDB binaries) through the REST API', () => {
     await waitFor(() => api('GET', `/v1.0/acme/instances/${id}`), (r) => r.body.instance.status === 'ACTIVE', 'ACTIVE after the start', 60_000);
   }, 180_000);
 
+  // after the start above: the host running now spawned this mariadbd, so it is in its table
+  it('keeps mariadbd running when its guest host stops on SIGTERM (the host ends what it spawned, but for the datastore)', async () => {
+    const server = mariadbdPid(setup.dir, id)!;
+    const host = setup.server.provisioner!.pidOf(id)!;
+    process.kill(host, 'SIGTERM');
+    await waitFor(async () => setup.server.provisioner!.pidOf(id), (pid) => pid !== undefined && pid !== host, 'a new guest host', 30_000);
+    expect(mariadbdPid(setup.dir, id)).toBe(server);
+    // the same process, not a pid file left behind: alive, and still answering
+    expect(readFileSync(`/proc/${server}/cmdline`, 'utf8')).toContain('mariadbd');
+    expect(await refusal(port, 'alice', 'alice-secret-1', 'shop')).toBe('');
+    const listed = await waitFor(() => api('GET', `/v1.0/acme/instances/${id}/databases`), (r) => r.status === 200, 'the new host to answer', 60_000);
+    expect(listed.body.databases.map((d: { name: string }) => d.name)).toEqual(['audit', 'shop']);
+  }, 120_000);
+
   it('keeps mariadbd running when its guest host dies, and the restarted host takes over', async () => {
     const server = mariadbdPid(setup.dir, id)!;
     const host = setup.server.provisioner!.pidOf(id)!;

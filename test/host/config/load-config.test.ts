@@ -37,6 +37,7 @@ describe('berth host refuses a bad guest config before touching anything', () =>
     ['a wrong type', (c: Record<string, any>) => (c.host = { report_interval: 'fast' }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.report_interval'],
     ['a memory limit too small for a JS engine', (c: Record<string, any>) => (c.host = { memory_limit: 1024 * 1024 }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.memory_limit'],
     ['an unknown grant', (c: Record<string, any>) => (c.grants.network = ['0.0.0.0/0']), 3, 'BERTH_ERR_CONFIG_INVALID', '"network"'],
+    ['a spawn limit of 0', (c: Record<string, any>) => (c.host = { spawn_limit: 0 }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.spawn_limit'],
     ['a relative program path', (c: Record<string, any>) => (c.grants.programs = ['bin/sh']), 3, 'BERTH_ERR_CONFIG_INVALID', 'grants.programs[0]'],
     ['a missing .wasm', (c: Record<string, any>) => (c.manager.path = '/nonexistent/manager.wasm'), 3, 'BERTH_ERR_CONFIG_INVALID', 'manager.path'],
     ['a wrong sha256', (c: Record<string, any>) => (c.manager.sha256 = '0'.repeat(64)), 3, 'BERTH_ERR_WASM_SHA256_MISMATCH', fixture?.wasm ?? '.wasm'],
