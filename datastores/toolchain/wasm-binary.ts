@@ -21,7 +21,8 @@ export function classifyBinary(bytes: Uint8Array): BinaryKind {
   return 'unknown-wasm';
 }
 
-function readLeb(bytes: Uint8Array, offset: number): { value: number; next: number } {
+/** An unsigned LEB128 at `offset`; `maxShift` 35 for a u32 (section sizes, counts), 63 for a u64 (memory64 limits). */
+export function readLeb(bytes: Uint8Array, offset: number, maxShift = 35): { value: number; next: number } {
   let value = 0;
   let shift = 0;
   let position = offset;
@@ -31,15 +32,16 @@ function readLeb(bytes: Uint8Array, offset: number): { value: number; next: numb
     value += (byte & 0x7f) * 2 ** shift;
     if ((byte & 0x80) === 0) return { value, next: position };
     shift += 7;
-    if (shift > 35) throw new RangeError('LEB128 too long');
+    if (shift > maxShift) throw new RangeError('LEB128 too long');
   }
 }
 
-function writeLeb(value: number): number[] {
+export function writeLeb(value: number): number[] {
   const out: number[] = [];
   let rest = value;
   do {
-    let byte = rest & 0x7f;
+    // % rather than &: a value past 2^31 (a 4 GiB limit in bytes) must not wrap
+    let byte = rest % 128;
     rest = Math.floor(rest / 128);
     if (rest > 0) byte |= 0x80;
     out.push(byte);

@@ -1,4 +1,8 @@
 import { BerthError } from '../../server/errors/berth-error.js';
+import { readLeb, writeLeb } from '../../datastores/toolchain/wasm-binary.js';
+
+/** Memory limits may be u64 (memory64): read them, and the section around them, as such. */
+const U64_SHIFT = 63;
 
 /**
  * The manager's memory ceiling, enforced by the WebAssembly engine itself.
@@ -51,51 +55,25 @@ interface MemorySection {
   memories: Limits[];
 }
 
-function readLeb(bytes: Uint8Array, offset: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  let position = offset;
-  for (;;) {
-    const byte = bytes[position++];
-    if (byte === undefined) throw new RangeError('truncated LEB128');
-    value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return { value, next: position };
-    shift += 7;
-    if (shift > 63) throw new RangeError('LEB128 too long');
-  }
-}
-
-function writeLeb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let byte = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) byte |= 0x80;
-    out.push(byte);
-  } while (rest > 0);
-  return out;
-}
-
 function memorySection(bytes: Uint8Array, name: string): MemorySection | undefined {
   let offset = 8;
   while (offset < bytes.length) {
     const id = bytes[offset]!;
-    const size = readLeb(bytes, offset + 1);
+    const size = readLeb(bytes, offset + 1, U64_SHIFT);
     const end = size.next + size.value;
     if (end > bytes.length) throw new RangeError(`${name}: section at byte ${offset} runs past the end of the module`);
     if (id === MEMORY_SECTION) {
-      const count = readLeb(bytes, size.next);
+      const count = readLeb(bytes, size.next, U64_SHIFT);
       let at = count.next;
       const memories: Limits[] = [];
       for (let index = 0; index < count.value; index++) {
         const flags = bytes[at++]!;
         if ((flags & ~KNOWN_FLAGS) !== 0) throw new RangeError(`${name}: memory ${index} has limits flags 0x${flags.toString(16)}, which the host cannot bound`);
-        const min = readLeb(bytes, at);
+        const min = readLeb(bytes, at, U64_SHIFT);
         at = min.next;
         let max: number | undefined;
         if (flags & HAS_MAX) {
-          const read = readLeb(bytes, at);
+          const read = readLeb(bytes, at, U64_SHIFT);
           max = read.value;
           at = read.next;
         }
