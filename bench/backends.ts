@@ -13,6 +13,7 @@ import { instantiateManager } from '../host/component/instantiate.js';
 import { createSandboxImports } from '../host/component/sandbox-imports.js';
 import { createEngineImports } from '../host/capabilities/engine.js';
 import { machineLine, median } from './support.js';
+import { describeComponent } from '../host/component/describe.js';
 
 const ENTRY = join(PACKAGE_ROOT, 'test', 'fixtures', 'managers', 'three-ops.ts');
 const BUILDS = Number(process.env.BENCH_BUILDS ?? 2);
@@ -48,7 +49,7 @@ async function measure(backend: Backend): Promise<Row> {
   let bytes: Uint8Array = new Uint8Array();
   for (let i = 0; i < BUILDS; i++) {
     const started = performance.now();
-    bytes = (await buildManager({ entry: ENTRY, backend, cache: false })).bytes;
+    bytes = (await buildManager({ describe: describeComponent, entry: ENTRY, backend, cache: false })).bytes;
     buildTimes.push(performance.now() - started);
   }
   let started = performance.now();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
-import { BerthError } from '../server/errors/berth-error.js';
+import { BerthError } from '../datastores/errors/berth-error.js';
 import { parseManifest } from '../datastores/toolchain/manifest.js';
 import { loadGuestConfig } from './config/load-config.js';
 import { optionsForConfigStore, type GuestConfig } from './config/guest-config.js';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { BerthError } from '../server/errors/berth-error.js';
+import { BerthError } from '../datastores/errors/berth-error.js';
 
 export interface OsUser {
   name: string;

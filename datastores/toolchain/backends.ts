@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../errors/berth-error.js';
 import { grantToolchainRead } from './toolchain-fs.js';
 import { PACKAGE_ROOT, WIT_DIR, WORLD_NAME } from './paths.js';
 

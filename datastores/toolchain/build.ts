@@ -4,7 +4,6 @@ import { dirname, join, relative } from 'node:path';
 import { bundleManager } from './bundle.js';
 import { typecheckManager } from './typecheck.js';
 import { componentizeWith, toolchainVersions, DEFAULT_BACKEND, type Backend } from './backends.js';
-import { describeComponent } from './describe.js';
 import { readWorld, checkManagerWorld } from './world-check.js';
 import { appendCustomSection } from './wasm-binary.js';
 import { MANIFEST_SECTION, encodeManifest, type ManagerManifest } from './manifest.js';
@@ -13,8 +12,17 @@ import { sha256 } from './digest.js';
 
 export { sha256 };
 
+/**
+ * Instantiates the built component with nothing granted and reads its
+ * manifest. Loading a component is the guest host's job, which sits above the
+ * toolchain's format code; the caller hands the host's loader in
+ * (host/component/describe.ts) so that nothing here imports the host.
+ */
+export type DescribeComponent = (component: Uint8Array, label: string) => Promise<ManagerManifest>;
+
 export interface BuildOptions {
   entry: string;
+  describe: DescribeComponent;
   /** Where to write the component; omitted = only the cache. */
   out?: string;
   backend?: Backend;
@@ -100,7 +108,7 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
   started = performance.now();
   const label = options.out ?? options.entry;
   checkManagerWorld(await readWorld(component), label);
-  const manifest = await describeComponent(component, label);
+  const manifest = await options.describe(component, label);
   const bytes = appendCustomSection(component, MANIFEST_SECTION, encodeManifest(manifest));
   const checkMs = performance.now() - started;
 

@@ -1,7 +1,7 @@
 import { build, type Message } from 'esbuild';
 import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../errors/berth-error.js';
 import { OPERATION_INTERFACES, camelName } from '../sdk/operations.js';
 import type { Backend } from './backends.js';
 

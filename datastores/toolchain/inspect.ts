@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../errors/berth-error.js';
 import { classifyBinary, readCustomSections } from './wasm-binary.js';
 import { readWorld, checkManagerWorld } from './world-check.js';
 import { MANIFEST_SECTION, parseManifest, unsupportedOperations, type ManagerManifest } from './manifest.js';

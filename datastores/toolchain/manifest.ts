@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../errors/berth-error.js';
 import { ALL_OPERATIONS, CONTRACT, type OperationName } from '../sdk/operations.js';
 
 /** The custom section `berth build` embeds the manifest in, so it can be read without running anything. */

@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../errors/berth-error.js';
 import { GUEST_TYPES_DIR } from './paths.js';
 
 const MAX_REPORTED = 10;

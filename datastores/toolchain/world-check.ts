@@ -1,4 +1,4 @@
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../errors/berth-error.js';
 import { OPERATION_INTERFACES } from '../sdk/operations.js';
 
 const CONTRACT_PACKAGE = 'berth:datastore';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { readEmbeddedManifest } from '../../datastores/toolchain/inspect.js';
 import type { ManagerManifest } from '../../datastores/toolchain/manifest.js';
 import { sha256 } from '../../datastores/toolchain/digest.js';

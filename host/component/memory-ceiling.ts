@@ -1,4 +1,4 @@
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { readLeb, writeLeb } from '../../datastores/toolchain/wasm-binary.js';
 
 /** Memory limits may be u64 (memory64): read them, and the section around them, as such. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 
 const FIXES: Record<string, string> = {
   invalid_type: 'give the value the type shown',

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { timerSeconds } from '../../server/config/timer-seconds.js';
+import { timerSeconds } from './timer-seconds.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES } from '../component/memory-ceiling.js';
 import { DEFAULT_RESULT_LIMIT, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES, MAX_RESULT_LIMIT } from '../rpc/protocol.js';
 

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { readConfigFile } from './config-file.js';
 import { guestConfigSchema, type GuestConfig } from './guest-config.js';
 

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ManagerManifest } from '../../datastores/toolchain/manifest.js';
 import type { GuestConfig } from './guest-config.js';
 

@@ -4,8 +4,8 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthError } from '../../server/errors/berth-error.js';
-import { isErrorCode, type ErrorCode } from '../../server/errors/catalogue.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import { isErrorCode, type ErrorCode } from '../../datastores/errors/catalogue.js';
 
 export interface ArtifactTransferOptions {
   /** The guest channel's URL (ws:// or wss://); artifacts live under the same path over HTTP. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError } from '../../server/errors/berth-error.js';
-import { isErrorCode } from '../../server/errors/catalogue.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import { isErrorCode } from '../../datastores/errors/catalogue.js';
 import type { JournalSeal } from './journal-seal.js';
 import { encodeWire, reviveWire } from './wire-values.js';
 

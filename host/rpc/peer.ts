@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { BerthError } from '../../server/errors/berth-error.js';
-import { isErrorCode } from '../../server/errors/catalogue.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import { isErrorCode } from '../../datastores/errors/catalogue.js';
 import {
   CASTS,
   MAX_FRAME_BYTES,

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { bootSandboxWorker, workerHeapMb } from './boot.js';
 import { saveCodeCache, type TranspiledComponent } from '../component/compile.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { camelName, interfaceOf, type OperationName } from '../../datastores/sdk/operations.js';
 import type { TranspiledComponent } from '../component/compile.js';
 import type { ManagerLogEntry } from '../capabilities/logging.js';

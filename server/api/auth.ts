@@ -1,6 +1,6 @@
 import { sha256 } from '../../datastores/toolchain/digest.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 
 export function tokenDigest(token: string): string {
   return sha256(token);

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 
 /** The one error body of the API: the catalogue code, a message naming the input, a fix. */
 export interface ApiErrorBody {

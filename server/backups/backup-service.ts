@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { InstanceService, RestoreSource } from '../instances/instance-service.js';
 import { managerErrorToBerth } from '../instances/manager-errors.js';
 import type { TaskEnding, TaskRunner } from '../instances/task-runner.js';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { BerthError } from '../errors/berth-error.js';
-import { isErrorCode } from '../errors/catalogue.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import { isErrorCode } from '../../datastores/errors/catalogue.js';
 import type {
   BackupView,
   ConfigurationSummaryView,

@@ -1,4 +1,4 @@
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ApiClient, BackupView } from './api-client.js';
 import { client, out, outJson, parseSeconds, resolveInstance, type OperatorFlags } from './operator-io.js';
 import { formatBytes } from './output.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BACKENDS, DEFAULT_BACKEND, isBackend } from '../../datastores/toolchain/backends.js';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { formatBytes, wrapList } from './output.js';
 
 interface BuildFlags {
@@ -30,8 +30,9 @@ export function registerBuild(program: Command, run: (action: () => Promise<void
         if (!flags.json) process.stderr.write(`building ${entry} with ${flags.backend}...\n`);
         // the toolchain (esbuild, TypeScript, the componentizers) loads only for this command
         const { buildManager } = await import('../../datastores/toolchain/build.js');
+        const { describeComponent } = await import('../../host/component/describe.js');
         const { unsupportedOperations } = await import('../../datastores/toolchain/manifest.js');
-        const result = await buildManager({ entry, out, backend: flags.backend, cache: flags.cache, typecheck: flags.typecheck });
+        const result = await buildManager({ describe: describeComponent, entry, out, backend: flags.backend, cache: flags.cache, typecheck: flags.typecheck });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({ out, size: result.bytes.length, sha256: result.sha256, backend: result.backend, cached: result.cached, supported: result.manifest.operations, timings: result.timings })}\n`);
           return;

@@ -1,4 +1,4 @@
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ApiClient, ConfigurationValue, ConfigurationView } from './api-client.js';
 import { client, out, outJson, resolveInstance, type OperatorFlags } from './operator-io.js';
 import { fields, table } from './table.js';

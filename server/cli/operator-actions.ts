@@ -1,4 +1,4 @@
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ApiClient, CreatedInstance, DatabaseView, InstanceView } from './api-client.js';
 import { resolveConfiguration } from './configuration-actions.js';
 import { client, out, outJson, parseSeconds, resolveInstance, type OperatorFlags } from './operator-io.js';

@@ -1,4 +1,4 @@
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { ApiClient, resolveSettings, type ConnectionFlags } from './api-client.js';
 
 export interface OperatorFlags extends ConnectionFlags {

@@ -1,4 +1,4 @@
-import { asBerthError } from '../errors/berth-error.js';
+import { asBerthError } from '../../datastores/errors/berth-error.js';
 
 /** Errors leave the CLI as one line with the catalogue code, a fix, and the exit code of their class. */
 export function reportError(error: unknown, json: boolean): number {

@@ -26,6 +26,7 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
       run(async () => {
         const { PACKAGE_ROOT } = await import('../../datastores/toolchain/paths.js');
         const { buildManager } = await import('../../datastores/toolchain/build.js');
+        const { describeComponent } = await import('../../host/component/describe.js');
         const { serverConfigSchema } = await import('../config/server-config.js');
         const { tokenDigest } = await import('../api/auth.js');
         const { startServer } = await import('../server.js');
@@ -41,7 +42,7 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
         const build = async (name: string, entry: string[]) => {
           process.stderr.write(`building the ${name} manager (${entry.slice(0, -1).join('/')}); the first build takes a minute...\n`);
           const out = join(flags.dataDir, 'managers', `${name}.wasm`);
-          const result = await buildManager({ entry: join(PACKAGE_ROOT, ...entry), out });
+          const result = await buildManager({ describe: describeComponent, entry: join(PACKAGE_ROOT, ...entry), out });
           process.stderr.write(`  ${result.cached ? 'from cache' : 'built'}: ${result.manifest.name} ${result.manifest.version}\n`);
           return { path: out, sha256: result.sha256 };
         };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timerSeconds } from './timer-seconds.js';
+import { timerSeconds } from '../../host/config/timer-seconds.js';
 import { datastoreConfigSchema } from '../registry/registry.js';
 
 const DEFAULT_MAX_BACKUP_BYTES = 16 * 1024 ** 3;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import type { DatastoreRegistry, DatastoreVersion } from '../registry/registry.js';
 import type { ConfigurationRecord, InstanceRecord, Store } from '../store/store.js';

@@ -3,7 +3,7 @@ import type { OperationName } from '../../datastores/sdk/operations.js';
 import { laneOf } from '../../host/sandbox/lanes.js';
 import { tokenDigest } from '../api/auth.js';
 import type { ConfigOverride } from '../configurations/overrides.js';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ManifestCatalog } from '../registry/manifests.js';
 import { securityGroupRules, type DatastoreRegistry, type DatastoreVersion } from '../registry/registry.js';
 import type { Provisioner } from '../provisioning/provisioner.js';

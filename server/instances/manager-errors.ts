@@ -1,5 +1,5 @@
-import { BerthError } from '../errors/berth-error.js';
-import type { ErrorCode } from '../errors/catalogue.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import type { ErrorCode } from '../../datastores/errors/catalogue.js';
 
 type ManagerError =
   | { tag: 'unsupported'; val: string }

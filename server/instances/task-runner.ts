@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { OperationName } from '../../datastores/sdk/operations.js';
 import { encodeWire, reviveWire } from '../../host/rpc/wire-values.js';
-import { BerthError } from '../errors/berth-error.js';
-import { isReadOnly } from './read-only-operations.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import { isReadOnly } from '../../datastores/sdk/read-only-operations.js';
 import type { GuestHub } from '../rpc/guest-hub.js';
 import type { Store, TaskRecord } from '../store/store.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { readEmbeddedManifest } from '../../datastores/toolchain/inspect.js';
 import { sha256 } from '../../datastores/toolchain/digest.js';
 import type { ManagerManifest } from '../../datastores/toolchain/manifest.js';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { DatastoreRegistry, DatastoreVersion } from './registry.js';
 
 const key = (version: DatastoreVersion) => `${version.datastore}/${version.name}`;

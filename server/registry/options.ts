@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timerSeconds } from '../config/timer-seconds.js';
+import { timerSeconds } from '../../host/config/timer-seconds.js';
 
 /** Options only the server reads; never sent to a guest. */
 export const SERVER_ONLY = ['tcp_ports', 'udp_ports', 'root_on_create', 'usage_timeout', 'volume_support', 'device_path'] as const;

@@ -7,7 +7,7 @@ import type { OperationName } from '../../datastores/sdk/operations.js';
 import { RpcPeer } from '../../host/rpc/peer.js';
 import { SUBPROTOCOL, type CastParams, type MethodParams, type MethodResult } from '../../host/rpc/protocol.js';
 import { webSocketTransport, type Transport } from '../../host/rpc/transport.js';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { CastOrder } from './cast-order.js';
 
 type Hello = MethodParams<'guest.hello'>;

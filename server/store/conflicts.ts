@@ -1,4 +1,4 @@
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { Store } from './store.js';
 import { isUnavailable } from './unavailable.js';
 

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type Selectable } from 'kysely';
 import pg from 'pg';
-import { BerthError } from '../errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { withConflictErrors } from './conflicts.js';
 import { configurationRepository } from './configuration-repository.js';
 import { migrationProvider } from './migrations.js';

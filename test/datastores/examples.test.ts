@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildManager } from '../../datastores/toolchain/build.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import { call, instantiateBytes } from '../support/components.js';
+import { describeComponent } from '../../host/component/describe.js';
 
 let volume: string;
 beforeEach(async () => {
@@ -16,7 +17,7 @@ afterEach(async () => {
 
 describe('the README example manager (datastores/examples/directory)', () => {
   it('creates, pages through and deletes databases as directories of its granted mount point', async () => {
-    const { bytes, manifest } = await buildManager({ entry: join(PACKAGE_ROOT, 'datastores', 'examples', 'directory', 'manager.ts') });
+    const { bytes, manifest } = await buildManager({ describe: describeComponent, entry: join(PACKAGE_ROOT, 'datastores', 'examples', 'directory', 'manager.ts') });
     expect(manifest.operations).toEqual(['create-databases', 'list-databases', 'delete-database']);
     const exports = await instantiateBytes(bytes, {
       options: { mount_point: '/srv/dir' },

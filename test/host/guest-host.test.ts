@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CastParams } from '../../host/rpc/protocol.js';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { guestFixture, runHost, startHub, until, type GuestFixture } from '../support/guest-host.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

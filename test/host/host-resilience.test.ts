@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CastParams } from '../../host/rpc/protocol.js';
 import { RPC_ERRORS, SUBPROTOCOL } from '../../host/rpc/protocol.js';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { guestFixture, runHost, startHub, until } from '../support/guest-host.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -9,7 +9,7 @@ import { WIT_DIR, WORLD_NAME } from '../../datastores/toolchain/paths.js';
 import { inspectManager } from '../../datastores/toolchain/inspect.js';
 import { transpileComponent } from '../../host/component/compile.js';
 import { Sandbox } from '../../host/sandbox/sandbox.js';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { FIXTURE_MANAGERS, buildFixture, call, instantiateBytes } from '../support/components.js';
 import { bareSandboxSpec } from '../support/sandbox-spec.js';
 

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { stringify } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGuestConfig } from '../../host/config/load-config.js';
-import { MAX_TIMER_SECONDS } from '../../server/config/timer-seconds.js';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { MAX_TIMER_SECONDS } from '../../host/config/timer-seconds.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { clip, runs } from './support/fc-settings.js';
 import { guestFixture, spawnHost, type GuestFixture } from '../support/guest-host.js';
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_OPERATIONS } from '../../datastores/sdk/operations.js';
 import { MAX_FRAME_BYTES } from '../../host/rpc/protocol.js';
-import { isErrorCode } from '../../server/errors/catalogue.js';
+import { isErrorCode } from '../../datastores/errors/catalogue.js';
 import { guestFixture, runHost, type GuestFixture } from '../support/guest-host.js';
 import { clip, described, runs } from './support/fc-settings.js';
 import { anyFrame, framesNear } from './support/frame-arbitraries.js';

@@ -14,9 +14,10 @@ import { transpileComponent } from '../../host/component/compile.js';
 import { Sandbox } from '../../host/sandbox/sandbox.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { CastParams } from '../../host/rpc/protocol.js';
-import type { BerthError } from '../../server/errors/berth-error.js';
+import type { BerthError } from '../../datastores/errors/berth-error.js';
 import { runHost, startHub, TOKEN, until } from '../support/guest-host.js';
 import { bareSandboxSpec } from '../support/sandbox-spec.js';
+import { describeComponent } from '../../host/component/describe.js';
 
 const MIB = 1024 * 1024;
 /** The ceiling these tests configure, per lane. */
@@ -43,7 +44,7 @@ beforeAll(async () => {
   cleanups.push(() => hub.close());
   const dir = await mkdtemp(join(tmpdir(), 'berth-sec-memory-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const built = await buildManager({ entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'memory-hog.ts'), backend: 'quickjs' });
+  const built = await buildManager({ describe: describeComponent, entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'memory-hog.ts'), backend: 'quickjs' });
   const wasm = join(dir, 'memory-hog.wasm');
   await writeFile(wasm, built.bytes);
   await mkdir(join(dir, 'state'));
@@ -150,7 +151,7 @@ describe('finding 8: memory per lane is bounded by host.memory_limit', () => {
 describe('finding 8, the other engine: a StarlingMonkey build of the same manager in the sandbox', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    const built = await buildManager({ entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'memory-hog.ts'), backend: 'starlingmonkey' });
+    const built = await buildManager({ describe: describeComponent, entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'memory-hog.ts'), backend: 'starlingmonkey' });
     const component = await transpileComponent(built.bytes, undefined, undefined, undefined, LIMIT_MIB * MIB);
     sandbox = await Sandbox.start({ component, spec: bareSandboxSpec(), quickTimeoutMs: 90_000, slowTimeoutMs: 150_000 });
   });

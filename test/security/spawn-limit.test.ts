@@ -18,6 +18,7 @@ import { Sandbox } from '../../host/sandbox/sandbox.js';
 import { freePort } from '../../server/provisioning/local-machine.js';
 import { runHost, startHub, TOKEN, until } from '../support/guest-host.js';
 import { bareSandboxSpec } from '../support/sandbox-spec.js';
+import { describeComponent } from '../../host/component/describe.js';
 
 /** host.spawn_limit's default (host/config/guest-config.ts), which the first test relies on. */
 const DEFAULT_SPAWN_LIMIT = 8;
@@ -31,7 +32,7 @@ const started = new Set<number>();
 const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
-  built = await buildManager({ entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'spawn-flood.ts'), backend: 'quickjs' });
+  built = await buildManager({ describe: describeComponent, entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'spawn-flood.ts'), backend: 'quickjs' });
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

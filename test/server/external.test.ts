@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { RpcPeer } from '../../host/rpc/peer.js';
 import { SUBPROTOCOL } from '../../host/rpc/protocol.js';
 import { webSocketTransport } from '../../host/rpc/transport.js';
-import { BerthError } from '../../server/errors/berth-error.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 
 const TOKEN = 'acme-token-0123456789';
 let setup: StartedTestServer;

@@ -6,12 +6,13 @@ import { compileComponent } from '../../host/component/compile.js';
 import { instantiateManager } from '../../host/component/instantiate.js';
 import { createSandboxImports, type SandboxGrant } from '../../host/component/sandbox-imports.js';
 import { createEngineImports } from '../../host/capabilities/engine.js';
+import { describeComponent } from '../../host/component/describe.js';
 
 export const FIXTURE_MANAGERS = join(PACKAGE_ROOT, 'test', 'fixtures', 'managers');
 
 /** Build a fixture manager through the content-hashed cache: rebuilt only when it or the toolchain changed. */
 export function buildFixture(name: string, backend: Backend): Promise<BuildResult> {
-  return buildManager({ entry: join(FIXTURE_MANAGERS, `${name}.ts`), backend });
+  return buildManager({ describe: describeComponent, entry: join(FIXTURE_MANAGERS, `${name}.ts`), backend });
 }
 
 export type ExportedInterfaces = Record<string, Record<string, (...args: unknown[]) => unknown>>;

@@ -13,6 +13,7 @@ import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { CastParams, MethodResult } from '../../host/rpc/protocol.js';
 import { GuestHub } from '../../server/rpc/guest-hub.js';
 import { runHost, TOKEN, until } from './guest-host.js';
+import { describeComponent } from '../../host/component/describe.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 /** The mount point as the manager sees it; the host maps it to a temporary directory. */
@@ -24,7 +25,7 @@ export type ServiceStatus = CastParams<'guest.heartbeat'>['status'];
 
 /** datastores/redis/manager.ts through the content-hashed build cache. */
 export function buildRedisManager(): Promise<BuildResult> {
-  return buildManager({ entry: join(PACKAGE_ROOT, 'datastores', 'redis', 'manager.ts'), backend: 'quickjs' });
+  return buildManager({ describe: describeComponent, entry: join(PACKAGE_ROOT, 'datastores', 'redis', 'manager.ts'), backend: 'quickjs' });
 }
 
 /** Tests run real redis-server processes: a machine without one fails them, it does not skip them. */

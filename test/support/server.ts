@@ -9,6 +9,7 @@ import { LocalProvisioner } from '../../server/provisioning/local.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 import { buildFixture } from './components.js';
 import { postgresEngine, type Engine } from './databases.js';
+import { describeComponent } from '../../host/component/describe.js';
 
 type ConfigInput = z.input<typeof serverConfigSchema>;
 type DatastoreInput = NonNullable<ConfigInput['datastores']>[number];
@@ -73,12 +74,12 @@ async function buildInto(dir: string, key: string, manager: string | { source: s
     return { path, sha256: built.sha256 };
   }
   if ('entry' in manager) {
-    const built = await buildManager({ entry: manager.entry, backend: 'quickjs', out: path });
+    const built = await buildManager({ describe: describeComponent, entry: manager.entry, backend: 'quickjs', out: path });
     return { path, sha256: built.sha256 };
   }
   const entry = join(dir, `${key}.ts`);
   await writeFile(entry, manager.source);
-  const built = await buildManager({ entry, backend: 'quickjs', out: path });
+  const built = await buildManager({ describe: describeComponent, entry, backend: 'quickjs', out: path });
   return { path, sha256: built.sha256 };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BerthError } from '../../errors/berth-error.js';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 import type { DatastoreRegistry, DatastoreVersion } from '../../registry/registry.js';
 import type { ProjectAuth } from '../auth.js';
 

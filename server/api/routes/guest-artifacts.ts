@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SHA256_HEADER } from '../../../host/rpc/artifact-transfer.js';
 import type { BackupService } from '../../backups/backup-service.js';
-import { BerthError } from '../../errors/berth-error.js';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 
 /** Answers whether this token is the instance's own (the guest channel's check). */
 export type GuestAuthenticator = (instanceId: string, token: string) => Promise<boolean>;

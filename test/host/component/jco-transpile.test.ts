@@ -7,7 +7,7 @@ import { transpileManager } from '../../../host/component/checked-manager.js';
 import { transpileHere, transpileInChildProcess } from '../../../host/component/jco-transpile.js';
 import { buildFixture } from '../../support/components.js';
 import { guestFixture, spawnHost, startHub } from '../../support/guest-host.js';
-import { BerthError } from '../../../server/errors/berth-error.js';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 
 let bytes: Uint8Array;
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -4,7 +4,7 @@ import '../../../host/component/engine-flags.js';
 import type { CompiledComponent } from '../../../host/component/compile.js';
 import { instantiateManager } from '../../../host/component/instantiate.js';
 import { capMemories, WASM_PAGE_BYTES } from '../../../host/component/memory-ceiling.js';
-import type { BerthError } from '../../../server/errors/berth-error.js';
+import type { BerthError } from '../../../datastores/errors/berth-error.js';
 
 // The memory section rewrite on its own, on modules written for each case; the real
 // components (QuickJS, StarlingMonkey) are in test/security/memory-ceiling.test.ts.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RpcPeer } from '../../../host/rpc/peer.js';
 import { memoryTransportPair, type Transport } from '../../../host/rpc/transport.js';
 import { RPC_ERRORS } from '../../../host/rpc/protocol.js';
-import { BerthError } from '../../../server/errors/berth-error.js';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 
 /** A raw client on one end of the pair, and a peer serving guest.ping / guest.call on the other. */
 function setup(maxFrameBytes?: number) {

@@ -3,7 +3,7 @@ import { buildFixture } from '../../support/components.js';
 import { bareSandboxSpec } from '../../support/sandbox-spec.js';
 import { transpileComponent, type TranspiledComponent } from '../../../host/component/compile.js';
 import { Sandbox } from '../../../host/sandbox/sandbox.js';
-import { BerthError } from '../../../server/errors/berth-error.js';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 
 const paging = (marker?: string, limit?: number) => ({ limit, marker, includeMarker: false });
 const prepareRequest = (ms: number) => ({

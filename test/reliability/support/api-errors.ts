@@ -1,4 +1,4 @@
-import { ERRORS, isErrorCode } from '../../../server/errors/catalogue.js';
+import { ERRORS, isErrorCode } from '../../../datastores/errors/catalogue.js';
 
 /**
  * The rule every API answer keeps: a success, or `{error: {code, message}}`

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildManager, type BuildResult } from '../../../datastores/toolchain/build.js';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
+import { describeComponent } from '../../../host/component/describe.js';
 
 /** The hostile file manager (test/security/managers/file-escape.ts), built with the real toolchain. */
 export function buildFileEscape(): Promise<BuildResult> {
-  return buildManager({ entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'file-escape.ts'), backend: 'quickjs' });
+  return buildManager({ describe: describeComponent, entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'file-escape.ts'), backend: 'quickjs' });
 }
 
 /** The sentinel tree's content, and the prefix of every name in it: in anything a manager read or listed, it escaped. */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERRORS } from '../../../server/errors/catalogue.js';
+import { ERRORS } from '../../../datastores/errors/catalogue.js';
 import { berthProcess, errorOf, type CliResult } from '../../support/cli.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../../support/server.js';
 

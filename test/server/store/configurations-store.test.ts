@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BerthError } from '../../../server/errors/berth-error.js';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 import { openStore } from '../../../server/store/kysely-store.js';
 import { migrationProvider } from '../../../server/store/migrations.js';
 import type { NewConfiguration, NewInstance, Store } from '../../../server/store/store.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BerthError } from '../../../server/errors/berth-error.js';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 import { openStore } from '../../../server/store/kysely-store.js';
 import type { NewInstance, Store } from '../../../server/store/store.js';
 import { postgresEngine, sqliteEngine } from '../../support/databases.js';

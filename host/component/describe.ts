@@ -1,10 +1,10 @@
-import { compileComponent, type CompiledComponent } from '../../host/component/compile.js';
-import { instantiateManager } from '../../host/component/instantiate.js';
-import { createSandboxImports } from '../../host/component/sandbox-imports.js';
-import { createEngineImports } from '../../host/capabilities/engine.js';
-import { BerthError } from '../../server/errors/berth-error.js';
-import { OPERATIONS_BY_INTERFACE, OPERATION_INTERFACES, camelName } from '../sdk/operations.js';
-import { parseManifest, type ManagerManifest } from './manifest.js';
+import { compileComponent, type CompiledComponent } from './compile.js';
+import { instantiateManager } from './instantiate.js';
+import { createSandboxImports } from './sandbox-imports.js';
+import { createEngineImports } from '../capabilities/engine.js';
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import { OPERATIONS_BY_INTERFACE, OPERATION_INTERFACES, camelName } from '../../datastores/sdk/operations.js';
+import { parseManifest, type ManagerManifest } from '../../datastores/toolchain/manifest.js';
 
 /**
  * Instantiate a manager with nothing granted and ask it for its manifest;

@@ -1,4 +1,4 @@
-import type { OperationName } from '../../datastores/sdk/operations.js';
+import type { OperationName } from './operations.js';
 
 /**
  * Operations that change nothing on the guest. They are not recorded as
