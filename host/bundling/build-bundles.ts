@@ -14,7 +14,7 @@
  *   beside the worker bundle (workerEntry resolves it from there), with one
  *   chunk per datastore kind's client, loaded when first granted.
  *
- * BerthError stays the compiled module in dist/server/errors: the CLI
+ * BerthError stays the compiled module in dist/datastores/errors: the CLI
  * reports errors with `instanceof`, so there must be one class.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
@@ -23,7 +23,7 @@ import { join, relative } from 'node:path';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 
 const OUT_DIR = join(PACKAGE_ROOT, 'dist', 'host', 'bundled');
-const SHARED_ERRORS = join(PACKAGE_ROOT, 'dist', 'server', 'errors', 'berth-error.js');
+const SHARED_ERRORS = join(PACKAGE_ROOT, 'dist', 'datastores', 'errors', 'berth-error.js');
 
 const sharedErrors: Plugin = {
   name: 'berth-shared-errors',
