@@ -5,7 +5,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillTemplate } from '../registry/local-placement.js';
 import { lookupUser, type OsUser } from '../../host/os-user.js';
-import { allowTraversal, chownTree, ensureInstanceUser, freePort, processesDescendedFrom, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
+import { allowTraversal, chownTree, ensureInstanceUser, processesDescendedFrom, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
+import { InstancePorts } from './instance-ports.js';
 import { stillRunning } from '../../host/capabilities/proc-stat.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { GuestPlacement } from '../instances/guest-config.js';
@@ -54,8 +55,11 @@ const CONFIG_EXITS = new Set([2, 3]);
 export class LocalProvisioner implements Provisioner {
   readonly kind = 'local';
   private readonly guests = new Map<string, Supervised>();
+  private readonly ports: InstancePorts;
 
-  constructor(private readonly options: LocalProvisionerOptions) {}
+  constructor(private readonly options: LocalProvisionerOptions) {
+    this.ports = new InstancePorts(join(options.dataDir, 'instances'));
+  }
 
   private dir(instance: InstanceRecord): string {
     return join(this.options.dataDir, 'instances', instance.id);
@@ -74,7 +78,7 @@ export class LocalProvisioner implements Provisioner {
     await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
     const local = version.local;
     const overrides: Record<string, string | number> = { mount_point: volume };
-    for (const key of local.ports) overrides[key] = await freePort();
+    for (const key of local.ports) overrides[key] = await this.ports.allocate(local.ports);
     for (const key of local.secrets) overrides[key] = randomBytes(24).toString('base64url');
     const values = { ...version.guest, ...overrides, volume };
     const connections = Object.fromEntries(
