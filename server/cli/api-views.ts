@@ -59,6 +59,8 @@ export interface CreateInstanceBody {
   users?: UserIn[];
   /** A configuration group id. */
   configuration?: string;
+  /** Trove's restore point: the id of the backup the instance starts from. */
+  restorePoint?: { backupRef: string };
 }
 export interface BackupView {
   id: string;

@@ -1,6 +1,6 @@
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ApiClient, BackupView } from './api-client.js';
-import { client, out, outJson, parseSeconds, resolveInstance, type OperatorFlags } from './operator-io.js';
+import { client, out, outJson, parseSeconds, resolveInstance, UUID, type OperatorFlags } from './operator-io.js';
 import { formatBytes } from './output.js';
 import { fields, table } from './table.js';
 
@@ -33,6 +33,19 @@ function renderBackup(backup: BackupView): string {
     ['updated', backup.updated],
     ['fault', backup.fault?.message],
   ]);
+}
+
+/** A backup named by id, or by a name unique in the project (nightly backups share a name: then only the id will do). */
+export async function resolveBackup(api: ApiClient, ref: string): Promise<{ id: string; label: string }> {
+  if (UUID.test(ref)) return { id: ref, label: ref };
+  const matches = (await api.listBackups()).backups.filter((b) => b.name === ref);
+  if (matches.length === 0) {
+    throw new BerthError('BERTH_ERR_BACKUP_NOT_FOUND', `no backup named ${ref} in project ${api.settings.project}`, '`berth backup list` shows the backups and their ids');
+  }
+  if (matches.length > 1) {
+    throw new BerthError('BERTH_ERR_USAGE', `${matches.length} backups are named ${ref} in project ${api.settings.project}`, `name it by id: ${matches.map((b) => b.id).join(' or ')}`);
+  }
+  return { id: matches[0]!.id, label: `${ref} (${matches[0]!.id})` };
 }
 
 /** Polls until the backup is COMPLETED or FAILED, or the time is up; reports on stderr unless quiet. */

@@ -1,6 +1,6 @@
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ApiClient, ConfigurationValue, ConfigurationView } from './api-client.js';
-import { client, out, outJson, resolveInstance, type OperatorFlags } from './operator-io.js';
+import { client, out, outJson, resolveInstance, UUID, type OperatorFlags } from './operator-io.js';
 import { fields, table } from './table.js';
 
 export interface ConfigurationCreateFlags extends OperatorFlags {
@@ -10,7 +10,6 @@ export interface ConfigurationCreateFlags extends OperatorFlags {
   value: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What reads as a JSON number, boolean or quoted string; anything else is text as typed. */
 const JSON_SCALAR = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|".*")$/s;
 

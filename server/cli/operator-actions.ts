@@ -1,5 +1,6 @@
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ApiClient, CreatedInstance, DatabaseView, InstanceView } from './api-client.js';
+import { resolveBackup } from './backup-actions.js';
 import { resolveConfiguration } from './configuration-actions.js';
 import { client, out, outJson, parseSeconds, resolveInstance, type OperatorFlags } from './operator-io.js';
 import { fields, table } from './table.js';
@@ -59,20 +60,23 @@ async function waitForInstance(api: ApiClient, instance: InstanceView, timeoutMs
 
 export async function instanceCreate(
   name: string,
-  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; wait?: boolean; waitTimeout: string },
+  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; wait?: boolean; waitTimeout: string },
 ): Promise<void> {
   const timeoutMs = parseSeconds(flags.waitTimeout, '--wait-timeout') * 1000;
   const api = client(flags);
   const configuration = flags.configuration === undefined ? undefined : (await resolveConfiguration(api, flags.configuration)).id;
+  const backup = flags.backup === undefined ? undefined : await resolveBackup(api, flags.backup);
   const created: CreatedInstance = await api.createInstance({
     name,
     datastore: { type: flags.datastore, ...(flags.version !== undefined ? { version: flags.version } : {}) },
     ...(flags.database.length ? { databases: flags.database.map((d) => ({ name: d })) } : {}),
     ...(configuration !== undefined ? { configuration } : {}),
+    ...(backup !== undefined ? { restorePoint: { backupRef: backup.id } } : {}),
   });
   const { password, ...instance } = created.instance;
   if (!flags.json) {
-    out(`created instance ${instance.name} (${instance.id}): ${instance.status}, ${instance.datastore.type} ${instance.datastore.version}`);
+    const from = backup ? ` from backup ${backup.label}` : '';
+    out(`created instance ${instance.name} (${instance.id})${from}: ${instance.status}, ${instance.datastore.type} ${instance.datastore.version}`);
     // shown before any waiting, so a failed wait cannot lose it
     if (password) out(`root password: ${password}\n  (shown only this once: keep it now)`);
     if (created.guest_config) out(`guest config for the database server (/etc/berth/guest.toml; shown only this once):\n${created.guest_config}`);

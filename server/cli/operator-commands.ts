@@ -46,9 +46,10 @@ export function registerOperatorCommands(program: Command, run: Run): void {
       .option('--version <version>', "datastore version (default: the datastore's default version)")
       .option('--database <name>', 'a database to create with the instance (repeatable)', collect, [])
       .option('--configuration <group>', 'a configuration group to attach (id or unique name); its values apply from the start')
+      .option('--backup <backup>', 'restore the instance from this completed backup (id or unique name) of the same datastore')
       .option('--wait', 'wait until the instance is ACTIVE (or ERROR)')
       .option('--wait-timeout <seconds>', 'how long --wait waits', '600'),
-  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; wait?: boolean; waitTimeout: string }) =>
+  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; wait?: boolean; waitTimeout: string }) =>
     run(async () => (await actions()).instanceCreate(name, flags), flags.json),
   );
   connected(instance.command('list').description('list the instances of the project'))

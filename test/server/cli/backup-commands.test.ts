@@ -104,6 +104,38 @@ describe('berth backup (real CLI processes, real HTTP, a real guest and backup s
     expect((await api('GET', `/backups/${first}`)).body.backup.status).toBe('COMPLETED');
   });
 
+  it('creates an instance restored from a backup named by name (instance create --backup), with the data of the backup', async () => {
+    // the source moves on after the backup: the restored instance must have the backup's 5000 bytes, not the source's 6000
+    expect((await api('POST', `/instances/${source}/databases`, { databases: [{ name: 'bytes-1000' }] })).status).toBe(202);
+    const created = await berth('instance', 'create', 'restored', '--datastore', 'backups', '--backup', 'nightly', '--wait');
+    expect(created.code, created.stderr).toBe(0);
+    const id = UUID.exec(created.stdout)![0];
+    expect(created.stdout).toContain(`created instance restored (${id}) from backup nightly (${first}): BUILD`);
+    expect(created.stdout).toContain(`instance restored (${id}) is ACTIVE`);
+    const databases = await berth('database', 'list', 'restored', '--json');
+    expect(databases.code, databases.stderr).toBe(0);
+    expect(JSON.parse(databases.stdout)).toEqual({ databases: [{ name: 'size-5000' }] });
+    expect((await api('GET', `/instances/${source}/databases`)).body.databases).toEqual([{ name: 'size-6000' }]);
+  });
+
+  it('takes the backup by id too, and refuses a name no backup or several backups have', async () => {
+    const byId = await berth('instance', 'create', 'restored-by-id', '--datastore', 'backups', '--backup', first, '--wait', '--json');
+    expect(byId.code, byId.stderr).toBe(0);
+    const id = (JSON.parse(byId.stdout) as { instance: { id: string; status: string } }).instance.id;
+    expect((await api('GET', `/instances/${id}`)).body.instance.status).toBe('ACTIVE');
+    expect((await api('GET', `/instances/${id}/databases`)).body.databases).toEqual([{ name: 'size-5000' }]);
+
+    expectFailure(await berth('instance', 'create', 'x', '--datastore', 'backups', '--backup', 'weekly', '--json'), 'BERTH_ERR_BACKUP_NOT_FOUND');
+    const again = (await api('POST', '/backups', { backup: { name: 'nightly', instance: source } })).body.backup.id as string;
+    await waitFor(() => api('GET', `/backups/${again}`), (r) => r.body.backup.status === 'COMPLETED', 'the second nightly backup', 60_000);
+    const ambiguous = await berth('instance', 'create', 'x', '--datastore', 'backups', '--backup', 'nightly', '--json');
+    expectFailure(ambiguous, 'BERTH_ERR_USAGE');
+    expect(errorOf(ambiguous).fix).toContain(first);
+    expect(errorOf(ambiguous).fix).toContain(again);
+    // refused before anything is made
+    expect(((await api('GET', '/instances')).body.instances as Array<{ name: string }>).map((i) => i.name)).not.toContain('x');
+  });
+
   it('answers bad requests with their catalogue codes and exit codes', async () => {
     expectFailure(await berth('backup', 'create', '--instance', 'plain', '--name', 'x', '--json'), 'BERTH_ERR_OPERATION_UNSUPPORTED');
     expectFailure(await berth('backup', 'create', '--instance', 'nope', '--name', 'x', '--json'), 'BERTH_ERR_INSTANCE_NOT_FOUND');

@@ -1,45 +1,103 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
+import { berthProcess, type CliResult } from '../../support/cli.js';
 import { until } from '../../support/guest-host.js';
+import { alive, portRefuses, requireRedisServer } from '../../support/redis-guest.js';
+import { connect as connectMysql, mariadbdPid, requireMariadb } from '../../datastores/mysql/support.js';
 
 let dir: string;
+let home: string;
 beforeAll(async () => {
+  // this machine has MariaDB and Redis: `berth up` must offer them
+  requireMariadb({ mariabackup: true });
+  requireRedisServer();
   dir = await mkdtemp(join(tmpdir(), 'berth-up-'));
+  home = await mkdtemp(join(tmpdir(), 'berth-cli-home-'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
 });
 
+/** Processes of this data directory: started with it on their command line (the guest hosts, postgres -D) or working in it (mariadbd, redis-server). */
+function processesOfDataDir(): number[] {
+  return readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid) && Number(pid) !== process.pid)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir) || readlinkSync(`/proc/${pid}/cwd`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function commandLine(pid: number): string {
+  try {
+    return `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()}`;
+  } catch {
+    return `${pid}: gone`;
+  }
+}
+
+function pidFile(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 describe('npx berth up', () => {
-  it('starts with embedded defaults, serves PostgreSQL to an ordinary client through a local instance, and stops everything on Ctrl-C', async () => {
+  it("offers the datastores this machine has, serves PostgreSQL, MySQL and Redis through local instances, and stops them all on Ctrl-C", async () => {
     const child = spawn('npx', ['--no-install', 'berth', 'up', '--data-dir', dir, '--listen', '127.0.0.1:0'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const datastorePids: number[] = [];
+    const datastorePorts: number[] = [];
     try {
-      // the first build of the PostgreSQL manager takes a while on a cold cache
-      await until(() => stdout.includes('Berth is up on'), `berth up to start\n${stderr}`, 240_000);
-      expect(stderr).toContain('building the postgresql manager');
+      // the first builds of the PostgreSQL, MySQL and Redis managers take a while on a cold cache
+      await until(() => stdout.includes('Berth is up on') && stdout.includes('curl -s'), `berth up to start\n${stderr}`, 420_000);
+      for (const manager of ['postgresql', 'mysql', 'redis', 'directory']) expect(stderr).toContain(`building the ${manager} manager`);
       const url = /Berth is up on (\S+)/.exec(stdout)![1]!;
       const token = /token:\s+(\S+)/.exec(stdout)![1]!;
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-      const datastores = (await (await fetch(`${url}/v1.0/default/datastores`, { headers })).json()) as { datastores: Array<{ name: string }> };
-      expect(datastores.datastores.map((d) => d.name).sort()).toEqual(['directory', 'postgresql']);
+      // what it says it offers, and that nothing was skipped on this machine
+      expect(stdout).toMatch(/^ {4}postgresql 18 /m);
+      expect(stdout).toMatch(/^ {4}mysql, mariadb, percona \d+\.\d+ +\(MariaDB's programs; backups with mariabackup\)$/m);
+      expect(stdout).toMatch(/^ {4}redis \d+ +\(\/usr\/bin\/redis-server\)$/m);
+      expect(stdout).not.toContain('skipped');
 
-      // what the README shows: an instance with a database and a user, then an ordinary client
-      const body = { instance: { name: 'first', datastore: { type: 'postgresql' }, databases: [{ name: 'sales' }], users: [{ name: 'ada', password: 'ada-password-1', databases: [{ name: 'sales' }] }] } };
-      const created = (await (await fetch(`${url}/v1.0/default/instances`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { instance: { id: string; status: string } };
-      const id = created.instance.id;
-      let instance: { status: string; port: number; fault?: { message: string } } = { status: created.instance.status, port: 0 };
-      for (let i = 0; i < 1200 && instance.status === 'BUILD'; i++) {
+      const berth = (...args: string[]): Promise<CliResult> => berthProcess([...args, '--url', url, '--token', token], { home });
+      const listed = await berth('datastore', 'list', '--json');
+      expect(listed.code, listed.stderr).toBe(0);
+      const offered = (JSON.parse(listed.stdout) as { datastores: Array<{ name: string }> }).datastores.map((d) => d.name);
+      expect(offered.sort()).toEqual(['directory', 'mariadb', 'mysql', 'percona', 'postgresql', 'redis']);
+
+      // the three at once, as an operator would: they build side by side
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const pgBody = { instance: { name: 'first', datastore: { type: 'postgresql' }, databases: [{ name: 'sales' }], users: [{ name: 'ada', password: 'ada-password-1', databases: [{ name: 'sales' }] }] } };
+      const [pgCreated, mysqlCreated, redisCreated] = await Promise.all([
+        fetch(`${url}/v1.0/default/instances`, { method: 'POST', headers, body: JSON.stringify(pgBody) }).then((r) => r.json() as Promise<{ instance: { id: string; status: string } }>),
+        berth('instance', 'create', 'shop', '--datastore', 'mysql', '--database', 'sales', '--wait', '--json'),
+        berth('instance', 'create', 'cache', '--datastore', 'redis', '--wait', '--json'),
+      ]);
+
+      // PostgreSQL, what the README shows: an instance with a database and a user, then an ordinary client
+      const id = pgCreated.instance.id;
+      let instance: { status: string; port: number; fault?: { message: string } } = { status: pgCreated.instance.status, port: 0 };
+      for (let i = 0; i < 3000 && instance.status === 'BUILD'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         instance = ((await (await fetch(`${url}/v1.0/default/instances/${id}`, { headers })).json()) as { instance: typeof instance }).instance;
       }
@@ -50,22 +108,48 @@ describe('npx berth up', () => {
       await client.query('INSERT INTO t VALUES (42)');
       expect((await client.query('SELECT n FROM t')).rows).toEqual([{ n: 42 }]);
       await client.end();
+
+      // MySQL (MariaDB's mariadbd): ACTIVE, a user, an ordinary client
+      expect(mysqlCreated.code, mysqlCreated.stderr).toBe(0);
+      const shop = (JSON.parse(mysqlCreated.stdout) as { instance: { id: string; status: string; port: number } }).instance;
+      expect(shop.status).toBe('ACTIVE');
+      const user = await berth('user', 'create', 'shop', 'grace', '--password', 'grace-password-1', '--database', 'sales');
+      expect(user.code, user.stderr).toBe(0);
+      const mysql = await connectMysql(shop.port, 'grace', 'grace-password-1', 'sales');
+      await mysql.query('CREATE TABLE t (n int)');
+      await mysql.query('INSERT INTO t VALUES (7)');
+      expect((await mysql.query('SELECT n FROM t'))[0]).toEqual([{ n: 7 }]);
+      await mysql.end();
+      const mariadbd = mariadbdPid(dir, shop.id);
+      expect(mariadbd).toBeDefined();
+
+      // Redis: ACTIVE, root enabled, an ordinary client
+      expect(redisCreated.code, redisCreated.stderr).toBe(0);
+      const cache = (JSON.parse(redisCreated.stdout) as { instance: { id: string; status: string; port: number } }).instance;
+      expect(cache.status).toBe('ACTIVE');
+      const root = await berth('root', 'enable', 'cache', '--json');
+      expect(root.code, root.stderr).toBe(0);
+      const credentials = (JSON.parse(root.stdout) as { user: { name: string; password: string } }).user;
+      const redis = new Redis({ host: '127.0.0.1', port: cache.port, username: credentials.name, password: credentials.password, lazyConnect: true, maxRetriesPerRequest: 0 });
+      await redis.connect();
+      await redis.set('greeting', 'hello');
+      expect(await redis.get('greeting')).toBe('hello');
+      redis.disconnect();
+      const redisServer = pidFile(join(dir, 'instances', cache.id, 'volume', 'redis.pid'));
+      expect(redisServer).toBeDefined();
+
+      datastorePids.push(mariadbd!, redisServer!);
+      datastorePorts.push(instance.port, shop.port, cache.port);
+      expect(datastorePids.every(alive)).toBe(true);
     } finally {
       // what Ctrl-C does: SIGINT to the foreground process group (npm, its shell, the server; not the guests)
       process.kill(-child.pid!, 'SIGINT');
     }
     await exited;
-    // the local guests and their PostgreSQL went with the server: no process is left running from this data directory
-    const running = () =>
-      readdirSync('/proc')
-        .filter((pid) => /^\d+$/.test(pid))
-        .some((pid) => {
-          try {
-            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-          } catch {
-            return false;
-          }
-        });
-    await until(() => !running(), 'the guest hosts to stop', 15_000);
-  }, 400_000);
+    // the local guests and their datastores went with the server: no process is left running from this data directory
+    await until(() => processesOfDataDir().length === 0, 'the guest hosts and datastores to stop', 30_000).catch(() => undefined);
+    expect(processesOfDataDir().map(commandLine)).toEqual([]);
+    expect(datastorePids.filter(alive)).toEqual([]);
+    for (const port of datastorePorts) expect(await portRefuses(port)).toBe(true);
+  }, 600_000);
 });
