@@ -11,6 +11,7 @@ import { datastoreAddresses } from './capabilities/datastore-listeners.js';
 import { createProgramTable, ProgramSlots } from './capabilities/exec-slots.js';
 import { endSpawnedPrograms } from './capabilities/exec-stop.js';
 import { Sandbox } from './sandbox/sandbox.js';
+import { DatastoreAutostart } from './datastore-autostart.js';
 import type { SandboxSpec } from './sandbox/spec.js';
 import type { GuestLink } from './rpc/guest-link.js';
 import { EventGate } from './rpc/event-gate.js';
@@ -130,6 +131,19 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     transfer: new ArtifactTransfer({ serverUrl: config.guest.server_url, caFile: config.guest.ca_file, instanceId: config.guest.instance_id, token: config.guest.token }),
     call: (operation, args, deadlineMs, artifacts) => sandbox.call(operation, args, deadlineMs, artifacts),
   });
+  const stateDir = join(config.host.state_dir, config.guest.instance_id);
+  const autostart = config.host.autostart ? new DatastoreAutostart(stateDir) : undefined;
+  const recordedCall: typeof call = async (operation, args, deadlineMs) => {
+    const outcome = await call(operation, args, deadlineMs);
+    autostart?.record(operation, args, outcome);
+    return outcome;
+  };
+  // until the host has looked whether its datastore must come back, the heartbeats say so rather than "shutdown"
+  let bringingBack: Promise<string> | undefined = autostart?.bringBack(
+    manifest.operations,
+    (operation, args) => sandbox.call(operation, args, (operation === 'status' ? config.host.call_timeout : config.host.slow_call_timeout) * 1000),
+    log,
+  );
   // A heartbeat waits for the probe half a report interval, then says it is still running; the
   // probe itself keeps its normal deadline and the next heartbeat picks up its answer. A slow
   // probe (a cold connection, a call running away ahead of it) must neither hold up the heartbeat
@@ -150,9 +164,10 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     url: config.guest.server_url,
     caFile: config.guest.ca_file,
     hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest, sha256: digest }),
-    call,
+    call: recordedCall,
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
+      if (bringingBack) return { status: 'unknown', detail: 'the host has just started and is bringing the datastore back' };
       probing ??= runProbe();
       let waiting: NodeJS.Timeout | undefined;
       const stillRunning = new Promise<{ status: 'unknown'; detail: string }>((resolve) => {
@@ -162,12 +177,17 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     },
     reportIntervalMs: config.host.report_interval * 1000,
     log,
-    journal: new CallJournal(join(config.host.state_dir, config.guest.instance_id), journalSeal(config.guest.token, config.guest.instance_id)),
+    journal: new CallJournal(stateDir, journalSeal(config.guest.token, config.guest.instance_id)),
     dial: options.dial,
     resultLimit: config.host.result_limit,
   });
   link = guestLink;
   guestLink.start();
+  void bringingBack?.then((what) => {
+    bringingBack = undefined;
+    log.info({ autostart: what }, 'datastore checked at host start');
+    guestLink.beatNow();
+  });
   log.info({ manager: manifest.name, version: manifest.version, sha256: digest }, 'guest host started');
   return {
     config,

@@ -70,6 +70,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
   });
   const runner = new TaskRunner(store, hub);
+  runner.onSucceeded('prepare', (task) => monitor.onPrepared(task.instanceId));
   const [host, port] = config.server.listen.split(':') as [string, string];
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
   const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);

@@ -107,6 +107,11 @@ export const hostSettingsSchema = z.strictObject({
    * and `exec.run` calls in flight (both lanes together). Past it, run and spawn answer `denied`.
    */
   spawn_limit: z.number().int().min(1, 'must be at least 1 (the datastore itself is one)').max(1024, 'must be at most 1024').default(8),
+  /**
+   * Start the datastore when the host starts, if it ran before and was not stopped with
+   * disable-autostart (like an enabled system service). Off where something else (systemd) does.
+   */
+  autostart: z.boolean().default(true),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   /** The manager's log lines and events: a burst, then so many a second (the rest dropped, counted); lines cut to a length. */
   log_burst: z.number().int().positive().default(1000),
@@ -153,6 +158,7 @@ export const guestConfigSchema = z.strictObject({
     memory_limit: DEFAULT_MEMORY_LIMIT_BYTES,
     result_limit: DEFAULT_RESULT_LIMIT,
     spawn_limit: 8,
+    autostart: true,
     log_level: 'info',
     log_burst: 1000,
     log_rate: 100,

@@ -14,6 +14,7 @@ import { asBerthError } from '../../datastores/errors/berth-error.js';
 import { CastQueue } from './cast-queue.js';
 import { cut } from './manager-log-limiter.js';
 import { wireSize } from './wire-size.js';
+import { changesStatus } from './status-changing-operations.js';
 import { DEFAULT_RESULT_LIMIT } from './protocol.js';
 
 type CallOutcome = MethodResult<'guest.call'>;
@@ -65,6 +66,9 @@ export class GuestLink {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reportIntervalMs: number;
+  /** A heartbeat out of turn is being probed; `beatAgain`: another was asked for meanwhile. */
+  private beating: Promise<void> | undefined;
+  private beatAgain = false;
   private readonly readyListeners: Array<() => void> = [];
   /** Completed handshakes, for tests and the operator's log. */
   connections = 0;
@@ -117,6 +121,26 @@ export class GuestLink {
     // the server orders heartbeats among themselves: the latest goes first, ahead of any backlog
     if (this.heartbeat && this.peer?.notify('guest.heartbeat', this.heartbeat)) this.heartbeat = undefined;
     this.queue.flush((cast) => this.peer?.notify(cast.name, cast.params) ?? false);
+  }
+
+  /**
+   * A heartbeat now, out of turn (after an operation that may have changed the
+   * service, after the host brought its datastore back). Coalesced: one probe
+   * at a time, and at most one more after it however many were asked for.
+   */
+  beatNow(): void {
+    if (this.stopped) return;
+    if (this.beating) {
+      this.beatAgain = true;
+      return;
+    }
+    this.beating = this.beat().finally(() => {
+      this.beating = undefined;
+      if (this.beatAgain) {
+        this.beatAgain = false;
+        this.beatNow();
+      }
+    });
   }
 
   /** Probe the manager and cast the result; a failed probe is reported, never skipped. */
@@ -192,7 +216,7 @@ export class GuestLink {
       this.options.log.info({ url: this.options.url, queued: this.queue.length }, 'connected to the server');
       this.flush();
       // the server learns the status on connection, not a report interval later
-      void this.beat();
+      this.beatNow();
       this.scheduleHeartbeat();
       this.readyListeners.forEach((listener) => listener());
     } catch (error) {
@@ -234,7 +258,7 @@ export class GuestLink {
       }
       journal?.started(id, params.operation);
       this.executedCalls++;
-      return this.options.call(params.operation, params.args, params.deadlineMs).then(
+      const settled = this.options.call(params.operation, params.args, params.deadlineMs).then(
         (outcome) => {
           journal?.finished(id, params.operation, { outcome });
           return outcome;
@@ -244,6 +268,9 @@ export class GuestLink {
           throw error;
         },
       );
+      // after the answer is on its way: the server records the operation's end before it reads the status
+      if (changesStatus(params.operation)) settled.then(() => setImmediate(() => this.beatNow()), () => setImmediate(() => this.beatNow()));
+      return settled;
     });
     if (replayed) this.options.log.info({ id, operation: params.operation }, 're-sent request answered from the record');
     return result;

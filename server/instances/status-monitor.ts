@@ -70,6 +70,19 @@ export class StatusMonitor {
   }
 
   /**
+   * Prepare has just succeeded: the datastore's last reported status decides
+   * at once. Its heartbeat may have come while prepare was still running (and
+   * so could not end BUILD): waiting for the next would cost a report interval.
+   */
+  async onPrepared(instanceId: string): Promise<void> {
+    const instance = await this.store.instances.getById(instanceId);
+    if (instance?.status !== 'BUILD' || !instance.serviceStatus) return;
+    const reported = instance.serviceStatus.toLowerCase().replace(/_/g, '-') as Heartbeat['status'];
+    const status = next(instance.status, instance.fault, reported);
+    if (status === 'ACTIVE') await this.transition(instance, status, null);
+  }
+
+  /**
    * A store written before heartbeats were checked against the server's
    * clock may hold one dated ahead of it (the end of time, say), which would
    * make every real heartbeat look older, for good. Such a record is dropped.

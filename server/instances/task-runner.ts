@@ -23,6 +23,7 @@ export type TaskFinisher = (task: TaskRecord, args: unknown[], ending: TaskEndin
 export class TaskRunner {
   private readonly running = new Map<string, Promise<Outcome>>();
   private readonly finishers = new Map<string, TaskFinisher>();
+  private readonly succeeded = new Map<string, (task: TaskRecord) => Promise<void>>();
 
   constructor(
     private readonly store: Store,
@@ -36,6 +37,11 @@ export class TaskRunner {
    */
   onFinished(operation: OperationName, finisher: TaskFinisher): void {
     this.finishers.set(operation, finisher);
+  }
+
+  /** Told once a task of its operation is on record as succeeded (what reads the task's state sees it so). */
+  onSucceeded(operation: OperationName, listener: (task: TaskRecord) => Promise<void>): void {
+    this.succeeded.set(operation, listener);
   }
 
   private async finish(task: TaskRecord, args: unknown[], ending: TaskEnding): Promise<void> {
@@ -84,6 +90,7 @@ export class TaskRunner {
         const outcome = (await this.hub.call(task.instanceId, task.operation as OperationName, args, left, task.id)) as Outcome;
         await this.finish(task, args, { outcome });
         await this.store.tasks.update(task.id, 'succeeded', encodeWire(outcome));
+        if ('ok' in outcome) await this.succeeded.get(task.operation)?.(task).catch(() => undefined);
         return outcome;
       } catch (error) {
         const berthError = error instanceof BerthError ? error : new BerthError('BERTH_ERR_INTERNAL', String(error));

@@ -226,7 +226,8 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
       const project = auth.authorize(request, request.params.project);
       const { body } = request;
       if ('restart' in body) await service.call(project, request.params.id, 'restart', []);
-      else if ('stop' in body) await service.call(project, request.params.id, 'stop-db', [false]);
+      // stopped by the operator: it stays down across a reboot of its guest until started again
+      else if ('stop' in body) await service.call(project, request.params.id, 'stop-db', [true]);
       else await service.call(project, request.params.id, 'start-db-with-conf-changes', ['']);
       return reply.status(202).send();
     });

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processesWorkingIn } from '../../server/provisioning/local-machine.js';
+import { stillRunning } from '../../host/capabilities/proc-stat.js';
+import { apiRequest, prepareTestServer, waitFor, type TestServer, type TestServerSetup } from '../support/server.js';
+import { datastoreCases, requireDatastorePrograms, type DatastoreCase } from './support/datastore-cases.js';
+
+// Day two with real processes: an instance is ACTIVE as soon as its prepare has
+// succeeded, and after its guest host and datastore die (a reboot of the machine,
+// kill -9 of everything) the restarted host brings the datastore back with no API
+// call, unless the operator had stopped it. The report interval is longer than any
+// wait here, so no periodic heartbeat can be what a test sees.
+const TOKEN = 'reboot-token-0123456789abcdef';
+const REPORT_INTERVAL_S = 600;
+
+requireDatastorePrograms();
+
+describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reboot', (type, datastoreCase: DatastoreCase) => {
+  let setup: TestServerSetup;
+  let server: TestServer;
+  let id: string;
+  let port: number;
+  const api = (method: string, path: string, body?: unknown) => apiRequest(server.url, TOKEN, method, `/v1.0/acme${path}`, body);
+  const instanceDir = () => join(setup.dir, 'instances', id);
+  const record = () => server.store.instances.getById(id);
+
+  beforeAll(async () => {
+    setup = await prepareTestServer({
+      name: `reboot-${type}`,
+      projects: { acme: TOKEN },
+      managers: { [type]: datastoreCase.manager },
+      // heartbeat_expiry above the longest wait, so ACTIVE here is never a stale ACTIVE's leftover either way
+      timeouts: { report_interval: REPORT_INTERVAL_S, heartbeat_expiry: REPORT_INTERVAL_S * 3, slow_call: 300 },
+      datastores: [datastoreCase.datastore as never],
+      stopGuestsOnClose: true,
+      firstRestartDelayMs: 100,
+    });
+    server = await setup.start();
+    // the next server process listens where the guests' configs say, as `berth up` does
+    const listening = new URL(server.url);
+    setup.config.server.listen = `${listening.hostname}:${listening.port}`;
+  }, 300_000);
+  afterAll(() => setup?.cleanup(), 120_000);
+
+  /** A failed wait says what the guest host logged, which is where the reason is. */
+  async function explained<T>(waiting: Promise<T>): Promise<T> {
+    try {
+      return await waiting;
+    } catch (error) {
+      const log = readFileSync(join(instanceDir(), 'host.log'), 'utf8').split('\n').slice(-15).join('\n');
+      throw new Error(`${(error as Error).message}\nthe guest host's log ends:\n${log}`);
+    }
+  }
+
+  /** Everything of the instance dies at once: its guest host and each datastore process. */
+  function killEverything(): number[] {
+    const pids = [server.provisioner!.pidOf(id)!, ...processesWorkingIn(instanceDir())];
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    return pids;
+  }
+
+  /** A heartbeat sent by a host that started after `since`, with this service status. */
+  function reportedSince(since: number, serviceStatus: string) {
+    return explained(waitFor(record, (instance) => (instance?.lastHeartbeatAt?.getTime() ?? 0) > since && instance?.serviceStatus === serviceStatus, `a heartbeat saying ${serviceStatus}`, 120_000));
+  }
+
+  it('is ACTIVE once prepare has succeeded, without waiting for a heartbeat', async () => {
+    const created = await api('POST', '/instances', { instance: { name: `${type}1`, datastore: { type }, ...datastoreCase.create } });
+    expect(created.status).toBe(200);
+    id = created.body.instance.id;
+    const shown = await waitFor(() => api('GET', `/instances/${id}`), (r) => ['ACTIVE', 'ERROR'].includes(r.body.instance.status), 'ACTIVE', 240_000);
+    expect(shown.body.instance.status).toBe('ACTIVE');
+    port = shown.body.instance.port;
+    const prepare = (await server.store.tasks.listForInstance(id)).find((task) => task.operation === 'prepare');
+    expect(prepare?.state).toBe('succeeded');
+    await datastoreCase.write(port);
+  }, 300_000);
+
+  it('comes back by itself with its data and users after its guest host and datastore are killed', async () => {
+    const killedAt = Date.now();
+    const killed = killEverything();
+    await waitFor(async () => killed.filter(stillRunning), (alive) => alive.length === 0, 'the killed processes to be gone', 30_000);
+    // no API call from here: the supervisor restarts the host, the host the datastore
+    expect(await explained(waitFor(() => datastoreCase.read(port).catch(() => ''), (item) => item === 'anchor', 'the data through an ordinary client', 120_000))).toBe('anchor');
+    const instance = await reportedSince(killedAt, 'RUNNING');
+    expect(instance?.status).toBe('ACTIVE');
+    expect(processesWorkingIn(instanceDir()).some((pid) => !killed.includes(pid))).toBe(true);
+    expect(readFileSync(join(instanceDir(), 'host.log'), 'utf8')).toMatch(/"autostart":"started"/);
+  }, 240_000);
+
+  it('stays down after a reboot when the operator had stopped it, and starts when asked', async () => {
+    expect((await api('POST', `/instances/${id}/action`, { stop: {} })).status).toBe(202);
+    await waitFor(() => api('GET', `/instances/${id}`), (r) => r.body.instance.status === 'SHUTDOWN', 'SHUTDOWN', 60_000);
+    const killedAt = Date.now();
+    const killed = killEverything();
+    await waitFor(async () => killed.filter(stillRunning), (alive) => alive.length === 0, 'the killed processes to be gone', 30_000);
+    const instance = await reportedSince(killedAt, 'SHUTDOWN');
+    expect(instance?.status).toBe('SHUTDOWN');
+    expect(processesWorkingIn(instanceDir())).toEqual([]);
+    expect(await datastoreCase.read(port).then(() => 'answered', () => 'refused')).toBe('refused');
+    expect(readFileSync(join(instanceDir(), 'host.log'), 'utf8')).toMatch(/"autostart":"stopped on purpose: left down"/);
+
+    expect((await api('POST', `/instances/${id}/action`, { start: {} })).status).toBe(202);
+    await waitFor(() => api('GET', `/instances/${id}`), (r) => r.body.instance.status === 'ACTIVE', 'ACTIVE', 120_000);
+    expect(await datastoreCase.read(port)).toBe('anchor');
+  }, 300_000);
+
+  it('comes back when the control plane is stopped and started again, as `berth up` is', async () => {
+    await server.close();
+    expect(processesWorkingIn(instanceDir())).toEqual([]);
+    const restartedAt = Date.now();
+    server = await setup.start();
+    expect(await explained(waitFor(() => datastoreCase.read(port).catch(() => ''), (item) => item === 'anchor', 'the data through an ordinary client', 120_000))).toBe('anchor');
+    const instance = await reportedSince(restartedAt, 'RUNNING');
+    expect(instance?.status).toBe('ACTIVE');
+  }, 300_000);
+});
