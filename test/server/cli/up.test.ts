@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { berthProcess, type CliResult } from '../../support/cli.js';
 import { until } from '../../support/guest-host.js';
+import { waitFor } from '../../support/server.js';
 import { alive, portRefuses, requireRedisServer } from '../../support/redis-guest.js';
 import { connect as connectMysql, mariadbdPid, requireMariadb } from '../../datastores/mysql/support.js';
 
@@ -57,21 +58,63 @@ function pidFile(path: string): number | undefined {
   }
 }
 
+/** `npx berth up` as an operator starts it, in its own process group (the terminal's). */
+function berthUp(listen: string) {
+  const child = spawn('npx', ['--no-install', 'berth', 'up', '--data-dir', dir, '--listen', listen], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // what Ctrl-C does: SIGINT to the foreground process group (npm, its shell, the server; not the guests)
+  const interrupt = async () => {
+    process.kill(-child.pid!, 'SIGINT');
+    await exited;
+    await until(() => processesOfDataDir().length === 0, 'the guest hosts and datastores to stop', 30_000).catch(() => undefined);
+  };
+  return { output, interrupt };
+}
+
+/** What the first run wrote, read back by ordinary clients after `berth up` started again. */
+interface Written {
+  postgresql: { port: number };
+  mysql: { port: number };
+  redis: { port: number; user: string; password: string };
+}
+
+async function readBack(written: Written): Promise<[number, number, string]> {
+  const client = new pg.Client({ host: '127.0.0.1', port: written.postgresql.port, user: 'ada', password: 'ada-password-1', database: 'sales', connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  const n = (await client.query('SELECT n FROM t')).rows[0].n as number;
+  await client.end();
+  const mysql = await connectMysql(written.mysql.port, 'grace', 'grace-password-1', 'sales');
+  const m = ((await mysql.query('SELECT n FROM t'))[0] as Array<{ n: number }>)[0]!.n;
+  await mysql.end();
+  const redis = new Redis({ host: '127.0.0.1', port: written.redis.port, username: written.redis.user, password: written.redis.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  await redis.connect();
+  const greeting = (await redis.get('greeting')) ?? '';
+  redis.disconnect();
+  return [n, m, greeting];
+}
+
 describe('npx berth up', () => {
+  let listen = '';
+  let written: Written | undefined;
+
   it("offers the datastores this machine has, serves PostgreSQL, MySQL and Redis through local instances, and stops them all on Ctrl-C", async () => {
-    const child = spawn('npx', ['--no-install', 'berth', 'up', '--data-dir', dir, '--listen', '127.0.0.1:0'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const up = berthUp('127.0.0.1:0');
+    const { output } = up;
     const datastorePids: number[] = [];
     const datastorePorts: number[] = [];
     try {
       // the first builds of the PostgreSQL, MySQL and Redis managers take a while on a cold cache
-      await until(() => stdout.includes('Berth is up on') && stdout.includes('curl -s'), `berth up to start\n${stderr}`, 420_000);
+      await until(() => output.stdout.includes('Berth is up on') && output.stdout.includes('curl -s'), `berth up to start\n${output.stderr}`, 420_000);
+      const stdout = output.stdout;
+      const stderr = output.stderr;
       for (const manager of ['postgresql', 'mysql', 'redis', 'directory']) expect(stderr).toContain(`building the ${manager} manager`);
       const url = /Berth is up on (\S+)/.exec(stdout)![1]!;
+      listen = new URL(url).host;
       const token = /token:\s+(\S+)/.exec(stdout)![1]!;
       // what it says it offers, and that nothing was skipped on this machine
       expect(stdout).toMatch(/^ {4}postgresql 18 /m);
@@ -134,7 +177,10 @@ describe('npx berth up', () => {
       await redis.connect();
       await redis.set('greeting', 'hello');
       expect(await redis.get('greeting')).toBe('hello');
+      // SAVE: what a kill would keep; here Ctrl-C saves anyway
+      await redis.save();
       redis.disconnect();
+      written = { postgresql: { port: instance.port }, mysql: { port: shop.port }, redis: { port: cache.port, user: credentials.name, password: credentials.password } };
       const redisServer = pidFile(join(dir, 'instances', cache.id, 'volume', 'redis.pid'));
       expect(redisServer).toBeDefined();
 
@@ -142,14 +188,28 @@ describe('npx berth up', () => {
       datastorePorts.push(instance.port, shop.port, cache.port);
       expect(datastorePids.every(alive)).toBe(true);
     } finally {
-      // what Ctrl-C does: SIGINT to the foreground process group (npm, its shell, the server; not the guests)
-      process.kill(-child.pid!, 'SIGINT');
+      await up.interrupt();
     }
-    await exited;
     // the local guests and their datastores went with the server: no process is left running from this data directory
-    await until(() => processesOfDataDir().length === 0, 'the guest hosts and datastores to stop', 30_000).catch(() => undefined);
     expect(processesOfDataDir().map(commandLine)).toEqual([]);
     expect(datastorePids.filter(alive)).toEqual([]);
     for (const port of datastorePorts) expect(await portRefuses(port)).toBe(true);
+  }, 600_000);
+
+  it('started again on the same data, brings every datastore back with its data and users, with no API call', async () => {
+    expect(written).toBeDefined();
+    const up = berthUp(listen);
+    try {
+      await until(() => up.output.stdout.includes('Berth is up on'), `berth up to start again\n${up.output.stderr}`, 300_000);
+      const read = await waitFor(() => readBack(written!).catch(() => undefined), (answered) => answered !== undefined, 'the three datastores to answer again', 120_000);
+      expect(read).toEqual([42, 7, 'hello']);
+      const token = readFileSync(join(dir, 'token'), 'utf8').trim();
+      const listed = await berthProcess(['instance', 'list', '--json', '--url', `http://${listen}`, '--token', token], { home });
+      const statuses = (JSON.parse(listed.stdout) as { instances: Array<{ name: string; status: string }> }).instances.map((i) => `${i.name} ${i.status}`);
+      expect(statuses.sort()).toEqual(['cache ACTIVE', 'first ACTIVE', 'shop ACTIVE']);
+    } finally {
+      await up.interrupt();
+    }
+    expect(processesOfDataDir().map(commandLine)).toEqual([]);
   }, 600_000);
 });
