@@ -3,6 +3,7 @@ import type { ConnectionGrant } from '../config/guest-config.js';
 import type { SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
 import { AccountRefused, accountRefusal, queryOf } from './connections-mysql-account.js';
 import { Classified, codeOf, endpoint, integerCell, isoTimestamp, messageOf, networkError, ownBytes, type SqlSession } from './connections-session.js';
+import { sqlSessionEffect } from './connections-session-state.js';
 
 /** MySQL and MariaDB connections of the connections bridge, through mysql2. */
 /** mysql2's column type codes (MYSQL_TYPE_*). */
@@ -67,6 +68,21 @@ function mysqlParam(value: SqlValue): unknown {
 
 interface MysqlHeader {
   affectedRows?: number;
+  serverStatus?: number;
+}
+
+/** Server status flags of an OK packet. */
+const SERVER_STATUS_IN_TRANS = 1;
+const SERVER_STATUS_AUTOCOMMIT = 2;
+/** Errors meaning the server is ending the connection, not refusing the statement: ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED. */
+const MY_CONNECTION_ENDING = new Set([1053, 1927]);
+
+/** The server status of the last OK packet among a statement's results (CALL ends with one after its result sets), if any. */
+function statusOf(rows: unknown): number | undefined {
+  const header = Array.isArray(rows) ? rows[rows.length - 1] : rows;
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return undefined;
+  const status = (header as MysqlHeader).serverStatus;
+  return typeof status === 'number' ? status : undefined;
 }
 
 export class MysqlSession implements SqlSession {
@@ -75,7 +91,12 @@ export class MysqlSession implements SqlSession {
   private readonly options: mysql.ConnectionOptions;
   private ready: Promise<void> | undefined;
   private broken = false;
+  private closed = false;
   private abandoned = false;
+  /** As of the server's last OK packet: inside a transaction, or with autocommit off (each statement opens one). */
+  private inTransaction = false;
+  /** Session state set by a statement the manager sent (connections-session-state.ts). */
+  private settings: string | undefined;
 
   constructor(
     private readonly what: string,
@@ -101,15 +122,28 @@ export class MysqlSession implements SqlSession {
     this.connection.on('error', () => {
       this.broken = true;
     });
+    this.connection.on('end', () => {
+      this.closed = true;
+    });
+  }
+
+  get lost(): boolean {
+    return this.broken || this.closed;
+  }
+
+  heldState(): string | undefined {
+    return this.inTransaction ? 'an open transaction' : this.settings;
+  }
+
+  connect(): Promise<void> {
+    this.ready ??= this.open();
+    return this.ready;
   }
 
   async query(statement: string, params: SqlValue[]): Promise<SqlResult> {
-    this.ready ??= this.open().catch((error: unknown) => {
-      // a session that never opened is thrown away, so the next call logs in afresh
-      this.broken = true;
-      throw error;
-    });
-    await this.ready;
+    await this.connect();
+    // noted before it is sent: once it may have reached the server, the session may hold what it set
+    this.settings ??= sqlSessionEffect(statement);
     const [rows, fields] = await new Promise<[unknown, unknown]>((resolve, reject) => {
       this.connection.query(
         {
@@ -122,6 +156,9 @@ export class MysqlSession implements SqlSession {
         (error: unknown, rows: unknown, fields: unknown) => (error ? reject(error) : resolve([rows, fields])),
       );
     });
+    // a result set carries no status: a SELECT neither opens nor ends a transaction (with autocommit on)
+    const status = statusOf(rows);
+    if (status !== undefined) this.inTransaction = (status & SERVER_STATUS_IN_TRANS) !== 0 || (status & SERVER_STATUS_AUTOCOMMIT) === 0;
     return mysqlResult(rows, fields);
   }
 
@@ -134,10 +171,17 @@ export class MysqlSession implements SqlSession {
 
   classify(error: unknown): Classified {
     if (error instanceof AccountRefused) return new Classified({ tag: 'denied', val: `${this.what}: ${error.message}` }, true);
+    const { sqlState, fatal, errno } = error as { sqlState?: unknown; fatal?: unknown; errno?: unknown };
+    const ending = typeof errno === 'number' && MY_CONNECTION_ENDING.has(errno);
+    // the connection itself failed: nothing of it runs on the server any more (abandon sends no KILL)
+    if (fatal === true || ending) this.broken = true;
     const network = networkError(this.what, error);
-    if (network) return network;
-    const { sqlState, fatal } = error as { sqlState?: unknown; fatal?: unknown };
-    const broken = this.broken || fatal === true;
+    if (network) {
+      this.broken = true;
+      return network;
+    }
+    if (ending) return new Classified({ tag: 'unavailable', val: `${this.what}: ${messageOf(error)}` }, true);
+    const broken = this.broken;
     if (typeof sqlState === 'string' && sqlState !== '') {
       return new Classified({ tag: 'database', val: { code: sqlState, message: messageOf(error) } }, broken);
     }
@@ -149,9 +193,13 @@ export class MysqlSession implements SqlSession {
   abandon(): void {
     if (this.abandoned) return;
     this.abandoned = true;
+    const gone = this.lost;
     this.broken = true;
     const threadId = this.connection.threadId;
     this.connection.destroy();
+    // A connection the server closed has no statement running there; and after a restart its thread id may be
+    // another connection's on the new server (ids start again from 1), which a KILL would end.
+    if (gone) return;
     // The server keeps running the statement after the client goes: end it from a second connection, best effort.
     if (typeof threadId === 'number' && threadId > 0) {
       const killer = mysql.createConnection(this.options);

@@ -3,6 +3,7 @@ import type { ConnectionGrant } from '../config/guest-config.js';
 import type { SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
 import { bootstrapRole, roleRefusal, RoleRefused, wantsBootstrap } from './connections-postgres-role.js';
 import { Classified, endpoint, integerCell, isoTimestamp, messageOf, networkError, ownBytes, type SqlSession } from './connections-session.js';
+import { sqlSessionEffect } from './connections-session-state.js';
 
 /** PostgreSQL connections of the connections bridge, through pg. */
 const PG = {
@@ -81,13 +82,18 @@ const PG_CHANGES_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
 /** SQLSTATEs that mean the server cannot serve connections now rather than that it refused the statement. */
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03']);
+/** cannot_connect_now: starting up, in recovery after a crash, or shutting down; worth waiting out at a restart. */
+const PG_NOT_SERVING = '57P03';
 
 export class PostgresSession implements SqlSession {
   readonly kind = 'sql' as const;
   private client: pg.Client;
   private readonly config: pg.ClientConfig;
-  private ready: Promise<unknown> | undefined;
+  private ready: Promise<void> | undefined;
   private broken = false;
+  private closed = false;
+  /** Session state set by a statement the manager sent (connections-session-state.ts). */
+  private settings: string | undefined;
 
   constructor(
     private readonly what: string,
@@ -122,7 +128,26 @@ export class PostgresSession implements SqlSession {
     client.on('error', () => {
       this.broken = true;
     });
+    client.on('end', () => {
+      this.closed = true;
+    });
     return client;
+  }
+
+  get lost(): boolean {
+    return this.broken || this.closed;
+  }
+
+  heldState(): string | undefined {
+    // 'T' in a transaction, 'E' in a failed one: as of the server's last ReadyForQuery
+    const transaction = this.client.getTransactionStatus();
+    if (transaction === 'T' || transaction === 'E') return 'an open transaction';
+    return this.settings;
+  }
+
+  connect(): Promise<void> {
+    this.ready ??= this.open();
+    return this.ready;
   }
 
   /** Log in (creating the role first if the grant says how), then refuse a role that reaches the server's files. */
@@ -140,13 +165,10 @@ export class PostgresSession implements SqlSession {
   }
 
   async query(statement: string, params: SqlValue[]): Promise<SqlResult> {
-    // a session that never opened is thrown away (broken), so the next call logs in afresh
-    this.ready ??= this.open().catch((error: unknown) => {
-      this.broken = true;
-      throw error;
-    });
-    await this.ready;
+    await this.connect();
     const values = params.map(pgParam);
+    // noted before it is sent: once it may have reached the server, the session may hold what it set
+    this.settings ??= sqlSessionEffect(statement);
     // With no parameters pg uses the simple protocol, which accepts several statements and answers with one result each.
     const answer = (await this.client.query({ text: statement, values, rowMode: 'array' })) as pg.QueryArrayResult | pg.QueryArrayResult[];
     const results = Array.isArray(answer) ? answer : [answer];
@@ -167,7 +189,7 @@ export class PostgresSession implements SqlSession {
     if (error instanceof pg.DatabaseError && error.code) {
       const broken = this.broken;
       if (error.code === '57014') return new Classified({ tag: 'timeout', val: `${this.what}: ${error.message}` }, broken);
-      if (PG_UNAVAILABLE.has(error.code)) return new Classified({ tag: 'unavailable', val: `${this.what}: ${error.message}` }, true);
+      if (PG_UNAVAILABLE.has(error.code)) return new Classified({ tag: 'unavailable', val: `${this.what}: ${error.message}` }, true, error.code === PG_NOT_SERVING);
       return new Classified({ tag: 'database', val: { code: error.code, message: error.message } }, broken);
     }
     const network = networkError(this.what, error);

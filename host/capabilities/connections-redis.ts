@@ -3,6 +3,7 @@ import { Command, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { RedisNode } from '../generated/interfaces/berth-datastore-connections.js';
 import { Classified, endpoint, messageOf, networkError, ownBytes, type RedisCommandSession } from './connections-session.js';
+import { RedisSessionState } from './connections-session-state.js';
 
 /**
  * Status ("simple string") replies versus bulk ones. ioredis 6 decodes both
@@ -99,6 +100,8 @@ export class RedisSession implements RedisCommandSession {
   private readonly client: Redis;
   private ready: Promise<void> | undefined;
   private lastError: unknown;
+  private closed = false;
+  private readonly state = new RedisSessionState();
   /** AUTH and SELECT, sent by us rather than by ioredis, which only logs their failure and carries on (on database 0, or unauthenticated). */
   private readonly handshake: Uint8Array[][] = [];
 
@@ -133,6 +136,23 @@ export class RedisSession implements RedisCommandSession {
     this.client.on('error', (error: unknown) => {
       this.lastError = error;
     });
+    // without reconnection (retryStrategy), a closed socket ends the client for good
+    this.client.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  get lost(): boolean {
+    return this.closed;
+  }
+
+  heldState(): string | undefined {
+    return this.state.held();
+  }
+
+  connect(): Promise<void> {
+    this.ready ??= this.open();
+    return this.ready;
   }
 
   private async open(): Promise<void> {
@@ -167,9 +187,13 @@ export class RedisSession implements RedisCommandSession {
   }
 
   async command(args: Uint8Array[]): Promise<RedisNode[]> {
-    this.ready ??= this.open();
-    await this.ready;
-    return this.send(args);
+    await this.connect();
+    const word = (arg: Uint8Array | undefined) => (arg === undefined ? undefined : Buffer.from(arg).toString('latin1').toLowerCase());
+    const name = word(args[0]) ?? '';
+    this.state.beforeSend(name, word(args[1]));
+    const reply = await this.send(args);
+    this.state.answered(name);
+    return reply;
   }
 
   classify(error: unknown): Classified {

@@ -9,21 +9,33 @@ import type { RedisNode, SqlResult, SqlValue } from '../generated/interfaces/ber
  * client lives in its own module, loaded only when a grant of that kind is
  * first used, so a host carries the one driver its manager needs.
  */
-export interface SqlSession {
-  readonly kind: 'sql';
-  query(statement: string, params: SqlValue[]): Promise<SqlResult>;
+
+/** What the bridge asks of every client, whatever its kind. */
+interface SessionBase {
+  /** Log in, then run the host's checks of the login (the role or account may not reach the server's files); once, the first call waits for it. */
+  connect(): Promise<void>;
+  /**
+   * The connection is gone: its socket closed or failed. Read by the bridge
+   * before a call sends anything, when it can only have happened between
+   * calls (a failure during a call drops the client there and then).
+   */
+  readonly lost: boolean;
+  /** What of this session a new connection would not have (an open transaction, session settings), or undefined: connections-session-state.ts. */
+  heldState(): string | undefined;
   classify(error: unknown): Classified;
   /** Throw the client away now (a deadline passed, or it broke), cancelling server-side work where the datastore allows. */
   abandon(): void;
   close(): Promise<unknown>;
 }
 
-export interface RedisCommandSession {
+export interface SqlSession extends SessionBase {
+  readonly kind: 'sql';
+  query(statement: string, params: SqlValue[]): Promise<SqlResult>;
+}
+
+export interface RedisCommandSession extends SessionBase {
   readonly kind: 'redis';
   command(args: Uint8Array[]): Promise<RedisNode[]>;
-  classify(error: unknown): Classified;
-  abandon(): void;
-  close(): Promise<unknown>;
 }
 
 export type Session = SqlSession | RedisCommandSession;
@@ -34,11 +46,17 @@ export type SessionClass = new (what: string, grant: ConnectionGrant, timeoutMs:
 // ---------------------------------------------------------------------------
 // Errors
 
-/** A failure sorted into the contract's cases; `broken` = the client cannot be reused. */
+/**
+ * A failure sorted into the contract's cases; `broken` = the client cannot be
+ * reused; `notServing` = connecting failed because the datastore does not
+ * serve yet (nothing listens, its socket file is not there, it is starting
+ * up): the one connect failure a call may wait out (connections-reconnect.ts).
+ */
 export class Classified {
   constructor(
     readonly error: CapabilityError,
     readonly broken: boolean,
+    readonly notServing = false,
   ) {}
 }
 
@@ -67,9 +85,12 @@ export const codeOf = (error: unknown): string | undefined => {
   return typeof code === 'string' ? code : undefined;
 };
 
+/** Nothing listens on the port, or the Unix socket file is not there: what a datastore that is (re)starting looks like. */
+const NOT_LISTENING = new Set(['ECONNREFUSED', 'ENOENT']);
+
 export function networkError(what: string, error: unknown): Classified | undefined {
   const code = codeOf(error);
-  if (code && UNREACHABLE.has(code)) return new Classified({ tag: 'unavailable', val: `${what}: cannot connect (${messageOf(error)})` }, true);
+  if (code && UNREACHABLE.has(code)) return new Classified({ tag: 'unavailable', val: `${what}: cannot connect (${messageOf(error)})` }, true, NOT_LISTENING.has(code));
   if (code === 'ETIMEDOUT' || code === 'PROTOCOL_SEQUENCE_TIMEOUT') return new Classified({ tag: 'timeout', val: `${what}: ${messageOf(error)}` }, true);
   return undefined;
 }

@@ -9,7 +9,9 @@
  * Deadlines are enforced here: a request that has not settled after
  * `timeoutMs` answers `timeout`, and its client is thrown away (and, where
  * the datastore allows, its server-side work cancelled) so that a hung query
- * cannot wedge later calls. The next call opens a fresh client.
+ * cannot wedge later calls. The next call opens a fresh client. A client
+ * lost between calls (the datastore restarted) is replaced before anything
+ * is sent, never after: connections-reconnect.ts.
  *
  * Each kind's driver is loaded at the first request for a grant of that
  * kind, before its deadline starts: a PostgreSQL manager's host never loads
@@ -19,6 +21,7 @@ import { runAsWorker } from 'synckit';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
 import type { RedisNode, SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
+import { sessionForCall, type CallState, type SessionPool } from './connections-reconnect.js';
 import { messageOf, type Session, type SessionClass } from './connections-session.js';
 
 export type BridgeRequest =
@@ -50,16 +53,19 @@ function driverFor(kind: ConnectionGrant['kind']): Promise<SessionClass> {
 
 // Requests
 
-/** One client per connection name, opened at its first use. */
+/** One client per connection name, opened at its first use, replaced as connections-reconnect.ts says. */
 const sessions = new Map<string, Session>();
 
-function sessionFor(name: string, grant: ConnectionGrant, timeoutMs: number, Driver: SessionClass): Session {
-  let session = sessions.get(name);
-  if (!session) {
-    session = new Driver(`connection "${name}"`, grant, timeoutMs);
-    sessions.set(name, session);
-  }
-  return session;
+function poolFor(request: Exclude<BridgeRequest, { op: 'close' }>, Driver: SessionClass): SessionPool {
+  return {
+    get: (name) => sessions.get(name),
+    open: (name) => {
+      const session = new Driver(`connection "${name}"`, request.grant, request.timeoutMs);
+      sessions.set(name, session);
+      return session;
+    },
+    drop,
+  };
 }
 
 function drop(name: string, session: Session): void {
@@ -67,10 +73,18 @@ function drop(name: string, session: Session): void {
   session.abandon();
 }
 
-async function execute(request: Exclude<BridgeRequest, { op: 'close' }>, Driver: SessionClass): Promise<BridgeReply> {
-  let session: Session | undefined;
+async function execute(request: Exclude<BridgeRequest, { op: 'close' }>, Driver: SessionClass, call: CallState): Promise<BridgeReply> {
+  let session: Session;
   try {
-    session = sessionFor(request.name, request.grant, request.timeoutMs, Driver);
+    const opened = await sessionForCall(poolFor(request, Driver), request.name, request.timeoutMs, call);
+    if ('err' in opened) return opened;
+    session = opened.session;
+  } catch (error) {
+    // the grant could not make a client at all (a URL the driver rejects)
+    return { err: { tag: 'failed', val: `connection "${request.name}": ${messageOf(error)}` } };
+  }
+  // From here the statement may reach the server: whatever happens, it is not sent again.
+  try {
     if (request.op === 'sql') {
       if (session.kind !== 'sql') throw new Error('not a SQL connection');
       return { ok: await session.query(request.statement, request.params) };
@@ -78,7 +92,6 @@ async function execute(request: Exclude<BridgeRequest, { op: 'close' }>, Driver:
     if (session.kind !== 'redis') throw new Error('not a Redis connection');
     return { ok: await session.command(request.args) };
   } catch (error) {
-    if (!session) return { err: { tag: 'failed', val: `connection "${request.name}": ${messageOf(error)}` } };
     const classified = session.classify(error);
     if (classified.broken) drop(request.name, session);
     return { err: classified.error };
@@ -91,10 +104,12 @@ async function withDeadline(request: Exclude<BridgeRequest, { op: 'close' }>): P
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), request.timeoutMs);
   });
-  const work = execute(request, Driver);
+  const call: CallState = { expired: false };
+  const work = execute(request, Driver, call);
   const outcome = await Promise.race([work, expired]);
   clearTimeout(timer);
   if (outcome !== 'expired') return outcome;
+  call.expired = true;
   // Abandon the client: whatever it was doing must not hold up the next call.
   const session = sessions.get(request.name);
   if (session) drop(request.name, session);

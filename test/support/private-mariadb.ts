@@ -19,10 +19,13 @@ const MARIADB_CLIENT = '/usr/bin/mariadb';
  * As root it runs as the mysql user.
  */
 export class PrivateMariadb {
+  private server: { process: ChildProcess; exited: Promise<void> } | undefined;
+
   private constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly server: ChildProcess,
+    private readonly args: readonly string[],
+    private readonly ids: { uid?: number; gid?: number },
   ) {}
 
   get socket(): string {
@@ -45,25 +48,54 @@ export class PrivateMariadb {
     const ids = user ? { uid: user.uid, gid: user.gid } : {};
     execFileSync(MARIADB_PROGRAMS.install[0], ['--no-defaults', `--datadir=${join(dir, 'data')}`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore', cwd: dir, ...ids });
     const port = await freePort();
-    const server = spawn(
-      MARIADB_PROGRAMS.server[0],
-      ['--no-defaults', `--datadir=${join(dir, 'data')}`, `--socket=${join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1', ...(options.confined === false ? [] : [`--secure-file-priv=${join(dir, 'files')}`]), `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-name-resolve'],
-      { stdio: 'ignore', cwd: dir, ...ids },
-    );
-    const maria = new PrivateMariadb(dir, port, server);
+    const args = ['--no-defaults', `--datadir=${join(dir, 'data')}`, `--socket=${join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1', ...(options.confined === false ? [] : [`--secure-file-priv=${join(dir, 'files')}`]), `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-name-resolve'];
+    const maria = new PrivateMariadb(dir, port, args, ids);
+    try {
+      await maria.start();
+    } catch (error) {
+      maria.destroy();
+      throw error;
+    }
+    return maria;
+  }
+
+  /** Start mariadbd (again, on the same port and data), and wait until it answers. */
+  async start(): Promise<void> {
+    const server = spawn(MARIADB_PROGRAMS.server[0], this.args, { stdio: 'ignore', cwd: this.dir, ...this.ids });
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    this.server = { process: server, exited };
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
-        maria.sql('SELECT 1');
-        return maria;
+        this.sql('SELECT 1');
+        return;
       } catch (error) {
-        if (Date.now() > deadline) {
-          maria.destroy();
-          throw error;
-        }
+        if (Date.now() > deadline || server.exitCode !== null || server.signalCode !== null) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
+  }
+
+  /** A clean shutdown (SIGTERM), waited for: sessions are closed, statements in flight interrupted. */
+  stop(): Promise<void> {
+    return this.end('SIGTERM');
+  }
+
+  /** kill -9, waited for: a crash; the next start recovers. */
+  kill(): Promise<void> {
+    return this.end('SIGKILL');
+  }
+
+  get pid(): number {
+    return this.server!.process.pid!;
+  }
+
+  private async end(signal: NodeJS.Signals): Promise<void> {
+    const running = this.server;
+    if (!running) return;
+    running.process.kill(signal);
+    await running.exited;
+    this.server = undefined;
   }
 
   /** Statements as root@localhost over the socket, with the mariadb client. */
@@ -82,7 +114,7 @@ export class PrivateMariadb {
   }
 
   destroy(): void {
-    this.server.kill('SIGKILL');
+    this.server?.process.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
