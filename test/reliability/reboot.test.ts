@@ -89,6 +89,15 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
     expect(readFileSync(join(instanceDir(), 'host.log'), 'utf8')).toMatch(/"autostart":"started"/);
   }, 240_000);
 
+  it('answers the first operation after a restart through the connection the restart dropped', async () => {
+    // the manager's pooled connection died with the old datastore process; enabling root needs it at once
+    expect((await api('POST', `/instances/${id}/action`, { restart: {} })).status).toBe(202);
+    const root = await api('POST', `/instances/${id}/root`, {});
+    expect(root.status, JSON.stringify(root.body)).toBe(200);
+    expect((await api('DELETE', `/instances/${id}/root`)).status).toBe(202);
+    expect(await datastoreCase.read(port)).toBe('anchor');
+  }, 240_000);
+
   it('stays down after a reboot when the operator had stopped it, and starts when asked', async () => {
     expect((await api('POST', `/instances/${id}/action`, { stop: {} })).status).toBe(202);
     await waitFor(() => api('GET', `/instances/${id}`), (r) => r.body.instance.status === 'SHUTDOWN', 'SHUTDOWN', 60_000);
