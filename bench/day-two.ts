@@ -31,6 +31,15 @@ interface Figures {
 
 requireDatastorePrograms();
 
+/** A datastore's worker may end between the listing and the kill. */
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
 async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<number> {
   const started = performance.now();
   await waitFor(probe, done, what, 240_000, POLL_MS);
@@ -72,7 +81,7 @@ async function bench(datastoreCase: DatastoreCase): Promise<Figures> {
     for (let round = 0; round < CREATES; round++) {
       const killedAt = Date.now();
       const pids = [server.provisioner!.pidOf(id)!, ...processesWorkingIn(dir)];
-      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      for (const pid of pids) killIfAlive(pid);
       await waitFor(async () => pids.filter(stillRunning), (alive) => alive.length === 0, 'the killed processes gone', 30_000, POLL_MS);
       figures.rebootToData.push(await until(() => datastoreCase.read(port).catch(() => ''), (item) => item === 'anchor', 'the data back'));
       await waitFor(() => server.store.instances.getById(id), (instance) => (instance?.lastHeartbeatAt?.getTime() ?? 0) > killedAt && instance?.serviceStatus === 'RUNNING', 'RUNNING reported', 240_000, POLL_MS);
