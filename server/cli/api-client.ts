@@ -177,7 +177,12 @@ export class ApiClient {
   }
 
   async restartInstance(id: string): Promise<void> {
-    await this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/action`), { restart: {} });
+    await this.instanceAction(id, 'restart');
+  }
+
+  /** Restart the datastore; stop it (it stays down across reboots of its guest); start it again. */
+  async instanceAction(id: string, action: 'restart' | 'stop' | 'start'): Promise<void> {
+    await this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/action`), { [action]: {} });
   }
 
   /** One page of databases; `next` is the marker of the following page. */

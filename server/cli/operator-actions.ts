@@ -115,6 +115,14 @@ export async function instanceRestart(ref: string, flags: OperatorFlags): Promis
   if (!flags.json) out(`restarted instance ${target.label}`);
 }
 
+/** Stop or start the instance's datastore; a stopped one stays down across a reboot of its guest until started. */
+export async function instanceStopStart(action: 'stop' | 'start', ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  await api.instanceAction(target.id, action);
+  if (!flags.json) out(`${action === 'stop' ? 'stopped' : 'started'} the datastore of instance ${target.label}`);
+}
+
 export async function instanceDelete(ref: string, flags: OperatorFlags): Promise<void> {
   const api = client(flags);
   const target = await resolveInstance(api, ref);

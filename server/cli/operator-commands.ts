@@ -36,7 +36,7 @@ export function registerOperatorCommands(program: Command, run: Run): void {
   connected(datastore.command('list').description('list datastores and their versions'))
     .action((flags: OperatorFlags) => run(async () => (await actions()).datastoreList(flags), flags.json));
 
-  const instance = program.command('instance').description('create, list, show, restart and delete instances');
+  const instance = program.command('instance').description('create, list, show, restart, stop, start and delete instances');
   connected(
     instance
       .command('create')
@@ -58,6 +58,10 @@ export function registerOperatorCommands(program: Command, run: Run): void {
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceShow(ref, flags), flags.json));
   connected(instance.command('restart').description("restart the instance's datastore").argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceRestart(ref, flags), flags.json));
+  connected(instance.command('stop').description("stop the instance's datastore; it stays down, across reboots too, until started").argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceStopStart('stop', ref, flags), flags.json));
+  connected(instance.command('start').description("start the instance's datastore again").argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceStopStart('start', ref, flags), flags.json));
   connected(instance.command('delete').description('delete an instance and its guest').argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceDelete(ref, flags), flags.json));
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesWorkingIn } from '../../server/provisioning/local-machine.js';
 import { stillRunning } from '../../host/capabilities/proc-stat.js';
+import { berthProcess } from '../support/cli.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer, type TestServerSetup } from '../support/server.js';
 import { datastoreCases, requireDatastorePrograms, type DatastoreCase } from './support/datastore-cases.js';
 
@@ -24,6 +25,7 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
   const api = (method: string, path: string, body?: unknown) => apiRequest(server.url, TOKEN, method, `/v1.0/acme${path}`, body);
   const instanceDir = () => join(setup.dir, 'instances', id);
   const record = () => server.store.instances.getById(id);
+  const cli = (...args: string[]) => berthProcess([...args, '--url', server.url, '--project', 'acme', '--token', TOKEN], { home: setup.dir });
 
   beforeAll(async () => {
     setup = await prepareTestServer({
@@ -105,7 +107,10 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
   }, 240_000);
 
   it('stays down after a reboot when the operator had stopped it, and starts when asked', async () => {
-    expect((await api('POST', `/instances/${id}/action`, { stop: {} })).status).toBe(202);
+    // as an operator does it: the CLI, which sends the API's stop action (stop-db with disable-autostart)
+    const stopped = await cli('instance', 'stop', `${type}1`);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`stopped the datastore of instance ${type}1`);
     await waitFor(() => api('GET', `/instances/${id}`), (r) => r.body.instance.status === 'SHUTDOWN', 'SHUTDOWN', 60_000);
     const killedAt = Date.now();
     const killed = killEverything();
@@ -116,7 +121,8 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
     expect(await datastoreCase.read(port).then(() => 'answered', () => 'refused')).toBe('refused');
     expect(readFileSync(join(instanceDir(), 'host.log'), 'utf8')).toMatch(/"autostart":"stopped on purpose: left down"/);
 
-    expect((await api('POST', `/instances/${id}/action`, { start: {} })).status).toBe(202);
+    const started = await cli('instance', 'start', id, '--json');
+    expect(started.code, started.stderr).toBe(0);
     await waitFor(() => api('GET', `/instances/${id}`), (r) => r.body.instance.status === 'ACTIVE', 'ACTIVE', 120_000);
     expect(await datastoreCase.read(port)).toBe('anchor');
   }, 300_000);
