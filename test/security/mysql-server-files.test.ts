@@ -8,6 +8,7 @@ import type { CapabilityError } from '../../host/generated/interfaces/berth-data
 import { familyDatastore, MYSQL_MANAGER, requireMariadb } from '../datastores/mysql/support.js';
 import { PrivateMariadb } from '../support/private-mariadb.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../support/server.js';
+import { capabilityError } from '../support/connection-calls.js';
 
 // Issue 13, finding 4: through the connection the MySQL manager is granted, an account with
 // FILE on a server without secure_file_priv writes and reads any file the server can
@@ -16,16 +17,6 @@ import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '..
 
 const TOKEN = 'mysql-files-token-0123456789';
 type Connections = ReturnType<typeof createConnections>;
-
-function capabilityError(run: () => unknown): CapabilityError {
-  try {
-    run();
-  } catch (thrown) {
-    if (typeof thrown === 'object' && thrown !== null && 'payload' in thrown) return (thrown as { payload: CapabilityError }).payload;
-    throw thrown;
-  }
-  throw new Error('expected the statement to be refused, it succeeded');
-}
 
 describe("the MySQL manager's granted connection (MariaDB)", () => {
   let setup: StartedTestServer;

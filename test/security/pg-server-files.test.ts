@@ -10,6 +10,7 @@ import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import { embeddedPostgresBin, postgresqlDatastore, systemPostgresBin } from '../../server/registry/builtin-datastores.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../support/server.js';
+import { capabilityError } from '../support/connection-calls.js';
 
 // Issue 13, finding 4: through the connections the PostgreSQL manager is granted, a superuser
 // role runs programs and reads and writes files as the server (COPY ... TO PROGRAM, COPY ... TO
@@ -23,16 +24,6 @@ const binaries: Array<[string, () => string | undefined]> = [
 ];
 
 type Connections = ReturnType<typeof createConnections>;
-
-function capabilityError(run: () => unknown): CapabilityError {
-  try {
-    run();
-  } catch (thrown) {
-    if (typeof thrown === 'object' && thrown !== null && 'payload' in thrown) return (thrown as { payload: CapabilityError }).payload;
-    throw thrown;
-  }
-  throw new Error('expected the statement to be refused, it succeeded');
-}
 
 const refusedAs = (code: string) => ({ tag: 'database', val: expect.objectContaining({ code }) });
 

@@ -10,18 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnections } from '../../host/capabilities/connections.js';
 import type { CapabilityError } from '../../host/generated/interfaces/berth-datastore-types.js';
 import { freePort, portRefuses, REDIS_SERVER, requireRedisServer } from '../support/redis-guest.js';
+import { capabilityError } from '../support/connection-calls.js';
 
 const args = (...values: string[]) => values.map((v) => new TextEncoder().encode(v));
-
-function capabilityError(run: () => unknown): CapabilityError {
-  try {
-    run();
-  } catch (thrown) {
-    if (typeof thrown === 'object' && thrown !== null && 'payload' in thrown) return (thrown as { payload: CapabilityError }).payload;
-    throw thrown;
-  }
-  throw new Error('expected a capability error, the call succeeded');
-}
 
 describe('the Redis connection capability against a hostile manager', () => {
   let server: ChildProcess;

@@ -14,6 +14,7 @@ import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { buildFixture, call, instantiateBytes, type ExportedInterfaces } from '../../support/components.js';
 import { PrivateMariadb } from '../../support/private-mariadb.js';
 import { PrivatePostgres } from '../../support/private-postgres.js';
+import { capabilityError } from '../../support/connection-calls.js';
 
 /** The PostgreSQL and MariaDB grants are filled in once the private servers run (the first beforeAll below). */
 const GRANTS: Record<string, ConnectionGrant> = {
@@ -61,17 +62,6 @@ const unique = (prefix: string) => `${prefix}_${process.pid}_${Date.now().toStri
 const bytes = (...values: number[]) => new Uint8Array(values);
 const text = (value: string) => new TextEncoder().encode(value);
 const args = (...values: Array<string | Uint8Array>) => values.map((v) => (typeof v === 'string' ? text(v) : v));
-
-/** The capability-error an import threw (jco's `{ payload }`), or a test failure. */
-function capabilityError(run: () => unknown): CapabilityError {
-  try {
-    run();
-  } catch (thrown) {
-    if (typeof thrown === 'object' && thrown !== null && 'payload' in thrown) return (thrown as { payload: CapabilityError }).payload;
-    throw thrown;
-  }
-  throw new Error('expected a capability error, the call succeeded');
-}
 
 type Connections = ReturnType<typeof createConnections>;
 
