@@ -69,6 +69,9 @@ export async function bootstrapRole(grant: ConnectionGrant, config: pg.ClientCon
   client.on('error', () => undefined);
   try {
     await client.connect();
+    // both lanes may log in first at once (the probe, prepare): two bootstraps side by side would
+    // update the same catalog rows and one fail with "tuple concurrently updated"; held until the client ends
+    await client.query("SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext('berth.bootstrap'))");
     const built = await client.query({
       text: `SELECT format(CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)
         THEN 'ALTER ROLE %I LOGIN NOSUPERUSER PASSWORD %L' ELSE 'CREATE ROLE %I LOGIN NOSUPERUSER PASSWORD %L' END, $1::text, $2::text) AS statement`,
