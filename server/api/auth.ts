@@ -59,7 +59,7 @@ export class ProjectAuth {
    * exactly like a configured one. Kept in memory only: a restarted server
    * forgets it and the client authenticates again.
    */
-  issue(project: string, lifetimeMs: number): { token: string; expiresAt: number } {
+  issue(project: string, lifetimeMs: number): { token: string; issuedAt: number; expiresAt: number } {
     const now = this.now();
     while (this.issued.length > 0 && this.issued[0]!.expiresAt + FORGET_ISSUED_AFTER_MS <= now) {
       this.ownerByDigest.delete(this.issued.shift()!.digest);
@@ -69,7 +69,7 @@ export class ProjectAuth {
     const digest = tokenDigest(token);
     this.ownerByDigest.set(digest, { project, expiresAt });
     this.issued.push({ digest, expiresAt });
-    return { token, expiresAt };
+    return { token, issuedAt: now, expiresAt };
   }
 
   /** The project the request's token belongs to; it must be the project in the path. */

@@ -46,8 +46,7 @@ export function identityRoutes(auth: ProjectAuth, options: IdentityOptions) {
         throw new LoginRefused(400, `Expecting a password login body: ${where}`);
       }
       const { user, project } = await passwordLogin(options.users, parsed.data);
-      const issuedAt = Date.now();
-      const { token, expiresAt } = auth.issue(project, options.tokenLifetimeMs);
+      const { token, issuedAt, expiresAt } = auth.issue(project, options.tokenLifetimeMs);
       return reply
         .status(201)
         .header('x-subject-token', token)
