@@ -17,6 +17,8 @@ interface TokenOwner {
 
 /** An issued token is forgotten this long after it expired (until then it is refused as expired, not unknown). */
 const FORGET_ISSUED_AFTER_MS = 60 * 60 * 1000;
+/** Most issued tokens kept at once; past it the oldest is forgotten (its holder logs in again), so logins cannot grow the server. */
+export const MAX_ISSUED_TOKENS = 10_000;
 
 /**
  * The token a request carries: `Authorization: Bearer <t>` (Berth's own
@@ -45,6 +47,7 @@ export class ProjectAuth {
   constructor(
     projects: ReadonlyArray<{ name: string; tokens_sha256: readonly TokenGrant[] }>,
     private readonly now: () => number = Date.now,
+    private readonly maxIssued = MAX_ISSUED_TOKENS,
   ) {
     for (const project of projects) {
       for (const token of project.tokens_sha256) {
@@ -64,6 +67,7 @@ export class ProjectAuth {
     while (this.issued.length > 0 && this.issued[0]!.expiresAt + FORGET_ISSUED_AFTER_MS <= now) {
       this.ownerByDigest.delete(this.issued.shift()!.digest);
     }
+    while (this.issued.length >= this.maxIssued) this.ownerByDigest.delete(this.issued.shift()!.digest);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = now + lifetimeMs;
     const digest = tokenDigest(token);

@@ -47,6 +47,22 @@ async function post(body: unknown): Promise<{ status: number; token: string | nu
 
 const datastores = (project: string, token: string) => fetch(`${address}/v1.0/${project}/datastores`, { headers: { 'x-auth-token': token } });
 
+describe('issued tokens', () => {
+  it('are bounded: past the cap the oldest is forgotten, the newest still works', () => {
+    const auth = new ProjectAuth([], Date.now, 3);
+    const tokens = [0, 1, 2, 3].map(() => auth.issue('acme', 60_000).token);
+    const project = (token: string) => {
+      try {
+        return auth.authorize({ headers: { 'x-auth-token': token } } as never, 'acme');
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    };
+    expect(project(tokens[0]!)).toBe('BERTH_ERR_UNAUTHORIZED');
+    expect(tokens.slice(1).map(project)).toEqual(['acme', 'acme', 'acme']);
+  });
+});
+
 describe('version discovery', () => {
   it('answers /v3 with the v3 version and /identity with the list of versions', async () => {
     const version = (await (await fetch(`${address}/v3`)).json()) as { version: { id: string } };
