@@ -92,7 +92,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
   configurations = new ConfigurationService({ store, registry, instances });
-  const api = await buildApi({ registry, auth: new ProjectAuth(config.projects), instances, backups: { service: backups, authenticateGuest }, configurations, logger: options.logger });
+  const api = await buildApi({
+    registry,
+    auth: new ProjectAuth(config.projects),
+    instances,
+    backups: { service: backups, authenticateGuest },
+    configurations,
+    identity: { users: config.users, tokenLifetimeMs: config.identity.token_lifetime * 1000 },
+    logger: options.logger,
+  });
   const protocolErrors = new LogThrottle(20, 10_000);
   logProtocolError = (instanceId, message) => protocolErrors.warn(api.log, { instance: instanceId, message: message.slice(0, 500) }, 'protocol error on a guest channel');
   hub.attach(api.server);

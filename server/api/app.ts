@@ -13,6 +13,7 @@ import { backupRoutes } from './routes/backups.js';
 import type { ConfigurationService } from '../configurations/configuration-service.js';
 import { configurationRoutes } from './routes/configurations.js';
 import { guestArtifactRoutes, type GuestAuthenticator } from './routes/guest-artifacts.js';
+import { identityRoutes, type IdentityOptions } from './routes/identity.js';
 
 export interface AppDependencies {
   registry: DatastoreRegistry;
@@ -23,6 +24,8 @@ export interface AppDependencies {
   backups?: { service: BackupService; authenticateGuest: GuestAuthenticator };
   /** Configuration groups, attached through the instances' PUT. */
   configurations?: ConfigurationService;
+  /** Users who may log in at /v3/auth/tokens (Keystone's password method); without it there is no identity endpoint. */
+  identity?: IdentityOptions;
   logger?: boolean;
 }
 
@@ -46,6 +49,7 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(datastoreRoutes(deps.registry, deps.auth));
   if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations));
   if (deps.configurations) await app.register(configurationRoutes(deps.configurations, deps.auth));
+  if (deps.identity) await app.register(identityRoutes(deps.auth, deps.identity));
   if (deps.backups) {
     await app.register(backupRoutes(deps.backups.service, deps.auth));
     await app.register(guestArtifactRoutes(deps.backups.service, deps.backups.authenticateGuest));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sha256 } from '../../datastores/toolchain/digest.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BerthError } from '../../datastores/errors/berth-error.js';
@@ -14,16 +15,39 @@ interface TokenOwner {
   expiresAt?: number;
 }
 
+/** An issued token is forgotten this long after it expired (until then it is refused as expired, not unknown). */
+const FORGET_ISSUED_AFTER_MS = 60 * 60 * 1000;
+/** Most issued tokens kept at once; past it the oldest is forgotten (its holder logs in again), so logins cannot grow the server. */
+export const MAX_ISSUED_TOKENS = 10_000;
+
 /**
- * Bearer tokens mapped to projects. Only digests are kept, so the config
- * and the database never hold a usable token.
+ * The token a request carries: `Authorization: Bearer <t>` (Berth's own
+ * clients) or `X-Auth-Token: <t>` (every OpenStack client). Both at once
+ * must agree; undefined when neither is sent.
+ */
+export function requestToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const bearer = header === undefined ? undefined : (/^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '');
+  const xAuth = request.headers['x-auth-token'];
+  const openstack = xAuth === undefined ? undefined : Array.isArray(xAuth) ? '' : xAuth.trim();
+  if (bearer !== undefined && openstack !== undefined && bearer !== openstack) return '';
+  return bearer ?? openstack;
+}
+
+/**
+ * Tokens mapped to projects: the config's, and those the identity endpoint
+ * issued. Only digests are kept, so the config and the database never hold
+ * a usable token.
  */
 export class ProjectAuth {
   private readonly ownerByDigest = new Map<string, TokenOwner>();
+  /** Digests of the tokens `issue` made, oldest first, so expired ones can be forgotten. */
+  private readonly issued: Array<{ digest: string; expiresAt: number }> = [];
 
   constructor(
     projects: ReadonlyArray<{ name: string; tokens_sha256: readonly TokenGrant[] }>,
     private readonly now: () => number = Date.now,
+    private readonly maxIssued = MAX_ISSUED_TOKENS,
   ) {
     for (const project of projects) {
       for (const token of project.tokens_sha256) {
@@ -33,12 +57,30 @@ export class ProjectAuth {
     }
   }
 
+  /**
+   * A new random token of `project`, valid for `lifetimeMs`; it authenticates
+   * exactly like a configured one. Kept in memory only: a restarted server
+   * forgets it and the client authenticates again.
+   */
+  issue(project: string, lifetimeMs: number): { token: string; issuedAt: number; expiresAt: number } {
+    const now = this.now();
+    while (this.issued.length > 0 && this.issued[0]!.expiresAt + FORGET_ISSUED_AFTER_MS <= now) {
+      this.ownerByDigest.delete(this.issued.shift()!.digest);
+    }
+    while (this.issued.length >= this.maxIssued) this.ownerByDigest.delete(this.issued.shift()!.digest);
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = now + lifetimeMs;
+    const digest = tokenDigest(token);
+    this.ownerByDigest.set(digest, { project, expiresAt });
+    this.issued.push({ digest, expiresAt });
+    return { token, issuedAt: now, expiresAt };
+  }
+
   /** The project the request's token belongs to; it must be the project in the path. */
   authorize(request: FastifyRequest, pathProject: string): string {
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new BerthError('BERTH_ERR_UNAUTHORIZED', 'no bearer token', 'send Authorization: Bearer <token>');
-    const owner = this.ownerByDigest.get(tokenDigest(match[1]!));
+    const token = requestToken(request);
+    if (!token) throw new BerthError('BERTH_ERR_UNAUTHORIZED', 'no bearer token', 'send Authorization: Bearer <token> or X-Auth-Token: <token> (the same token in both, if both are sent)');
+    const owner = this.ownerByDigest.get(tokenDigest(token));
     if (!owner) throw new BerthError('BERTH_ERR_UNAUTHORIZED', 'the bearer token is not valid', 'use a token issued for your project');
     if (owner.expiresAt !== undefined && this.now() >= owner.expiresAt) {
       throw new BerthError('BERTH_ERR_TOKEN_EXPIRED', `the bearer token expired at ${new Date(owner.expiresAt).toISOString()}`, 'ask the operator for a new token of your project');

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { timerSeconds } from '../../host/config/timer-seconds.js';
 import { datastoreConfigSchema } from '../registry/registry.js';
+import { passwordHashProblem } from '../identity/password-hash.js';
 
 const DEFAULT_MAX_BACKUP_BYTES = 16 * 1024 ** 3;
+const projectName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 (64 lowercase hex digits) of the token, not the token');
 
 /**
@@ -27,12 +29,33 @@ export const serverConfigSchema = z.strictObject({
   projects: z
     .array(
       z.strictObject({
-        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -'),
+        name: projectName,
         /** A digest alone never expires; with expires_at (ISO 8601) the token is refused from that moment on. */
         tokens_sha256: z.array(z.union([sha256, z.strictObject({ sha256, expires_at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time such as 2027-01-31T00:00:00Z' }) })])).min(1),
       }),
     )
     .default([]),
+  /** Who may log in at the Keystone-style identity endpoint (/v3/auth/tokens), and into which projects. */
+  users: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be letters, digits, _ . @ or -'),
+        /** scrypt$N$r$p$salt$hash, as `berth hash-password` prints it; never the password. */
+        password_scrypt: z.string().superRefine((value, context) => {
+          const problem = passwordHashProblem(value);
+          if (problem) context.addIssue({ code: 'custom', message: problem });
+        }),
+        projects: z.array(projectName).min(1),
+      }),
+    )
+    .default([])
+    .refine((users) => new Set(users.map((user) => user.name)).size === users.length, 'user names must be unique'),
+  identity: z
+    .strictObject({
+      /** How long a token the identity endpoint issues is valid. */
+      token_lifetime: timerSeconds().default(3600),
+    })
+    .default({ token_lifetime: 3600 }),
   timeouts: z
     .strictObject({
       quick_call: timerSeconds().default(15),

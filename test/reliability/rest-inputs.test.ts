@@ -58,7 +58,7 @@ describe('the REST API under generated input', () => {
         const took = Date.now() - t0;
         if (took > 200) console.info('SLOW', took, response.statusCode, describeRequest(request), clip(response.body, 200));
         seen.set(String(response.statusCode), (seen.get(String(response.statusCode)) ?? 0) + 1);
-        const problem = apiAnswerProblem(request.method, response.statusCode, response.body);
+        const problem = apiAnswerProblem(request.method, response.statusCode, response.body, request.url);
         expect(problem, describeRequest(request)).toBeUndefined();
       }),
       runs(INJECTED),
@@ -72,7 +72,7 @@ describe('the REST API under generated input', () => {
     await fc.assert(
       fc.asyncProperty(requests(), async (request) => {
         const response = await fetch(`${server.server.url}${request.url}`, { method: request.method, headers: request.headers, body: request.payload });
-        const problem = apiAnswerProblem(request.method, response.status, await response.text());
+        const problem = apiAnswerProblem(request.method, response.status, await response.text(), request.url);
         expect(problem, describeRequest(request)).toBeUndefined();
       }),
       runs(OVER_THE_SOCKET),

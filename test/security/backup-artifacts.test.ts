@@ -110,6 +110,16 @@ describe('finding 5: a guest reads and writes only the backup of its own in-flig
     expect(await errorCode(response)).toBe('BERTH_ERR_ARTIFACT_NOT_GRANTED');
   });
 
+  it('checks the guest token sent as X-Auth-Token exactly like a bearer token', async () => {
+    // past authentication, the same grant check refuses: the header changes who may ask, never what is granted
+    const granted = await fetch(artifactUrl(other, backupId), { headers: { 'x-auth-token': guestTokenOf(other) } });
+    expect(granted.status).toBe(403);
+    expect(await errorCode(granted)).toBe('BERTH_ERR_ARTIFACT_NOT_GRANTED');
+    const foreign = await fetch(artifactUrl(other, backupId), { headers: { 'x-auth-token': guestTokenOf(source) } });
+    expect(foreign.status).toBe(401);
+    expect(await errorCode(foreign)).toBe('BERTH_ERR_UNAUTHORIZED');
+  });
+
   it('refuses the owning guest its own completed backup when no restore of it is in flight', async () => {
     const response = await fetch(artifactUrl(source, backupId), { headers: { authorization: `Bearer ${guestTokenOf(source)}` } });
     expect(response.status).toBe(403);

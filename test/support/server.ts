@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { buildManager } from '../../datastores/toolchain/build.js';
 import { tokenDigest } from '../../server/api/auth.js';
+import { hashPassword } from '../../server/identity/password-hash.js';
 import { serverConfigSchema, type ServerConfig } from '../../server/config/server-config.js';
 import { LocalProvisioner } from '../../server/provisioning/local.js';
 import { startServer, type RunningServer } from '../../server/server.js';
@@ -27,6 +28,8 @@ export interface TestServerOptions<M extends string = string> {
   dataDir?: string;
   /** Project name -> its bearer token. */
   projects: Record<string, string>;
+  /** Users of the identity endpoint, with their password in clear (the config gets its scrypt hash). */
+  users?: Array<{ name: string; password: string; projects: string[] }>;
   /**
    * Managers to build into the data directory, by the key versions name them
    * with: a fixture of test/fixtures/managers, or `{ source }` for a manager
@@ -94,6 +97,7 @@ export async function prepareTestServer<M extends string>(options: TestServerOpt
     ...(options.provisioner === 'external' ? { provisioner: { kind: 'external' } } : {}),
     ...(database ? { database: { url: await database.create() } } : {}),
     projects: Object.entries(options.projects).map(([name, token]) => ({ name, tokens_sha256: [tokenDigest(token)] })),
+    users: await Promise.all((options.users ?? []).map(async ({ name, password, projects }) => ({ name, password_scrypt: await hashPassword(password), projects }))),
     timeouts: options.timeouts,
     datastores: options.datastores.map((datastore) => ({ ...datastore, versions: datastore.versions.map((version) => ({ ...version, manager: managers[version.manager] })) })),
   } satisfies ConfigInput);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SHA256_HEADER } from '../../../host/rpc/artifact-transfer.js';
 import type { BackupService } from '../../backups/backup-service.js';
 import { BerthError } from '../../../datastores/errors/berth-error.js';
+import { requestToken } from '../auth.js';
 
 /** Answers whether this token is the instance's own (the guest channel's check). */
 export type GuestAuthenticator = (instanceId: string, token: string) => Promise<boolean>;
@@ -25,9 +26,8 @@ export function guestArtifactRoutes(backups: BackupService, authenticate: GuestA
     // the instance's token is checked first, before the body is read or the headers validated
     app.addHook('onRequest', async (request) => {
       const { instance } = (request.params ?? {}) as { instance?: unknown };
-      const { authorization } = request.headers;
-      const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
-      if (typeof instance !== 'string' || !match || !(await authenticate(instance, match[1]!))) {
+      const token = requestToken(request);
+      if (typeof instance !== 'string' || !token || !(await authenticate(instance, token))) {
         throw new BerthError('BERTH_ERR_UNAUTHORIZED', `not the token of instance ${String(instance)}`, "send the instance's guest token as a bearer token");
       }
     });

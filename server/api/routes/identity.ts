@@ -1,0 +1,56 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { ProjectAuth } from '../auth.js';
+import { tokenDocument, versionDocument, versionsDocument } from '../../identity/keystone-views.js';
+import { LoginRefused, passwordLogin, passwordLoginSchema, type ConfiguredUser } from '../../identity/password-login.js';
+
+export interface IdentityOptions {
+  users: readonly ConfiguredUser[];
+  tokenLifetimeMs: number;
+}
+
+/** The error body Keystone clients parse: numeric code, the status's title, a message. */
+function keystoneError(status: number, message: string) {
+  return { error: { code: status, title: STATUS_CODES[status] ?? 'Error', message } };
+}
+
+/** This server as the client reached it, so the catalogue names an address the client can use. */
+function baseUrl(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+/**
+ * The least of Keystone v3 the OpenStack clients need to log in with a user
+ * name and password: version discovery and POST /v3/auth/tokens. The token
+ * it issues is an ordinary project token of `auth`. Errors leave in
+ * Keystone's shape, not the catalogue's: these routes speak to keystoneauth.
+ */
+export function identityRoutes(auth: ProjectAuth, options: IdentityOptions) {
+  return async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError | LoginRefused, request, reply) => {
+      if (error instanceof LoginRefused) return reply.status(error.status).send(keystoneError(error.status, error.message));
+      const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 500) request.log.error({ err: error }, 'internal error');
+      return reply.status(status).send(keystoneError(status, status === 500 ? 'internal error' : error.message));
+    });
+
+    const versions = async (request: FastifyRequest) => versionsDocument(baseUrl(request));
+    const version = async (request: FastifyRequest) => versionDocument(baseUrl(request));
+    for (const path of ['/identity', '/identity/']) app.get(path, { schema: { hide: true } }, versions);
+    for (const path of ['/v3', '/v3/']) app.get(path, { schema: { hide: true } }, version);
+
+    app.post('/v3/auth/tokens', { schema: { hide: true } }, async (request, reply) => {
+      const parsed = passwordLoginSchema.safeParse(request.body);
+      if (!parsed.success) {
+        const where = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+        throw new LoginRefused(400, `Expecting a password login body: ${where}`);
+      }
+      const { user, project } = await passwordLogin(options.users, parsed.data);
+      const { token, issuedAt, expiresAt } = auth.issue(project, options.tokenLifetimeMs);
+      return reply
+        .status(201)
+        .header('x-subject-token', token)
+        .send(tokenDocument(baseUrl(request), { user, project, issuedAt, expiresAt }));
+    });
+  };
+}
