@@ -1,25 +1,18 @@
 // Findings 10 and 11 of issue 13: a hostile manager floods the host with log lines and
 // progress events from one call. The host must bound both (per manager, a burst and a
 // rate), account for what it dropped, and keep the heartbeats going.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parse, stringify } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
-import type { GuestHubOptions } from '../../server/rpc/guest-hub.js';
-import { runHost } from '../support/guest-host.js';
-import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../support/server.js';
+import { waitFor, type StartedTestServer } from '../support/server.js';
+import { startHostileGuest, type HostileGuest } from './support/hostile-guest.js';
 
-const TOKEN = 'acme-token-0123456789';
 /** The guest config's defaults, which these tests rely on (host/config/guest-config.ts). */
 const LOG = { burst: 1000, rate: 100, lineLimit: 4096 };
 const EVENTS = { burst: 100, rate: 10 };
 
 let setup: StartedTestServer;
 let instanceId: string;
-let host: ReturnType<typeof runHost>;
-const cleanups: Array<() => Promise<unknown>> = [];
+let host: HostileGuest['host'];
+let guest: HostileGuest | undefined;
 const received = { events: 0, heartbeats: [] as number[] };
 
 interface LogLine {
@@ -42,38 +35,15 @@ const lines = (): LogLine[] =>
     });
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-sec-flood-'));
-  setup = await startTestServer({
-    name: 'sec-flood',
-    dataDir: dir,
-    provisioner: 'external',
-    projects: { acme: TOKEN },
-    managers: { flood: { entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'flood.ts') } },
-    timeouts: { report_interval: 0.2, quick_call: 120, heartbeat_expiry: 600 },
-    datastores: [{ name: 'flood', server: { usage_timeout: 60 }, versions: [{ name: '1', manager: 'flood' }] }],
-  });
-  // what the server receives from the guest, seen from inside the real hub
-  const hubOptions = (setup.server.hub as unknown as { options: GuestHubOptions }).options;
-  const onHeartbeat = hubOptions.onHeartbeat;
-  hubOptions.onHeartbeat = (id, heartbeat) => {
-    received.heartbeats.push(Date.now());
-    onHeartbeat?.(id, heartbeat);
-  };
-  hubOptions.onEvent = () => void received.events++;
-  const created = await apiRequest(setup.server.url, TOKEN, 'POST', '/v1.0/acme/instances', { instance: { name: 'flood', datastore: { type: 'flood' } } });
-  instanceId = created.body.instance.id as string;
-  const config = parse(created.body.guest_config as string) as { host: Record<string, unknown> };
   // the quick lane runs the flood: give the call room on a busy machine
-  config.host.call_timeout = 120;
-  const configPath = join(dir, 'guest.toml');
-  await writeFile(configPath, stringify(config));
-  host = runHost(configPath, cleanups);
-  await waitFor(() => setup.server.store.instances.getById(instanceId), (r) => r?.status === 'ACTIVE', 'ACTIVE');
+  guest = await startHostileGuest({
+    manager: 'flood', datastore: 'flood',
+    callTimeoutS: 120,
+    seen: { heartbeat: () => received.heartbeats.push(Date.now()), event: () => void received.events++ },
+  });
+  ({ setup, instanceId, host } = guest);
 });
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await setup?.cleanup();
-});
+afterAll(() => guest?.cleanup());
 
 /** Runs create-databases with one "database" (the flood's instruction); answers how long it took, in seconds. */
 async function flood(name: string): Promise<number> {

@@ -3,58 +3,27 @@
 // call was never answered and timed out, and the host kept the last 1000 answers in memory.
 // Now the answer is measured in the sandbox's thread and refused there with a stable code; the
 // host never holds it, answers the next call, and keeps its heartbeats.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parse, stringify } from 'smol-toml';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
-import type { GuestHubOptions } from '../../server/rpc/guest-hub.js';
-import { runHost } from '../support/guest-host.js';
-import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../support/server.js';
+import { waitFor, type StartedTestServer } from '../support/server.js';
+import { startHostileGuest, type HostileGuest } from './support/hostile-guest.js';
 
-const TOKEN = 'acme-token-0123456789';
 const MIB = 1024 * 1024;
 /** Well past any answer the host should wait for: a refused answer comes long before. */
 const DEADLINE_MS = 60_000;
 
 let setup: StartedTestServer;
 let instanceId: string;
-let host: ReturnType<typeof runHost>;
-const cleanups: Array<() => Promise<unknown>> = [];
+let host: HostileGuest['host'];
+let guest: HostileGuest | undefined;
 const heartbeats: number[] = [];
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-sec-results-'));
-  setup = await startTestServer({
-    name: 'sec-results',
-    dataDir: dir,
-    provisioner: 'external',
-    projects: { acme: TOKEN },
-    managers: { big: { entry: join(PACKAGE_ROOT, 'test', 'security', 'managers', 'big-results.ts') } },
-    timeouts: { report_interval: 0.2, quick_call: 120, heartbeat_expiry: 600 },
-    datastores: [{ name: 'big', server: { usage_timeout: 60 }, versions: [{ name: '1', manager: 'big' }] }],
-  });
-  const hubOptions = (setup.server.hub as unknown as { options: GuestHubOptions }).options;
-  const onHeartbeat = hubOptions.onHeartbeat;
-  hubOptions.onHeartbeat = (id, heartbeat) => {
-    heartbeats.push(Date.now());
-    onHeartbeat?.(id, heartbeat);
-  };
-  const created = await apiRequest(setup.server.url, TOKEN, 'POST', '/v1.0/acme/instances', { instance: { name: 'big', datastore: { type: 'big' } } });
-  instanceId = created.body.instance.id as string;
-  const config = parse(created.body.guest_config as string) as { host: Record<string, unknown> };
   // building and refusing the answer is quick, but not on a machine this busy: no deadline in the way
-  config.host.call_timeout = DEADLINE_MS / 1000;
-  const configPath = join(dir, 'guest.toml');
-  await writeFile(configPath, stringify(config));
-  host = runHost(configPath, cleanups);
-  await waitFor(() => setup.server.store.instances.getById(instanceId), (r) => r?.status === 'ACTIVE', 'ACTIVE');
+  guest = await startHostileGuest({ manager: 'big-results', datastore: 'big',  callTimeoutS: DEADLINE_MS / 1000, seen: { heartbeat: () => heartbeats.push(Date.now()) } });
+  ({ setup, instanceId, host } = guest);
 });
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await setup?.cleanup();
-});
+afterAll(() => guest?.cleanup());
 
 const listDatabases = (marker: string) =>
   setup.server.hub.call(instanceId, 'list-databases', [{ limit: undefined, marker, includeMarker: false }], DEADLINE_MS);

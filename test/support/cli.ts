@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 
@@ -8,21 +8,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the real `berth` command through npx, as a user would from a clone. */
-export function berth(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+/** Run a program to its end, its output collected; rejects when it cannot be started (not installed). */
+export function runProcess(command: string, args: readonly string[], options: Omit<SpawnOptions, 'stdio'>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'berth', ...args], {
-      cwd: options.cwd ?? PACKAGE_ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Run the real `berth` command through npx, as a user would from a clone. */
+export function berth(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  return runProcess('npx', ['--no-install', 'berth', ...args], { cwd: options.cwd ?? PACKAGE_ROOT, env: { ...process.env, NO_COLOR: '1' } });
 }
 
 const BERTH_JS = join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js');
@@ -33,19 +34,7 @@ const BERTH_JS = join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js');
  */
 export function berthProcess(args: readonly string[], options: { home: string; env?: Record<string, string> }): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('BERTH_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BERTH_JS, ...args], {
-      cwd: PACKAGE_ROOT,
-      env: { ...base, HOME: options.home, NO_COLOR: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [BERTH_JS, ...args], { cwd: PACKAGE_ROOT, env: { ...base, HOME: options.home, NO_COLOR: '1', ...options.env } });
 }
 
 /** The catalogue error a `--json` command reported on stderr. */

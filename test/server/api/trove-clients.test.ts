@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProcess, type CliResult } from '../../support/cli.js';
 import { startTestServer, type StartedTestServer } from '../../support/server.js';
 
 /**
@@ -17,24 +17,12 @@ let setup: StartedTestServer;
 let url: string;
 let home: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
 /** A client process with a HOME of its own and none of the developer's OS_* settings. */
 function client(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OS_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...base, HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(command, args, { env: { ...base, HOME: home, ...env } });
 }
 
 const passwordArgs = (password: string, project = 'acme') => [
