@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { ServerChild } from './server-child.js';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ const MARIADB_CLIENT = '/usr/bin/mariadb';
  * As root it runs as the mysql user.
  */
 export class PrivateMariadb {
-  private server: { process: ChildProcess; exited: Promise<void> } | undefined;
+  private readonly server = new ServerChild();
 
   private constructor(
     readonly dir: string,
@@ -61,9 +62,7 @@ export class PrivateMariadb {
 
   /** Start mariadbd (again, on the same port and data), and wait until it answers. */
   async start(): Promise<void> {
-    const server = spawn(MARIADB_PROGRAMS.server[0], this.args, { stdio: 'ignore', cwd: this.dir, ...this.ids });
-    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-    this.server = { process: server, exited };
+    const server = this.server.spawn(MARIADB_PROGRAMS.server[0], this.args, { cwd: this.dir, ...this.ids });
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
@@ -78,24 +77,16 @@ export class PrivateMariadb {
 
   /** A clean shutdown (SIGTERM), waited for: sessions are closed, statements in flight interrupted. */
   stop(): Promise<void> {
-    return this.end('SIGTERM');
+    return this.server.end('SIGTERM');
   }
 
   /** kill -9, waited for: a crash; the next start recovers. */
   kill(): Promise<void> {
-    return this.end('SIGKILL');
+    return this.server.end('SIGKILL');
   }
 
   get pid(): number {
-    return this.server!.process.pid!;
-  }
-
-  private async end(signal: NodeJS.Signals): Promise<void> {
-    const running = this.server;
-    if (!running) return;
-    running.process.kill(signal);
-    await running.exited;
-    this.server = undefined;
+    return this.server.pid;
   }
 
   /** Statements as root@localhost over the socket, with the mariadb client. */
@@ -114,7 +105,7 @@ export class PrivateMariadb {
   }
 
   destroy(): void {
-    this.server?.process.kill('SIGKILL');
+    this.server.killNow();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

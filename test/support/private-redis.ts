@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { ServerChild } from './server-child.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { freePort, portRefuses, REDIS_SERVER, requireRedisServer } from './redis
  * machine's shared one. Its data does not survive a restart.
  */
 export class PrivateRedis {
-  private server: { process: ChildProcess; exited: Promise<void> } | undefined;
+  private readonly server = new ServerChild();
   readonly password = randomBytes(12).toString('hex');
 
   private constructor(
@@ -40,9 +40,7 @@ export class PrivateRedis {
   /** Start redis-server (again, on the same port), and wait until it listens. */
   async start(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--requirepass', this.password, '--save', '', '--appendonly', 'no', '--dir', this.dir];
-    const server = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
-    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-    this.server = { process: server, exited };
+    const server = this.server.spawn(REDIS_SERVER, args);
     for (let i = 0; await portRefuses(this.port); i++) {
       if (i > 200 || server.exitCode !== null) throw new Error(`redis-server did not listen on ${this.port}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -51,16 +49,16 @@ export class PrivateRedis {
 
   /** A clean shutdown (SIGTERM), waited for. */
   stop(): Promise<void> {
-    return this.end('SIGTERM');
+    return this.server.end('SIGTERM');
   }
 
   /** kill -9, waited for: a crash. */
   kill(): Promise<void> {
-    return this.end('SIGKILL');
+    return this.server.end('SIGKILL');
   }
 
   get pid(): number {
-    return this.server!.process.pid!;
+    return this.server.pid;
   }
 
   /** A client of the test's own on `database`; the caller disconnects it. */
@@ -68,16 +66,8 @@ export class PrivateRedis {
     return new Redis({ host: '127.0.0.1', port: this.port, password: this.password, db: database, maxRetriesPerRequest: 0, retryStrategy: () => null });
   }
 
-  private async end(signal: NodeJS.Signals): Promise<void> {
-    const running = this.server;
-    if (!running) return;
-    running.process.kill(signal);
-    await running.exited;
-    this.server = undefined;
-  }
-
   destroy(): void {
-    this.server?.process.kill('SIGKILL');
+    this.server.killNow();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
