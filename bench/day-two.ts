@@ -10,10 +10,9 @@
  * BENCHMARKS.md.
  */
 import { join } from 'node:path';
-import { processesWorkingIn } from '../server/provisioning/local-machine.js';
-import { stillRunning } from '../host/capabilities/proc-stat.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test/support/server.js';
 import { datastoreCases, requireDatastorePrograms, type DatastoreCase } from '../test/reliability/support/datastore-cases.js';
+import { killEverything } from '../test/reliability/support/kill-instance.js';
 import { median } from './support.js';
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 3);
@@ -31,14 +30,6 @@ interface Figures {
 
 requireDatastorePrograms();
 
-/** A datastore's worker may end between the listing and the kill. */
-function killIfAlive(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
 
 async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<number> {
   const started = performance.now();
@@ -80,9 +71,7 @@ async function bench(datastoreCase: DatastoreCase): Promise<Figures> {
     const dir = join(setup.dir, 'instances', id);
     for (let round = 0; round < CREATES; round++) {
       const killedAt = Date.now();
-      const pids = [server.provisioner!.pidOf(id)!, ...processesWorkingIn(dir)];
-      for (const pid of pids) killIfAlive(pid);
-      await waitFor(async () => pids.filter(stillRunning), (alive) => alive.length === 0, 'the killed processes gone', 30_000, POLL_MS);
+      await killEverything(server.provisioner!.pidOf(id)!, dir, POLL_MS);
       figures.rebootToData.push(await until(() => datastoreCase.read(port).catch(() => ''), (item) => item === 'anchor', 'the data back'));
       await waitFor(() => server.store.instances.getById(id), (instance) => (instance?.lastHeartbeatAt?.getTime() ?? 0) > killedAt && instance?.serviceStatus === 'RUNNING', 'RUNNING reported', 240_000, POLL_MS);
       figures.rebootToRunning.push(Date.now() - killedAt);

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesWorkingIn } from '../../server/provisioning/local-machine.js';
-import { stillRunning } from '../../host/capabilities/proc-stat.js';
 import { berthProcess } from '../support/cli.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer, type TestServerSetup } from '../support/server.js';
+import { killEverything } from './support/kill-instance.js';
 import { datastoreCases, requireDatastorePrograms, type DatastoreCase } from './support/datastore-cases.js';
 
 // Day two with real processes: an instance is ACTIVE as soon as its prepare has
@@ -55,19 +55,6 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
     }
   }
 
-  /** Everything of the instance dies at once: its guest host and each datastore process. */
-  function killEverything(): number[] {
-    const pids = [server.provisioner!.pidOf(id)!, ...processesWorkingIn(instanceDir())];
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // a datastore's worker that ended between the listing and the kill
-      }
-    }
-    return pids;
-  }
-
   /** A heartbeat sent by a host that started after `since`, with this service status. */
   function reportedSince(since: number, serviceStatus: string) {
     return explained(waitFor(record, (instance) => (instance?.lastHeartbeatAt?.getTime() ?? 0) > since && instance?.serviceStatus === serviceStatus, `a heartbeat saying ${serviceStatus}`, 120_000));
@@ -87,8 +74,7 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
 
   it('comes back by itself with its data and users after its guest host and datastore are killed', async () => {
     const killedAt = Date.now();
-    const killed = killEverything();
-    await waitFor(async () => killed.filter(stillRunning), (alive) => alive.length === 0, 'the killed processes to be gone', 30_000);
+    const killed = await killEverything(server.provisioner!.pidOf(id)!, instanceDir());
     // no API call from here: the supervisor restarts the host, the host the datastore
     expect(await explained(waitFor(() => datastoreCase.read(port).catch(() => ''), (item) => item === 'anchor', 'the data through an ordinary client', 120_000))).toBe('anchor');
     const instance = await reportedSince(killedAt, 'RUNNING');
@@ -113,8 +99,7 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
     expect(stopped.stdout).toContain(`stopped the datastore of instance ${type}1`);
     await waitFor(() => api('GET', `/instances/${id}`), (r) => r.body.instance.status === 'SHUTDOWN', 'SHUTDOWN', 60_000);
     const killedAt = Date.now();
-    const killed = killEverything();
-    await waitFor(async () => killed.filter(stillRunning), (alive) => alive.length === 0, 'the killed processes to be gone', 30_000);
+    await killEverything(server.provisioner!.pidOf(id)!, instanceDir());
     const instance = await reportedSince(killedAt, 'SHUTDOWN');
     expect(instance?.status).toBe('SHUTDOWN');
     expect(processesWorkingIn(instanceDir())).toEqual([]);
