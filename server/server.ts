@@ -10,6 +10,7 @@ import { BackupService } from './backups/backup-service.js';
 import { ConfigurationService } from './configurations/configuration-service.js';
 import { DirectoryBackupStore } from './backups/directory-store.js';
 import { StatusMonitor } from './instances/status-monitor.js';
+import { failureOf } from './instances/manager-errors.js';
 import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
 import { LocalProvisioner } from './provisioning/local.js';
@@ -71,6 +72,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   });
   const runner = new TaskRunner(store, hub);
   runner.onSucceeded('prepare', (task) => monitor.onPrepared(task.instanceId));
+  runner.onFinished('restart', (task, _args, ending) => monitor.onRestartEnded(task.instanceId, failureOf(ending, 'restart')));
   const [host, port] = config.server.listen.split(':') as [string, string];
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
   const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
@@ -85,6 +87,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     runner,
     guestUrl: () => guestUrl,
     onDeleted: (instance) => hub.disconnect(instance.id),
+    onRestarting: (instanceId) => monitor.onRestartStarted(instanceId),
     timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
     restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
     configurationOverrides: (project, configurationId, version) => configurations!.overridesFor(project, configurationId, version),

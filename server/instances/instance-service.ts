@@ -48,6 +48,8 @@ export interface InstanceServiceOptions {
   /** A configuration group of this project and datastore version, as prepare's overrides (the configuration service's). */
   configurationOverrides?(project: string, configurationId: string, version: DatastoreVersion): Promise<ConfigOverride[]>;
   onError?(instance: InstanceRecord, error: BerthError): void;
+  /** A restart is about to be sent (the status monitor shows REBOOT until the restart task ends). */
+  onRestarting?(instanceId: string): Promise<void>;
 }
 
 export interface Created {
@@ -195,6 +197,14 @@ export class InstanceService {
     // the same split the host's sandbox uses, so a slow operation never gets a quick deadline here
     const deadlineMs = laneOf(operation) === 'slow' ? this.options.timeouts.slowCallMs : this.options.timeouts.quickCallMs;
     return { instance, deadlineMs };
+  }
+
+  /** Trove's restart: REBOOT while the guest restarts its datastore; how the restart task ended decides what follows. */
+  async restart(project: string, id: string): Promise<void> {
+    const { instance, deadlineMs } = await this.operable(project, id, 'restart');
+    await this.options.onRestarting?.(instance.id);
+    const outcome = await this.options.runner.run(instance.id, 'restart', [], deadlineMs);
+    if ('err' in outcome) throw managerErrorToBerth(outcome.err, 'restart');
   }
 
   /** Run one operation on an instance's guest and wait for its answer. */

@@ -1,5 +1,6 @@
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { ErrorCode } from '../../datastores/errors/catalogue.js';
+import type { TaskEnding } from './task-runner.js';
 
 type ManagerError =
   | { tag: 'unsupported'; val: string }
@@ -35,4 +36,10 @@ export function managerErrorToBerth(error: unknown, operation: string): BerthErr
     default:
       return new BerthError(code, `${operation}: the manager answered ${JSON.stringify(error)}`);
   }
+}
+
+/** Why a task did not succeed, in words (undefined when it did): the guest's manager-error, or the server's own. */
+export function failureOf(ending: TaskEnding, operation: string): string | undefined {
+  if ('error' in ending) return ending.error.message;
+  return 'err' in ending.outcome ? managerErrorToBerth(ending.outcome.err, operation).message : undefined;
 }

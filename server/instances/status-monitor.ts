@@ -29,7 +29,8 @@ function next(current: InstanceStatus, fault: string | null, service: Heartbeat[
     case 'crashed':
     case 'failed':
     case 'blocked':
-      return current === 'BUILD' ? undefined : 'ERROR';
+      // mid-restart the datastore is down by design: the restart's own ending decides
+      return current === 'BUILD' || current === 'REBOOT' ? undefined : 'ERROR';
     case 'restart-required':
       return 'RESTART_REQUIRED';
     default:
@@ -45,13 +46,30 @@ function next(current: InstanceStatus, fault: string | null, service: Heartbeat[
  */
 export class StatusMonitor {
   private timer: NodeJS.Timeout | undefined;
+  /** One change at a time per instance: two heartbeats read-then-written together would let the older one win. */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: Store,
     private readonly options: StatusMonitorOptions,
   ) {}
 
-  async onHeartbeat(instanceId: string, heartbeat: Heartbeat, receivedAt = new Date()): Promise<void> {
+  onHeartbeat(instanceId: string, heartbeat: Heartbeat, receivedAt = new Date()): Promise<void> {
+    return this.serially(instanceId, () => this.applyHeartbeat(instanceId, heartbeat, receivedAt));
+  }
+
+  private serially(instanceId: string, step: () => Promise<void>): Promise<void> {
+    const previous = this.queues.get(instanceId) ?? Promise.resolve();
+    const current = previous.then(step, step);
+    const settled = current.catch(() => undefined);
+    this.queues.set(instanceId, settled);
+    void settled.then(() => {
+      if (this.queues.get(instanceId) === settled) this.queues.delete(instanceId);
+    });
+    return current;
+  }
+
+  private async applyHeartbeat(instanceId: string, heartbeat: Heartbeat, receivedAt: Date): Promise<void> {
     const serviceStatus = heartbeat.status.toUpperCase().replace(/-/g, '_');
     // ordered by the guest's time, but never by one later than the server's own
     const sent = { sentAt: new Date(Math.min(heartbeat.sentAt, receivedAt.getTime())), seq: heartbeat.seq, receivedAt, serviceStatus };
@@ -74,7 +92,35 @@ export class StatusMonitor {
    * at once. Its heartbeat may have come while prepare was still running (and
    * so could not end BUILD): waiting for the next would cost a report interval.
    */
-  async onPrepared(instanceId: string): Promise<void> {
+  onPrepared(instanceId: string): Promise<void> {
+    return this.serially(instanceId, () => this.applyPrepared(instanceId));
+  }
+
+  /**
+   * A restart begins: REBOOT (as Trove shows it) until it ends, whatever the
+   * heartbeats of the datastore going down and coming up say meanwhile.
+   */
+  onRestartStarted(instanceId: string): Promise<void> {
+    return this.serially(instanceId, async () => {
+      const instance = await this.store.instances.getById(instanceId);
+      if (instance && instance.status !== 'DELETED' && instance.status !== 'BUILD') await this.transition(instance, 'REBOOT', null);
+    });
+  }
+
+  /**
+   * The restart ended: ACTIVE when the manager said it restarted (the host's
+   * heartbeat right after corrects that if the datastore is not up), ERROR with
+   * the reason when it did not.
+   */
+  onRestartEnded(instanceId: string, failure: string | undefined): Promise<void> {
+    return this.serially(instanceId, async () => {
+      const instance = await this.store.instances.getById(instanceId);
+      if (instance?.status !== 'REBOOT') return;
+      await this.transition(instance, failure === undefined ? 'ACTIVE' : 'ERROR', failure === undefined ? null : (failure.startsWith('restart') ? failure : `restart: ${failure}`).slice(0, MAX_DETAIL_CHARS));
+    });
+  }
+
+  private async applyPrepared(instanceId: string): Promise<void> {
     const instance = await this.store.instances.getById(instanceId);
     if (instance?.status !== 'BUILD' || !instance.serviceStatus) return;
     const reported = instance.serviceStatus.toLowerCase().replace(/_/g, '-') as Heartbeat['status'];
@@ -106,15 +152,19 @@ export class StatusMonitor {
 
   /** One pass of the time-based rules; `now` is a parameter so tests need no clock tricks. */
   async check(now = new Date()): Promise<void> {
-    for (const instance of await this.store.instances.listByStatus(['BUILD', 'ACTIVE'])) {
-      if (instance.status === 'BUILD' && instance.buildDeadline.getTime() <= now.getTime()) {
-        await this.transition(instance, 'ERROR', `${BUILD_TIMEOUT}: the guest did not report RUNNING within the datastore's usage_timeout`);
-      } else if (instance.status === 'ACTIVE') {
-        const last = instance.lastHeartbeatAt?.getTime() ?? instance.updatedAt.getTime();
-        if (now.getTime() - last > this.options.heartbeatExpiryMs) {
-          await this.transition(instance, 'ERROR', `${HEARTBEAT_EXPIRED}: no heartbeat for ${Math.round((now.getTime() - last) / 1000)} s`);
+    for (const listed of await this.store.instances.listByStatus(['BUILD', 'ACTIVE'])) {
+      // read again in turn: a heartbeat may have changed it since the list
+      await this.serially(listed.id, async () => {
+        const instance = await this.store.instances.getById(listed.id);
+        if (instance?.status === 'BUILD' && instance.buildDeadline.getTime() <= now.getTime()) {
+          await this.transition(instance, 'ERROR', `${BUILD_TIMEOUT}: the guest did not report RUNNING within the datastore's usage_timeout`);
+        } else if (instance?.status === 'ACTIVE') {
+          const last = instance.lastHeartbeatAt?.getTime() ?? instance.updatedAt.getTime();
+          if (now.getTime() - last > this.options.heartbeatExpiryMs) {
+            await this.transition(instance, 'ERROR', `${HEARTBEAT_EXPIRED}: no heartbeat for ${Math.round((now.getTime() - last) / 1000)} s`);
+          }
         }
-      }
+      });
     }
   }
 

@@ -225,7 +225,7 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
     app.post(`${base}/:id/action`, { schema: { tags: ['instances'], params, body: action } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
       const { body } = request;
-      if ('restart' in body) await service.call(project, request.params.id, 'restart', []);
+      if ('restart' in body) await service.restart(project, request.params.id);
       // stopped by the operator: it stays down across a reboot of its guest until started again
       else if ('stop' in body) await service.call(project, request.params.id, 'stop-db', [true]);
       else await service.call(project, request.params.id, 'start-db-with-conf-changes', ['']);

@@ -78,3 +78,40 @@ describe('BUILD and prepare', () => {
     expect((await status()).status).toBe('ACTIVE');
   });
 });
+
+describe('heartbeats that arrive together', () => {
+  it('ends on the newer one: a CRASHED sent mid-restart and the RUNNING after it, handled at once, leave ACTIVE', async () => {
+    await monitor.onHeartbeat('i-1', beat(0, 10), at(10));
+    // the hub does not wait for one heartbeat's handling before the next: both read ACTIVE unless serialized
+    await Promise.all([monitor.onHeartbeat('i-1', beat(1, 11, 'crashed'), at(11)), monitor.onHeartbeat('i-1', beat(2, 12, 'running'), at(12))]);
+    expect(await status()).toMatchObject({ status: 'ACTIVE', serviceStatus: 'RUNNING', fault: null });
+  });
+});
+
+describe('REBOOT while a restart runs', () => {
+  beforeEach(async () => {
+    await monitor.onHeartbeat('i-1', beat(0, 10), at(10));
+    await monitor.onRestartStarted('i-1');
+  });
+
+  it('shows REBOOT whatever the datastore reports on its way down and up, then ACTIVE when the restart succeeded', async () => {
+    expect((await status()).status).toBe('REBOOT');
+    for (const [seq, state] of [[1, 'shutdown'], [2, 'crashed'], [3, 'running']] as const) {
+      await monitor.onHeartbeat('i-1', beat(seq, 10 + seq, state), at(10 + seq));
+      expect((await status()).status).toBe('REBOOT');
+    }
+    await monitor.onRestartEnded('i-1', undefined);
+    expect(await status()).toMatchObject({ status: 'ACTIVE', fault: null });
+  });
+
+  it('shows ERROR with the reason when the restart failed', async () => {
+    await monitor.onRestartEnded('i-1', 'pg_ctl exited 1');
+    expect(await status()).toMatchObject({ status: 'ERROR', fault: 'restart: pg_ctl exited 1' });
+  });
+
+  it('leaves a deleted instance alone', async () => {
+    await store.instances.update('i-1', { status: 'DELETED' });
+    await monitor.onRestartEnded('i-1', undefined);
+    expect((await status()).status).toBe('DELETED');
+  });
+});
