@@ -3,11 +3,8 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { BerthError } from '../../datastores/errors/berth-error.js';
+import { errorBody } from './fault-body.js';
 
-/** The one error body of the API: the catalogue code, a message naming the input, a fix. */
-export interface ApiErrorBody {
-  error: { code: string; message: string; fix?: string };
-}
 
 function fromFastify(error: FastifyError): BerthError {
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -36,11 +33,11 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const berthError = error instanceof BerthError ? error : isResponseSerializationError(error) ? new BerthError('BERTH_ERR_INTERNAL', 'internal error', undefined, { cause: error }) : fromFastify(error);
     if (berthError.code === 'BERTH_ERR_INTERNAL') request.log.error({ err: berthError.cause ?? error }, 'internal error');
-    void reply.status(berthError.status).send({ error: berthError.toJSON() } satisfies ApiErrorBody);
+    void reply.status(berthError.status).send(errorBody(berthError));
   });
   app.setNotFoundHandler((request, reply) => {
     const error = new BerthError('BERTH_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'see /openapi.json for the API');
-    void reply.status(error.status).send({ error: error.toJSON() } satisfies ApiErrorBody);
+    void reply.status(error.status).send(errorBody(error));
   });
 }
 
@@ -51,7 +48,7 @@ export function installErrorHandling(app: FastifyInstance): void {
  */
 export function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const berthError = fromFastify(error);
-  void reply.status(berthError.status).send({ error: berthError.toJSON() } satisfies ApiErrorBody);
+  void reply.status(berthError.status).send(errorBody(berthError));
 }
 
 /**
@@ -68,7 +65,7 @@ export function clientError(error: Error & { code?: string }, socket: Socket): v
         ? 'the request did not arrive in time'
         : `the request is not valid HTTP (${error.code ?? error.message})`;
   const berthError = new BerthError('BERTH_ERR_VALIDATION', what, 'send a well-formed HTTP/1.1 request');
-  const body = JSON.stringify({ error: berthError.toJSON() } satisfies ApiErrorBody);
+  const body = JSON.stringify(errorBody(berthError));
   if (socket.writable) {
     const head = `HTTP/1.1 ${berthError.status} ${STATUS_CODES[berthError.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
     socket.write(head + body);
