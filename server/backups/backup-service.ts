@@ -16,6 +16,8 @@ export interface CreateBackup {
   description?: string;
   /** For an incremental backup: the completed backup of the same instance it builds on. */
   parent_id?: string;
+  /** Trove's incremental: without parent_id, build on the instance's latest completed backup (a full one when there is none). */
+  incremental?: boolean;
 }
 
 export interface BackupServiceOptions {
@@ -56,7 +58,7 @@ export class BackupService {
     if (instance.status !== 'ACTIVE') {
       throw new BerthError('BERTH_ERR_INSTANCE_STATE', `instance ${instance.id} is ${instance.status}; a backup needs it ACTIVE`, 'wait until the instance is ACTIVE');
     }
-    const parent = request.parent_id ? await this.completed(project, request.parent_id) : undefined;
+    const parent = request.parent_id ? await this.completed(project, request.parent_id) : request.incremental ? await this.latestCompleted(project, instance.id) : undefined;
     if (parent && parent.instanceId !== instance.id) {
       throw new BerthError('BERTH_ERR_VALIDATION', `parent_id ${parent.id} is a backup of instance ${parent.instanceId}, not ${instance.id}`, 'an incremental backup builds on a backup of the same instance');
     }
@@ -75,6 +77,11 @@ export class BackupService {
     // the record, not this promise, carries the outcome (the finisher runs for resumed tasks too)
     void runner.run(instance.id, 'create-backup', [argument], deadlineMs).catch(() => undefined);
     return building;
+  }
+
+  private async latestCompleted(project: string, instanceId: string): Promise<BackupRecord | undefined> {
+    const completed = (await this.options.store.backups.list(project, instanceId)).filter((backup) => backup.state === 'COMPLETED');
+    return completed.reduce<BackupRecord | undefined>((latest, backup) => (!latest || backup.createdAt > latest.createdAt ? backup : latest), undefined);
   }
 
   async get(project: string, id: string): Promise<BackupRecord> {

@@ -12,8 +12,8 @@ const createBody = z.strictObject({
     instance: z.string().uuid(),
     description: z.string().max(512).optional(),
     parent_id: z.string().uuid().optional(),
-    // Trove's flag: incremental from the instance's latest backup; here the parent must be named
-    incremental: z.boolean().optional(),
+    // Trove's flag (its schema takes 0 or 1; the clients send 1): build on the instance's latest completed backup
+    incremental: z.union([z.literal(0), z.literal(1), z.boolean()]).transform((flag) => flag === true || flag === 1).optional(),
   }),
 });
 

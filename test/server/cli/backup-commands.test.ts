@@ -80,6 +80,18 @@ describe('berth backup (real CLI processes, real HTTP, a real guest and backup s
     second = body.backup.id;
   });
 
+  it("takes Trove's incremental: 1 (what its clients send) as building on the instance's latest completed backup, and 0 as a full one", async () => {
+    const incremental = await api('POST', '/backups', { backup: { name: 'trove-incremental', instance: source, incremental: 1 } });
+    expect(incremental.status, JSON.stringify(incremental.body)).toBe(202);
+    const done = await waitFor(() => api('GET', `/backups/${incremental.body.backup.id}`), (r) => r.body.backup.status === 'COMPLETED', 'the incremental backup', 60_000);
+    expect(done.body.backup.parent_id).toBe(second);
+    const full = await api('POST', '/backups', { backup: { name: 'trove-full', instance: source, incremental: 0 } });
+    expect(full.body.backup.parent_id).toBeNull();
+    await waitFor(() => api('GET', `/backups/${full.body.backup.id}`), (r) => r.body.backup.status === 'COMPLETED', 'the full backup', 60_000);
+    for (const id of [incremental.body.backup.id, full.body.backup.id]) expect((await api('DELETE', `/backups/${id}`)).status).toBe(202);
+    expect((await api('POST', '/backups', { backup: { name: 'x', instance: source, incremental: 2 } })).body.error.code).toBe('BERTH_ERR_VALIDATION');
+  });
+
   it('lists backups as a table, and per instance as the API JSON', async () => {
     const table = await berth('backup', 'list');
     expect(table.code, table.stderr).toBe(0);
