@@ -3,6 +3,7 @@
 export interface DatastoreView {
   id: string;
   name: string;
+  /** The default version's id, as Trove gives it. */
   default_version: string;
   versions: Array<{ id: string; name: string; active: boolean }>;
 }

@@ -36,7 +36,7 @@ export async function datastoreList(flags: OperatorFlags): Promise<void> {
   out(
     table(
       ['NAME', 'DEFAULT VERSION', 'VERSIONS'],
-      result.datastores.map((d) => [d.name, d.default_version, d.versions.map((v) => (v.active ? v.name : `${v.name} (inactive)`)).join(', ')]),
+      result.datastores.map((d) => [d.name, d.versions.find((v) => v.id === d.default_version)?.name ?? d.default_version, d.versions.map((v) => (v.active ? v.name : `${v.name} (inactive)`)).join(', ')]),
     ),
   );
 }

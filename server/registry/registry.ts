@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { datastoreId, datastoreVersionId } from './stable-ids.js';
 import { DATASTORE_DEFAULTS, GENERIC_DEFAULTS } from './defaults.js';
 import { guestOptionsSchema, serverOptionsSchema, type GuestOptions, type PortRange } from './options.js';
 import { localPlacementSchema, mergeLocalPlacement, type LocalPlacement } from './local-placement.js';
@@ -39,6 +40,8 @@ export interface ServerOptions {
 }
 
 export interface DatastoreVersion {
+  /** Trove's version id: a UUID from the datastore's and the version's names. */
+  id: string;
   datastore: string;
   name: string;
   active: boolean;
@@ -52,6 +55,8 @@ export interface DatastoreVersion {
 }
 
 export interface Datastore {
+  /** Trove's datastore id: a UUID from the name. */
+  id: string;
   name: string;
   defaultVersion: string;
   versions: DatastoreVersion[];
@@ -82,6 +87,7 @@ export class DatastoreRegistry {
       const versions = config.versions.map((version): DatastoreVersion => {
         const server = { ...defaults.server, ...config.server, ...version.server };
         return {
+          id: datastoreVersionId(config.name, version.name),
           datastore: config.name,
           name: version.name,
           active: version.active,
@@ -95,7 +101,7 @@ export class DatastoreRegistry {
       if (!versions.some((v) => v.name === defaultVersion)) {
         throw new Error(`datastore ${config.name}: default_version ${defaultVersion} is not one of its versions (${versions.map((v) => v.name).join(', ')})`);
       }
-      this.datastores.set(config.name, { name: config.name, defaultVersion, versions });
+      this.datastores.set(config.name, { id: datastoreId(config.name), name: config.name, defaultVersion, versions });
     }
   }
 
@@ -103,14 +109,26 @@ export class DatastoreRegistry {
     return [...this.datastores.values()];
   }
 
+  /** By name or by id, as Trove looks datastores up. */
   get(datastore: string): Datastore | undefined {
-    return this.datastores.get(datastore);
+    return this.datastores.get(datastore) ?? [...this.datastores.values()].find((d) => d.id === datastore);
   }
 
+  /** A version of a datastore (each by name or id); without a version, the default one. */
   version(datastore: string, version?: string): DatastoreVersion | undefined {
-    const found = this.datastores.get(datastore);
+    const found = this.get(datastore);
     if (!found) return undefined;
-    return found.versions.find((v) => v.name === (version ?? found.defaultVersion));
+    const wanted = version ?? found.defaultVersion;
+    return found.versions.find((v) => v.name === wanted) ?? found.versions.find((v) => v.id === wanted);
+  }
+
+  /** A version by its id alone (Trove's GET /datastores/versions/{id}). */
+  versionById(id: string): DatastoreVersion | undefined {
+    for (const datastore of this.datastores.values()) {
+      const found = datastore.versions.find((v) => v.id === id);
+      if (found) return found;
+    }
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../../server/api/app.js';
 import { ProjectAuth, tokenDigest } from '../../../server/api/auth.js';
 import { DatastoreRegistry, datastoreConfigSchema } from '../../../server/registry/registry.js';
+import { datastoreId, datastoreVersionId } from '../../../server/registry/stable-ids.js';
 
 const manager = { path: '/opt/berth/m.wasm', sha256: 'b'.repeat(64) };
 const TOKENS = { acme: 'acme-token-0123456789', globex: 'globex-token-0123456789', expired: 'acme-expired-0123456789', expiring: 'acme-expiring-0123456789' };
@@ -32,6 +33,11 @@ afterAll(async () => {
   await app.close();
 });
 
+// app.inject's host is localhost:80 over http
+const linksTo = (path: string) => [
+  { href: `http://localhost:80/v1.0/acme/${path}`, rel: 'self' },
+  { href: `http://localhost:80/${path}`, rel: 'bookmark' },
+];
 const get = (url: string, token: string | null = TOKENS.acme) =>
   app.inject({ method: 'GET', url, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
 
@@ -39,12 +45,27 @@ describe('GET /v1.0/{project}/datastores', () => {
   it('lists datastores with their versions in the shape Trove users know', async () => {
     const response = await get('/v1.0/acme/datastores');
     expect(response.statusCode).toBe(200);
+    const version = (name: string, v: string, active = true) => ({ id: datastoreVersionId(name, v), name: v, version: v, active, links: linksTo(`datastores/versions/${datastoreVersionId(name, v)}`) });
     expect(response.json()).toEqual({
       datastores: [
-        { id: 'postgresql', name: 'postgresql', default_version: '15', versions: [{ id: '15', name: '15', active: true }, { id: '16', name: '16', active: false }] },
-        { id: 'couchbase', name: 'couchbase', default_version: '7', versions: [{ id: '7', name: '7', active: true }] },
+        { id: datastoreId('postgresql'), name: 'postgresql', links: linksTo(`datastores/${datastoreId('postgresql')}`), default_version: datastoreVersionId('postgresql', '15'), versions: [version('postgresql', '15'), version('postgresql', '16', false)] },
+        { id: datastoreId('couchbase'), name: 'couchbase', links: linksTo(`datastores/${datastoreId('couchbase')}`), default_version: datastoreVersionId('couchbase', '7'), versions: [version('couchbase', '7')] },
       ],
     });
+  });
+
+  it('gives every datastore and version a UUID that is the same on every server, and finds each by name or by id', async () => {
+    expect(datastoreVersionId('postgresql', '15')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(datastoreVersionId('mysql', '10.11')).not.toBe(datastoreVersionId('mariadb', '10.11'));
+    const byName = (await get('/v1.0/acme/datastores/postgresql')).json();
+    expect((await get(`/v1.0/acme/datastores/${datastoreId('postgresql')}`)).json()).toEqual(byName);
+    expect(byName.datastore.name).toBe('postgresql');
+    const id = datastoreVersionId('postgresql', '16');
+    const byId = (await get(`/v1.0/acme/datastores/versions/${id}`)).json();
+    expect(byId.version).toMatchObject({ id, name: '16', datastore: 'postgresql', active: false });
+    expect((await get(`/v1.0/acme/datastores/postgresql/versions/${id}`)).json()).toEqual(byId);
+    expect((await get(`/v1.0/acme/datastores/${datastoreId('postgresql')}/versions/16`)).json()).toEqual(byId);
+    expect((await get('/v1.0/acme/datastores/versions/16')).json().error.code).toBe('BERTH_ERR_DATASTORE_NOT_FOUND');
   });
 
   it('takes a token until the moment it expires', async () => {
@@ -60,7 +81,7 @@ describe('GET /v1.0/{project}/datastores', () => {
   it('shows a version with its ports and pinned manager', async () => {
     const response = await get('/v1.0/acme/datastores/couchbase/versions/7');
     expect(response.json()).toEqual({
-      version: { id: '7', name: '7', datastore: 'couchbase', active: true, manager_sha256: manager.sha256, tcp_ports: ['8091', '8092', '4369', '11209-11211', '21100-21199'], udp_ports: [] },
+      version: { id: datastoreVersionId('couchbase', '7'), name: '7', version: '7', links: linksTo(`datastores/versions/${datastoreVersionId('couchbase', '7')}`), datastore: 'couchbase', active: true, manager_sha256: manager.sha256, tcp_ports: ['8091', '8092', '4369', '11209-11211', '21100-21199'], udp_ports: [] },
     });
     expect((await get('/v1.0/acme/datastores/postgresql/versions')).json().versions).toHaveLength(2);
   });
