@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { BackupService } from '../../backups/backup-service.js';
 import type { BackupRecord } from '../../store/store.js';
 import type { ProjectAuth } from '../auth.js';
+import { datastoreVersionId } from '../../registry/stable-ids.js';
 
 const project = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const params = z.object({ project, id: z.string().uuid() });
@@ -24,7 +25,10 @@ const backupView = z.object({
   status: z.string(),
   instance_id: z.string(),
   parent_id: z.string().nullable(),
-  datastore: z.object({ type: z.string(), version: z.string() }),
+  datastore: z.object({ type: z.string(), version: z.string(), version_id: z.string() }),
+  project_id: z.string(),
+  /** Trove's Swift URL of the backup; Berth's store is the server's, so there is none to give. */
+  locationRef: z.null(),
   /** Trove's size, in GB. */
   size: z.number().nullable(),
   size_bytes: z.number().nullable(),
@@ -43,7 +47,9 @@ function view(backup: BackupRecord): z.infer<typeof backupView> {
     status: backup.state,
     instance_id: backup.instanceId,
     parent_id: backup.parentId,
-    datastore: { type: backup.datastore, version: backup.datastoreVersion },
+    datastore: { type: backup.datastore, version: backup.datastoreVersion, version_id: datastoreVersionId(backup.datastore, backup.datastoreVersion) },
+    project_id: backup.project,
+    locationRef: null,
     size: backup.size === null ? null : backup.size / 1024 ** 3,
     size_bytes: backup.size,
     checksum: backup.checksum,
