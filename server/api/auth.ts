@@ -62,18 +62,25 @@ export class ProjectAuth {
    * exactly like a configured one. Kept in memory only: a restarted server
    * forgets it and the client authenticates again.
    */
-  issue(project: string, lifetimeMs: number): { token: string; issuedAt: number; expiresAt: number } {
+  issue(project: string, lifetimeMs: number, notAfter?: number): { token: string; issuedAt: number; expiresAt: number } {
     const now = this.now();
     while (this.issued.length > 0 && this.issued[0]!.expiresAt + FORGET_ISSUED_AFTER_MS <= now) {
       this.ownerByDigest.delete(this.issued.shift()!.digest);
     }
     while (this.issued.length >= this.maxIssued) this.ownerByDigest.delete(this.issued.shift()!.digest);
     const token = randomBytes(32).toString('base64url');
-    const expiresAt = now + lifetimeMs;
+    const expiresAt = Math.min(now + lifetimeMs, notAfter ?? Infinity);
     const digest = tokenDigest(token);
     this.ownerByDigest.set(digest, { project, expiresAt });
     this.issued.push({ digest, expiresAt });
     return { token, issuedAt: now, expiresAt };
+  }
+
+  /** The project a token belongs to and when it expires; undefined for an unknown or expired token. */
+  ownerOf(token: string): { project: string; expiresAt?: number } | undefined {
+    const owner = this.ownerByDigest.get(tokenDigest(token));
+    if (!owner || (owner.expiresAt !== undefined && this.now() >= owner.expiresAt)) return undefined;
+    return { ...owner };
   }
 
   /** The project the request's token belongs to; it must be the project in the path. */

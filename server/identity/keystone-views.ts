@@ -34,12 +34,12 @@ function keystoneTime(ms: number): string {
  * The body of a project-scoped token: the user, the project, and a catalogue
  * of one service, this server's Trove-style API for the project.
  */
-export function tokenDocument(baseUrl: string, grant: { user: string; project: string; issuedAt: number; expiresAt: number }) {
+export function tokenDocument(baseUrl: string, grant: { user: string; project: string; issuedAt: number; expiresAt: number; method?: 'password' | 'token' }) {
   const domain = { ...DEFAULT_DOMAIN };
   const endpointUrl = `${baseUrl}/v1.0/${grant.project}`;
   return {
     token: {
-      methods: ['password'],
+      methods: [grant.method ?? 'password'],
       issued_at: keystoneTime(grant.issuedAt),
       expires_at: keystoneTime(grant.expiresAt),
       user: { id: grant.user, name: grant.user, domain, password_expires_at: null },

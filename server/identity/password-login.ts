@@ -16,6 +16,7 @@ export const passwordLoginSchema = z.object({
           user: z.object({ id: z.string().optional(), name: z.string().optional(), password: z.string(), domain: domainRef }),
         })
         .optional(),
+      token: z.object({ id: z.string().min(1) }).optional(),
     }),
     scope: z.union([z.literal('unscoped'), z.object({ project: z.object({ id: z.string().optional(), name: z.string().optional(), domain: domainRef }).optional() }).passthrough()]).optional(),
   }),
@@ -53,9 +54,9 @@ const REFUSED = 'The request you have made requires authentication.';
  * (both the project's name in Berth).
  */
 export async function passwordLogin(users: readonly ConfiguredUser[], login: PasswordLogin): Promise<{ user: string; project: string }> {
-  const { identity, scope } = login.auth;
+  const { identity } = login.auth;
   if (!identity.methods.includes('password') || !identity.password) {
-    throw new LoginRefused(401, 'Berth accepts only the password method (user name, password, domain Default).');
+    throw new LoginRefused(401, 'Berth accepts the password method (user name, password, domain Default) and the token method.');
   }
   const requested = identity.password.user;
   if (requested.id === undefined && !isDefaultDomain(requested.domain)) {
@@ -67,6 +68,14 @@ export async function passwordLogin(users: readonly ConfiguredUser[], login: Pas
   const matches = await verifyPassword(requested.password, user?.password_scrypt ?? DECOY_HASH);
   if (!user || !matches) throw new LoginRefused(401, REFUSED);
 
+  const projectName = scopedProject(login);
+  if (!user.projects.includes(projectName)) throw new LoginRefused(401, REFUSED);
+  return { user: user.name, project: projectName };
+}
+
+/** The project a login asks to be scoped to (by id, or by name in the Default domain), both the project's name in Berth. */
+export function scopedProject(login: PasswordLogin): string {
+  const { scope } = login.auth;
   const project = typeof scope === 'object' ? scope.project : undefined;
   if (!project || (project.id === undefined && project.name === undefined)) {
     throw new LoginRefused(400, 'Berth issues project-scoped tokens only: name the project (--os-project-name) or its id.');
@@ -74,7 +83,7 @@ export async function passwordLogin(users: readonly ConfiguredUser[], login: Pas
   if (project.id === undefined && !isDefaultDomain(project.domain)) {
     throw new LoginRefused(401, 'A project named without its id must name its domain, which is Default.');
   }
-  const projectName = project.id ?? project.name!;
-  if (!user.projects.includes(projectName)) throw new LoginRefused(401, REFUSED);
-  return { user: user.name, project: projectName };
+  return project.id ?? project.name!;
 }
+
+export { REFUSED as LOGIN_REFUSED };

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ProjectAuth } from '../auth.js';
 import { tokenDocument, versionDocument, versionsDocument } from '../../identity/keystone-views.js';
 import { LoginRefused, passwordLogin, passwordLoginSchema, type ConfiguredUser } from '../../identity/password-login.js';
+import { tokenLogin } from '../../identity/token-login.js';
 
 export interface IdentityOptions {
   users: readonly ConfiguredUser[];
@@ -21,7 +22,8 @@ function baseUrl(request: FastifyRequest): string {
 
 /**
  * The least of Keystone v3 the OpenStack clients need to log in with a user
- * name and password: version discovery and POST /v3/auth/tokens. The token
+ * name and password, or with a token: version discovery and POST
+ * /v3/auth/tokens (password and token methods). The token
  * it issues is an ordinary project token of `auth`. Errors leave in
  * Keystone's shape, not the catalogue's: these routes speak to keystoneauth.
  */
@@ -43,14 +45,15 @@ export function identityRoutes(auth: ProjectAuth, options: IdentityOptions) {
       const parsed = passwordLoginSchema.safeParse(request.body);
       if (!parsed.success) {
         const where = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-        throw new LoginRefused(400, `Expecting a password login body: ${where}`);
+        throw new LoginRefused(400, `Expecting a password or token login body: ${where}`);
       }
-      const { user, project } = await passwordLogin(options.users, parsed.data);
-      const { token, issuedAt, expiresAt } = auth.issue(project, options.tokenLifetimeMs);
+      const byToken = parsed.data.auth.identity.methods.includes('token') && !parsed.data.auth.identity.methods.includes('password');
+      const { user, project, notAfter } = byToken ? tokenLogin(auth, parsed.data) : { ...(await passwordLogin(options.users, parsed.data)), notAfter: undefined };
+      const { token, issuedAt, expiresAt } = auth.issue(project, options.tokenLifetimeMs, notAfter);
       return reply
         .status(201)
         .header('x-subject-token', token)
-        .send(tokenDocument(baseUrl(request), { user, project, issuedAt, expiresAt }));
+        .send(tokenDocument(baseUrl(request), { user, project, issuedAt, expiresAt, method: byToken ? 'token' : 'password' }));
     });
   };
 }

@@ -113,12 +113,32 @@ describe('POST /v3/auth/tokens', () => {
     ['an unknown user', login({ ...alice, name: 'mallory' }, { name: 'acme', domain: { name: 'Default' } })],
     ['a project the user has no access to', login(alice, { name: 'globex', domain: { name: 'Default' } })],
     ['another domain', login({ ...alice, domain: { name: 'Other' } }, { name: 'acme', domain: { name: 'Default' } })],
-    ['another method', { auth: { identity: { methods: ['token'], token: { id: 'x' } }, scope: { project: { id: 'acme' } } } }],
+    ['another method', { auth: { identity: { methods: ['totp'], totp: { user: { id: 'alice' } } }, scope: { project: { id: 'acme' } } } }],
+    ['an unknown token', { auth: { identity: { methods: ['token'], token: { id: 'not-a-token-of-anyone' } }, scope: { project: { id: 'globex' } } } }],
+    ["a project token scoped to another project", { auth: { identity: { methods: ['token'], token: { id: 'globex-token-0123456789' } }, scope: { project: { id: 'acme' } } } }],
   ])('refuses %s with 401 in the shape keystoneauth reads', async (_label, body) => {
     const refused = await post(body);
     expect(refused.status).toBe(401);
     expect(refused.token).toBeNull();
     expect(refused.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: expect.any(String) } });
+  });
+
+  it('exchanges a valid token for a new one of the same project (the token method), expiring no later than the one presented', async () => {
+    const tokenLogin = (token: string, project: string) => ({ auth: { identity: { methods: ['token'], token: { id: token } }, scope: { project: { name: project, domain: { id: 'default' } } } } });
+    const fromProjectToken = await post(tokenLogin('globex-token-0123456789', 'globex'));
+    expect(fromProjectToken.status).toBe(201);
+    expect(fromProjectToken.body.token).toMatchObject({ methods: ['token'], project: { name: 'globex' } });
+    expect((await datastores('globex', fromProjectToken.token!)).status).toBe(200);
+
+    const password = await post(login(alice, { id: 'acme' }));
+    now += LIFETIME_MS / 2;
+    const exchanged = await post(tokenLogin(password.token!, 'acme'));
+    expect(exchanged.status).toBe(201);
+    // the exchange cannot outlive what was presented: it ends when the password login's token ends
+    expect(exchanged.body.token.expires_at).toBe(password.body.token.expires_at);
+    now += LIFETIME_MS / 2;
+    expect((await datastores('acme', exchanged.token!)).status).toBe(401);
+    expect((await post(tokenLogin(password.token!, 'acme'))).status).toBe(401);
   });
 
   it('gives no hint which of user, password and project was wrong', async () => {
