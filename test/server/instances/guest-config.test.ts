@@ -29,7 +29,7 @@ describe('the guest config the server renders', () => {
       );
       expect(config.options).toEqual({
         mount_point: '/var/lib/postgresql',
-        backup_strategy: 'PgBaseBackup',
+        backup_strategy: 'pg_basebackup',
         replication_strategy: 'PostgresqlReplicationStreaming',
         ignore_users: ['os_admin', 'postgres', 'berth_bootstrap'],
         ignore_dbs: ['os_admin', 'postgres'],

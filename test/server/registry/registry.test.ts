@@ -16,8 +16,8 @@ describe('the datastore registry', () => {
       { name: 'mysql', versions: [{ name: '8.0', manager }] },
     ]);
     const pg = reg.version('postgresql')!;
-    expect(pg.server).toMatchObject({ tcp_ports: [{ from: 5432, to: 5432 }], usage_timeout: 1800, backup_strategy: 'PgBaseBackup', root_on_create: false });
-    expect(pg.guest).toMatchObject({ mount_point: '/var/lib/postgresql', backup_strategy: 'PgBaseBackup', ignore_dbs: ['os_admin', 'postgres'] });
+    expect(pg.server).toMatchObject({ tcp_ports: [{ from: 5432, to: 5432 }], usage_timeout: 1800, backup_strategy: 'pg_basebackup', root_on_create: false });
+    expect(pg.guest).toMatchObject({ mount_point: '/var/lib/postgresql', backup_strategy: 'pg_basebackup', ignore_dbs: ['os_admin', 'postgres'] });
     // the per-datastore usage_timeout is honoured (Trove never read it)
     expect(reg.version('mysql')!.server.usage_timeout).toBe(400);
     expect(pg.guest).not.toHaveProperty('tcp_ports');
