@@ -92,6 +92,20 @@ const DEFAULT_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/^(rpc_|executor_|conductor_|taskmanager_|amqp_|notification|exists_notification)/, 'guests reach Berth over its WebSocket channel, and Berth sends no notifications'],
   [/cluster/, NO_CLUSTERS],
   [/(_page_size)$/, "Berth's list routes take limit and marker, with no configured page size"],
+  [
+    /(_time_out|^block_device_mapping|^volume_|^format_options|^mount_options|^num_tries|^online_volume_resize|^enable_volume_az|^cloudinit_|^injected_config_|^guest_config|^guest_info|^template_path|^use_nova)/,
+    "about building Nova servers and Cinder volumes for guests; Berth's provisioner places guests ([provisioner] kind)",
+  ],
+  [/^(backup_|storage_|verify_swift)/, 'Berth keeps backups in its own store ([backups])'],
+  [/^http_.*_rate$/, "Berth's API has no rate limits"],
+  [/^trove_security_group/, "Berth creates no security groups: an instance shows the rules its datastore's tcp_ports and udp_ports need"],
+  [/^module_/, 'Berth has no modules'],
+  [/^guest_log_/, 'a Berth manager names its own guest logs'],
+  [/(secure_rpc|rpc_key|rpc_encr)/, 'guests reach Berth over its WebSocket channel, each with a token of its own, not over encrypted RPC'],
+  [/^(command_process_timeout|state_change_|usage_sleep_time)/, "Berth does not poll guests: a guest reports its status, and the server bounds each call by [timeouts] quick_call or slow_call"],
+  [/^root_grant/, "a Berth manager decides what the datastore's root user is granted"],
+  [/^(pybasedir|api_paste_config|db_api_implementation|sql_query_logging|host$|trove_(service|endpoint)_type|trove_url|trove_volume_support)/, "about Trove's own services, not a datastore's"],
+  [/^admin_roles$/, 'Berth has no admin role: each token belongs to one project'],
 ];
 
 /** Why an option of a datastore group is not imported. */

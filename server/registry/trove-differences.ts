@@ -3,8 +3,8 @@
  * differ from Trove 18's (trove/common/cfg.py). Everything else in
  * defaults.ts and builtin-datastores.ts is Trove's value; the test that
  * compares them with Trove's own cfg.py subtracts exactly these, and fails if
- * one of them is no longer a difference. docs/trove-compatibility.md shows
- * this table to operators.
+ * one of them is no longer a difference. docs/trove-compatibility.md points
+ * operators here.
  */
 export interface TroveDifference {
   /** Trove's option group, which is Berth's datastore name. */
