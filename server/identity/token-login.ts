@@ -14,8 +14,8 @@ export interface TokenOwners {
  */
 export function tokenLogin(owners: TokenOwners, login: PasswordLogin): { user: string; project: string; notAfter?: number } {
   const presented = login.auth.identity.token?.id;
-  if (!login.auth.identity.methods.includes('token') || presented === undefined) {
-    throw new LoginRefused(401, 'Berth accepts the password method (user name, password, domain Default) and the token method.');
+  if (presented === undefined) {
+    throw new LoginRefused(401, 'The token method needs the token: identity.token.id.');
   }
   const owner = owners.ownerOf(presented);
   if (!owner || owner.project !== scopedProject(login)) throw new LoginRefused(401, LOGIN_REFUSED);

@@ -9,7 +9,7 @@ import { securityGroupRules, type DatastoreRegistry, type DatastoreVersion } fro
 import type { Provisioner } from '../provisioning/provisioner.js';
 import type { InstanceRecord, Store } from '../store/store.js';
 import { guestConfigToml, renderGuestConfig } from './guest-config.js';
-import { managerErrorToBerth } from './manager-errors.js';
+import { managerErrorToBerth, operationFault } from './manager-errors.js';
 import type { TaskRunner } from './task-runner.js';
 
 export interface CreateInstance {
@@ -152,7 +152,7 @@ export class InstanceService {
     if (error.code === 'BERTH_ERR_SERVER_STOPPING') return;
     const current = await this.options.store.instances.getById(instance.id);
     if (!current || current.status === 'DELETED') return;
-    const fault = error.message.startsWith('prepare') ? error.message : `prepare: ${error.message}`;
+    const fault = operationFault('prepare', error.message);
     const updated = await this.options.store.instances.update(instance.id, { status: 'ERROR', fault });
     if (updated) this.options.onError?.(updated, error);
   }

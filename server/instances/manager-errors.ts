@@ -43,3 +43,8 @@ export function failureOf(ending: TaskEnding, operation: string): string | undef
   if ('error' in ending) return ending.error.message;
   return 'err' in ending.outcome ? managerErrorToBerth(ending.outcome.err, operation).message : undefined;
 }
+
+/** An instance's fault after a failed operation: the message, led by the operation's name unless it already is. */
+export function operationFault(operation: string, message: string): string {
+  return message.startsWith(operation) ? message : `${operation}: ${message}`;
+}

@@ -1,5 +1,6 @@
 import type { CastParams } from '../../host/rpc/protocol.js';
 import type { InstanceRecord, InstanceStatus, Store } from '../store/store.js';
+import { operationFault } from './manager-errors.js';
 
 type Heartbeat = CastParams<'guest.heartbeat'>;
 
@@ -116,7 +117,7 @@ export class StatusMonitor {
     return this.serially(instanceId, async () => {
       const instance = await this.store.instances.getById(instanceId);
       if (instance?.status !== 'REBOOT') return;
-      await this.transition(instance, failure === undefined ? 'ACTIVE' : 'ERROR', failure === undefined ? null : (failure.startsWith('restart') ? failure : `restart: ${failure}`).slice(0, MAX_DETAIL_CHARS));
+      await this.transition(instance, failure === undefined ? 'ACTIVE' : 'ERROR', failure === undefined ? null : operationFault('restart', failure).slice(0, MAX_DETAIL_CHARS));
     });
   }
 
@@ -153,19 +154,24 @@ export class StatusMonitor {
   /** One pass of the time-based rules; `now` is a parameter so tests need no clock tricks. */
   async check(now = new Date()): Promise<void> {
     for (const listed of await this.store.instances.listByStatus(['BUILD', 'ACTIVE'])) {
+      if (!this.expired(listed, now)) continue;
       // read again in turn: a heartbeat may have changed it since the list
       await this.serially(listed.id, async () => {
         const instance = await this.store.instances.getById(listed.id);
-        if (instance?.status === 'BUILD' && instance.buildDeadline.getTime() <= now.getTime()) {
-          await this.transition(instance, 'ERROR', `${BUILD_TIMEOUT}: the guest did not report RUNNING within the datastore's usage_timeout`);
-        } else if (instance?.status === 'ACTIVE') {
-          const last = instance.lastHeartbeatAt?.getTime() ?? instance.updatedAt.getTime();
-          if (now.getTime() - last > this.options.heartbeatExpiryMs) {
-            await this.transition(instance, 'ERROR', `${HEARTBEAT_EXPIRED}: no heartbeat for ${Math.round((now.getTime() - last) / 1000)} s`);
-          }
-        }
+        const fault = instance && this.expired(instance, now);
+        if (fault) await this.transition(instance, 'ERROR', fault);
       });
     }
+  }
+
+  /** The fault a time-based rule gives the instance at `now`, if one does. */
+  private expired(instance: InstanceRecord, now: Date): string | undefined {
+    if (instance.status === 'BUILD' && instance.buildDeadline.getTime() <= now.getTime()) {
+      return `${BUILD_TIMEOUT}: the guest did not report RUNNING within the datastore's usage_timeout`;
+    }
+    if (instance.status !== 'ACTIVE') return undefined;
+    const last = instance.lastHeartbeatAt?.getTime() ?? instance.updatedAt.getTime();
+    return now.getTime() - last > this.options.heartbeatExpiryMs ? `${HEARTBEAT_EXPIRED}: no heartbeat for ${Math.round((now.getTime() - last) / 1000)} s` : undefined;
   }
 
   start(): void {

@@ -23,24 +23,17 @@ const MARIADB_SYS =
   'Berth runs percona and mariadb with MariaDB 10.11, whose sys schema is a system schema like performance_schema: listed, a user could drop it';
 
 export const TROVE_DIFFERENCES: readonly TroveDifference[] = [
-  {
-    group: 'percona',
-    option: 'ignore_dbs',
-    side: 'guest',
-    scope: 'defaults',
-    trove: ['mysql', 'information_schema', 'performance_schema'],
-    berth: ['mysql', 'information_schema', 'performance_schema', 'sys'],
-    why: MARIADB_SYS,
-  },
-  {
-    group: 'mariadb',
-    option: 'ignore_dbs',
-    side: 'guest',
-    scope: 'defaults',
-    trove: ['mysql', 'information_schema', 'performance_schema'],
-    berth: ['mysql', 'information_schema', 'performance_schema', 'sys'],
-    why: MARIADB_SYS,
-  },
+  ...['percona', 'mariadb'].map(
+    (group): TroveDifference => ({
+      group,
+      option: 'ignore_dbs',
+      side: 'guest',
+      scope: 'defaults',
+      trove: ['mysql', 'information_schema', 'performance_schema'],
+      berth: ['mysql', 'information_schema', 'performance_schema', 'sys'],
+      why: MARIADB_SYS,
+    }),
+  ),
   {
     group: 'postgresql',
     option: 'ignore_users',
