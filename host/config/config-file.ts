@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { BerthError } from '../../datastores/errors/berth-error.js';
+import { guardedSafeParse } from '../validation/guarded-parse.js';
 
 const FIXES: Record<string, string> = {
   invalid_type: 'give the value the type shown',
@@ -49,7 +50,7 @@ export function readConfigFile<S extends z.ZodType>(file: string, schema: S, hin
     const code = (error as NodeJS.ErrnoException).code;
     throw new BerthError('BERTH_ERR_CONFIG_NOT_FOUND', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, hint);
   }
-  const parsed = schema.safeParse(parseText(file, text));
+  const parsed = guardedSafeParse(schema, parseText(file, text));
   if (!parsed.success) throw explainConfigIssues(file, parsed.error);
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import { isErrorCode } from '../../datastores/errors/catalogue.js';
+import { guardedSafeParse } from '../validation/guarded-parse.js';
 import {
   CASTS,
   MAX_FRAME_BYTES,
@@ -46,7 +47,7 @@ function errorOf(error: unknown): RpcErrorObject {
 
 /** The frame's id if it is a valid one, else null: an error answers with the id only when it could be read (JSON-RPC 2.0, 5). */
 function idOf(record: Record<string, unknown>): string | number | null {
-  const parsed = requestId.safeParse(record.id);
+  const parsed = guardedSafeParse(requestId, record.id);
   return parsed.success ? parsed.data : null;
 }
 
@@ -70,7 +71,14 @@ export class RpcPeer {
     private readonly options: PeerOptions = {},
   ) {
     this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
-    transport.onMessage((text, bytes) => this.receive(text, bytes));
+    transport.onMessage((text, bytes) => {
+      // a frame that makes a check or a handler throw is one bad frame, never the end of the process
+      try {
+        this.receive(text, bytes);
+      } catch (error) {
+        this.options.onProtocolError?.(`frame not handled: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
     transport.onClose((code, reason) => {
       this.closed = true;
       for (const [id, pending] of this.pending) {
@@ -145,12 +153,12 @@ export class RpcPeer {
   }
 
   private receiveRequest(record: Record<string, unknown>): void {
-    const parsed = requestFrame.safeParse(record);
+    const parsed = guardedSafeParse(requestFrame, record);
     if (!parsed.success) return this.refuse(idOf(record), RPC_ERRORS.INVALID_REQUEST, `invalid request: ${describeIssues(parsed.error)}`);
     const { id, method } = parsed.data;
     const handler = Object.hasOwn(METHODS, method) ? this.options.handlers?.[method as MethodName] : undefined;
     if (!handler) return this.refuse(id, RPC_ERRORS.METHOD_NOT_FOUND, `unknown method ${method}`);
-    const params = METHODS[method as MethodName].params.safeParse(parsed.data.params);
+    const params = guardedSafeParse(METHODS[method as MethodName].params, parsed.data.params);
     if (!params.success) return this.refuse(id, RPC_ERRORS.INVALID_PARAMS, `invalid params for ${method}: ${describeIssues(params.error)}`);
     (handler as (p: unknown, r: { id: string | number }) => Promise<unknown>)(params.data, { id }).then(
       (result) => this.send({ jsonrpc: '2.0', id, result }),
@@ -164,18 +172,18 @@ export class RpcPeer {
    * is not a notification but an invalid request, answered with id null.
    */
   private receiveCast(record: Record<string, unknown>): void {
-    const parsed = notificationFrame.safeParse(record);
+    const parsed = guardedSafeParse(notificationFrame, record);
     if (!parsed.success) return this.refuse(null, RPC_ERRORS.INVALID_REQUEST, `invalid notification: ${describeIssues(parsed.error)}`);
     const { method } = parsed.data;
     const handler = Object.hasOwn(CASTS, method) ? this.options.casts?.[method as CastName] : undefined;
     if (!handler) return this.options.onProtocolError?.(`unknown notification ${method}`);
-    const params = CASTS[method as CastName].safeParse(parsed.data.params);
+    const params = guardedSafeParse(CASTS[method as CastName], parsed.data.params);
     if (!params.success) return this.options.onProtocolError?.(`invalid ${method}: ${describeIssues(params.error)}`);
     (handler as (p: unknown) => void)(params.data);
   }
 
   private receiveResponse(record: Record<string, unknown>): void {
-    const parsed = responseFrame.safeParse(record);
+    const parsed = guardedSafeParse(responseFrame, record);
     if (!parsed.success) return this.options.onProtocolError?.(`invalid response: ${describeIssues(parsed.error)}`);
     const frame = parsed.data;
     const pending = frame.id === null ? undefined : this.pending.get(frame.id);
@@ -191,7 +199,7 @@ export class RpcPeer {
       pending.reject(new BerthError(code && isErrorCode(code) ? code : 'BERTH_ERR_RPC_REMOTE', frame.error.message));
       return;
     }
-    const result = METHODS[pending.method].result.safeParse(frame.result);
+    const result = guardedSafeParse(METHODS[pending.method].result, frame.result);
     if (!result.success) pending.reject(new BerthError('BERTH_ERR_RPC_REMOTE', `malformed ${pending.method} result: ${describeIssues(result.error)}`));
     else pending.resolve(result.data);
   }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { guardedValidatorCompiler } from './guarded-validator.js';
 import type { DatastoreRegistry } from '../registry/registry.js';
 import { authorizeFirst, type ProjectAuth } from './auth.js';
 import { clientError, frameworkError, installErrorHandling } from './error-handler.js';
@@ -32,7 +33,7 @@ export interface AppDependencies {
 /** The REST API: Fastify with zod schemas, an OpenAPI document at /openapi.json and its UI at /docs. */
 export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024, frameworkErrors: frameworkError, clientErrorHandler: clientError }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(guardedValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   authorizeFirst(app, deps.auth);

@@ -8,6 +8,7 @@ import type { TaskEnding, TaskRunner } from '../instances/task-runner.js';
 import type { BackupRecord, Store, TaskRecord } from '../store/store.js';
 import { artifactGranted, type ArtifactDirection } from './artifact-grants.js';
 import type { BackupStore } from './backup-store.js';
+import { guardedSafeParse } from '../../host/validation/guarded-parse.js';
 
 export interface CreateBackup {
   name: string;
@@ -163,7 +164,7 @@ export class BackupService {
     const instance = await store.instances.getById(task.instanceId);
     const backup = instance && (await store.backups.get(instance.project, argument.id));
     if (!backup || backup.state !== 'BUILDING') return;
-    const result = 'outcome' in ending && 'ok' in ending.outcome ? backupResult.safeParse(ending.outcome.ok) : undefined;
+    const result = 'outcome' in ending && 'ok' in ending.outcome ? guardedSafeParse(backupResult, ending.outcome.ok) : undefined;
     if (result?.success && backup.location && backup.checksum) {
       await store.backups.update(backup.id, { state: 'COMPLETED', format: result.data.format, metadata: JSON.stringify(result.data.metadata) });
       return;

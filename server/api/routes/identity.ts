@@ -4,6 +4,7 @@ import type { ProjectAuth } from '../auth.js';
 import { tokenDocument, versionDocument, versionsDocument } from '../../identity/keystone-views.js';
 import { LoginRefused, passwordLogin, passwordLoginSchema, type ConfiguredUser } from '../../identity/password-login.js';
 import { tokenLogin } from '../../identity/token-login.js';
+import { guardedSafeParse } from '../../../host/validation/guarded-parse.js';
 
 export interface IdentityOptions {
   users: readonly ConfiguredUser[];
@@ -42,7 +43,7 @@ export function identityRoutes(auth: ProjectAuth, options: IdentityOptions) {
     for (const path of ['/v3', '/v3/']) app.get(path, { schema: { hide: true } }, version);
 
     app.post('/v3/auth/tokens', { schema: { hide: true } }, async (request, reply) => {
-      const parsed = passwordLoginSchema.safeParse(request.body);
+      const parsed = guardedSafeParse(passwordLoginSchema, request.body);
       if (!parsed.success) {
         const where = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
         throw new LoginRefused(400, `Expecting a password or token login body: ${where}`);

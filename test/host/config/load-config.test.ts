@@ -38,6 +38,8 @@ describe('berth host refuses a bad guest config before touching anything', () =>
     ['a memory limit too small for a JS engine', (c: Record<string, any>) => (c.host = { memory_limit: 1024 * 1024 }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.memory_limit'],
     ['an unknown grant', (c: Record<string, any>) => (c.grants.network = ['0.0.0.0/0']), 3, 'BERTH_ERR_CONFIG_INVALID', '"network"'],
     ['a spawn limit of 0', (c: Record<string, any>) => (c.host = { spawn_limit: 0 }), 3, 'BERTH_ERR_CONFIG_INVALID', 'host.spawn_limit'],
+    // zod throws, instead of failing, on a table whose `length` cannot become a number where text belongs
+    ['a token that is such a table', (c: Record<string, any>) => (c.guest.token = { length: { toString: 0 } }), 3, 'BERTH_ERR_CONFIG_INVALID', 'cannot check'],
     ['a relative program path', (c: Record<string, any>) => (c.grants.programs = ['bin/sh']), 3, 'BERTH_ERR_CONFIG_INVALID', 'grants.programs[0]'],
     ['a missing .wasm', (c: Record<string, any>) => (c.manager.path = '/nonexistent/manager.wasm'), 3, 'BERTH_ERR_CONFIG_INVALID', 'manager.path'],
     ['a wrong sha256', (c: Record<string, any>) => (c.manager.sha256 = '0'.repeat(64)), 3, 'BERTH_ERR_WASM_SHA256_MISMATCH', fixture?.wasm ?? '.wasm'],

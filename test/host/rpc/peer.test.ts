@@ -39,6 +39,11 @@ describe('the JSON-RPC peer', () => {
     ['params of the wrong type', { jsonrpc: '2.0', id: 9, method: 'guest.call', params: { operation: 'status', args: 'x', deadlineMs: 5 } }, RPC_ERRORS.INVALID_PARAMS],
     ['an operation outside the contract', { jsonrpc: '2.0', id: 10, method: 'guest.call', params: { operation: 'rm-rf', args: [], deadlineMs: 5 } }, RPC_ERRORS.INVALID_PARAMS],
     ['a frame with neither method nor result', { jsonrpc: '2.0', id: 11 }, RPC_ERRORS.INVALID_REQUEST],
+    // zod's length checks throw on an object whose `length` cannot become a number
+    ['an id whose length is an object', { jsonrpc: '2.0', id: { length: { toString: 0 } }, method: 'guest.ping' }, RPC_ERRORS.INVALID_REQUEST],
+    ['a method whose length is an object', { jsonrpc: '2.0', id: 12, method: { length: { toString: 0 } } }, RPC_ERRORS.INVALID_REQUEST],
+    ['params whose strings are such objects', { jsonrpc: '2.0', id: 13, method: 'guest.call', params: { operation: { length: { toString: 0 } }, args: { length: { toString: 0 } }, deadlineMs: 5 } }, RPC_ERRORS.INVALID_PARAMS],
+    ['a neither-nor frame with such an id', { jsonrpc: '2.0', id: { length: { valueOf: 0, toString: 0 } } }, RPC_ERRORS.INVALID_REQUEST],
   ])('answers %s with an error and keeps serving', async (_label, frame, code) => {
     const { raw, next } = setup();
     send(raw, frame);
@@ -73,6 +78,14 @@ describe('the JSON-RPC peer', () => {
     a.close();
     const error = await pending.catch((e: unknown) => e);
     expect((error as BerthError).code).toBe('BERTH_ERR_RPC_DISCONNECTED');
+  });
+
+  it('drops a response whose id the schema cannot check, and keeps serving', async () => {
+    const { raw, next, protocolErrors } = setup();
+    send(raw, { jsonrpc: '2.0', id: { length: { toString: 0 } }, result: { ok: 1 } });
+    send(raw, { jsonrpc: '2.0', id: 'after', method: 'guest.ping' });
+    expect(await next()).toEqual({ jsonrpc: '2.0', id: 'after', result: { pong: true } });
+    expect(protocolErrors.some((message) => message.startsWith('invalid response'))).toBe(true);
   });
 
   it('maps a remote BerthError to its catalogue code', async () => {

@@ -1,5 +1,6 @@
 import { MAX_FRAME_BYTES, METHODS, RPC_ERRORS, notificationFrame, requestFrame, requestId, type MethodName } from '../../../host/rpc/protocol.js';
 import { reviveWire } from '../../../host/rpc/wire-values.js';
+import { guardedSafeParse } from '../../../host/validation/guarded-parse.js';
 
 /** One WebSocket frame as a peer sends it. */
 export type WireFrame = { kind: 'text'; text: string } | { kind: 'binary'; bytes: Uint8Array };
@@ -55,17 +56,17 @@ export function expectedAnswer(frame: WireFrame, side: Side): Expected {
     return refused(RPC_ERRORS.PARSE_ERROR, null);
   }
   if (!isRecord(value)) return refused(RPC_ERRORS.INVALID_REQUEST, null);
-  const validId = requestId.safeParse(value.id);
+  const validId = guardedSafeParse(requestId, value.id);
   const id = validId.success ? validId.data : null;
   if ('method' in value && 'id' in value) {
-    const request = requestFrame.safeParse(value);
+    const request = guardedSafeParse(requestFrame, value);
     if (!request.success) return refused(RPC_ERRORS.INVALID_REQUEST, id);
     const method = request.data.method as MethodName;
     if (!side.serves.includes(method)) return refused(RPC_ERRORS.METHOD_NOT_FOUND, request.data.id);
-    if (!METHODS[method].params.safeParse(request.data.params).success) return refused(RPC_ERRORS.INVALID_PARAMS, request.data.id);
+    if (!guardedSafeParse(METHODS[method].params, request.data.params).success) return refused(RPC_ERRORS.INVALID_PARAMS, request.data.id);
     return { answer: 'served', id: request.data.id, method };
   }
-  if ('method' in value) return notificationFrame.safeParse(value).success ? { answer: 'silent' } : refused(RPC_ERRORS.INVALID_REQUEST, null);
+  if ('method' in value) return guardedSafeParse(notificationFrame, value).success ? { answer: 'silent' } : refused(RPC_ERRORS.INVALID_REQUEST, null);
   if ('result' in value || 'error' in value) return { answer: 'silent' };
   return refused(RPC_ERRORS.INVALID_REQUEST, id);
 }
