@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ConfigurationService } from '../../configurations/configuration-service.js';
 import { configurationValues } from '../../configurations/overrides.js';
 import type { ConfigurationRecord } from '../../store/store.js';
+import { datastoreVersionId } from '../../registry/stable-ids.js';
 import type { ProjectAuth } from '../auth.js';
 
 const project = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
@@ -30,6 +31,7 @@ const summaryView = z.object({
   /** Trove's names for the datastore, beside Berth's datastore object. */
   datastore_name: z.string(),
   datastore_version_name: z.string(),
+  datastore_version_id: z.string(),
   created: z.string(),
   updated: z.string(),
 });
@@ -46,6 +48,7 @@ function summary(group: ConfigurationRecord): z.infer<typeof summaryView> {
     datastore: { type: group.datastore, version: group.datastoreVersion },
     datastore_name: group.datastore,
     datastore_version_name: group.datastoreVersion,
+    datastore_version_id: datastoreVersionId(group.datastore, group.datastoreVersion),
     created: group.createdAt.toISOString(),
     updated: group.updatedAt.toISOString(),
   };
