@@ -87,7 +87,7 @@ export function troveSqlWorkflow(ds: SqlDatastore): void {
       expect(created.status).toBe('BUILD');
       state.instance = created.id;
       const active = await waitStatus(state.instance, 'ACTIVE');
-      expect(active.datastore).toBe(ds.type);
+      expect(active.datastore).toMatchObject({ type: ds.type, version: ds.version });
       state.port = await portOf(state.instance);
       expect(await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.showSetting)).toBe(String(ds.setting.first));
       await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.write);
