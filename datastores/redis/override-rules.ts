@@ -1,4 +1,4 @@
-import type { ConfigValue } from 'berth:datastore/types@0.1.0';
+import type { ConfigValue } from 'berth:datastore/types@0.2.0';
 import { ManagerError } from '../sdk/errors.js';
 
 type ValueRule =

@@ -39,7 +39,7 @@ describe('a manager built for berth:datastore@0.1.0', () => {
     const { wasm, bytes } = await unpacked();
     const report = await inspectManager(wasm);
     expect(report.manifest.contract).toBe('berth:datastore@0.1.0');
-    expect((report.manifest as { parameters?: unknown }).parameters ?? []).toEqual([]);
+    expect(report.manifest.parameters).toEqual([]);
     expect(report.supported).toEqual(['create-databases', 'list-databases', 'delete-database']);
     const described = await describeComponent(bytes, wasm);
     expect(described).toEqual(report.manifest);
