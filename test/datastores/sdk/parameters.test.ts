@@ -6,6 +6,7 @@ import { buildFixture, instantiateBytes } from '../../support/components.js';
 import { inspectManager } from '../../../datastores/toolchain/inspect.js';
 import { parseManifest } from '../../../datastores/toolchain/manifest.js';
 import { checkParameters, describeRule, parameter } from '../../../datastores/sdk/parameters.js';
+import { berthProcess } from '../../support/cli.js';
 
 const RULES = [
   { name: 'work_mem', type: 'string', allowedValues: [], restartRequired: false, description: 'memory of one sort or hash' },
@@ -27,6 +28,8 @@ describe.each(['quickjs', 'starlingmonkey'] as const)('parameter rules declared 
       const report = await inspectManager(join(dir, 'overrides.wasm'));
       expect(report.manifest.contract).toBe('berth:datastore@0.2.0');
       expect(report.manifest.parameters).toEqual(RULES);
+      const human = await berthProcess(['inspect', join(dir, 'overrides.wasm')], { home: dir });
+      expect(human.stdout).toMatch(/configuration parameters \(5\):\n\s+work_mem, statement_timeout, jit, seq_page_cost, log_level/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
