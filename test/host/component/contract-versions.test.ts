@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { sha256 } from '../../../datastores/toolchain/digest.js';
 import { inspectManager } from '../../../datastores/toolchain/inspect.js';
+import { checkManagerWorld } from '../../../datastores/toolchain/world-check.js';
+import { OPERATION_INTERFACES } from '../../../datastores/sdk/operations.js';
 import { describeComponent } from '../../../host/component/describe.js';
 import { runHost, startHub, TOKEN, until } from '../../support/guest-host.js';
 
@@ -70,4 +72,29 @@ describe('a manager built for berth:datastore@0.1.0', () => {
     });
     expect(await server.hub.call('inst-1', 'delete-user', [{ name: 'x', host: undefined }], 10_000)).toEqual({ err: { tag: 'unsupported', val: 'delete-user' } });
   }, 60_000);
+});
+
+describe('the world check across contract versions', () => {
+  const exportsOf = (version: string) => ['manifest', ...OPERATION_INTERFACES].map((name) => `berth:datastore/${name}@${version}`);
+  const importsOf = (version: string) => ['types', 'exec', 'connections', 'events', 'artifacts'].map((name) => `berth:datastore/${name}@${version}`);
+  const codeOf = (run: () => void): string | undefined => {
+    try {
+      run();
+      return undefined;
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+  };
+
+  it('takes a component of 0.1.0 or of 0.2.0, each whole', () => {
+    expect(codeOf(() => checkManagerWorld({ exports: exportsOf('0.1.0'), imports: importsOf('0.1.0') }, 'm.wasm'))).toBeUndefined();
+    expect(codeOf(() => checkManagerWorld({ exports: exportsOf('0.2.0'), imports: importsOf('0.2.0') }, 'm.wasm'))).toBeUndefined();
+  });
+
+  it('refuses a component mixing versions, and one of a version it does not know', () => {
+    const mixed = [...exportsOf('0.2.0').slice(0, 3), ...exportsOf('0.1.0').slice(3)];
+    expect(codeOf(() => checkManagerWorld({ exports: mixed, imports: [] }, 'm.wasm'))).toBe('BERTH_ERR_WASM_WRONG_WORLD');
+    expect(codeOf(() => checkManagerWorld({ exports: exportsOf('0.3.0'), imports: [] }, 'm.wasm'))).toBe('BERTH_ERR_WASM_WRONG_WORLD');
+    expect(codeOf(() => checkManagerWorld({ exports: exportsOf('0.2.0'), imports: importsOf('0.1.0') }, 'm.wasm'))).toBe('BERTH_ERR_WASM_UNGRANTABLE_IMPORT');
+  });
 });
