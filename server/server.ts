@@ -94,9 +94,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   });
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
-  configurations = new ConfigurationService({ store, registry, instances });
+  configurations = new ConfigurationService({ store, registry, manifests, instances });
   const api = await buildApi({
     registry,
+    manifests,
     auth: new ProjectAuth(config.projects),
     instances,
     backups: { service: backups, authenticateGuest },

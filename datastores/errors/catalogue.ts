@@ -80,6 +80,8 @@ export const ERRORS = {
   BERTH_ERR_CONFIGURATION_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such configuration group in this project' },
   BERTH_ERR_CONFIGURATION_IN_USE: { status: 409, exitCode: 3, summary: 'the configuration group is attached to instances' },
   BERTH_ERR_CONFIGURATION_ATTACHED: { status: 409, exitCode: 3, summary: 'the instance has another configuration group attached' },
+  BERTH_ERR_CONFIGURATION_VALUE_INVALID: { status: 400, exitCode: 3, summary: "a configuration value is not a parameter of the datastore version, or not of its type or range (the manager's rules)" },
+  BERTH_ERR_PARAMETER_NOT_FOUND: { status: 404, exitCode: 3, summary: 'the datastore version has no such configuration parameter' },
 
   BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -1,4 +1,5 @@
-import { CapabilityError, ManagerError } from '../sdk/index.js';
+import { CapabilityError, checkOverrides, ManagerError } from '../sdk/index.js';
+import { PARAMETERS } from './parameters.js';
 import { paths, type MyContext } from './options.js';
 import { isRunning } from './server.js';
 import { query } from './sql.js';
@@ -84,6 +85,7 @@ export function updateOverrides(ctx: MyContext, overrides: readonly Override[], 
     for (const { key } of overrides) if (!KEY.test(key)) throw ManagerError.invalidArgument(key, `${key} is not an option name`);
   } else {
     checkKeys(ctx, overrides.map((o) => o.key));
+    checkOverrides(PARAMETERS, overrides, 'MySQL', normalise);
   }
   persistOverrides(ctx, overrides, remove);
 }

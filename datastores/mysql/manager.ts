@@ -8,6 +8,7 @@
 // programs are MariaDB's; a MySQL or Percona server can be granted under those
 // names.
 import { defineManager } from '../sdk/index.js';
+import { PARAMETERS } from './parameters.js';
 import { createBackup, restoreBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
 import * as databases from './databases.js';
@@ -35,6 +36,7 @@ export default defineManager({
     directories: [{ path: '{mount_point}', access: 'read-write', purpose: 'the data directory, option files, socket, logs and backup staging' }],
     connections: [{ name: 'admin', kind: 'mysql', purpose: 'os_admin over TCP: databases, users, access, root, configuration, shutdown' }],
   },
+  parameters: PARAMETERS,
   operations: {
     prepare: (ctx, request) => prepare(ctx, request),
     status: (ctx) => status(ctx),

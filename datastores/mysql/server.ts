@@ -1,4 +1,4 @@
-import type { ServiceStatus } from 'berth:datastore/types@0.1.0';
+import type { ServiceStatus } from 'berth:datastore/types@0.2.0';
 import { CapabilityError, ManagerError } from '../sdk/index.js';
 import { ADMIN_HOST, ADMIN_USER, paths, type MyContext } from './options.js';
 import { literal, query } from './sql.js';

@@ -1,5 +1,6 @@
-import { ManagerError } from '../sdk/index.js';
+import { checkOverrides, ManagerError } from '../sdk/index.js';
 import { paths, type PgContext } from './options.js';
+import { PARAMETERS } from './parameters.js';
 import { literal, query } from './sql.js';
 
 type ConfigValue = { tag: 'text'; val: string } | { tag: 'integer'; val: bigint | number } | { tag: 'float'; val: number } | { tag: 'boolean'; val: boolean };
@@ -45,6 +46,7 @@ function checkKeys(ctx: PgContext, keys: readonly string[]): void {
 /** Persist overrides (or remove them) in berth-overrides.conf; they apply at the next start or apply-overrides. */
 export function updateOverrides(ctx: PgContext, overrides: ReadonlyArray<{ key: string; value: ConfigValue }>, remove: boolean): void {
   checkKeys(ctx, overrides.map((o) => o.key));
+  if (!remove) checkOverrides(PARAMETERS, overrides, 'PostgreSQL');
   const entries = readOverrides(ctx);
   for (const override of overrides) {
     if (remove) entries.delete(override.key);

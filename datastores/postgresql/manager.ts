@@ -5,6 +5,7 @@
 // could reach the server's files or programs. Backups use the low-level backup API, so nothing
 // beyond initdb, pg_ctl and postgres is needed.
 import { defineManager, filesystemStats, listLogDirectory, ManagerError, readLogDirectory } from '../sdk/index.js';
+import { PARAMETERS } from './parameters.js';
 import * as accounts from './accounts.js';
 import { createBackup, restoreBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
@@ -37,6 +38,7 @@ export default defineManager({
       { name: 'template', kind: 'postgresql', purpose: 'os_admin on template1: the public schema new databases copy' },
     ],
   },
+  parameters: PARAMETERS,
   operations: {
     prepare(ctx, request) {
       if (request.backup) {

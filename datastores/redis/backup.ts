@@ -1,4 +1,4 @@
-import type { BackupRequest, BackupResult } from 'berth:datastore/backup@0.1.0';
+import type { BackupRequest, BackupResult } from 'berth:datastore/backup@0.2.0';
 import { ManagerError } from '../sdk/index.js';
 import { command, errorReply, info, isBusyReply } from './admin-connection.js';
 import { layoutOf } from './layout.js';

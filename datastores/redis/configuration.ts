@@ -1,4 +1,4 @@
-import type { ConfigOverride } from 'berth:datastore/types@0.1.0';
+import type { ConfigOverride } from 'berth:datastore/types@0.2.0';
 import { ManagerError } from '../sdk/index.js';
 import { command, errorReply, isBusyReply } from './admin-connection.js';
 import { mergeSettings, parseConfigText } from './config-text.js';

@@ -1,4 +1,4 @@
-import type { GuestLogInfo, LogChunk } from 'berth:datastore/guest-log@0.1.0';
+import type { GuestLogInfo, LogChunk } from 'berth:datastore/guest-log@0.2.0';
 import { ManagerError } from '../sdk/index.js';
 import { layoutOf } from './layout.js';
 import type { RedisContext } from './options.js';

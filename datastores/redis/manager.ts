@@ -3,6 +3,7 @@
 // Redis has no databases or users in Trove's sense: those operations answer
 // `unsupported` from the SDK, on purpose.
 import { defineManager } from '../sdk/index.js';
+import { PARAMETERS } from './override-rules.js';
 import { createBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, startWithConfigurationChanges, updateOverrides } from './configuration.js';
 import { listLogs, readLog } from './guest-log.js';
@@ -23,6 +24,7 @@ export default defineManager({
     directories: [{ path: '{mount_point}', access: 'read-write', purpose: 'redis.conf, the ACL file, the data directory, pid file and log' }],
     connections: [{ name: ADMIN_CONNECTION, kind: 'redis', purpose: 'status, shutdown, root, configuration and snapshots, as the ACL user berth (password: option admin_password)' }],
   },
+  parameters: PARAMETERS,
   operations: {
     prepare,
     restart: restartServer,

@@ -1,5 +1,6 @@
-import type { ConfigValue } from 'berth:datastore/types@0.1.0';
+import type { ConfigValue } from 'berth:datastore/types@0.2.0';
 import { ManagerError } from '../sdk/errors.js';
+import { parameter, type ParameterRule } from '../sdk/parameters.js';
 
 type ValueRule =
   | { kind: 'integer'; min: number; max?: number }
@@ -90,6 +91,31 @@ export const SETTING_RULES: Readonly<Record<string, SettingRule>> = {
   'client-query-buffer-limit': memory,
   'proto-max-bulk-len': memory,
 };
+
+/**
+ * SETTING_RULES as the manifest's parameter rules, for the server to check
+ * groups against and Trove clients to list (Trove's types: sizes are
+ * integers of bytes, min 0, as Trove's redis validation-rules.json has them;
+ * the "64mb" text form stays for config-contents). A choice is a string with
+ * its allowed values; a format is a string the manager checks itself.
+ */
+function asParameter(name: string, rule: SettingRule): ParameterRule {
+  const common = { restartRequired: !rule.live };
+  switch (rule.value.kind) {
+    case 'integer':
+      return parameter.integer(name, { ...common, min: rule.value.min, max: rule.value.max });
+    case 'memory':
+      return parameter.integer(name, { ...common, min: 0 });
+    case 'boolean':
+      return parameter.boolean(name, common);
+    case 'choice':
+      return parameter.string(name, { ...common, allowedValues: rule.value.values });
+    case 'format':
+      return parameter.string(name, { ...common, description: rule.value.example });
+  }
+}
+
+export const PARAMETERS: readonly ParameterRule[] = Object.entries(SETTING_RULES).map(([name, rule]) => asParameter(name, rule));
 
 /** A key as Redis reads it: case does not matter. */
 export function settingKey(key: string): string {

@@ -1,4 +1,4 @@
-import type { PrepareRequest } from 'berth:datastore/lifecycle@0.1.0';
+import type { PrepareRequest } from 'berth:datastore/lifecycle@0.2.0';
 import { ManagerError } from '../sdk/index.js';
 import { checkOverrides } from './configuration.js';
 import { parseConfigText } from './config-text.js';

@@ -1,4 +1,4 @@
-import type { RestoreSource } from 'berth:datastore/backup@0.1.0';
+import type { RestoreSource } from 'berth:datastore/backup@0.2.0';
 import { ManagerError } from '../sdk/index.js';
 import { command, info } from './admin-connection.js';
 import { BACKUP_FORMAT } from './backup.js';

@@ -1,4 +1,4 @@
-import type { RootCredentials } from 'berth:datastore/root@0.1.0';
+import type { RootCredentials } from 'berth:datastore/root@0.2.0';
 import { ManagerError } from '../sdk/index.js';
 import { command, pairs } from './admin-connection.js';
 import type { RedisContext } from './options.js';

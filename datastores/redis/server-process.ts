@@ -1,4 +1,4 @@
-import type { ServiceStatus } from 'berth:datastore/types@0.1.0';
+import type { ServiceStatus } from 'berth:datastore/types@0.2.0';
 import { CapabilityError, ManagerError } from '../sdk/index.js';
 import { utf8 } from '../sdk/utf8.js';
 import { command, errorReply, isBusyReply, isConnectionLost } from './admin-connection.js';

@@ -1,18 +1,19 @@
-import type * as Lifecycle from 'berth:datastore/lifecycle@0.1.0';
-import type * as Databases from 'berth:datastore/databases@0.1.0';
-import type * as Users from 'berth:datastore/users@0.1.0';
-import type * as Root from 'berth:datastore/root@0.1.0';
-import type * as Backup from 'berth:datastore/backup@0.1.0';
-import type * as Volume from 'berth:datastore/volume@0.1.0';
-import type * as Configuration from 'berth:datastore/configuration@0.1.0';
-import type * as Replication from 'berth:datastore/replication@0.1.0';
-import type * as GuestLog from 'berth:datastore/guest-log@0.1.0';
+import type * as Lifecycle from 'berth:datastore/lifecycle@0.2.0';
+import type * as Databases from 'berth:datastore/databases@0.2.0';
+import type * as Users from 'berth:datastore/users@0.2.0';
+import type * as Root from 'berth:datastore/root@0.2.0';
+import type * as Backup from 'berth:datastore/backup@0.2.0';
+import type * as Volume from 'berth:datastore/volume@0.2.0';
+import type * as Configuration from 'berth:datastore/configuration@0.2.0';
+import type * as Replication from 'berth:datastore/replication@0.2.0';
+import type * as GuestLog from 'berth:datastore/guest-log@0.2.0';
 import type {
   Manifest,
   ProgramRequest,
   DirectoryRequest,
   ConnectionRequest,
-} from 'berth:datastore/manifest@0.1.0';
+  ParameterRule,
+} from 'berth:datastore/manifest@0.2.0';
 import './no-network.js';
 import { toManagerError, type ResultErrorThrow } from './errors.js';
 import { fromWireArguments, toWire } from './engine.js';
@@ -57,6 +58,13 @@ export interface ManagerDefinition<S extends OptionsSchema | undefined> {
     connections?: ConnectionRequest[];
     environment?: string[];
   };
+  /**
+   * The configuration parameters `update-overrides` accepts, built with
+   * `parameter.integer(...)` and its siblings (parameters.ts). The server
+   * refuses a configuration group with any other key, or a value out of
+   * range, before calling the guest; Trove clients list them.
+   */
+  parameters?: readonly ParameterRule[];
   operations: Operations<OptionsOf<S>>;
 }
 
@@ -102,6 +110,7 @@ export function defineManager<S extends OptionsSchema | undefined = undefined>(d
       connections: definition.needs?.connections ?? [],
       environment: definition.needs?.environment ?? [],
     },
+    parameters: [...(definition.parameters ?? [])],
   };
 
   const dispatch = (operation: OperationName) => {

@@ -1,4 +1,4 @@
-import type { ManagerError as ManagerErrorValue, CapabilityError as CapabilityErrorValue } from 'berth:datastore/types@0.1.0';
+import type { ManagerError as ManagerErrorValue, CapabilityError as CapabilityErrorValue } from 'berth:datastore/types@0.2.0';
 
 export type { ManagerErrorValue, CapabilityErrorValue };
 

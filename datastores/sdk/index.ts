@@ -7,6 +7,8 @@ export type { SqlConnection, SqlParam, SqlRow, QueryResult, RedisConnection, Red
 export type { Files } from './capabilities/files.js';
 export type { Logger } from './capabilities/log.js';
 export type { Events } from './capabilities/events.js';
+export { parameter, checkParameters, describeRule, findRule, valueFits, type ParameterRule, type ParameterValue, type ParameterProblem } from './parameters.js';
+export { checkOverrides } from './override-check.js';
 export { listLogDirectory, readLogDirectory } from './log-directory.js';
 export { filesystemStats } from './filesystem-stats.js';
 export { z } from 'zod';

@@ -3,7 +3,17 @@
  * contract (kebab-case) names. A test checks this list against wit/, so it
  * cannot drift; the SDK, `berth inspect` and the server all read it.
  */
-export const CONTRACT = 'berth:datastore@0.1.0';
+export const CONTRACT_VERSION = '0.2.0';
+export const CONTRACT = `berth:datastore@${CONTRACT_VERSION}` as const;
+
+/**
+ * Contract versions a host still loads. 0.1.0 differs from 0.2.0 only in its
+ * manifest, which has no `parameters`; every interface and operation is the
+ * same, and jco's glue looks imports up without their version, so one host
+ * serves both. A 0.1.0 manager's manifest reads with `parameters: []`.
+ */
+export const LOADABLE_CONTRACT_VERSIONS = ['0.1.0', CONTRACT_VERSION] as const;
+export const LOADABLE_CONTRACTS = LOADABLE_CONTRACT_VERSIONS.map((version) => `berth:datastore@${version}`) as [string, ...string[]];
 
 export const OPERATIONS_BY_INTERFACE = {
   lifecycle: ['prepare', 'restart', 'stop-db', 'start-db-with-conf-changes', 'status', 'pre-upgrade', 'post-upgrade'],

@@ -1,18 +1,24 @@
 import { z } from 'zod';
 import { BerthError } from '../errors/berth-error.js';
-import { ALL_OPERATIONS, CONTRACT, type OperationName } from '../sdk/operations.js';
+import { ALL_OPERATIONS, LOADABLE_CONTRACTS, type OperationName } from '../sdk/operations.js';
+import { parameterRulesSchema } from './parameter-rules.js';
 
 /** The custom section `berth build` embeds the manifest in, so it can be read without running anything. */
 export const MANIFEST_SECTION = 'berth:manifest';
 
 const text = z.string().min(1);
 
-/** The manifest as `describe()` returns it (jco's camelCase), checked wherever it is read. */
+/**
+ * The manifest as `describe()` returns it (jco's camelCase), checked wherever
+ * it is read. A manager built for berth:datastore@0.1.0 has no `parameters`:
+ * it reads as declaring none, and the server then checks no configuration
+ * key (as before 0.2.0) and leaves that to the manager.
+ */
 export const manifestSchema = z.object({
   name: text,
   version: text,
   datastores: z.array(text).min(1, 'a manager serves at least one datastore'),
-  contract: z.literal(CONTRACT),
+  contract: z.enum(LOADABLE_CONTRACTS),
   operations: z.array(z.enum(ALL_OPERATIONS as [OperationName, ...OperationName[]])),
   options: z.array(z.object({ key: text, required: z.boolean(), defaultValue: z.string().optional() })),
   capabilities: z.object({
@@ -21,6 +27,10 @@ export const manifestSchema = z.object({
     connections: z.array(z.object({ name: text, kind: z.enum(['postgresql', 'mysql', 'redis']), purpose: z.string() })),
     environment: z.array(text),
   }),
+  parameters: parameterRulesSchema.default([]),
+}).refine((manifest) => manifest.contract !== 'berth:datastore@0.1.0' || manifest.parameters.length === 0, {
+  path: ['parameters'],
+  message: 'a berth:datastore@0.1.0 manifest has no parameters',
 });
 
 export type ManagerManifest = z.infer<typeof manifestSchema>;

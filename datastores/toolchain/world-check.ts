@@ -1,12 +1,11 @@
 import { BerthError } from '../errors/berth-error.js';
-import { OPERATION_INTERFACES } from '../sdk/operations.js';
+import { CONTRACT, LOADABLE_CONTRACT_VERSIONS, OPERATION_INTERFACES } from '../sdk/operations.js';
 
 const CONTRACT_PACKAGE = 'berth:datastore';
-const CONTRACT_VERSION = '0.1.0';
 
 /** Interfaces a manager may import: the contract's capabilities and what the JS engines need for themselves. */
 const GRANTABLE_IMPORTS = [
-  /^berth:datastore\/(types|exec|connections|events|artifacts)@0\.1\.0$/,
+  /^berth:datastore\/(types|exec|connections|events|artifacts)@0\.[12]\.0$/,
   /^wasi:config\/store@0\.2\.0-draft$/,
   /^wasi:logging\/logging@0\.1\.0-draft$/,
   /^wasi:filesystem\/(types|preopens)@0\.2\.\d+$/,
@@ -34,27 +33,41 @@ export async function readWorld(bytes: Uint8Array): Promise<WorldSummary> {
   return { imports, exports };
 }
 
+/** The loadable contract version whose interfaces the component all exports; else the closest one's missing names. */
+function exportedVersion(world: WorldSummary): { version?: string; missing: string[] } {
+  let closest: string[] | undefined;
+  for (const version of [...LOADABLE_CONTRACT_VERSIONS].reverse()) {
+    const expected = ['manifest', ...OPERATION_INTERFACES].map((name) => `${CONTRACT_PACKAGE}/${name}@${version}`);
+    const absent = expected.filter((name) => !world.exports.includes(name));
+    if (absent.length === 0) return { version, missing: [] };
+    if (!closest || absent.length < closest.length) closest = absent;
+  }
+  return { missing: closest ?? [] };
+}
+
 /**
- * A manager exports every operation interface of berth:datastore@0.1.0 and
+ * A manager exports every operation interface of one loadable version of
+ * berth:datastore (the current one or an older one the host still loads) and
  * imports nothing Berth never grants (sockets, HTTP...). Types are right by
  * construction for `berth build` output; `describe()` and the function check
  * at instantiation cover the rest.
  */
 export function checkManagerWorld(world: WorldSummary, file: string): void {
-  const expected = ['manifest', ...OPERATION_INTERFACES].map((name) => `${CONTRACT_PACKAGE}/${name}@${CONTRACT_VERSION}`);
-  const missing = expected.filter((name) => !world.exports.includes(name));
-  if (missing.length > 0) {
+  const { version, missing } = exportedVersion(world);
+  if (version === undefined) {
     const other = world.exports.find((name) => name.startsWith(`${CONTRACT_PACKAGE}/`));
     const why = other
       ? `it exports ${other} but not ${missing.join(', ')}: it was built against another version of the contract`
-      : `it exports ${world.exports.length ? world.exports.join(', ') : 'no interfaces'} instead of the berth:datastore@0.1.0 interfaces`;
+      : `it exports ${world.exports.length ? world.exports.join(', ') : 'no interfaces'} instead of the ${CONTRACT} interfaces`;
     throw new BerthError(
       'BERTH_ERR_WASM_WRONG_WORLD',
       `${file} is a WebAssembly component but not a Berth datastore manager: ${why}`,
       'build the manager with `berth build <entry.ts>` against wit/ (world berth:datastore/manager)',
     );
   }
-  const ungrantable = world.imports.filter((name) => !GRANTABLE_IMPORTS.some((pattern) => pattern.test(name)));
+  const ungrantable = world.imports.filter(
+    (name) => !GRANTABLE_IMPORTS.some((pattern) => pattern.test(name)) || (name.startsWith(`${CONTRACT_PACKAGE}/`) && !name.endsWith(`@${version}`)),
+  );
   if (ungrantable.length > 0) {
     throw new BerthError(
       'BERTH_ERR_WASM_UNGRANTABLE_IMPORT',

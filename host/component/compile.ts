@@ -22,7 +22,7 @@ export interface CompiledComponent {
   readonly coreModules: ReadonlyMap<string, WebAssembly.Module>;
   /** Unversioned import names the component needs ("wasi:config/store"). */
   readonly imports: readonly string[];
-  /** Exported names ("databases", "berth:datastore/databases@0.1.0"). */
+  /** Exported names ("databases", "berth:datastore/databases@0.2.0"). */
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
   readonly memory: MemoryCeiling;
 }

@@ -23,10 +23,10 @@ export interface SandboxGrant {
   /** Told of every refusal a host-side capability makes, for the operator's log. */
   onDenied?(capability: string, what: string): void;
   log?: (entry: ManagerLogEntry) => void;
-  exec?: ImportObject['berth:datastore/exec@0.1.0'];
-  connections?: ImportObject['berth:datastore/connections@0.1.0'];
-  events?: ImportObject['berth:datastore/events@0.1.0'];
-  artifacts?: ImportObject['berth:datastore/artifacts@0.1.0'];
+  exec?: ImportObject['berth:datastore/exec@0.2.0'];
+  connections?: ImportObject['berth:datastore/connections@0.2.0'];
+  events?: ImportObject['berth:datastore/events@0.2.0'];
+  artifacts?: ImportObject['berth:datastore/artifacts@0.2.0'];
 }
 
 /** The contract's imports for one instance, each built from its grant. */
@@ -44,10 +44,10 @@ export function createSandboxImports(grant: SandboxGrant = {}): ImportObject {
     'wasi:io/streams@0.2.12': io.streams,
     'wasi:clocks/wall-clock@0.2.12': wallClock,
     // An interface of types only: nothing to supply.
-    'berth:datastore/types@0.1.0': {} as typeof Types,
-    'berth:datastore/exec@0.1.0': grant.exec ?? createDeniedExec(),
-    'berth:datastore/connections@0.1.0': grant.connections ?? createDeniedConnections(),
-    'berth:datastore/events@0.1.0': grant.events ?? createDroppedEvents(),
-    'berth:datastore/artifacts@0.1.0': grant.artifacts ?? createDeniedArtifacts(),
+    'berth:datastore/types@0.2.0': {} as typeof Types,
+    'berth:datastore/exec@0.2.0': grant.exec ?? createDeniedExec(),
+    'berth:datastore/connections@0.2.0': grant.connections ?? createDeniedConnections(),
+    'berth:datastore/events@0.2.0': grant.events ?? createDroppedEvents(),
+    'berth:datastore/artifacts@0.2.0': grant.artifacts ?? createDeniedArtifacts(),
   };
 }

@@ -1,9 +1,9 @@
-// world berth:datastore/manager@0.1.0
-import type * as BerthDatastoreArtifacts from './interfaces/berth-datastore-artifacts.js'; // berth:datastore/artifacts@0.1.0
-import type * as BerthDatastoreConnections from './interfaces/berth-datastore-connections.js'; // berth:datastore/connections@0.1.0
-import type * as BerthDatastoreEvents from './interfaces/berth-datastore-events.js'; // berth:datastore/events@0.1.0
-import type * as BerthDatastoreExec from './interfaces/berth-datastore-exec.js'; // berth:datastore/exec@0.1.0
-import type * as BerthDatastoreTypes from './interfaces/berth-datastore-types.js'; // berth:datastore/types@0.1.0
+// world berth:datastore/manager@0.2.0
+import type * as BerthDatastoreArtifacts from './interfaces/berth-datastore-artifacts.js'; // berth:datastore/artifacts@0.2.0
+import type * as BerthDatastoreConnections from './interfaces/berth-datastore-connections.js'; // berth:datastore/connections@0.2.0
+import type * as BerthDatastoreEvents from './interfaces/berth-datastore-events.js'; // berth:datastore/events@0.2.0
+import type * as BerthDatastoreExec from './interfaces/berth-datastore-exec.js'; // berth:datastore/exec@0.2.0
+import type * as BerthDatastoreTypes from './interfaces/berth-datastore-types.js'; // berth:datastore/types@0.2.0
 import type * as WasiClocksWallClock from './interfaces/wasi-clocks-wall-clock.js'; // wasi:clocks/wall-clock@0.2.12
 import type * as WasiConfigStore from './interfaces/wasi-config-store.js'; // wasi:config/store@0.2.0-draft
 import type * as WasiFilesystemPreopens from './interfaces/wasi-filesystem-preopens.js'; // wasi:filesystem/preopens@0.2.12
@@ -12,22 +12,22 @@ import type * as WasiIoError from './interfaces/wasi-io-error.js'; // wasi:io/er
 import type * as WasiIoPoll from './interfaces/wasi-io-poll.js'; // wasi:io/poll@0.2.12
 import type * as WasiIoStreams from './interfaces/wasi-io-streams.js'; // wasi:io/streams@0.2.12
 import type * as WasiLoggingLogging from './interfaces/wasi-logging-logging.js'; // wasi:logging/logging@0.1.0-draft
-import type * as BerthDatastoreManifest from './interfaces/berth-datastore-manifest.js'; // berth:datastore/manifest@0.1.0
-import type * as BerthDatastoreBackup from './interfaces/berth-datastore-backup.js'; // berth:datastore/backup@0.1.0
-import type * as BerthDatastoreLifecycle from './interfaces/berth-datastore-lifecycle.js'; // berth:datastore/lifecycle@0.1.0
-import type * as BerthDatastoreDatabases from './interfaces/berth-datastore-databases.js'; // berth:datastore/databases@0.1.0
-import type * as BerthDatastoreUsers from './interfaces/berth-datastore-users.js'; // berth:datastore/users@0.1.0
-import type * as BerthDatastoreRoot from './interfaces/berth-datastore-root.js'; // berth:datastore/root@0.1.0
-import type * as BerthDatastoreVolume from './interfaces/berth-datastore-volume.js'; // berth:datastore/volume@0.1.0
-import type * as BerthDatastoreConfiguration from './interfaces/berth-datastore-configuration.js'; // berth:datastore/configuration@0.1.0
-import type * as BerthDatastoreReplication from './interfaces/berth-datastore-replication.js'; // berth:datastore/replication@0.1.0
-import type * as BerthDatastoreGuestLog from './interfaces/berth-datastore-guest-log.js'; // berth:datastore/guest-log@0.1.0
+import type * as BerthDatastoreManifest from './interfaces/berth-datastore-manifest.js'; // berth:datastore/manifest@0.2.0
+import type * as BerthDatastoreBackup from './interfaces/berth-datastore-backup.js'; // berth:datastore/backup@0.2.0
+import type * as BerthDatastoreLifecycle from './interfaces/berth-datastore-lifecycle.js'; // berth:datastore/lifecycle@0.2.0
+import type * as BerthDatastoreDatabases from './interfaces/berth-datastore-databases.js'; // berth:datastore/databases@0.2.0
+import type * as BerthDatastoreUsers from './interfaces/berth-datastore-users.js'; // berth:datastore/users@0.2.0
+import type * as BerthDatastoreRoot from './interfaces/berth-datastore-root.js'; // berth:datastore/root@0.2.0
+import type * as BerthDatastoreVolume from './interfaces/berth-datastore-volume.js'; // berth:datastore/volume@0.2.0
+import type * as BerthDatastoreConfiguration from './interfaces/berth-datastore-configuration.js'; // berth:datastore/configuration@0.2.0
+import type * as BerthDatastoreReplication from './interfaces/berth-datastore-replication.js'; // berth:datastore/replication@0.2.0
+import type * as BerthDatastoreGuestLog from './interfaces/berth-datastore-guest-log.js'; // berth:datastore/guest-log@0.2.0
 export interface ImportObject {
-  'berth:datastore/artifacts@0.1.0': typeof BerthDatastoreArtifacts,
-  'berth:datastore/connections@0.1.0': typeof BerthDatastoreConnections,
-  'berth:datastore/events@0.1.0': typeof BerthDatastoreEvents,
-  'berth:datastore/exec@0.1.0': typeof BerthDatastoreExec,
-  'berth:datastore/types@0.1.0': typeof BerthDatastoreTypes,
+  'berth:datastore/artifacts@0.2.0': typeof BerthDatastoreArtifacts,
+  'berth:datastore/connections@0.2.0': typeof BerthDatastoreConnections,
+  'berth:datastore/events@0.2.0': typeof BerthDatastoreEvents,
+  'berth:datastore/exec@0.2.0': typeof BerthDatastoreExec,
+  'berth:datastore/types@0.2.0': typeof BerthDatastoreTypes,
   'wasi:clocks/wall-clock@0.2.12': typeof WasiClocksWallClock,
   'wasi:config/store@0.2.0-draft': typeof WasiConfigStore,
   'wasi:filesystem/preopens@0.2.12': typeof WasiFilesystemPreopens,
@@ -38,25 +38,25 @@ export interface ImportObject {
   'wasi:logging/logging@0.1.0-draft': typeof WasiLoggingLogging,
 }
 export interface Manager {
-  'berth:datastore/manifest@0.1.0': typeof BerthDatastoreManifest,
+  'berth:datastore/manifest@0.2.0': typeof BerthDatastoreManifest,
   manifest: typeof BerthDatastoreManifest,
-  'berth:datastore/backup@0.1.0': typeof BerthDatastoreBackup,
+  'berth:datastore/backup@0.2.0': typeof BerthDatastoreBackup,
   backup: typeof BerthDatastoreBackup,
-  'berth:datastore/lifecycle@0.1.0': typeof BerthDatastoreLifecycle,
+  'berth:datastore/lifecycle@0.2.0': typeof BerthDatastoreLifecycle,
   lifecycle: typeof BerthDatastoreLifecycle,
-  'berth:datastore/databases@0.1.0': typeof BerthDatastoreDatabases,
+  'berth:datastore/databases@0.2.0': typeof BerthDatastoreDatabases,
   databases: typeof BerthDatastoreDatabases,
-  'berth:datastore/users@0.1.0': typeof BerthDatastoreUsers,
+  'berth:datastore/users@0.2.0': typeof BerthDatastoreUsers,
   users: typeof BerthDatastoreUsers,
-  'berth:datastore/root@0.1.0': typeof BerthDatastoreRoot,
+  'berth:datastore/root@0.2.0': typeof BerthDatastoreRoot,
   root: typeof BerthDatastoreRoot,
-  'berth:datastore/volume@0.1.0': typeof BerthDatastoreVolume,
+  'berth:datastore/volume@0.2.0': typeof BerthDatastoreVolume,
   volume: typeof BerthDatastoreVolume,
-  'berth:datastore/configuration@0.1.0': typeof BerthDatastoreConfiguration,
+  'berth:datastore/configuration@0.2.0': typeof BerthDatastoreConfiguration,
   configuration: typeof BerthDatastoreConfiguration,
-  'berth:datastore/replication@0.1.0': typeof BerthDatastoreReplication,
+  'berth:datastore/replication@0.2.0': typeof BerthDatastoreReplication,
   replication: typeof BerthDatastoreReplication,
-  'berth:datastore/guest-log@0.1.0': typeof BerthDatastoreGuestLog,
+  'berth:datastore/guest-log@0.2.0': typeof BerthDatastoreGuestLog,
   guestLog: typeof BerthDatastoreGuestLog,
 }
 

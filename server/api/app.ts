@@ -3,6 +3,9 @@ import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { guardedValidatorCompiler } from './guarded-validator.js';
 import type { DatastoreRegistry } from '../registry/registry.js';
+import type { ManifestCatalog } from '../registry/manifests.js';
+import { parameterRoutes } from './routes/parameters.js';
+import { instanceConfigurationRoutes } from './routes/instance-configuration.js';
 import { authorizeFirst, type ProjectAuth } from './auth.js';
 import { clientError, frameworkError, installErrorHandling } from './error-handler.js';
 import { registerDocsUi } from './docs-ui.js';
@@ -18,6 +21,8 @@ import { identityRoutes, type IdentityOptions } from './routes/identity.js';
 
 export interface AppDependencies {
   registry: DatastoreRegistry;
+  /** The managers' manifests: with them the API serves each version's configuration parameters. */
+  manifests?: ManifestCatalog;
   auth: ProjectAuth;
   /** Instances and their guests; without it the API serves datastores only. */
   instances?: InstanceService;
@@ -48,8 +53,12 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
   await registerDocsUi(app, '/docs');
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(datastoreRoutes(deps.registry, deps.auth));
+  if (deps.manifests) await app.register(parameterRoutes(deps.registry, deps.manifests, deps.auth));
   if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations));
-  if (deps.configurations) await app.register(configurationRoutes(deps.configurations, deps.auth));
+  if (deps.configurations) {
+    await app.register(configurationRoutes(deps.configurations, deps.auth));
+    await app.register(instanceConfigurationRoutes(deps.configurations, deps.auth));
+  }
   if (deps.identity) await app.register(identityRoutes(deps.auth, deps.identity));
   if (deps.backups) {
     await app.register(backupRoutes(deps.backups.service, deps.auth));

@@ -16,6 +16,7 @@ import type {
   DatabaseView,
   DatastoreView,
   InstanceView,
+  ParameterView,
   UserIn,
   UserRef,
   UserView,
@@ -158,6 +159,11 @@ export class ApiClient {
 
   listDatastores(): Promise<{ datastores: DatastoreView[] }> {
     return this.request('GET', this.projectPath('/datastores'));
+  }
+
+  /** A version's configuration parameters, by datastore and version (names or ids). */
+  listParameters(datastore: string, version: string): Promise<{ 'configuration-parameters': ParameterView[] }> {
+    return this.request('GET', this.projectPath(`/datastores/${encodeURIComponent(datastore)}/versions/${encodeURIComponent(version)}/parameters`));
   }
 
   createInstance(instance: CreateInstanceBody): Promise<CreatedInstance> {

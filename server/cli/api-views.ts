@@ -7,6 +7,17 @@ export interface DatastoreView {
   default_version: string;
   versions: Array<{ id: string; name: string; active: boolean }>;
 }
+/** Trove's configuration parameter, with Berth's allowed values and description. */
+export interface ParameterView {
+  name: string;
+  datastore_version_id: string;
+  restart_required: boolean;
+  type: 'integer' | 'string' | 'boolean' | 'float';
+  min?: number;
+  max?: number;
+  allowed_values?: string[];
+  description?: string;
+}
 export interface InstanceView {
   id: string;
   name: string;

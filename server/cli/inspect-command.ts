@@ -16,6 +16,8 @@ function render(report: InspectReport): string {
     wrapList(report.supported),
     `  unsupported (${report.unsupported.length}):`,
     wrapList(report.unsupported),
+    `  configuration parameters (${manifest.parameters.length}):`,
+    manifest.parameters.length ? wrapList(manifest.parameters.map((p) => p.name)) : '    (none declared: the server checks no setting)',
     `  guest options:`,
     ...(manifest.options.length
       ? manifest.options.map((o) => `    ${o.key}${o.required ? ' (required)' : ''}${o.defaultValue !== undefined ? ` = ${o.defaultValue}` : ''}`)

@@ -35,6 +35,13 @@ export function registerOperatorCommands(program: Command, run: Run): void {
   const datastore = program.command('datastore').description('datastores the server offers');
   connected(datastore.command('list').description('list datastores and their versions'))
     .action((flags: OperatorFlags) => run(async () => (await actions()).datastoreList(flags), flags.json));
+  connected(
+    datastore
+      .command('parameters')
+      .description('list the configuration parameters a group of the version may set (from its manager)')
+      .argument('<datastore>', 'datastore name or id')
+      .argument('[version]', 'version name or id (default: the default version)'),
+  ).action((name: string, version: string | undefined, flags: OperatorFlags) => run(async () => (await import('./parameter-actions.js')).datastoreParameters(name, version, flags), flags.json));
 
   const instance = program.command('instance').description('create, list, show, restart, stop, start and delete instances');
   connected(

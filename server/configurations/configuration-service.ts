@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { InstanceService } from '../instances/instance-service.js';
+import type { ManifestCatalog } from '../registry/manifests.js';
 import type { DatastoreRegistry, DatastoreVersion } from '../registry/registry.js';
 import type { ConfigurationRecord, InstanceRecord, Store } from '../store/store.js';
 import { KeyedLock } from './keyed-lock.js';
+import { checkConfigurationValues } from './parameter-check.js';
 import { changesBetween, isEmpty, toOverrides, type ConfigOverride, type ConfigurationValues, type OverrideChanges } from './overrides.js';
 
 export interface CreateConfiguration {
@@ -23,6 +25,8 @@ export interface ChangeConfiguration {
 export interface ConfigurationServiceOptions {
   store: Store;
   registry: DatastoreRegistry;
+  /** The managers' parameter rules, every group's values are checked against. */
+  manifests: ManifestCatalog;
   /** Guest calls go through it: the manifest check, the task record, the manager's errors. */
   instances: InstanceService;
 }
@@ -45,6 +49,7 @@ export class ConfigurationService {
     if (!version) {
       throw new BerthError('BERTH_ERR_DATASTORE_NOT_FOUND', `no datastore ${type}${versionName ? ` version ${versionName}` : ''}`, 'GET /v1.0/{project}/datastores lists them');
     }
+    checkConfigurationValues(this.options.manifests, version, request.values);
     return this.options.store.configurations.create({
       id: randomUUID(),
       project,
@@ -81,6 +86,7 @@ export class ConfigurationService {
     return this.lock.run(id, async () => {
       const group = await this.get(project, id);
       const values = mode === 'replace' ? change.values : { ...group.values, ...change.values };
+      checkConfigurationValues(this.options.manifests, this.versionOf(group), values);
       const attached = await this.options.store.instances.listByConfiguration(group.id);
       for (const instance of attached) await this.checkOperable(project, instance.id);
       const changes = changesBetween(group.values, values);
@@ -124,6 +130,8 @@ export class ConfigurationService {
       const instance = await this.options.instances.get(project, instanceId);
       if (instance.configurationId !== null && instance.configurationId !== group.id) throw alreadyAttached(instance);
       checkSameDatastore(group, instance.datastore, instance.datastoreVersion);
+      // rules may have changed since the group was stored (another manager for the version)
+      checkConfigurationValues(this.options.manifests, this.versionOf(group), group.values);
       await this.checkOperable(project, instance.id);
       // attaching the group it has again sends the values again: a way to bring a guest back in line
       if (instance.configurationId === null && !(await this.options.store.instances.swapConfiguration(instance.id, null, group.id))) {
@@ -161,7 +169,29 @@ export class ConfigurationService {
   async overridesFor(project: string, configurationId: string, version: DatastoreVersion): Promise<ConfigOverride[]> {
     const group = await this.get(project, configurationId);
     checkSameDatastore(group, version.datastore, version.name);
+    checkConfigurationValues(this.options.manifests, version, group.values);
     return toOverrides(group.values);
+  }
+
+  /**
+   * Trove's GET /instances/{id}/configuration: the values the instance runs
+   * with as far as the server knows them, the attached group's. Settings no
+   * group changed are the datastore's defaults, which only the guest knows.
+   */
+  async effectiveValues(project: string, instanceId: string): Promise<ConfigurationValues> {
+    const instance = await this.options.instances.get(project, instanceId);
+    if (instance.configurationId === null) return {};
+    const group = await this.options.store.configurations.get(project, instance.configurationId);
+    return group?.values ?? {};
+  }
+
+  /** The group's datastore version, which the registry may no longer have (a config change since). */
+  private versionOf(group: ConfigurationRecord): DatastoreVersion {
+    const version = this.options.registry.version(group.datastore, group.datastoreVersion);
+    if (!version) {
+      throw new BerthError('BERTH_ERR_DATASTORE_NOT_FOUND', `configuration group ${group.id} is for ${group.datastore} ${group.datastoreVersion}, which this server no longer offers`, 'GET /v1.0/{project}/datastores lists them');
+    }
+    return version;
   }
 
   /** Both operations supported by the instance's manager (from its manifest, no round trip) and the instance built. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { readEmbeddedManifest } from '../../datastores/toolchain/inspect.js';
 import { sha256 } from '../../datastores/toolchain/digest.js';
 import type { ManagerManifest } from '../../datastores/toolchain/manifest.js';
+import type { ParameterRuleManifest } from '../../datastores/toolchain/parameter-rules.js';
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { DatastoreRegistry, DatastoreVersion } from './registry.js';
 
@@ -40,5 +41,14 @@ export class ManifestCatalog {
     const manifest = this.manifests.get(key(version));
     if (!manifest) throw new BerthError('BERTH_ERR_INTERNAL', `no manifest loaded for ${key(version)}`);
     return manifest;
+  }
+
+  /**
+   * The configuration parameters the version's manager declares. Empty for a
+   * manager built for berth:datastore@0.1.0 or one that declares none: then
+   * nothing is known and a group's keys are the manager's to refuse.
+   */
+  parameters(version: DatastoreVersion): readonly ParameterRuleManifest[] {
+    return this.of(version).parameters;
   }
 }

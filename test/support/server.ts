@@ -1,6 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { z } from 'zod';
 import { buildManager } from '../../datastores/toolchain/build.js';
 import { tokenDigest } from '../../server/api/auth.js';
@@ -33,9 +35,10 @@ export interface TestServerOptions<M extends string = string> {
   /**
    * Managers to build into the data directory, by the key versions name them
    * with: a fixture of test/fixtures/managers, or `{ source }` for a manager
-   * written in the test itself, or `{ entry }` for a real manager under datastores/.
+   * written in the test itself, or `{ entry }` for a real manager under datastores/,
+   * or `{ prebuilt }`: a component file as it is (.wasm, or .wasm.gz gunzipped), never rebuilt.
    */
-  managers: Record<M, string | { source: string } | { entry: string }>;
+  managers: Record<M, ManagerSource>;
   datastores: Array<TestDatastore<M>>;
   timeouts?: ConfigInput['timeouts'];
   /** local (default): guest host processes on this machine; external: the test starts hosts itself. */
@@ -69,8 +72,16 @@ interface ManagerPin {
   sha256: string;
 }
 
-async function buildInto(dir: string, key: string, manager: string | { source: string } | { entry: string }): Promise<ManagerPin> {
+type ManagerSource = string | { source: string } | { entry: string } | { prebuilt: string };
+
+async function buildInto(dir: string, key: string, manager: ManagerSource): Promise<ManagerPin> {
   const path = join(dir, `${key}.wasm`);
+  if (typeof manager === 'object' && 'prebuilt' in manager) {
+    const file = await readFile(manager.prebuilt);
+    const bytes = manager.prebuilt.endsWith('.gz') ? gunzipSync(file) : file;
+    await writeFile(path, bytes);
+    return { path, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
   if (typeof manager === 'string') {
     const built = await buildFixture(manager, 'quickjs');
     await writeFile(path, built.bytes);

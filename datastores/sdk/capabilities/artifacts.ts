@@ -1,4 +1,4 @@
-import { read, write } from 'berth:datastore/artifacts@0.1.0';
+import { read, write } from 'berth:datastore/artifacts@0.2.0';
 import { callCapability } from './call.js';
 
 const CHUNK = 256 * 1024;

@@ -1,4 +1,4 @@
-import { sqlQuery, redisCommand, type SqlValue, type RedisNode } from 'berth:datastore/connections@0.1.0';
+import { sqlQuery, redisCommand, type SqlValue, type RedisNode } from 'berth:datastore/connections@0.2.0';
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
 import { utf8 } from '../utf8.js';

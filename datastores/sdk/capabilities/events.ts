@@ -1,5 +1,5 @@
-import { publish } from 'berth:datastore/events@0.1.0';
-import type { ServiceStatus } from 'berth:datastore/types@0.1.0';
+import { publish } from 'berth:datastore/events@0.2.0';
+import type { ServiceStatus } from 'berth:datastore/types@0.2.0';
 
 export interface Events {
   /** Progress of the running operation; percent 0-100 when known. */

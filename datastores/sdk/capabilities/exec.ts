@@ -1,4 +1,4 @@
-import { run as runImport, spawn as spawnImport } from 'berth:datastore/exec@0.1.0';
+import { run as runImport, spawn as spawnImport } from 'berth:datastore/exec@0.2.0';
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
 import { utf8 } from '../utf8.js';

@@ -21,12 +21,12 @@
 /// <reference path="./interfaces/wasi-io-poll.d.ts" />
 /// <reference path="./interfaces/wasi-io-streams.d.ts" />
 /// <reference path="./interfaces/wasi-logging-logging.d.ts" />
-declare module 'berth:datastore/manager@0.1.0' {
-  import type * as BerthDatastoreArtifacts from 'berth:datastore/artifacts@0.1.0'; // berth:datastore/artifacts@0.1.0
-  import type * as BerthDatastoreConnections from 'berth:datastore/connections@0.1.0'; // berth:datastore/connections@0.1.0
-  import type * as BerthDatastoreEvents from 'berth:datastore/events@0.1.0'; // berth:datastore/events@0.1.0
-  import type * as BerthDatastoreExec from 'berth:datastore/exec@0.1.0'; // berth:datastore/exec@0.1.0
-  import type * as BerthDatastoreTypes from 'berth:datastore/types@0.1.0'; // berth:datastore/types@0.1.0
+declare module 'berth:datastore/manager@0.2.0' {
+  import type * as BerthDatastoreArtifacts from 'berth:datastore/artifacts@0.2.0'; // berth:datastore/artifacts@0.2.0
+  import type * as BerthDatastoreConnections from 'berth:datastore/connections@0.2.0'; // berth:datastore/connections@0.2.0
+  import type * as BerthDatastoreEvents from 'berth:datastore/events@0.2.0'; // berth:datastore/events@0.2.0
+  import type * as BerthDatastoreExec from 'berth:datastore/exec@0.2.0'; // berth:datastore/exec@0.2.0
+  import type * as BerthDatastoreTypes from 'berth:datastore/types@0.2.0'; // berth:datastore/types@0.2.0
   import type * as WasiClocksWallClock from 'wasi:clocks/wall-clock@0.2.12'; // wasi:clocks/wall-clock@0.2.12
   import type * as WasiConfigStore from 'wasi:config/store@0.2.0-draft'; // wasi:config/store@0.2.0-draft
   import type * as WasiFilesystemPreopens from 'wasi:filesystem/preopens@0.2.12'; // wasi:filesystem/preopens@0.2.12
@@ -35,22 +35,22 @@ declare module 'berth:datastore/manager@0.1.0' {
   import type * as WasiIoPoll from 'wasi:io/poll@0.2.12'; // wasi:io/poll@0.2.12
   import type * as WasiIoStreams from 'wasi:io/streams@0.2.12'; // wasi:io/streams@0.2.12
   import type * as WasiLoggingLogging from 'wasi:logging/logging@0.1.0-draft'; // wasi:logging/logging@0.1.0-draft
-  import type * as BerthDatastoreManifest from 'berth:datastore/manifest@0.1.0'; // berth:datastore/manifest@0.1.0
-  import type * as BerthDatastoreBackup from 'berth:datastore/backup@0.1.0'; // berth:datastore/backup@0.1.0
-  import type * as BerthDatastoreLifecycle from 'berth:datastore/lifecycle@0.1.0'; // berth:datastore/lifecycle@0.1.0
-  import type * as BerthDatastoreDatabases from 'berth:datastore/databases@0.1.0'; // berth:datastore/databases@0.1.0
-  import type * as BerthDatastoreUsers from 'berth:datastore/users@0.1.0'; // berth:datastore/users@0.1.0
-  import type * as BerthDatastoreRoot from 'berth:datastore/root@0.1.0'; // berth:datastore/root@0.1.0
-  import type * as BerthDatastoreVolume from 'berth:datastore/volume@0.1.0'; // berth:datastore/volume@0.1.0
-  import type * as BerthDatastoreConfiguration from 'berth:datastore/configuration@0.1.0'; // berth:datastore/configuration@0.1.0
-  import type * as BerthDatastoreReplication from 'berth:datastore/replication@0.1.0'; // berth:datastore/replication@0.1.0
-  import type * as BerthDatastoreGuestLog from 'berth:datastore/guest-log@0.1.0'; // berth:datastore/guest-log@0.1.0
+  import type * as BerthDatastoreManifest from 'berth:datastore/manifest@0.2.0'; // berth:datastore/manifest@0.2.0
+  import type * as BerthDatastoreBackup from 'berth:datastore/backup@0.2.0'; // berth:datastore/backup@0.2.0
+  import type * as BerthDatastoreLifecycle from 'berth:datastore/lifecycle@0.2.0'; // berth:datastore/lifecycle@0.2.0
+  import type * as BerthDatastoreDatabases from 'berth:datastore/databases@0.2.0'; // berth:datastore/databases@0.2.0
+  import type * as BerthDatastoreUsers from 'berth:datastore/users@0.2.0'; // berth:datastore/users@0.2.0
+  import type * as BerthDatastoreRoot from 'berth:datastore/root@0.2.0'; // berth:datastore/root@0.2.0
+  import type * as BerthDatastoreVolume from 'berth:datastore/volume@0.2.0'; // berth:datastore/volume@0.2.0
+  import type * as BerthDatastoreConfiguration from 'berth:datastore/configuration@0.2.0'; // berth:datastore/configuration@0.2.0
+  import type * as BerthDatastoreReplication from 'berth:datastore/replication@0.2.0'; // berth:datastore/replication@0.2.0
+  import type * as BerthDatastoreGuestLog from 'berth:datastore/guest-log@0.2.0'; // berth:datastore/guest-log@0.2.0
   export interface ImportObject {
-    'berth:datastore/artifacts@0.1.0': typeof BerthDatastoreArtifacts,
-    'berth:datastore/connections@0.1.0': typeof BerthDatastoreConnections,
-    'berth:datastore/events@0.1.0': typeof BerthDatastoreEvents,
-    'berth:datastore/exec@0.1.0': typeof BerthDatastoreExec,
-    'berth:datastore/types@0.1.0': typeof BerthDatastoreTypes,
+    'berth:datastore/artifacts@0.2.0': typeof BerthDatastoreArtifacts,
+    'berth:datastore/connections@0.2.0': typeof BerthDatastoreConnections,
+    'berth:datastore/events@0.2.0': typeof BerthDatastoreEvents,
+    'berth:datastore/exec@0.2.0': typeof BerthDatastoreExec,
+    'berth:datastore/types@0.2.0': typeof BerthDatastoreTypes,
     'wasi:clocks/wall-clock@0.2.12': typeof WasiClocksWallClock,
     'wasi:config/store@0.2.0-draft': typeof WasiConfigStore,
     'wasi:filesystem/preopens@0.2.12': typeof WasiFilesystemPreopens,
@@ -61,25 +61,25 @@ declare module 'berth:datastore/manager@0.1.0' {
     'wasi:logging/logging@0.1.0-draft': typeof WasiLoggingLogging,
   }
   export interface Manager {
-    'berth:datastore/manifest@0.1.0': typeof BerthDatastoreManifest,
+    'berth:datastore/manifest@0.2.0': typeof BerthDatastoreManifest,
     manifest: typeof BerthDatastoreManifest,
-    'berth:datastore/backup@0.1.0': typeof BerthDatastoreBackup,
+    'berth:datastore/backup@0.2.0': typeof BerthDatastoreBackup,
     backup: typeof BerthDatastoreBackup,
-    'berth:datastore/lifecycle@0.1.0': typeof BerthDatastoreLifecycle,
+    'berth:datastore/lifecycle@0.2.0': typeof BerthDatastoreLifecycle,
     lifecycle: typeof BerthDatastoreLifecycle,
-    'berth:datastore/databases@0.1.0': typeof BerthDatastoreDatabases,
+    'berth:datastore/databases@0.2.0': typeof BerthDatastoreDatabases,
     databases: typeof BerthDatastoreDatabases,
-    'berth:datastore/users@0.1.0': typeof BerthDatastoreUsers,
+    'berth:datastore/users@0.2.0': typeof BerthDatastoreUsers,
     users: typeof BerthDatastoreUsers,
-    'berth:datastore/root@0.1.0': typeof BerthDatastoreRoot,
+    'berth:datastore/root@0.2.0': typeof BerthDatastoreRoot,
     root: typeof BerthDatastoreRoot,
-    'berth:datastore/volume@0.1.0': typeof BerthDatastoreVolume,
+    'berth:datastore/volume@0.2.0': typeof BerthDatastoreVolume,
     volume: typeof BerthDatastoreVolume,
-    'berth:datastore/configuration@0.1.0': typeof BerthDatastoreConfiguration,
+    'berth:datastore/configuration@0.2.0': typeof BerthDatastoreConfiguration,
     configuration: typeof BerthDatastoreConfiguration,
-    'berth:datastore/replication@0.1.0': typeof BerthDatastoreReplication,
+    'berth:datastore/replication@0.2.0': typeof BerthDatastoreReplication,
     replication: typeof BerthDatastoreReplication,
-    'berth:datastore/guest-log@0.1.0': typeof BerthDatastoreGuestLog,
+    'berth:datastore/guest-log@0.2.0': typeof BerthDatastoreGuestLog,
     guestLog: typeof BerthDatastoreGuestLog,
   }
   

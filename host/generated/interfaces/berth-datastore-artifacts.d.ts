@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/artifacts@0.1.0 **/
+/** @module Interface berth:datastore/artifacts@0.2.0 **/
 /**
  * Append a chunk to the artifact being written. Errors: denied, failed.
  */

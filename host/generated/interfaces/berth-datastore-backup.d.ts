@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/backup@0.1.0 **/
+/** @module Interface berth:datastore/backup@0.2.0 **/
 /**
  * Take a backup, writing its bytes to the artifact named by `request.id`.
  * Errors: invalid-argument (unknown strategy), unavailable (datastore

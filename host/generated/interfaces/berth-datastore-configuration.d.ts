@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/configuration@0.1.0 **/
+/** @module Interface berth:datastore/configuration@0.2.0 **/
 /**
  * Persist overrides to the datastore's override file; with `remove` drop
  * those keys instead. Takes effect at the next start unless applied.

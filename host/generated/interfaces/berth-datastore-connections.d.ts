@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/connections@0.1.0 **/
+/** @module Interface berth:datastore/connections@0.2.0 **/
 /**
  * Run one SQL statement with positional parameters ($1 for PostgreSQL,
  * ? for MySQL) on a PostgreSQL or MySQL-family connection.

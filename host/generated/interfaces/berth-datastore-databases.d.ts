@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/databases@0.1.0 **/
+/** @module Interface berth:datastore/databases@0.2.0 **/
 /**
  * Create each database with its character set and collation.
  * Errors: invalid-argument (name, character set or collation the

@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/events@0.1.0 **/
+/** @module Interface berth:datastore/events@0.2.0 **/
 export function publish(event: Event): void;
 export type ServiceStatus = import('./berth-datastore-types.js').ServiceStatus;
 export interface Progress {

@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/exec@0.1.0 **/
+/** @module Interface berth:datastore/exec@0.2.0 **/
 /**
  * Run a program to completion. A non-zero exit is a `completed`, not an
  * error. Errors: denied (not granted: also a relative path, or a path

@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/guest-log@0.1.0 **/
+/** @module Interface berth:datastore/guest-log@0.2.0 **/
 /**
  * Logs this datastore has. Errors: failed.
  */

@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/lifecycle@0.1.0 **/
+/** @module Interface berth:datastore/lifecycle@0.2.0 **/
 /**
  * Initialise, configure and start the datastore, then create the initial
  * databases and users. Must be safe to re-run after a crash part-way.

@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/manifest@0.1.0 **/
+/** @module Interface berth:datastore/manifest@0.2.0 **/
 /**
  * The manifest. Cheap, pure and infallible: `berth inspect`, the build
  * and the host call it with no capability granted.
@@ -61,6 +61,57 @@ export interface OptionInfo {
    */
   defaultValue?: string,
 }
+/**
+ * The type of a configuration parameter's value.
+ * # Variants
+ * 
+ * ## `"integer"`
+ * 
+ * ## `"string"`
+ * 
+ * ## `"boolean"`
+ * 
+ * ## `"float"`
+ */
+export type ParameterType = 'integer' | 'string' | 'boolean' | 'float';
+/**
+ * A bound of a numeric parameter: integers bound integers, floats bound floats.
+ */
+export type ParameterBound = ParameterBoundInteger | ParameterBoundFloat;
+export interface ParameterBoundInteger {
+  tag: 'integer',
+  val: bigint,
+}
+export interface ParameterBoundFloat {
+  tag: 'float',
+  val: number,
+}
+/**
+ * A configuration setting the manager's `update-overrides` accepts (Trove's
+ * validation rules). The server checks every configuration group against
+ * these before any guest call and serves them to clients.
+ */
+export interface ParameterRule {
+  /**
+   * The setting's name as the datastore spells it ("max_connections", "maxmemory-policy").
+   */
+  name: string,
+  type: ParameterType,
+  /**
+   * Inclusive bounds of an integer or float parameter; none = unbounded.
+   */
+  min?: ParameterBound,
+  max?: ParameterBound,
+  /**
+   * For a string parameter: the only values accepted; empty = any string.
+   */
+  allowedValues: Array<string>,
+  /**
+   * True when a change takes effect only after the datastore restarts.
+   */
+  restartRequired: boolean,
+  description?: string,
+}
 export interface CapabilityRequests {
   programs: Array<ProgramRequest>,
   directories: Array<DirectoryRequest>,
@@ -84,7 +135,7 @@ export interface Manifest {
    */
   datastores: Array<string>,
   /**
-   * The contract it implements: "berth:datastore@0.1.0".
+   * The contract it implements: "berth:datastore@0.2.0".
    */
   contract: string,
   /**
@@ -96,4 +147,9 @@ export interface Manifest {
    */
   options: Array<OptionInfo>,
   capabilities: CapabilityRequests,
+  /**
+   * The configuration parameters it accepts (since 0.2.0; a manager
+   * built for 0.1.0 declares none and the server checks nothing).
+   */
+  parameters: Array<ParameterRule>,
 }

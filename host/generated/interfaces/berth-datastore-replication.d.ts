@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/replication@0.1.0 **/
+/** @module Interface berth:datastore/replication@0.2.0 **/
 /**
  * Whether a replica must be seeded from a backup. Errors: failed.
  */

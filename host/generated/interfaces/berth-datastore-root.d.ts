@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/root@0.1.0 **/
+/** @module Interface berth:datastore/root@0.2.0 **/
 /**
  * Enable root login, with `password` or a generated one of the guest
  * option `default_password_length`. Returns the credentials once.

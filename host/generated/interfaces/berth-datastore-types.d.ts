@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/types@0.1.0 **/
+/** @module Interface berth:datastore/types@0.2.0 **/
 /**
  * A free-form key/value pair, used only where the payload is genuinely
  * datastore-specific (replication extras, upgrade hand-over, backup metadata).

@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/users@0.1.0 **/
+/** @module Interface berth:datastore/users@0.2.0 **/
 /**
  * Create each user and grant it its databases.
  * Errors: invalid-argument, already-exists, not-found (a database), failed.

@@ -1,4 +1,4 @@
-/** @module Interface berth:datastore/volume@0.1.0 **/
+/** @module Interface berth:datastore/volume@0.2.0 **/
 /**
  * Statistics of the file system holding `path` (usually the mount point).
  * Errors: not-found, denied, failed.

@@ -21,7 +21,7 @@ describe.each(['quickjs', 'starlingmonkey'] as const)('a defineManager component
     const exports = await instantiateBytes(built.bytes);
     const manifest = exports.manifest!.describe!() as { operations: string[]; contract: string; options: unknown[] };
     expect(manifest.operations).toEqual(SUPPORTED);
-    expect(manifest.contract).toBe('berth:datastore@0.1.0');
+    expect(manifest.contract).toBe('berth:datastore@0.2.0');
     expect(manifest.options).toEqual([
       { key: 'greeting', required: true, defaultValue: undefined },
       { key: 'max_databases', required: false, defaultValue: '3' },

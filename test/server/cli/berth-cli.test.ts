@@ -82,6 +82,7 @@ describe('npx berth inspect', () => {
     expect(result.stdout).toMatch(/supported \(3\):\n\s+create-databases, list-databases, is-root-enabled/);
     expect(result.stdout).toContain(`unsupported (${ALL_OPERATIONS.length - 3}):`);
     expect(result.stdout).toContain('greeting (required)');
+    expect(result.stdout).toContain('configuration parameters (0):');
     expect(result.stdout).toContain('directory   {mount_point} read-write');
   });
 

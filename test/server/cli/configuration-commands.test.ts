@@ -69,6 +69,22 @@ describe('berth configuration (real CLI processes, real HTTP, a real guest)', ()
     expect(JSON.parse((await berth('configuration', 'show', web, '--json')).stdout)).toEqual((await api('GET', `/configurations/${web}`)).body);
   });
 
+  it("lists a version's parameters from its manager, as a table or the API JSON", async () => {
+    const listed = await berth('datastore', 'parameters', 'tunable');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(rows(listed.stdout)).toEqual([
+      ['NAME', 'TYPE', 'ALLOWED', 'RESTART'],
+      ['work_mem', 'string', 'no'],
+      ['statement_timeout', 'integer', '0..2147483647', 'no'],
+      ['jit', 'boolean', 'yes'],
+      ['seq_page_cost', 'float', '0..15000000000', 'no'],
+      ['log_level', 'string', 'debug, info, warning', 'no'],
+    ]);
+    const json = await berth('datastore', 'parameters', 'tunable', '1', '--json');
+    expect(JSON.parse(json.stdout)).toEqual((await api('GET', '/datastores/tunable/versions/1/parameters')).body);
+    expectFailure(await berth('datastore', 'parameters', 'nosuch', '--json'), 'BERTH_ERR_DATASTORE_NOT_FOUND');
+  });
+
   it('attaches a group to an instance by name: the guest has the settings and the instance shows the group', async () => {
     const attached = await berth('configuration', 'attach', 'plain', 'web');
     expect(attached.code, attached.stderr).toBe(0);
@@ -79,19 +95,27 @@ describe('berth configuration (real CLI processes, real HTTP, a real guest)', ()
   });
 
   it('sets and unsets settings in the group and on its instance; "quoted" values stay text', async () => {
-    const set = await berth('configuration', 'set', 'web', 'work_mem=16MB', 'statement_timeout="250"');
+    const set = await berth('configuration', 'set', 'web', 'work_mem="64"', 'statement_timeout=250');
     expect(set.code, set.stderr).toBe(0);
-    expect(await live(plain)).toEqual(['jit=boolean:false', 'statement_timeout=text:250', 'work_mem=text:16MB']);
+    expect(await live(plain)).toEqual(['jit=boolean:false', 'statement_timeout=integer:250', 'work_mem=text:64']);
     const unset = await berth('configuration', 'unset', 'web', 'jit');
     expect(unset.code, unset.stderr).toBe(0);
-    expect(await live(plain)).toEqual(['statement_timeout=text:250', 'work_mem=text:16MB']);
-    expect((await api('GET', `/configurations/${web}`)).body.configuration.values).toEqual({ work_mem: '16MB', statement_timeout: '250' });
+    expect(await live(plain)).toEqual(['statement_timeout=integer:250', 'work_mem=text:64']);
+    expect((await api('GET', `/configurations/${web}`)).body.configuration.values).toEqual({ work_mem: '64', statement_timeout: 250 });
   });
 
-  it("reports the manager's refusal of a setting, and a delete while attached, with their codes", async () => {
+  it("reports a setting the manager's rules refuse, and a delete while attached, with their codes", async () => {
     const refused = await berth('configuration', 'set', 'web', 'bogus=1', '--json');
-    expectFailure(refused, 'BERTH_ERR_MANAGER_INVALID_ARGUMENT');
+    expectFailure(refused, 'BERTH_ERR_CONFIGURATION_VALUE_INVALID');
     expect(errorOf(refused).message).toContain('bogus');
+    // a quoted number is text, and statement_timeout takes an integer
+    expectFailure(await berth('configuration', 'set', 'web', 'statement_timeout="250"', '--json'), 'BERTH_ERR_CONFIGURATION_VALUE_INVALID');
+    const create = await berth('configuration', 'create', 'bad', '--datastore', 'tunable', '--value', 'statement_timeout=-5');
+    expect(create.code).toBe(ERRORS.BERTH_ERR_CONFIGURATION_VALUE_INVALID.exitCode);
+    expect(create.stderr).toContain('error BERTH_ERR_CONFIGURATION_VALUE_INVALID: values.statement_timeout');
+    expect(create.stderr).toContain('an integer from 0 to 2147483647');
+    expect((await api('GET', '/configurations')).body.configurations.map((g: { name: string }) => g.name)).toEqual(['web']);
+    expect(await live(plain)).toEqual(['statement_timeout=integer:250', 'work_mem=text:64']);
     expectFailure(await berth('configuration', 'delete', 'web', '--json'), 'BERTH_ERR_CONFIGURATION_IN_USE');
     expectFailure(await berth('configuration', 'show', 'nosuch', '--json'), 'BERTH_ERR_CONFIGURATION_NOT_FOUND');
     expectFailure(await berth('configuration', 'create', 'x', '--datastore', 'tunable', '--value', 'no-equals-sign', '--json'), 'BERTH_ERR_USAGE');
@@ -101,7 +125,7 @@ describe('berth configuration (real CLI processes, real HTTP, a real guest)', ()
     const created = await berth('instance', 'create', 'shop', '--datastore', 'tunable', '--configuration', 'web', '--wait');
     expect(created.code, created.stderr).toBe(0);
     const id = UUID.exec(created.stdout)![0];
-    expect(await live(id)).toEqual(['statement_timeout=text:250', 'work_mem=text:16MB']);
+    expect(await live(id)).toEqual(['statement_timeout=integer:250', 'work_mem=text:64']);
     expect((await api('GET', `/instances/${id}`)).body.instance.configuration).toEqual({ id: web, name: 'web' });
     expect((await berth('instance', 'delete', 'shop')).code).toBe(0);
   });

@@ -149,11 +149,13 @@ describe('configuration groups through the REST API, on real PostgreSQL', () => 
     await expectSettings(plain.port, { work_mem: '6MB', statement_timeout: '0' });
   });
 
-  it('refuses a setting PostgreSQL does not have, naming it, and leaves group and instance as they were', async () => {
+  it('refuses a setting the manager does not declare, naming it, before any guest call, and leaves group and instance as they were', async () => {
+    const calls = (await setup.server.store.tasks.listForInstance(plain.id)).length;
     const refused = await api('PATCH', `/configurations/${tuned}`, { configuration: { values: { no_such_setting: 1, work_mem: '32MB' } } });
     expect(refused.status).toBe(400);
-    expect(codeOf(refused)).toBe('BERTH_ERR_MANAGER_INVALID_ARGUMENT');
+    expect(codeOf(refused)).toBe('BERTH_ERR_CONFIGURATION_VALUE_INVALID');
     expect(refused.body.error.message).toContain('no_such_setting');
+    expect((await setup.server.store.tasks.listForInstance(plain.id)).length).toBe(calls);
     expect((await api('GET', `/configurations/${tuned}`)).body.configuration.values).toEqual({ work_mem: '6MB' });
     await expectSettings(plain.port, { work_mem: '6MB', statement_timeout: '0' });
   });
@@ -182,14 +184,15 @@ describe('configuration groups through the REST API, on real PostgreSQL', () => 
     expect(codeOf(await api('GET', `/configurations/${tuned}`))).toBe('BERTH_ERR_CONFIGURATION_NOT_FOUND');
   });
 
-  it('refuses to attach a group with an unknown setting, naming it, and records no attachment', async () => {
-    const bogus = await createGroup('bogus', { work_mem: '3MB', not_a_postgres_setting: 'on' });
-    const refused = await api('PUT', `/instances/${plain.id}`, { instance: { configuration: bogus } });
-    expect(codeOf(refused)).toBe('BERTH_ERR_MANAGER_INVALID_ARGUMENT');
-    expect(refused.body.error.message).toContain('not_a_postgres_setting');
+  it("refuses a group with an unknown setting or a value out of Trove's range, naming it: no group, no attachment", async () => {
+    for (const values of [{ work_mem: '3MB', not_a_postgres_setting: 'on' }, { max_connections: -1 }, { statement_timeout: '5s' }]) {
+      const refused = await api('POST', '/configurations', { configuration: { name: 'bogus', datastore: { type: 'postgresql' }, values } });
+      expect(codeOf(refused), JSON.stringify(values)).toBe('BERTH_ERR_CONFIGURATION_VALUE_INVALID');
+      expect(refused.body.error.message).toContain(Object.keys(values).at(-1));
+    }
+    expect((await api('GET', '/configurations')).body.configurations.map((g: { name: string }) => g.name)).not.toContain('bogus');
     expect((await api('GET', `/instances/${plain.id}`)).body.instance.configuration).toBeUndefined();
     await expectSettings(plain.port, { work_mem: '4MB' });
-    expect((await api('DELETE', `/configurations/${bogus}`)).status).toBe(202);
   });
 
   it('attaches at create: prepare applies the values, and the instance shows the group', async () => {

@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/artifacts@0.1.0' {
+declare module 'berth:datastore/artifacts@0.2.0' {
   /**
    * Append a chunk to the artifact being written. Errors: denied, failed.
    */
@@ -9,5 +9,5 @@ declare module 'berth:datastore/artifacts@0.1.0' {
    * Errors: denied, failed.
    */
   export function read(artifact: string, maxBytes: number): Uint8Array;
-  export type CapabilityError = import('berth:datastore/types@0.1.0').CapabilityError;
+  export type CapabilityError = import('berth:datastore/types@0.2.0').CapabilityError;
 }

@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/backup@0.1.0' {
+declare module 'berth:datastore/backup@0.2.0' {
   /**
    * Take a backup, writing its bytes to the artifact named by `request.id`.
    * Errors: invalid-argument (unknown strategy), unavailable (datastore
@@ -12,8 +12,8 @@ declare module 'berth:datastore/backup@0.1.0' {
    * names a backup. Errors: invalid-argument (unknown format), failed.
    */
   export function restoreBackup(source: RestoreSource): void;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
-  export type KeyValue = import('berth:datastore/types@0.1.0').KeyValue;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
+  export type KeyValue = import('berth:datastore/types@0.2.0').KeyValue;
   /**
    * What the manager reports about a finished backup.
    */

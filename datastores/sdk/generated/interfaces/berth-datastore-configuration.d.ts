@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/configuration@0.1.0' {
+declare module 'berth:datastore/configuration@0.2.0' {
   /**
    * Persist overrides to the datastore's override file; with `remove` drop
    * those keys instead. Takes effect at the next start unless applied.
@@ -16,6 +16,6 @@ declare module 'berth:datastore/configuration@0.1.0' {
    * Errors: invalid-argument, failed.
    */
   export function resetConfiguration(configContents: string): void;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
-  export type ConfigOverride = import('berth:datastore/types@0.1.0').ConfigOverride;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
+  export type ConfigOverride = import('berth:datastore/types@0.2.0').ConfigOverride;
 }

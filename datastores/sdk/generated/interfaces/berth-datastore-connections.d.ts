@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/connections@0.1.0' {
+declare module 'berth:datastore/connections@0.2.0' {
   /**
    * Run one SQL statement with positional parameters ($1 for PostgreSQL,
    * ? for MySQL) on a PostgreSQL or MySQL-family connection.
@@ -14,7 +14,7 @@ declare module 'berth:datastore/connections@0.1.0' {
    * Errors: denied, unavailable, timeout, failed.
    */
   export function redisCommand(connection: string, arguments: Array<Uint8Array>): Array<RedisNode>;
-  export type CapabilityError = import('berth:datastore/types@0.1.0').CapabilityError;
+  export type CapabilityError = import('berth:datastore/types@0.2.0').CapabilityError;
   /**
    * A SQL parameter or column value.
    */

@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/databases@0.1.0' {
+declare module 'berth:datastore/databases@0.2.0' {
   /**
    * Create each database with its character set and collation.
    * Errors: invalid-argument (name, character set or collation the
@@ -16,8 +16,8 @@ declare module 'berth:datastore/databases@0.1.0' {
    * system database), failed.
    */
   export function deleteDatabase(name: string): void;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
-  export type Database = import('berth:datastore/types@0.1.0').Database;
-  export type DatabasePage = import('berth:datastore/types@0.1.0').DatabasePage;
-  export type Paging = import('berth:datastore/types@0.1.0').Paging;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
+  export type Database = import('berth:datastore/types@0.2.0').Database;
+  export type DatabasePage = import('berth:datastore/types@0.2.0').DatabasePage;
+  export type Paging = import('berth:datastore/types@0.2.0').Paging;
 }

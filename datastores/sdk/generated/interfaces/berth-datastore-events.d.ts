@@ -1,7 +1,7 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/events@0.1.0' {
+declare module 'berth:datastore/events@0.2.0' {
   export function publish(event: Event): void;
-  export type ServiceStatus = import('berth:datastore/types@0.1.0').ServiceStatus;
+  export type ServiceStatus = import('berth:datastore/types@0.2.0').ServiceStatus;
   export interface Progress {
     /**
      * Contract name of the running operation ("create-backup").

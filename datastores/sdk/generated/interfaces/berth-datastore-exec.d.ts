@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/exec@0.1.0' {
+declare module 'berth:datastore/exec@0.2.0' {
   /**
    * Run a program to completion. A non-zero exit is a `completed`, not an
    * error. Errors: denied (not granted: also a relative path, or a path
@@ -26,8 +26,8 @@ declare module 'berth:datastore/exec@0.1.0' {
    * stdin or timeout), failed (could not start).
    */
   export function spawn(command: Command, logPath: string): number;
-  export type CapabilityError = import('berth:datastore/types@0.1.0').CapabilityError;
-  export type KeyValue = import('berth:datastore/types@0.1.0').KeyValue;
+  export type CapabilityError = import('berth:datastore/types@0.2.0').CapabilityError;
+  export type KeyValue = import('berth:datastore/types@0.2.0').KeyValue;
   export interface Command {
     /**
      * An absolute path granted by the config, or the file name of exactly

@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/guest-log@0.1.0' {
+declare module 'berth:datastore/guest-log@0.2.0' {
   /**
    * Logs this datastore has. Errors: failed.
    */
@@ -14,7 +14,7 @@ declare module 'berth:datastore/guest-log@0.1.0' {
    * Errors: not-found, invalid-argument (offset past the end), failed.
    */
   export function guestLogRead(name: string, offset: bigint, maxBytes: number): LogChunk;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
   /**
    * # Variants
    * 

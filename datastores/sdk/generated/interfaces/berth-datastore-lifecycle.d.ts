@@ -1,6 +1,6 @@
 /// <reference path="./berth-datastore-backup.d.ts" />
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/lifecycle@0.1.0' {
+declare module 'berth:datastore/lifecycle@0.2.0' {
   /**
    * Initialise, configure and start the datastore, then create the initial
    * databases and users. Must be safe to re-run after a crash part-way.
@@ -39,13 +39,13 @@ declare module 'berth:datastore/lifecycle@0.1.0' {
    * Errors: invalid-argument, failed.
    */
   export function postUpgrade(saved: Array<KeyValue>): void;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
-  export type ServiceStatus = import('berth:datastore/types@0.1.0').ServiceStatus;
-  export type Database = import('berth:datastore/types@0.1.0').Database;
-  export type NewUser = import('berth:datastore/types@0.1.0').NewUser;
-  export type ConfigOverride = import('berth:datastore/types@0.1.0').ConfigOverride;
-  export type KeyValue = import('berth:datastore/types@0.1.0').KeyValue;
-  export type RestoreSource = import('berth:datastore/backup@0.1.0').RestoreSource;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
+  export type ServiceStatus = import('berth:datastore/types@0.2.0').ServiceStatus;
+  export type Database = import('berth:datastore/types@0.2.0').Database;
+  export type NewUser = import('berth:datastore/types@0.2.0').NewUser;
+  export type ConfigOverride = import('berth:datastore/types@0.2.0').ConfigOverride;
+  export type KeyValue = import('berth:datastore/types@0.2.0').KeyValue;
+  export type RestoreSource = import('berth:datastore/backup@0.2.0').RestoreSource;
   /**
    * Everything the server knows when it first hands an instance to its guest.
    */

@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/replication@0.1.0' {
+declare module 'berth:datastore/replication@0.2.0' {
   /**
    * Whether a replica must be seeded from a backup. Errors: failed.
    */
@@ -49,8 +49,8 @@ declare module 'berth:datastore/replication@0.1.0' {
    * Errors: unavailable (timed out), failed.
    */
   export function waitForTxn(transactionId: string, timeoutSeconds: number): void;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
-  export type KeyValue = import('berth:datastore/types@0.1.0').KeyValue;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
+  export type KeyValue = import('berth:datastore/types@0.2.0').KeyValue;
   /**
    * Where a replica should replicate from.
    */

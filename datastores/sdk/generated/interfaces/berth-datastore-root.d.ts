@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/root@0.1.0' {
+declare module 'berth:datastore/root@0.2.0' {
   /**
    * Enable root login, with `password` or a generated one of the guest
    * option `default_password_length`. Returns the credentials once.
@@ -19,7 +19,7 @@ declare module 'berth:datastore/root@0.1.0' {
    * (none when root is disabled). Errors: failed.
    */
   export function getRootPassword(): string | undefined;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
   export interface RootCredentials {
     name: string,
     password: string,

@@ -1,4 +1,4 @@
-declare module 'berth:datastore/types@0.1.0' {
+declare module 'berth:datastore/types@0.2.0' {
   /**
    * A free-form key/value pair, used only where the payload is genuinely
    * datastore-specific (replication extras, upgrade hand-over, backup metadata).

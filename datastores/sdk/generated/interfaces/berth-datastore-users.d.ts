@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/users@0.1.0' {
+declare module 'berth:datastore/users@0.2.0' {
   /**
    * Create each user and grant it its databases.
    * Errors: invalid-argument, already-exists, not-found (a database), failed.
@@ -40,13 +40,13 @@ declare module 'berth:datastore/users@0.1.0' {
    * Databases the user can access. Errors: not-found, failed.
    */
   export function listAccess(user: UserRef): Array<Database>;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
-  export type User = import('berth:datastore/types@0.1.0').User;
-  export type NewUser = import('berth:datastore/types@0.1.0').NewUser;
-  export type UserRef = import('berth:datastore/types@0.1.0').UserRef;
-  export type UserPage = import('berth:datastore/types@0.1.0').UserPage;
-  export type PasswordChange = import('berth:datastore/types@0.1.0').PasswordChange;
-  export type UserAttributes = import('berth:datastore/types@0.1.0').UserAttributes;
-  export type Paging = import('berth:datastore/types@0.1.0').Paging;
-  export type Database = import('berth:datastore/types@0.1.0').Database;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
+  export type User = import('berth:datastore/types@0.2.0').User;
+  export type NewUser = import('berth:datastore/types@0.2.0').NewUser;
+  export type UserRef = import('berth:datastore/types@0.2.0').UserRef;
+  export type UserPage = import('berth:datastore/types@0.2.0').UserPage;
+  export type PasswordChange = import('berth:datastore/types@0.2.0').PasswordChange;
+  export type UserAttributes = import('berth:datastore/types@0.2.0').UserAttributes;
+  export type Paging = import('berth:datastore/types@0.2.0').Paging;
+  export type Database = import('berth:datastore/types@0.2.0').Database;
 }

@@ -1,5 +1,5 @@
 /// <reference path="./berth-datastore-types.d.ts" />
-declare module 'berth:datastore/volume@0.1.0' {
+declare module 'berth:datastore/volume@0.2.0' {
   /**
    * Statistics of the file system holding `path` (usually the mount point).
    * Errors: not-found, denied, failed.
@@ -19,7 +19,7 @@ declare module 'berth:datastore/volume@0.1.0' {
    * datastore keeps running. Errors: unavailable, failed.
    */
   export function resizeFs(device: string, mountPoint: string, online: boolean): void;
-  export type ManagerError = import('berth:datastore/types@0.1.0').ManagerError;
+  export type ManagerError = import('berth:datastore/types@0.2.0').ManagerError;
   export interface FilesystemStats {
     blockSize: bigint,
     totalBlocks: bigint,
