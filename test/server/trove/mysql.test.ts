@@ -13,7 +13,7 @@ troveSqlWorkflow({
   version: '10.11',
   manager: { entry: join(PACKAGE_ROOT, 'datastores', 'mysql', 'manager.ts') },
   datastore: { ...family, guest: {}, versions: [{ name: '10.11', manager: 'mysql' }] },
-  setting: { name: 'max_connections', first: 50, second: 60 },
+  setting: { name: 'max_connections', first: 50, second: 60, outOfRange: 0 },
   showSetting: 'SELECT @@max_connections',
   write: "CREATE TABLE cargo (item varchar(40)); INSERT INTO cargo VALUES ('anchor')",
   read: 'SELECT item FROM cargo',

@@ -13,7 +13,7 @@ troveSqlWorkflow({
   version: '18',
   manager: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') },
   datastore: { ...postgresql, versions: [{ name: '18', manager: 'postgresql' }] },
-  setting: { name: 'max_connections', first: 50, second: 60 },
+  setting: { name: 'max_connections', first: 50, second: 60, outOfRange: -1 },
   showSetting: 'SHOW max_connections',
   write: "CREATE TABLE cargo (item text); INSERT INTO cargo VALUES ('anchor')",
   read: 'SELECT item FROM cargo',

@@ -17,7 +17,7 @@ export interface SqlDatastore {
   manager: { entry: string };
   datastore: unknown;
   /** A setting a configuration group can change, with two valid values, and how the datastore reports it. */
-  setting: { name: string; first: number; second: number };
+  setting: { name: string; first: number; second: number; outOfRange: number };
   /** Runs `sql` as `user` on `database` and answers the first column of the first row; rejects when the login is refused. */
   query(port: number, user: string, password: string, database: string, sql: string): Promise<string>;
   /** The SQL that reads `setting.name`. */
@@ -163,6 +163,21 @@ export function troveSqlWorkflow(ds: SqlDatastore): void {
       await clients.openstackOk(['database', 'configuration', 'attach', state.instance, state.configuration]);
       const attached = await clients.libraryOk('instances.get', [state.instance]);
       expect(attached.configuration?.id).toBe(state.configuration);
+    });
+
+    it("lists the datastore's parameters, shows one, refuses an out-of-range value naming the key, and shows the instance's configuration", async () => {
+      const listed = await clients.openstackJson<Array<{ Name: string; Type: string }>>(['database', 'configuration', 'parameter', 'list', ds.version, '--datastore', ds.type]);
+      expect(listed.find((row) => row.Name === ds.setting.name)).toMatchObject({ Type: 'integer' });
+      const shown = await clients.openstackJson(['database', 'configuration', 'parameter', 'show', ds.version, ds.setting.name, '--datastore', ds.type], 'token');
+      expect(shown.name).toBe(ds.setting.name);
+      const refused = await clients.openstack(['database', 'configuration', 'parameter', 'set', state.configuration, JSON.stringify({ [ds.setting.name]: ds.setting.outOfRange })], { json: false });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/BERTH_ERR_CONFIGURATION_VALUE_INVALID/);
+      expect(refused.stderr).toContain(ds.setting.name);
+      const group = await clients.openstackJson(['database', 'configuration', 'show', state.configuration]);
+      expect(JSON.parse(group.values)).toEqual({ [ds.setting.name]: ds.setting.second });
+      const effective = await clients.openstackJson(['database', 'configuration', 'default', state.instance]);
+      expect(Number(effective[ds.setting.name])).toBe(ds.setting.second);
     });
 
     it('restarts the instance: REBOOT, then ACTIVE with its data', async () => {
