@@ -1,3 +1,4 @@
+import { FlavorCatalog } from './flavors/flavor-catalog.js';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
   const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
   const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed, stopGuestsOnClose: options.stopGuestsOnClose }) : new ExternalProvisioner());
+  const flavors = new FlavorCatalog(config.flavors);
   let backups: BackupService | undefined;
   let configurations: ConfigurationService | undefined;
   const instances = new InstanceService({
@@ -85,6 +87,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     manifests,
     provisioner,
     runner,
+    flavors,
     guestUrl: () => guestUrl,
     onDeleted: (instance) => hub.disconnect(instance.id),
     onRestarting: (instanceId) => monitor.onRestartStarted(instanceId),
@@ -102,6 +105,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     instances,
     backups: { service: backups, authenticateGuest },
     configurations,
+    flavors,
     identity: { users: config.users, tokenLifetimeMs: config.identity.token_lifetime * 1000 },
     logger: options.logger,
   });

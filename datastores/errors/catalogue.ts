@@ -59,6 +59,9 @@ export const ERRORS = {
   BERTH_ERR_ROUTE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such API path' },
   BERTH_ERR_DATASTORE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such datastore or version' },
 
+  BERTH_ERR_FLAVOR_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such flavor' },
+  BERTH_ERR_VOLUME_NOT_RESIZABLE: { status: 400, exitCode: 3, summary: "this provisioner's volumes cannot be resized" },
+  BERTH_ERR_FLAVOR_NOT_RESIZABLE: { status: 400, exitCode: 3, summary: "this provisioner cannot move an instance to another flavor" },
   BERTH_ERR_INSTANCE_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such instance in this project' },
   BERTH_ERR_INSTANCE_STATE: { status: 409, exitCode: 3, summary: 'the instance is not in a state for this operation' },
   BERTH_ERR_OPERATION_UNSUPPORTED: { status: 400, exitCode: 3, summary: "the instance's datastore manager does not support this operation" },

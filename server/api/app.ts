@@ -17,6 +17,8 @@ import { backupRoutes } from './routes/backups.js';
 import type { ConfigurationService } from '../configurations/configuration-service.js';
 import { configurationRoutes } from './routes/configurations.js';
 import { guestArtifactRoutes, type GuestAuthenticator } from './routes/guest-artifacts.js';
+import { flavorRoutes } from './routes/flavors.js';
+import type { FlavorCatalog } from '../flavors/flavor-catalog.js';
 import { identityRoutes, type IdentityOptions } from './routes/identity.js';
 
 export interface AppDependencies {
@@ -28,6 +30,8 @@ export interface AppDependencies {
   instances?: InstanceService;
   /** Backups and the guests' artifact routes (both need the instance's token check). */
   backups?: { service: BackupService; authenticateGuest: GuestAuthenticator };
+  /** Trove's flavors; without them the API has no /flavors. */
+  flavors?: FlavorCatalog;
   /** Configuration groups, attached through the instances' PUT. */
   configurations?: ConfigurationService;
   /** Users who may log in at /v3/auth/tokens (Keystone's password method); without it there is no identity endpoint. */
@@ -54,7 +58,8 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(datastoreRoutes(deps.registry, deps.auth));
   if (deps.manifests) await app.register(parameterRoutes(deps.registry, deps.manifests, deps.auth));
-  if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations));
+  if (deps.flavors) await app.register(flavorRoutes(deps.flavors, deps.auth));
+  if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations, deps.flavors?.default.id ?? '1'));
   if (deps.configurations) {
     await app.register(configurationRoutes(deps.configurations, deps.auth));
     await app.register(instanceConfigurationRoutes(deps.configurations, deps.auth));

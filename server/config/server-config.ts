@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { timerSeconds } from '../../host/config/timer-seconds.js';
 import { datastoreConfigSchema } from '../registry/registry.js';
 import { passwordHashProblem } from '../identity/password-hash.js';
+import { flavorsConfigSchema } from '../flavors/flavor-catalog.js';
 
 const DEFAULT_MAX_BACKUP_BYTES = 16 * 1024 ** 3;
 const projectName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -');
@@ -77,6 +78,8 @@ export const serverConfigSchema = z.strictObject({
     })
     .default({ kind: 'directory', max_bytes: DEFAULT_MAX_BACKUP_BYTES }),
   datastores: z.array(datastoreConfigSchema).default([]),
+  /** Trove's flavors: the sizes instances are created with; three built-in ones when none is configured. */
+  flavors: flavorsConfigSchema,
 });
 
 export type ServerConfig = z.output<typeof serverConfigSchema>;

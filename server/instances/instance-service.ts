@@ -1,3 +1,4 @@
+import type { FlavorCatalog } from '../flavors/flavor-catalog.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { OperationName } from '../../datastores/sdk/operations.js';
 import { laneOf } from '../../host/sandbox/lanes.js';
@@ -21,6 +22,10 @@ export interface CreateInstance {
   restorePoint?: { backupRef: string };
   /** Trove's configuration: a configuration group of the project to attach, its values given to prepare. */
   configuration?: string;
+  /** Trove's flavorRef (an id or a link to one); the default flavor when absent. */
+  flavorRef?: string | number;
+  /** Trove's volume: its size in GB is recorded and shown. */
+  volume?: { size: number };
 }
 
 /** A completed backup as prepare and restore-backup receive it (the contract's restore-source). */
@@ -38,6 +43,8 @@ export interface InstanceServiceOptions {
   manifests: ManifestCatalog;
   provisioner: Provisioner;
   runner: TaskRunner;
+  /** The sizes instances are created with; the flavor's RAM is prepare's memory-mb. */
+  flavors: FlavorCatalog;
   /** How guests reach this server (known once it listens). */
   guestUrl: () => string;
   /** The instance is gone: close its guest's connection. */
@@ -80,6 +87,7 @@ export class InstanceService {
   async create(project: string, request: CreateInstance): Promise<Created> {
     const { store, provisioner, timeouts } = this.options;
     const version = this.version(request.datastore);
+    const flavor = this.options.flavors.resolve(request.flavorRef);
     const manifest = this.options.manifests.of(version);
     if (!manifest.operations.includes('prepare') && (request.databases.length > 0 || request.users.length > 0)) {
       throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', `${manifest.name} has no prepare: it cannot create databases or users with the instance`, 'create the instance, then its databases and users');
@@ -104,6 +112,8 @@ export class InstanceService {
       securityRules: securityGroupRules(version),
       buildDeadline: new Date(Date.now() + version.server.usage_timeout * 1000),
       configurationId: request.configuration ?? null,
+      flavorId: flavor.id,
+      volumeSize: request.volume?.size ?? null,
     });
     const passwordLength = typeof version.guest.default_password_length === 'number' ? version.guest.default_password_length : 36;
     const rootPassword = version.server.root_on_create ? password(passwordLength) : undefined;
@@ -115,7 +125,7 @@ export class InstanceService {
     await provisioner.provision(instance, { guestConfig, guestConfigToml: toml }, identity);
 
     const prepare = {
-      memoryMb: 0,
+      memoryMb: flavor.ram,
       packages: [],
       databases: request.databases.map((d) => ({ name: d.name, characterSet: d.character_set, collation: d.collate })),
       users: request.users.map((u) => ({ name: u.name, host: u.host, password: u.password, databases: u.databases.map((d) => d.name) })),
@@ -208,6 +218,33 @@ export class InstanceService {
   }
 
   /** Run one operation on an instance's guest and wait for its answer. */
+  /** Trove's volume.used, in GB, when the provisioner can measure the volume. */
+  async volumeUsedGb(instance: InstanceRecord): Promise<number | undefined> {
+    const bytes = await this.options.provisioner.volumeUsedBytes?.(instance).catch(() => undefined);
+    return bytes === undefined ? undefined : Math.round((bytes / 1024 ** 3) * 100) / 100;
+  }
+
+  /**
+   * Trove's resize. Growing a volume needs a provisioner that can grow the
+   * device before the manager's resize-fs; moving to another flavor needs one
+   * that can move the guest. Neither of Berth's provisioners can, so both are
+   * refused before anything changes, saying so.
+   */
+  async resize(project: string, id: string, change: { volumeSize: number } | { flavorRef: string | number }): Promise<never> {
+    const instance = await this.get(project, id);
+    if ('flavorRef' in change) {
+      const flavor = this.options.flavors.resolve(change.flavorRef);
+      throw new BerthError('BERTH_ERR_FLAVOR_NOT_RESIZABLE', `instance ${instance.id} cannot move to flavor ${flavor.id}: the ${this.options.provisioner.kind} provisioner runs a guest where it was created`, 'create an instance with the new flavor from a backup of this one (POST /instances with flavorRef and restorePoint)');
+    }
+    if (instance.volumeSize !== null && change.volumeSize <= instance.volumeSize) {
+      throw new BerthError('BERTH_ERR_VALIDATION', `resize.volume.size: ${change.volumeSize} GB is not larger than the volume's ${instance.volumeSize} GB`, 'a volume only grows: give a larger size');
+    }
+    if (!this.options.provisioner.volumesResizable) {
+      throw new BerthError('BERTH_ERR_VOLUME_NOT_RESIZABLE', `instance ${instance.id}'s volume cannot be resized: the ${this.options.provisioner.kind} provisioner's volumes have no device to grow (a local volume is a directory that takes what its file system has)`, 'restore a backup into a new instance with the volume size you need, or free space on the host');
+    }
+    throw new BerthError('BERTH_ERR_VOLUME_NOT_RESIZABLE', 'no provisioner grows volumes yet', 'restore a backup into a new instance');
+  }
+
   async call(project: string, id: string, operation: OperationName, args: unknown[]): Promise<unknown> {
     const { instance, deadlineMs } = await this.operable(project, id, operation);
     const outcome = await this.options.runner.run(instance.id, operation, args, deadlineMs);

@@ -10,6 +10,8 @@ import type { Provisioner } from './provisioner.js';
  */
 export class ExternalProvisioner implements Provisioner {
   readonly kind = 'external';
+  /** The image builder's volume is theirs: Berth cannot grow its device. */
+  readonly volumesResizable = false;
 
   async placement(_instance: InstanceRecord, version: DatastoreVersion): Promise<GuestPlacement> {
     const mountPoint = typeof version.guest.mount_point === 'string' ? version.guest.mount_point : undefined;

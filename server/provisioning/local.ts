@@ -1,3 +1,4 @@
+import { directoryUsedBytes } from './directory-usage.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -59,6 +60,13 @@ export class LocalProvisioner implements Provisioner {
 
   constructor(private readonly options: LocalProvisionerOptions) {
     this.ports = new InstancePorts(join(options.dataDir, 'instances'));
+  }
+
+  /** A volume here is a directory of this machine: it has no device to grow. */
+  readonly volumesResizable = false;
+
+  volumeUsedBytes(instance: InstanceRecord): Promise<number | undefined> {
+    return directoryUsedBytes(join(this.dir(instance), 'volume'));
   }
 
   private dir(instance: InstanceRecord): string {

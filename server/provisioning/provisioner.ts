@@ -20,6 +20,14 @@ export interface Provisioner {
   placement(instance: InstanceRecord, version: DatastoreVersion): Promise<GuestPlacement>;
   /** Start (or hand over) the guest with its rendered config. */
   provision(instance: InstanceRecord, result: ProvisionResult, identity: GuestIdentity): Promise<void>;
+  /**
+   * Whether an instance's volume can grow (Trove's resize volume, the
+   * manager's resize-fs after the provisioner grew the device). Neither
+   * Berth provisioner has such volumes today.
+   */
+  readonly volumesResizable: boolean;
+  /** Bytes the instance's volume holds, when the provisioner can see it; for Trove's volume.used. */
+  volumeUsedBytes?(instance: InstanceRecord): Promise<number | undefined>;
   /** Stop the guest and remove its resources; idempotent. */
   deprovision(instance: InstanceRecord): Promise<void>;
 }

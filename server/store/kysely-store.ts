@@ -118,6 +118,8 @@ function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
     lastHeartbeatAt: nullableDate(row.last_heartbeat_at),
     endpoint: row.endpoint,
     configurationId: row.configuration_id,
+    flavorId: row.flavor_id,
+    volumeSize: nullableNumber(row.volume_size),
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -171,7 +173,7 @@ function kyselyStore(db: Kysely<Database>): Store {
             id: instance.id, project: instance.project, name: instance.name, datastore: instance.datastore, datastore_version: instance.datastoreVersion,
             status: instance.status, service_status: null, token_sha256: instance.tokenSha256, security_rules: JSON.stringify(instance.securityRules), fault: null,
             build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, endpoint: null,
-            configuration_id: instance.configurationId ?? null, created_at: now, updated_at: now,
+            configuration_id: instance.configurationId ?? null, flavor_id: instance.flavorId ?? null, volume_size: instance.volumeSize ?? null, created_at: now, updated_at: now,
           })
           .returningAll()
           .executeTakeFirstOrThrow();

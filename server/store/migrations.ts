@@ -114,6 +114,17 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('configurations').execute();
     },
   },
+  '0004_flavors_and_volumes': {
+    async up(db: Kysely<any>): Promise<void> {
+      // what the instance was created with: Trove shows both; instances from before have neither (null)
+      await db.schema.alterTable('instances').addColumn('flavor_id', 'text').execute();
+      await db.schema.alterTable('instances').addColumn('volume_size', 'integer').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('instances').dropColumn('volume_size').execute();
+      await db.schema.alterTable('instances').dropColumn('flavor_id').execute();
+    },
+  },
 };
 
 /** Hands the Migrator the migrations above; nothing is read from disk. */

@@ -35,6 +35,10 @@ export interface InstancesTable {
   endpoint: string | null;
   /** The configuration group attached, or null. */
   configuration_id: string | null;
+  /** The flavor created with, or null for instances from before flavors. */
+  flavor_id: string | null;
+  /** volume.size in GB, or null when create gave none. */
+  volume_size: number | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }

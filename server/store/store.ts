@@ -39,11 +39,17 @@ export interface InstanceRecord {
   endpoint: string | null;
   /** The configuration group attached to the instance, or null. */
   configurationId: string | null;
+  /** The flavor it was created with; null for instances from before flavors. */
+  flavorId: string | null;
+  /** volume.size (GB) it was created with, or null. */
+  volumeSize: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'createdAt' | 'updatedAt'> & {
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'createdAt' | 'updatedAt'> & {
+  flavorId?: string | null;
+  volumeSize?: number | null;
   /** A configuration group attached at create. */
   configurationId?: string | null;
 };

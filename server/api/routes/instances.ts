@@ -1,47 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { BerthError } from '../../../datastores/errors/berth-error.js';
 import type { InstanceService } from '../../instances/instance-service.js';
 import type { InstanceRecord } from '../../store/store.js';
 import type { ProjectAuth } from '../auth.js';
+import type { LinkRequest } from '../links.js';
+import { createBody, databaseIn, instanceView, instanceViewOf, userIn, type CreateBody } from './instance-schemas.js';
 
 const name = z.string().min(1).max(64);
-const databaseIn = z.strictObject({ name, character_set: z.string().optional(), collate: z.string().optional() });
-const userIn = z.strictObject({
-  name,
-  password: z.string().min(1),
-  host: z.string().optional(),
-  databases: z.array(z.strictObject({ name })).default([]),
-});
-const createBody = z.strictObject({
-  instance: z.strictObject({
-    name,
-    datastore: z.strictObject({ type: z.string().min(1), version: z.string().optional() }),
-    databases: z.array(databaseIn).default([]),
-    users: z.array(userIn).default([]),
-    volume: z.strictObject({ size: z.number().int().positive() }).optional(),
-    restorePoint: z.strictObject({ backupRef: z.string().uuid() }).optional(),
-    flavorRef: z.union([z.string(), z.number()]).optional(),
-    configuration: z.string().uuid().optional(),
-  }),
-});
 // Trove's PUT: with a configuration group id it attaches the group; with null or without one it detaches
-const updateBody = z.strictObject({ instance: z.strictObject({ configuration: z.string().uuid().nullish() }) });
-const instanceView = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: z.string(),
-  service_status: z.string().nullable(),
-  datastore: z.object({ type: z.string(), version: z.string() }),
-  created: z.string(),
-  updated: z.string(),
-  security_groups: z.array(z.object({ rules: z.array(z.object({ protocol: z.string(), from_port: z.number(), to_port: z.number(), cidr: z.string() })) })),
-  fault: z.object({ message: z.string() }).optional(),
-  /** Where clients connect, when the provisioner knows it (Trove shows addresses; the port is Berth's). */
-  addresses: z.array(z.object({ address: z.string(), type: z.string() })).optional(),
-  port: z.number().optional(),
-  configuration: z.object({ id: z.string(), name: z.string() }).optional(),
-});
+const updateBody = z.strictObject({ instance: z.strictObject({ configuration: z.string().uuid().nullish(), name: name.optional() }) });
+// Trove's PATCH (troveclient's update): a new name, and a group to attach or null to detach
+const editBody = z.strictObject({ instance: z.strictObject({ name: name.optional(), configuration: z.string().uuid().nullable().optional() }) });
+const volumeSize = z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number)], { error: 'must be a whole number of GB, at least 1' });
 const params = z.object({ project: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), id: z.string().uuid() });
 const paging = z.object({ limit: z.coerce.number().int().positive().max(1000).optional(), marker: z.string().optional() });
 
@@ -53,56 +25,44 @@ export interface InstanceConfigurations {
   detach(project: string, instanceId: string): Promise<void>;
 }
 
-function view(instance: InstanceRecord, groups?: ReadonlyMap<string, string>): z.infer<typeof instanceView> {
-  const groupName = instance.configurationId === null ? undefined : groups?.get(instance.configurationId);
-  return {
-    id: instance.id,
-    name: instance.name,
-    status: instance.status,
-    service_status: instance.serviceStatus,
-    datastore: { type: instance.datastore, version: instance.datastoreVersion },
-    created: instance.createdAt.toISOString(),
-    updated: instance.updatedAt.toISOString(),
-    security_groups: [{ rules: instance.securityRules }],
-    ...(instance.fault ? { fault: { message: instance.fault } } : {}),
-    ...endpointView(instance.endpoint),
-    ...(instance.configurationId !== null && groupName !== undefined ? { configuration: { id: instance.configurationId, name: groupName } } : {}),
-  };
-}
-
-function endpointView(endpoint: string | null): { addresses?: Array<{ address: string; type: string }>; port?: number } {
-  const match = endpoint ? /^(.*):(\d+)$/.exec(endpoint) : null;
-  return match ? { addresses: [{ address: match[1]!, type: 'private' }], port: Number(match[2]) } : {};
-}
-
 /** /v1.0/{project}/instances and the databases, users and root below them, in Trove's shapes. */
-export function instanceRoutes(service: InstanceService, auth: ProjectAuth, configurations?: InstanceConfigurations): FastifyPluginAsyncZod {
+export function instanceRoutes(service: InstanceService, auth: ProjectAuth, configurations: InstanceConfigurations | undefined, defaultFlavorId: string): FastifyPluginAsyncZod {
   return async (app) => {
     const base = '/v1.0/:project/instances';
     const groupNames = (project: string) => configurations?.names(project);
+    const view = (request: LinkRequest, instance: InstanceRecord, groups: ReadonlyMap<string, string> | undefined, volumeUsedGb?: number) =>
+      instanceViewOf(instance, { request, groups, defaultFlavorId, volumeUsedGb });
+    const toRequest = ({ datastore, volume, ...rest }: CreateBody['instance']) => ({
+      ...rest,
+      // troveclient's --datastore-version-number names the version by its number: Berth's versions are named by theirs
+      datastore: { type: datastore.type, version: datastore.version ?? datastore.version_number },
+      ...(volume ? { volume: { size: volume.size } } : {}),
+    });
     app.post(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), body: createBody } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
-      const created = await service.create(project, request.body.instance);
+      const created = await service.create(project, toRequest(request.body.instance));
       return reply.status(200).send({
-        instance: { ...view(created.instance, await groupNames(project)), ...(created.rootPassword ? { password: created.rootPassword } : {}) },
+        instance: { ...view(request, created.instance, await groupNames(project)), ...(created.rootPassword ? { password: created.rootPassword } : {}) },
         ...(created.guestConfigToml ? { guest_config: created.guestConfigToml } : {}),
       });
     });
     app.get(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), response: { 200: z.object({ instances: z.array(instanceView) }) } } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
       const groups = await groupNames(project);
-      return { instances: (await service.list(project)).map((instance) => view(instance, groups)) };
+      return { instances: (await service.list(project)).map((instance) => view(request, instance, groups)) };
     });
     app.get(`${base}/:id`, { schema: { tags: ['instances'], params, response: { 200: z.object({ instance: instanceView }) } } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
-      return { instance: view(await service.get(project, request.params.id), await groupNames(project)) };
+      const instance = await service.get(project, request.params.id);
+      return { instance: view(request, instance, await groupNames(project), await service.volumeUsedGb(instance)) };
     });
     if (configurations) {
       app.put(`${base}/:id`, { schema: { tags: ['instances', 'configurations'], params, body: updateBody } }, async (request, reply) => {
         const project = auth.authorize(request, request.params.project);
-        const { configuration } = request.body.instance;
+        const { configuration, name: newName } = request.body.instance;
         if (configuration) await configurations.attach(project, request.params.id, configuration);
         else await configurations.detach(project, request.params.id);
+        if (newName !== undefined) await service.rename(project, request.params.id, newName);
         return reply.status(202).send();
       });
     }
@@ -221,19 +181,28 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
       z.strictObject({ restart: z.strictObject({}) }),
       z.strictObject({ stop: z.strictObject({}) }),
       z.strictObject({ start: z.strictObject({}) }),
+      z.strictObject({ resize: z.strictObject({ volume: z.strictObject({ size: volumeSize }) }) }),
+      z.strictObject({ resize: z.strictObject({ flavorRef: z.union([z.string().min(1).max(256), z.number().int().nonnegative()]) }) }),
     ]);
     app.post(`${base}/:id/action`, { schema: { tags: ['instances'], params, body: action } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
       const { body } = request;
-      if ('restart' in body) await service.restart(project, request.params.id);
+      if ('resize' in body) await service.resize(project, request.params.id, 'volume' in body.resize ? { volumeSize: body.resize.volume.size } : { flavorRef: body.resize.flavorRef });
+      else if ('restart' in body) await service.restart(project, request.params.id);
       // stopped by the operator: it stays down across a reboot of its guest until started again
       else if ('stop' in body) await service.call(project, request.params.id, 'stop-db', [true]);
       else await service.call(project, request.params.id, 'start-db-with-conf-changes', ['']);
       return reply.status(202).send();
     });
-    app.patch(`${base}/:id`, { schema: { tags: ['instances'], params, body: z.strictObject({ instance: z.strictObject({ name }) }) } }, async (request, reply) => {
+    app.patch(`${base}/:id`, { schema: { tags: ['instances'], params, body: editBody } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
-      await service.rename(project, request.params.id, request.body.instance.name);
+      const { name: newName, configuration } = request.body.instance;
+      if (configuration !== undefined) {
+        if (!configurations) throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', 'this server has no configuration groups', 'remove instance.configuration');
+        if (configuration === null) await configurations.detach(project, request.params.id);
+        else await configurations.attach(project, request.params.id, configuration);
+      }
+      if (newName !== undefined) await service.rename(project, request.params.id, newName);
       return reply.status(202).send();
     });
 

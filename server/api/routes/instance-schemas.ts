@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { REGION } from '../../identity/keystone-views.js';
+import type { InstanceRecord } from '../../store/store.js';
+import { links, linksSchema, type LinkRequest } from '../links.js';
+
+/**
+ * The instance bodies in Trove's shapes (trove/common/apischema.py, trove/instance/views.py).
+ * Every field Trove's create takes is known here: those Berth acts on, and
+ * those it cannot honour, refused naming the field rather than ignored.
+ */
+const name = z.string().min(1).max(64);
+export const databaseIn = z.strictObject({ name, character_set: z.string().optional(), collate: z.string().optional() });
+export const userIn = z.strictObject({
+  name,
+  password: z.string().min(1),
+  host: z.string().optional(),
+  databases: z.array(z.strictObject({ name })).default([]),
+});
+// Trove takes the size as an integer or a string of digits
+const volumeSize = z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number)], { error: 'must be a whole number of GB, at least 1' });
+const none = (field: string, why: string) => z.array(z.unknown()).max(0, `${field}: ${why}`).optional();
+
+export const createBody = z.strictObject({
+  instance: z.strictObject({
+    name,
+    datastore: z.strictObject({ type: z.string().min(1), version: z.string().min(1).optional(), version_number: z.string().min(1).optional() }),
+    databases: z.array(databaseIn).default([]),
+    users: z.array(userIn).default([]),
+    // Trove's volume type is Cinder's; a directory volume has none, so any is taken as the only one there is
+    volume: z.strictObject({ size: volumeSize, type: z.string().nullish() }).optional(),
+    restorePoint: z.strictObject({ backupRef: z.string().uuid() }).optional(),
+    flavorRef: z.union([z.string().min(1).max(256), z.number().int().nonnegative()]).optional(),
+    configuration: z.string().uuid().optional(),
+    availability_zone: z.string().min(1).max(255).optional(),
+    locality: z.enum(['affinity', 'anti-affinity']).optional(),
+    region_name: z.literal(REGION, { error: `Berth has one region, ${REGION}` }).optional(),
+    nics: none('nics', "Berth's provisioners choose the network; remove nics").default([]),
+    modules: none('modules', 'Berth has no Trove modules; remove modules').default([]),
+    replica_of: z.never({ error: 'replica_of: Berth does not offer replication yet; create a standalone instance' }).optional(),
+    replica_count: z.never({ error: 'replica_count: Berth does not offer replication yet' }).optional(),
+    access: z
+      .strictObject({
+        is_public: z.literal(false, { error: 'access.is_public: Berth gives no public addresses; instances are reachable where the provisioner puts them' }).optional(),
+        allowed_cidrs: none('access.allowed_cidrs', 'Berth does not filter client addresses; restrict them with the host firewall').default([]),
+      })
+      .optional(),
+  }),
+});
+export type CreateBody = z.output<typeof createBody>;
+
+export const instanceView = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.string(),
+  service_status: z.string().nullable(),
+  /** When the guest last reported its datastore's status (Trove's service_status_updated). */
+  service_status_updated: z.string().nullable(),
+  datastore: z.object({ type: z.string(), version: z.string() }),
+  flavor: z.object({ id: z.string(), links: linksSchema }),
+  volume: z.object({ size: z.number().nullable(), used: z.number().optional() }),
+  links: linksSchema,
+  region: z.string(),
+  tenant_id: z.string(),
+  created: z.string(),
+  updated: z.string(),
+  security_groups: z.array(z.object({ rules: z.array(z.object({ protocol: z.string(), from_port: z.number(), to_port: z.number(), cidr: z.string() })) })),
+  fault: z.object({ message: z.string(), created: z.string() }).optional(),
+  /** Where clients connect, when the provisioner knows it (Trove shows addresses and ip; the port is Berth's). */
+  addresses: z.array(z.object({ address: z.string(), type: z.string() })).optional(),
+  ip: z.array(z.string()).optional(),
+  port: z.number().optional(),
+  access: z.object({ is_public: z.boolean() }),
+  configuration: z.object({ id: z.string(), name: z.string(), links: linksSchema }).optional(),
+});
+
+export interface ViewContext {
+  request: LinkRequest;
+  groups?: ReadonlyMap<string, string>;
+  /** The flavor instances from before flavors are shown with. */
+  defaultFlavorId: string;
+  /** volume.used in GB, shown by GET of one instance (Trove's detail view). */
+  volumeUsedGb?: number;
+}
+
+export function instanceViewOf(instance: InstanceRecord, context: ViewContext): z.infer<typeof instanceView> {
+  const { request, groups } = context;
+  const groupName = instance.configurationId === null ? undefined : groups?.get(instance.configurationId);
+  const flavorId = instance.flavorId ?? context.defaultFlavorId;
+  const endpoint = endpointView(instance.endpoint);
+  return {
+    id: instance.id,
+    name: instance.name,
+    status: instance.status,
+    service_status: instance.serviceStatus,
+    service_status_updated: instance.lastHeartbeatAt?.toISOString() ?? null,
+    datastore: { type: instance.datastore, version: instance.datastoreVersion },
+    flavor: { id: flavorId, links: links(request, instance.project, 'flavors', flavorId) },
+    volume: { size: instance.volumeSize, ...(context.volumeUsedGb === undefined ? {} : { used: context.volumeUsedGb }) },
+    links: links(request, instance.project, 'instances', instance.id),
+    region: REGION,
+    tenant_id: instance.project,
+    created: instance.createdAt.toISOString(),
+    updated: instance.updatedAt.toISOString(),
+    security_groups: [{ rules: instance.securityRules }],
+    ...(instance.fault ? { fault: { message: instance.fault, created: instance.updatedAt.toISOString() } } : {}),
+    ...endpoint,
+    ...(endpoint.addresses ? { ip: endpoint.addresses.map((a) => a.address) } : {}),
+    access: { is_public: false },
+    ...(instance.configurationId !== null && groupName !== undefined
+      ? { configuration: { id: instance.configurationId, name: groupName, links: links(request, instance.project, 'configurations', instance.configurationId) } }
+      : {}),
+  };
+}
+
+function endpointView(endpoint: string | null): { addresses?: Array<{ address: string; type: string }>; port?: number } {
+  const match = endpoint ? /^(.*):(\d+)$/.exec(endpoint) : null;
+  return match ? { addresses: [{ address: match[1]!, type: 'private' }], port: Number(match[2]) } : {};
+}
