@@ -30,6 +30,8 @@ export const paths = (ctx: MyContext) => {
     /** The server's only option file (--defaults-file), rewritten on every start. */
     serverConf: `${mount}/my.cnf`,
     confDir: `${mount}/conf.d`,
+    /** innodb_buffer_pool_size from prepare's memory-mb; read before the configuration and the overrides. */
+    sizingConf: `${mount}/conf.d/berth-base-sizing.cnf`,
     /** reset-configuration / start-db-with-conf-changes / prepare's config-contents. */
     configurationConf: `${mount}/conf.d/berth-configuration.cnf`,
     /** update-overrides / apply-overrides; read after the configuration, so it wins. */

@@ -1,4 +1,4 @@
-import { ManagerError } from '../sdk/index.js';
+import { ManagerError, memoryShareMb } from '../sdk/index.js';
 import { restoreBackup } from './backup.js';
 import { writeConfiguration, writeInitialOverrides } from './configuration.js';
 import { createDatabases } from './databases.js';
@@ -16,6 +16,18 @@ interface PrepareRequest {
   configContents?: string;
   rootPassword?: string;
   overrides: Overrides;
+  memoryMb: number;
+}
+
+/**
+ * Half the server's memory (the flavor's RAM) for InnoDB's buffer pool, the
+ * share MariaDB's documentation suggests for a server that runs the
+ * database alongside its own programs; a configuration group still wins.
+ */
+function writeSizing(ctx: MyContext, memoryMb: number): void {
+  const pool = memoryShareMb(memoryMb, 0.5, 32);
+  if (pool === undefined) return;
+  ctx.files.writeText(paths(ctx).sizingConf, `# From the flavor's ${memoryMb} MB, written by prepare.\n[mysqld]\ninnodb_buffer_pool_size = ${pool}M\n`);
 }
 
 function ignoreExisting(action: () => void): void {
@@ -42,6 +54,7 @@ export function prepare(ctx: MyContext, request: PrepareRequest): void {
   const p = paths(ctx);
   ensureLayout(ctx);
   if (request.configContents?.trim()) writeConfiguration(ctx, request.configContents);
+  writeSizing(ctx, request.memoryMb);
   writeInitialOverrides(ctx, request.overrides);
   if (isInitialised(ctx)) {
     start(ctx);

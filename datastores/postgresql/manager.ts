@@ -10,7 +10,7 @@ import * as accounts from './accounts.js';
 import { createBackup, restoreBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
 import { optionsSchema, paths } from './options.js';
-import { bootstrapRoles, initialise, isInitialised, restart, start, status, stop } from './server.js';
+import { bootstrapRoles, initialise, isInitialised, restart, start, status, stop, writeSizing } from './server.js';
 
 function ignoreExisting(action: () => void): void {
   try {
@@ -44,8 +44,11 @@ export default defineManager({
       if (request.backup) {
         if (!isInitialised(ctx)) initialise(ctx);
         restoreBackup(ctx, request.backup);
+        // the restored cluster keeps the source's sizing until this instance's applies at the next start
+        writeSizing(ctx, request.memoryMb);
       } else {
         if (!isInitialised(ctx)) initialise(ctx);
+        writeSizing(ctx, request.memoryMb);
         start(ctx);
         bootstrapRoles(ctx);
         for (const database of request.databases) ignoreExisting(() => accounts.createDatabases(ctx, [database]));

@@ -1,4 +1,4 @@
-import { CapabilityError, ManagerError } from '../sdk/index.js';
+import { CapabilityError, ManagerError, memoryShareMb } from '../sdk/index.js';
 import { BOOTSTRAP_USER, paths, type PgContext } from './options.js';
 import { literal, query } from './sql.js';
 
@@ -42,6 +42,19 @@ function writeBerthConf(ctx: PgContext): void {
  * created by the host at its first login (no superuser, see
  * server/registry/postgresql-bootstrap.ts).
  */
+/**
+ * Buffers sized from the server's memory (the flavor's RAM): a quarter for
+ * shared_buffers, three quarters as the planner's effective_cache_size, as
+ * PostgreSQL's documentation advises for a dedicated server. Read before
+ * berth-overrides.conf, so a configuration group still wins.
+ */
+export function writeSizing(ctx: PgContext, memoryMb: number): void {
+  const shared = memoryShareMb(memoryMb, 0.25, 16);
+  if (shared === undefined) return;
+  const cache = memoryShareMb(memoryMb, 0.75, 64)!;
+  ctx.files.writeText(`${paths(ctx).data}/berth-sizing.conf`, `# From the flavor's ${memoryMb} MB, written by prepare.\nshared_buffers = ${shared}MB\neffective_cache_size = ${cache}MB\n`);
+}
+
 export function initialise(ctx: PgContext): void {
   const p = paths(ctx);
   const pwfile = `${ctx.options.mount_point}/.initdb-password`;
@@ -52,7 +65,7 @@ export function initialise(ctx: PgContext): void {
     ctx.files.remove(pwfile);
   }
   const conf = `${p.data}/postgresql.conf`;
-  ctx.files.writeText(conf, `${ctx.files.readText(conf)}\ninclude_if_exists = 'berth.conf'\ninclude_if_exists = 'berth-overrides.conf'\n`);
+  ctx.files.writeText(conf, `${ctx.files.readText(conf)}\ninclude_if_exists = 'berth.conf'\ninclude_if_exists = 'berth-sizing.conf'\ninclude_if_exists = 'berth-overrides.conf'\n`);
   // clients connect over TCP from anywhere the security group allows, always with a password;
   // the bootstrap superuser only from this host (the guest host creating os_admin)
   ctx.files.writeText(

@@ -10,6 +10,8 @@ export interface Layout {
   mountPoint: string;
   /** Rendered from the options at every start. */
   serverConfig: string;
+  /** maxmemory from prepare's memory-mb, read before the configuration and the overrides. */
+  sizing: string;
   /** The configuration the server handed over (prepare, reset-configuration, start-db-with-conf-changes). */
   configuration: string;
   /** Configuration overrides (update-overrides), read last. */
@@ -32,6 +34,7 @@ export function layoutOf(ctx: RedisContext): Layout {
   return {
     mountPoint,
     serverConfig: at('redis.conf'),
+    sizing: at('sizing.conf'),
     configuration: at('configuration.conf'),
     overrides: at('overrides.conf'),
     users: at('users.acl'),

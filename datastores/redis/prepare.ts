@@ -1,5 +1,5 @@
 import type { PrepareRequest } from 'berth:datastore/lifecycle@0.2.0';
-import { ManagerError } from '../sdk/index.js';
+import { ManagerError, memoryShareMb } from '../sdk/index.js';
 import { checkOverrides } from './configuration.js';
 import { parseConfigText } from './config-text.js';
 import { layoutOf } from './layout.js';
@@ -34,6 +34,9 @@ export function prepare(ctx: RedisContext, request: PrepareRequest): void {
 
   ctx.events.progress('writing the configuration', 10);
   stopServer(ctx, backup ? 'nosave' : 'as-configured');
+  // three quarters of the server's memory (the flavor's RAM) for data, the rest for Redis itself and fork's copy-on-write
+  const maxmemory = memoryShareMb(request.memoryMb, 0.75, 16);
+  ctx.files.writeText(layout.sizing, maxmemory === undefined ? '' : `# From the flavor's ${request.memoryMb} MB, written by prepare.\nmaxmemory ${maxmemory}mb\n`);
   writeSettings(ctx, layout.configuration, CONFIGURATION_HEADER, configuration);
   writeSettings(ctx, layout.overrides, OVERRIDES_HEADER, overrides);
   ctx.files.writeText(layout.users, renderUsers(ctx.options.admin_password, request.rootPassword));

@@ -20,6 +20,7 @@ export function renderServerConfig(options: RedisOptions): string {
     '# Settings belong in configuration.conf and overrides.conf; users in users.acl.',
     'dir data',
     'appendonly no',
+    'include ../sizing.conf',
     'include ../configuration.conf',
     `port ${options.port}`,
     'bind 127.0.0.1',

@@ -133,6 +133,8 @@ export function startServer(ctx: RedisContext, extraArguments: readonly string[]
     waitUntilAnswering(ctx, sizeOf(ctx, layout.logFile));
     return;
   }
+  // redis-server refuses to start on a missing include: an instance from before sizing has none
+  if (!ctx.files.exists(layout.sizing)) ctx.files.writeText(layout.sizing, '');
   ctx.files.writeText(layout.serverConfig, renderServerConfig(ctx.options));
   ensureDirectory(ctx, layout.dataDir);
   // an include of a missing file stops redis-server

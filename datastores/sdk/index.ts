@@ -12,3 +12,4 @@ export { checkOverrides } from './override-check.js';
 export { listLogDirectory, readLogDirectory } from './log-directory.js';
 export { filesystemStats } from './filesystem-stats.js';
 export { z } from 'zod';
+export { memoryShareMb } from './memory-sizing.js';

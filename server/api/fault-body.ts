@@ -30,7 +30,7 @@ export function faultName(status: number): string {
 
 /**
  * The API's error body: Trove's fault first (its clients read the first key's
- * `message`, so they print Berth's message, with the fix), then `error`,
+ * `message`, so they print Berth's message, with the fix and the code), then `error`,
  * Berth's catalogue entry (stable code, message, fix), which Berth's CLI and
  * any program read.
  */
@@ -40,7 +40,8 @@ export interface ApiErrorBody {
 }
 
 export function errorBody(error: BerthError): ApiErrorBody {
-  const message = error.fix === undefined ? error.message : `${error.message} (fix: ${error.fix})`;
+  // the code too: a Trove client prints only this message, and the code is what to look up and match on
+  const message = `${error.fix === undefined ? error.message : `${error.message} (fix: ${error.fix})`} [${error.code}]`;
   // insertion order is the JSON order: the fault key must come first
   return { [faultName(error.status)]: { code: error.status, message }, error: error.toJSON() } as ApiErrorBody;
 }

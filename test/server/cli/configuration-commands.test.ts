@@ -126,7 +126,7 @@ describe('berth configuration (real CLI processes, real HTTP, a real guest)', ()
     expect(created.code, created.stderr).toBe(0);
     const id = UUID.exec(created.stdout)![0];
     expect(await live(id)).toEqual(['statement_timeout=integer:250', 'work_mem=text:64']);
-    expect((await api('GET', `/instances/${id}`)).body.instance.configuration).toEqual({ id: web, name: 'web' });
+    expect((await api('GET', `/instances/${id}`)).body.instance.configuration).toMatchObject({ id: web, name: 'web' });
     expect((await berth('instance', 'delete', 'shop')).code).toBe(0);
   });
 

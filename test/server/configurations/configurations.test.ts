@@ -126,7 +126,7 @@ describe('configuration groups through the REST API, on real PostgreSQL', () => 
     const attached = await api('PUT', `/instances/${plain.id}`, { instance: { configuration: tuned } });
     expect(attached.status, JSON.stringify(attached.body)).toBe(202);
     await expectSettings(plain.port, { work_mem: '8MB', statement_timeout: '5s' });
-    expect((await api('GET', `/instances/${plain.id}`)).body.instance.configuration).toEqual({ id: tuned, name: 'tuned' });
+    expect((await api('GET', `/instances/${plain.id}`)).body.instance.configuration).toMatchObject({ id: tuned, name: 'tuned' });
     expect((await api('GET', `/configurations/${tuned}/instances`)).body).toEqual({ instances: [{ id: plain.id, name: 'plain' }] });
     expect((await api('GET', `/configurations/${tuned}`)).body.configuration.instance_count).toBe(1);
     const tasks = await setup.server.store.tasks.listForInstance(plain.id);
@@ -196,7 +196,7 @@ describe('configuration groups through the REST API, on real PostgreSQL', () => 
   });
 
   it('attaches at create: prepare applies the values, and the instance shows the group', async () => {
-    expect((await api('GET', `/instances/${preconfigured.id}`)).body.instance.configuration).toEqual({ id: atCreate, name: 'at-create' });
+    expect((await api('GET', `/instances/${preconfigured.id}`)).body.instance.configuration).toMatchObject({ id: atCreate, name: 'at-create' });
     await expectSettings(preconfigured.port, { work_mem: '12MB' });
     // Trove's PUT without a configuration detaches too
     expect((await api('PUT', `/instances/${preconfigured.id}`, { instance: {} })).status).toBe(202);

@@ -14,6 +14,7 @@ troveSqlWorkflow({
   manager: { entry: join(PACKAGE_ROOT, 'datastores', 'mysql', 'manager.ts') },
   datastore: { ...family, guest: {}, versions: [{ name: '10.11', manager: 'mysql' }] },
   setting: { name: 'max_connections', first: 50, second: 60, outOfRange: 0 },
+  sizing: { sql: 'SELECT @@innodb_buffer_pool_size', expected: String(256 * 1024 * 1024) },
   showSetting: 'SELECT @@max_connections',
   write: "CREATE TABLE cargo (item varchar(40)); INSERT INTO cargo VALUES ('anchor')",
   read: 'SELECT item FROM cargo',

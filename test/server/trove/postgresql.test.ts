@@ -14,6 +14,7 @@ troveSqlWorkflow({
   manager: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') },
   datastore: { ...postgresql, versions: [{ name: '18', manager: 'postgresql' }] },
   setting: { name: 'max_connections', first: 50, second: 60, outOfRange: -1 },
+  sizing: { sql: 'SHOW shared_buffers', expected: '128MB' },
   showSetting: 'SHOW max_connections',
   write: "CREATE TABLE cargo (item text); INSERT INTO cargo VALUES ('anchor')",
   read: 'SELECT item FROM cargo',

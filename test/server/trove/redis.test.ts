@@ -79,6 +79,8 @@ describe('redis through the Trove clients', { timeout: 300_000 }, () => {
     const enabled = await clients.openstackJson(['database', 'root', 'enable', state.instance]);
     state.password = enabled.password;
     expect(await withRedis(state.port, state.password, (client) => client.set('cargo', 'anchor'))).toBe('OK');
+    // flavor "1" has 512 MB: the manager gives Redis three quarters of it
+    expect(await withRedis(state.port, state.password, (client) => client.config('GET', 'maxmemory'))).toEqual(['maxmemory', String(384 * 1024 * 1024)]);
     expect((await clients.openstackJson(['database', 'root', 'show', state.instance], 'token')).is_root_enabled).toBe(true);
   });
 

@@ -20,6 +20,8 @@ export interface SqlDatastore {
   setting: { name: string; first: number; second: number; outOfRange: number };
   /** Runs `sql` as `user` on `database` and answers the first column of the first row; rejects when the login is refused. */
   query(port: number, user: string, password: string, database: string, sql: string): Promise<string>;
+  /** SQL that reads the buffer the manager sizes from the flavor's RAM, and what flavor "1" (512 MB) gives. */
+  sizing: { sql: string; expected: string };
   /** The SQL that reads `setting.name`. */
   showSetting: string;
   /** SQL that writes one row durably, and reads it back. */
@@ -90,6 +92,9 @@ export function troveSqlWorkflow(ds: SqlDatastore): void {
       expect(active.datastore).toMatchObject({ type: ds.type, version: ds.version });
       state.port = await portOf(state.instance);
       expect(await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.showSetting)).toBe(String(ds.setting.first));
+      expect(await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.sizing.sql)).toBe(ds.sizing.expected);
+      expect(active.flavor?.id).toBe('1');
+      expect(active.volume).toMatchObject({ size: 1, used: expect.any(Number) });
       await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.write);
     });
 
