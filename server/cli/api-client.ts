@@ -153,7 +153,7 @@ export class ApiClient {
     return new BerthError(error.code, message, fix);
   }
 
-  private projectPath(path: string): string {
+  projectPath(path: string): string {
     return `/v1.0/${encodeURIComponent(this.settings.project)}${path}`;
   }
 

@@ -29,6 +29,9 @@ export interface InstanceView {
   security_groups: Array<{ rules: Array<{ protocol: string; from_port: number; to_port: number; cidr: string }> }>;
   /** The configuration group attached. */
   configuration?: { id: string; name: string };
+  flavor?: { id: string };
+  /** GB; `used` only in the view of one instance. */
+  volume?: { size: number | null; used?: number };
   fault?: { message: string };
   /** Where clients connect, when the provisioner knows it. */
   addresses?: Array<{ address: string; type: string }>;
@@ -73,6 +76,8 @@ export interface CreateInstanceBody {
   configuration?: string;
   /** Trove's restore point: the id of the backup the instance starts from. */
   restorePoint?: { backupRef: string };
+  flavorRef?: string;
+  volume?: { size: number };
 }
 export interface BackupView {
   id: string;

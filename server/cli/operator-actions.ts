@@ -20,6 +20,8 @@ function renderInstance(instance: InstanceView): string {
     ['service status', instance.service_status ?? undefined],
     ['datastore', instance.datastore.type],
     ['version', instance.datastore.version],
+    ['flavor', instance.flavor?.id],
+    ['volume', instance.volume?.size == null ? undefined : `${instance.volume.size} GB${instance.volume.used === undefined ? '' : `, ${instance.volume.used} GB used`}`],
     ['configuration', instance.configuration ? `${instance.configuration.name} (${instance.configuration.id})` : undefined],
     ['connect to', instance.addresses?.[0] && instance.port ? `${instance.addresses[0].address}:${instance.port}` : undefined],
     ['security group', ports(instance) || undefined],
@@ -58,9 +60,22 @@ async function waitForInstance(api: ApiClient, instance: InstanceView, timeoutMs
   }
 }
 
+function parseGigabytes(text: string, flag: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new BerthError('BERTH_ERR_VALIDATION', `${flag}: "${text}" is not a whole number of GB`, `give e.g. ${flag} 10`);
+  return Number(text);
+}
+
+export async function instanceResizeVolume(ref: string, size: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const instance = await resolveInstance(api, ref);
+  await api.request('POST', api.projectPath(`/instances/${encodeURIComponent(instance.id)}/action`), { resize: { volume: { size: parseGigabytes(size, '<size>') } } });
+  if (flags.json) return void outJson({ resized: instance.id, size: Number(size) });
+  out(`resizing the volume of instance ${instance.label} to ${size} GB`);
+}
+
 export async function instanceCreate(
   name: string,
-  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; wait?: boolean; waitTimeout: string },
+  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; flavor?: string; size?: string; wait?: boolean; waitTimeout: string },
 ): Promise<void> {
   const timeoutMs = parseSeconds(flags.waitTimeout, '--wait-timeout') * 1000;
   const api = client(flags);
@@ -72,6 +87,8 @@ export async function instanceCreate(
     ...(flags.database.length ? { databases: flags.database.map((d) => ({ name: d })) } : {}),
     ...(configuration !== undefined ? { configuration } : {}),
     ...(backup !== undefined ? { restorePoint: { backupRef: backup.id } } : {}),
+    ...(flags.flavor !== undefined ? { flavorRef: flags.flavor } : {}),
+    ...(flags.size !== undefined ? { volume: { size: parseGigabytes(flags.size, '--size') } } : {}),
   });
   const { password, ...instance } = created.instance;
   if (!flags.json) {

@@ -43,6 +43,12 @@ export function registerOperatorCommands(program: Command, run: Run): void {
       .argument('[version]', 'version name or id (default: the default version)'),
   ).action((name: string, version: string | undefined, flags: OperatorFlags) => run(async () => (await import('./parameter-actions.js')).datastoreParameters(name, version, flags), flags.json));
 
+  const flavor = program.command('flavor').description('the sizes instances are created with');
+  connected(flavor.command('list').description('list the flavors'))
+    .action((flags: OperatorFlags) => run(async () => (await import('./flavor-actions.js')).flavorList(flags), flags.json));
+  connected(flavor.command('show').description('show one flavor').argument('<id>', 'flavor id'))
+    .action((id: string, flags: OperatorFlags) => run(async () => (await import('./flavor-actions.js')).flavorShow(id, flags), flags.json));
+
   const instance = program.command('instance').description('create, list, show, restart, stop, start and delete instances');
   connected(
     instance
@@ -54,9 +60,11 @@ export function registerOperatorCommands(program: Command, run: Run): void {
       .option('--database <name>', 'a database to create with the instance (repeatable)', collect, [])
       .option('--configuration <group>', 'a configuration group to attach (id or unique name); its values apply from the start')
       .option('--backup <backup>', 'restore the instance from this completed backup (id or unique name) of the same datastore')
+      .option('--flavor <id>', 'flavor (`berth flavor list`; default the first): its RAM sizes the datastore')
+      .option('--size <GB>', 'volume size in GB, recorded and shown')
       .option('--wait', 'wait until the instance is ACTIVE (or ERROR)')
       .option('--wait-timeout <seconds>', 'how long --wait waits', '600'),
-  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; wait?: boolean; waitTimeout: string }) =>
+  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; flavor?: string; size?: string; wait?: boolean; waitTimeout: string }) =>
     run(async () => (await actions()).instanceCreate(name, flags), flags.json),
   );
   connected(instance.command('list').description('list the instances of the project'))
@@ -69,6 +77,8 @@ export function registerOperatorCommands(program: Command, run: Run): void {
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceStopStart('stop', ref, flags), flags.json));
   connected(instance.command('start').description("start the instance's datastore again").argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceStopStart('start', ref, flags), flags.json));
+  connected(instance.command('resize-volume').description("grow the instance's volume (refused where the provisioner's volumes cannot grow)").argument('<instance>', 'instance id or unique name').argument('<size>', 'new size in GB'))
+    .action((ref: string, size: string, flags: OperatorFlags) => run(async () => (await actions()).instanceResizeVolume(ref, size, flags), flags.json));
   connected(instance.command('delete').description('delete an instance and its guest').argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceDelete(ref, flags), flags.json));
 

@@ -6,6 +6,8 @@ import { serverConfigSchema } from '../../../server/config/server-config.js';
 import { memoryShareMb } from '../../../datastores/sdk/memory-sizing.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../../support/server.js';
 import { TroveClients } from '../../support/trove-clients.js';
+import { berthProcess, errorOf, type CliResult } from '../../support/cli.js';
+import { ERRORS } from '../../../datastores/errors/catalogue.js';
 
 /**
  * Flavors, volumes and the rest of Trove's create body, through Berth's API
@@ -17,6 +19,7 @@ let setup: StartedTestServer;
 let clients: TroveClients;
 let home: string;
 const api = (method: string, path: string, body?: unknown) => apiRequest(setup.server.url, TOKEN, method, `/v1.0/acme${path}`, body);
+const berth = (...args: string[]): Promise<CliResult> => berthProcess([...args, '--url', setup.server.url, '--project', 'acme', '--token', TOKEN], { home });
 const create = (instance: Record<string, unknown>) => api('POST', '/instances', { instance: { name: 'sized', datastore: { type: 'counter', version: '1' }, ...instance } });
 
 beforeAll(async () => {
@@ -109,5 +112,19 @@ describe('create with Trove fields, and resize', () => {
     const bad = await api('POST', `/instances/${id}/action`, { resize: { volume: { size: 'five' } } });
     expect([bad.status, bad.body.error.code]).toEqual([400, 'BERTH_ERR_VALIDATION']);
     expect((await api('GET', `/instances/${id}`)).body.instance).toMatchObject({ status: 'ACTIVE', volume: { size: 3 } });
+  });
+
+  it('berth flavor list/show, instance show with flavor and volume, and resize-volume refused with its code and exit code', async () => {
+    const listed = await berth('flavor', 'list', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).flavors.map((f: { str_id: string }) => f.str_id)).toEqual(['1', '2', '3']);
+    const shown = await berth('flavor', 'show', '3');
+    expect(shown.stdout).toMatch(/ram\s+8192 MB/);
+    expect((await berth('instance', 'show', 'sized')).stdout).toMatch(/volume\s+3 GB/);
+    const refused = await berth('instance', 'resize-volume', 'sized', '5', '--json');
+    expect(errorOf(refused).code).toBe('BERTH_ERR_VOLUME_NOT_RESIZABLE');
+    expect(refused.code).toBe(ERRORS.BERTH_ERR_VOLUME_NOT_RESIZABLE.exitCode);
+    const created = await berth('instance', 'create', 'other', '--datastore', 'counter', '--flavor', '9', '--json');
+    expect(errorOf(created).code).toBe('BERTH_ERR_FLAVOR_NOT_FOUND');
   });
 });
