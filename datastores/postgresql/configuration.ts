@@ -61,6 +61,12 @@ export function applyOverrides(ctx: PgContext, overrides: ReadonlyArray<{ key: s
   query(ctx, 'SELECT pg_reload_conf()');
 }
 
+/** Does one of these settings take effect only at a server start (max_connections, shared_buffers...)? Read from pg_settings, not from a reload that has not happened yet. */
+export function needsStart(ctx: PgContext, keys: readonly string[]): boolean {
+  if (keys.length === 0) return false;
+  return query(ctx, "SELECT 1 FROM pg_settings WHERE context = 'postmaster' AND name = ANY(string_to_array($1, ',')) LIMIT 1", [keys.join(',')]).rows.length > 0;
+}
+
 /** Replace every override with the given configuration text (key = value lines). */
 export function resetConfiguration(ctx: PgContext, contents: string): void {
   const entries = new Map<string, string>();

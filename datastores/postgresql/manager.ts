@@ -8,7 +8,7 @@ import { defineManager, filesystemStats, listLogDirectory, ManagerError, readLog
 import { PARAMETERS } from './parameters.js';
 import * as accounts from './accounts.js';
 import { createBackup, restoreBackup } from './backup.js';
-import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
+import { applyOverrides, resetConfiguration, needsStart, updateOverrides } from './configuration.js';
 import { optionsSchema, paths } from './options.js';
 import { bootstrapRoles, initialise, isInitialised, restart, start, status, stop, writeSizing } from './server.js';
 
@@ -44,7 +44,7 @@ export default defineManager({
       if (request.backup) {
         if (!isInitialised(ctx)) initialise(ctx);
         restoreBackup(ctx, request.backup);
-        // the restored cluster keeps the source's sizing until this instance's applies at the next start
+        // the restored cluster runs with the source's sizing: this instance's applies at the start below
         writeSizing(ctx, request.memoryMb);
       } else {
         if (!isInitialised(ctx)) initialise(ctx);
@@ -56,6 +56,8 @@ export default defineManager({
       }
       // a configuration group attached at create: persisted and applied like apply-overrides
       if (request.overrides.length > 0) applyOverrides(ctx, request.overrides);
+      // nothing runs on a new instance yet: start-only settings (the group's, a restore's sizing) apply now, not at some later restart
+      if (request.backup || needsStart(ctx, request.overrides.map((o) => o.key))) restart(ctx);
       if (request.rootPassword) accounts.enableRoot(ctx, request.rootPassword);
     },
     status: (ctx) => status(ctx),

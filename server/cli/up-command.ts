@@ -40,6 +40,8 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
         const tokenFile = join(flags.dataDir, 'token');
         if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
         const token = readFileSync(tokenFile, 'utf8').trim();
+        const { upUser, writeCloudsYaml } = await import('./up-identity.js');
+        const user = await upUser(flags.dataDir);
 
         const { mysqlDatastore, postgresqlDatastore, redisDatastore } = await import('../registry/builtin-datastores.js');
         const { describePlan, machinePrograms, planDatastores } = await import('./up-datastores.js');
@@ -72,9 +74,11 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
           server: { listen: flags.listen, data_dir: flags.dataDir },
           provisioner: { kind: 'local' },
           projects: [{ name: 'default', tokens_sha256: [tokenDigest(token)] }],
+          users: [{ name: user.name, password_scrypt: user.passwordScrypt, projects: ['default'] }],
           datastores,
         });
         const server = await startServer(config, { stopGuestsOnClose: true });
+        const clouds = writeCloudsYaml(flags.dataDir, server.url, user);
         process.stdout.write(
           [
             `Berth is up on ${server.url}`,
@@ -84,6 +88,9 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
             ...describePlan(plan),
             ``,
             `  curl -s -H "Authorization: Bearer ${token}" ${server.url}/v1.0/default/datastores`,
+            ``,
+            `  Trove clients: user ${user.name}, password in ${user.passwordFile}; a ready clouds.yaml:`,
+            `  OS_CLIENT_CONFIG_FILE=${clouds} openstack --os-cloud berth database instance list`,
             ``,
           ].join('\n'),
         );

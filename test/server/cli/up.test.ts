@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
-import { berthProcess, type CliResult } from '../../support/cli.js';
+import { berthProcess, runProcess, type CliResult } from '../../support/cli.js';
 import { until } from '../../support/guest-host.js';
 import { waitFor } from '../../support/server.js';
 import { alive, portRefuses, requireRedisServer } from '../../support/redis-guest.js';
@@ -127,6 +127,13 @@ describe('npx berth up', () => {
       expect(listed.code, listed.stderr).toBe(0);
       const offered = (JSON.parse(listed.stdout) as { datastores: Array<{ name: string }> }).datastores.map((d) => d.name);
       expect(offered.sort()).toEqual(['directory', 'mariadb', 'mysql', 'percona', 'postgresql', 'redis']);
+
+      // the Trove clients, from the clouds.yaml it wrote and the user it made (the password never in the server's config)
+      const clouds = /OS_CLIENT_CONFIG_FILE=(\S+) openstack --os-cloud berth/.exec(stdout)![1]!;
+      const clientEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OS_'))), HOME: home, OS_CLIENT_CONFIG_FILE: clouds };
+      const viaClouds = await runProcess('openstack', ['--os-cloud', 'berth', 'datastore', 'list', '-f', 'json'], { env: clientEnv });
+      expect(viaClouds.code, viaClouds.stderr).toBe(0);
+      expect((JSON.parse(viaClouds.stdout) as Array<{ Name: string }>).map((row) => row.Name).sort()).toEqual(offered.sort());
 
       // the three at once, as an operator would: they build side by side
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
