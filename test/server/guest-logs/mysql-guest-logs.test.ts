@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,20 @@ describe('guest logs of a MariaDB instance', { timeout: 300_000 }, () => {
     expect(refused.code).toBe(ERRORS.BERTH_ERR_GUEST_LOG_ACTION_INVALID.exitCode);
     expect(errorOf(await berth('instance', 'log', 'content', 'logged', 'general', '--publication', '1', '--json')).code).toBe('BERTH_ERR_GUEST_LOG_NOT_PUBLISHED');
     expect(errorOf(await berth('instance', 'log', 'content', 'logged', 'slow_query', '--json')).code).toBe('BERTH_ERR_GUEST_LOG_NOT_PUBLISHED');
+  });
+
+  it('sees a rotated log (shorter than published): Rotated, and the next publish starts again at its beginning', async () => {
+    // truncated under the server, which appends on (O_APPEND)
+    writeFileSync(join(setup.dir, 'instances', id, 'volume', 'log', 'general.log'), 'berth-rotated-head\n');
+    const shown = await api('POST', `/v1.0/acme/instances/${id}/log`, { name: 'general' });
+    expect(shown.body.log.status).toBe('Rotated');
+    expect(shown.body.log.pending).toBeLessThan(shown.body.log.published);
+    const republished = await api('POST', `/v1.0/acme/instances/${id}/log`, { name: 'general', publish: 1 });
+    expect(republished.body.log.published).toBeLessThan(shown.body.log.published);
+    const read = await content(`/instances/${id}/log/general/content`);
+    expect(read.headers.get('x-berth-publication')).toBe('1');
+    expect(read.headers.get('x-berth-publication-range')).toMatch(/^0-/);
+    expect(read.text.startsWith('berth-rotated-head\n')).toBe(true);
   });
 
   it('disables the log: the server stops writing it', async () => {
