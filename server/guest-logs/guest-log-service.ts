@@ -49,7 +49,8 @@ export interface GuestLogServiceOptions {
 
 /** The label publications show as their container: they are the server's files, not a Swift container. */
 export const CONTAINER = 'berth-guest-logs';
-const READ_CHUNK = 1024 * 1024;
+/** Well under the host's result_limit (4 MiB by default) once base64 on the guest channel. */
+const READ_CHUNK = 256 * 1024;
 const HEAD_BYTES = 1024;
 
 const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
