@@ -10,6 +10,8 @@ import { InstanceService } from './instances/instance-service.js';
 import { BackupService } from './backups/backup-service.js';
 import { ConfigurationService } from './configurations/configuration-service.js';
 import { DirectoryBackupStore } from './backups/directory-store.js';
+import { GuestLogService } from './guest-logs/guest-log-service.js';
+import { PublicationStore } from './guest-logs/publication-store.js';
 import { StatusMonitor } from './instances/status-monitor.js';
 import { failureOf } from './instances/manager-errors.js';
 import { TaskRunner } from './instances/task-runner.js';
@@ -81,6 +83,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const flavors = new FlavorCatalog(config.flavors);
   let backups: BackupService | undefined;
   let configurations: ConfigurationService | undefined;
+  let guestLogs: GuestLogService | undefined;
   const instances = new InstanceService({
     store,
     registry,
@@ -89,7 +92,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     runner,
     flavors,
     guestUrl: () => guestUrl,
-    onDeleted: (instance) => hub.disconnect(instance.id),
+    onDeleted: (instance) => {
+      hub.disconnect(instance.id);
+      void guestLogs?.forget(instance.id).catch(() => undefined);
+    },
     onRestarting: (instanceId) => monitor.onRestartStarted(instanceId),
     timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
     restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
@@ -98,6 +104,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
   configurations = new ConfigurationService({ store, registry, manifests, instances });
+  guestLogs = new GuestLogService({
+    instances,
+    publications: new PublicationStore(join(dataDir, 'guest-logs')),
+    maxPublishBytes: config.guest_logs.max_publish_bytes,
+    maxPublications: config.guest_logs.max_publications,
+  });
   const api = await buildApi({
     registry,
     manifests,
@@ -106,6 +118,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     backups: { service: backups, authenticateGuest },
     configurations,
     flavors,
+    guestLogs,
     identity: { users: config.users, tokenLifetimeMs: config.identity.token_lifetime * 1000 },
     logger: options.logger,
   });

@@ -86,6 +86,10 @@ export const ERRORS = {
   BERTH_ERR_CONFIGURATION_VALUE_INVALID: { status: 400, exitCode: 3, summary: "a configuration value is not a parameter of the datastore version, or not of its type or range (the manager's rules)" },
   BERTH_ERR_PARAMETER_NOT_FOUND: { status: 404, exitCode: 3, summary: 'the datastore version has no such configuration parameter' },
 
+  BERTH_ERR_GUEST_LOG_NOT_FOUND: { status: 404, exitCode: 3, summary: "the instance's datastore has no log of this name" },
+  BERTH_ERR_GUEST_LOG_ACTION_INVALID: { status: 400, exitCode: 3, summary: 'the log action is not valid (enable and disable together, or enable or disable of a system log)' },
+  BERTH_ERR_GUEST_LOG_NOT_PUBLISHED: { status: 404, exitCode: 3, summary: 'the log has no such publication (publish it first)' },
+
   BERTH_ERR_INTERNAL: { ...internal, summary: 'an unexpected internal error' },
 } as const satisfies Record<string, ErrorDefinition>;
 

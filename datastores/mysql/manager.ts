@@ -12,7 +12,7 @@ import { PARAMETERS } from './parameters.js';
 import { createBackup, restoreBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, updateOverrides } from './configuration.js';
 import * as databases from './databases.js';
-import { filesystemStats, listLogs, readLog } from './guest-log.js';
+import { filesystemStats, listLogs, logAction, readLog } from './guest-log.js';
 import { optionsSchema } from './options.js';
 import { prepare } from './prepare.js';
 import * as root from './root.js';
@@ -74,6 +74,7 @@ export default defineManager({
     resetConfiguration: (ctx, contents) => resetConfiguration(ctx, contents),
 
     guestLogList: (ctx) => listLogs(ctx),
+    guestLogAction: (ctx, name, action) => logAction(ctx, name, action),
     guestLogRead: (ctx, name, offset, maxBytes) => readLog(ctx, name, offset, maxBytes),
 
     createBackup: (ctx, request) => createBackup(ctx, request),

@@ -20,6 +20,8 @@ import { guestArtifactRoutes, type GuestAuthenticator } from './routes/guest-art
 import { flavorRoutes } from './routes/flavors.js';
 import type { FlavorCatalog } from '../flavors/flavor-catalog.js';
 import { identityRoutes, type IdentityOptions } from './routes/identity.js';
+import type { GuestLogService } from '../guest-logs/guest-log-service.js';
+import { guestLogRoutes } from './routes/guest-logs.js';
 
 export interface AppDependencies {
   registry: DatastoreRegistry;
@@ -36,6 +38,8 @@ export interface AppDependencies {
   configurations?: ConfigurationService;
   /** Users who may log in at /v3/auth/tokens (Keystone's password method); without it there is no identity endpoint. */
   identity?: IdentityOptions;
+  /** Guest logs: Trove's log list and actions, and the published content. */
+  guestLogs?: GuestLogService;
   logger?: boolean;
 }
 
@@ -65,6 +69,7 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
     await app.register(instanceConfigurationRoutes(deps.configurations, deps.auth));
   }
   if (deps.identity) await app.register(identityRoutes(deps.auth, deps.identity));
+  if (deps.guestLogs) await app.register(guestLogRoutes(deps.guestLogs, deps.auth));
   if (deps.backups) {
     await app.register(backupRoutes(deps.backups.service, deps.auth));
     await app.register(guestArtifactRoutes(deps.backups.service, deps.backups.authenticateGuest));

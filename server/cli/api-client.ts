@@ -15,6 +15,7 @@ import type {
   DatabaseIn,
   DatabaseView,
   DatastoreView,
+  GuestLogView,
   InstanceView,
   ParameterView,
   UserIn,
@@ -93,8 +94,22 @@ export class ApiClient {
 
   /** Sends one request; answers the parsed JSON body, or undefined for an empty one. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const { text, parsed } = await this.send(method, path, 'application/json', body);
+    if (text && parsed === undefined) {
+      throw new BerthError('BERTH_ERR_RPC_REMOTE', `${this.settings.url} answered ${method} ${path} with something that is not JSON`, 'check that --url points at a Berth server');
+    }
+    return parsed as T;
+  }
+
+  /** A GET whose answer is text (a published guest log); a failure is the catalogue error of its JSON body. */
+  async requestText(path: string): Promise<{ text: string; headers: Headers }> {
+    const { text, headers } = await this.send('GET', path, 'text/plain, application/json');
+    return { text, headers };
+  }
+
+  private async send(method: string, path: string, accept: string, body?: unknown): Promise<{ text: string; parsed: unknown; headers: Headers }> {
     const target = `${this.settings.url}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept };
     if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
@@ -119,19 +134,14 @@ export class ApiClient {
     }
     const text = await response.text().catch(() => '');
     let parsed: unknown;
-    if (text) {
+    if (text && !(response.ok && accept.startsWith('text/'))) {
       try {
         parsed = JSON.parse(text);
       } catch {
         parsed = undefined;
       }
     }
-    if (response.ok) {
-      if (text && parsed === undefined) {
-        throw new BerthError('BERTH_ERR_RPC_REMOTE', `${this.settings.url} answered ${method} ${path} with something that is not JSON`, 'check that --url points at a Berth server');
-      }
-      return parsed as T;
-    }
+    if (response.ok) return { text, parsed, headers: response.headers };
     throw this.toError(response.status, method, path, parsed);
   }
 
@@ -289,5 +299,20 @@ export class ApiClient {
 
   rootEnabled(id: string): Promise<{ rootEnabled: boolean }> {
     return this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}/root`));
+  }
+
+  listLogs(id: string): Promise<{ logs: GuestLogView[] }> {
+    return this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}/log`));
+  }
+
+  /** Trove's log action: no flag shows the log; publish reads it from the guest into the server. */
+  logAction(id: string, name: string, action?: 'enable' | 'disable' | 'publish' | 'discard'): Promise<{ log: GuestLogView }> {
+    return this.request('POST', this.projectPath(`/instances/${encodeURIComponent(id)}/log`), { name, ...(action ? { [action]: 1 } : {}) });
+  }
+
+  /** A publication of a log, the newest without `publication`. */
+  logContent(id: string, name: string, publication?: number): Promise<{ text: string; headers: Headers }> {
+    const query = publication === undefined ? '' : `?publication=${publication}`;
+    return this.requestText(this.projectPath(`/instances/${encodeURIComponent(id)}/log/${encodeURIComponent(name)}/content${query}`));
   }
 }

@@ -124,3 +124,14 @@ export interface CreateConfigurationBody {
   datastore: { type: string; version?: string };
   values: Record<string, ConfigurationValue>;
 }
+/** One guest log, in Trove's shape. */
+export interface GuestLogView {
+  name: string;
+  type: 'USER' | 'SYS';
+  status: string;
+  published: number;
+  pending: number;
+  container: string;
+  prefix: string;
+  metafile: string;
+}

@@ -22,6 +22,7 @@ const actions = () => import('./operator-actions.js');
 const accessActions = () => import('./access-actions.js');
 const backupActions = () => import('./backup-actions.js');
 const configurationActions = () => import('./configuration-actions.js');
+const logActions = () => import('./log-actions.js');
 
 /**
  * The operator commands: datastores, instances and what lives in them, over
@@ -81,6 +82,29 @@ export function registerOperatorCommands(program: Command, run: Run): void {
     .action((ref: string, size: string, flags: OperatorFlags) => run(async () => (await actions()).instanceResizeVolume(ref, size, flags), flags.json));
   connected(instance.command('delete').description('delete an instance and its guest').argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceDelete(ref, flags), flags.json));
+
+  const log = instance.command('log').description("the datastore's logs: list, switch user logs on and off, publish into the server, read a publication");
+  connected(log.command('list').description('list the logs of an instance').argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await logActions()).logList(ref, flags), flags.json));
+  connected(log.command('show').description('show one log').argument('<instance>', 'instance id or unique name').argument('<name>', 'name of the log'))
+    .action((ref: string, name: string, flags: OperatorFlags) => run(async () => (await logActions()).logAction(undefined, ref, name, flags), flags.json));
+  for (const [action, description] of [
+    ['enable', 'start writing a user log'],
+    ['disable', 'stop writing a user log'],
+    ['publish', 'read what is new in the log into the server (a user log is enabled first)'],
+    ['discard', "drop the log's publications; the next publish starts at its beginning"],
+  ] as const) {
+    connected(log.command(action).description(description).argument('<instance>', 'instance id or unique name').argument('<name>', 'name of the log'))
+      .action((ref: string, name: string, flags: OperatorFlags) => run(async () => (await logActions()).logAction(action, ref, name, flags), flags.json));
+  }
+  connected(
+    log
+      .command('content')
+      .description("print a publication of the log (the newest by default)")
+      .argument('<instance>', 'instance id or unique name')
+      .argument('<name>', 'name of the log')
+      .option('--publication <n>', 'the number of an older publication'),
+  ).action((ref: string, name: string, flags: OperatorFlags & { publication?: string }) => run(async () => (await logActions()).logContent(ref, name, flags), flags.json));
 
   const database = program.command('database').description('databases on an instance');
   connected(database.command('list').description('list the databases of an instance').argument('<instance>', 'instance id or unique name'))

@@ -5,6 +5,8 @@ import { passwordHashProblem } from '../identity/password-hash.js';
 import { flavorsConfigSchema } from '../flavors/flavor-catalog.js';
 
 const DEFAULT_MAX_BACKUP_BYTES = 16 * 1024 ** 3;
+const DEFAULT_MAX_PUBLISH_BYTES = 16 * 1024 ** 2;
+const DEFAULT_MAX_PUBLICATIONS = 20;
 const projectName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be the sha256 (64 lowercase hex digits) of the token, not the token');
 
@@ -77,6 +79,15 @@ export const serverConfigSchema = z.strictObject({
       max_bytes: z.number().int().positive('must be a positive number of bytes, e.g. 17179869184 for 16 GiB').default(DEFAULT_MAX_BACKUP_BYTES),
     })
     .default({ kind: 'directory', max_bytes: DEFAULT_MAX_BACKUP_BYTES }),
+  /** Guest logs the server publishes (read from the guest, kept under <data_dir>/guest-logs); see docs/server-config.md. */
+  guest_logs: z
+    .strictObject({
+      /** Most bytes one publish reads from the guest (16 MiB); the rest waits for the next publish and the publication says partial. */
+      max_publish_bytes: z.number().int().positive('must be a positive number of bytes, e.g. 16777216 for 16 MiB').default(DEFAULT_MAX_PUBLISH_BYTES),
+      /** Publications kept per instance and log (20); the oldest is dropped. */
+      max_publications: z.number().int().positive('must be a positive number of publications').default(DEFAULT_MAX_PUBLICATIONS),
+    })
+    .default({ max_publish_bytes: DEFAULT_MAX_PUBLISH_BYTES, max_publications: DEFAULT_MAX_PUBLICATIONS }),
   datastores: z.array(datastoreConfigSchema).default([]),
   /** Trove's flavors: the sizes instances are created with; three built-in ones when none is configured. */
   flavors: flavorsConfigSchema,
