@@ -216,6 +216,18 @@ export function troveSqlWorkflow(ds: SqlDatastore): void {
       expect(await ds.query(state.restoredPort, 'bob', 'bob-secret-1', 'shop', ds.read)).toBe('anchor');
     });
 
+    it("lists the guest's logs (openstack, trove), publishes one, and Berth's content route has its text", async () => {
+      const logs = await clients.openstackJson<Array<{ Name: string; Type: string }>>(['database', 'log', 'list', state.instance]);
+      expect(logs.length).toBeGreaterThan(0);
+      const system = logs.find((log) => log.Type === 'SYS') ?? logs[0]!;
+      expect(troveTableHas(await clients.troveOk(['log-list', state.instance]), system.Name)).toBe(true);
+      const published = await clients.openstackJson(['database', 'log', 'set', state.instance, system.Name, '--publish']);
+      expect(published.name).toBe(system.Name);
+      const content = await fetch(`${setup.server.url}/v1.0/acme/instances/${state.instance}/log/${encodeURIComponent(system.Name)}/content`, { headers: { 'x-auth-token': TOKEN } });
+      expect(content.status).toBe(200);
+      expect((await content.text()).length).toBeGreaterThan(0);
+    });
+
     it('deletes the backup and both instances', async () => {
       await clients.openstackOk(['database', 'backup', 'delete', state.backup]);
       const gone = await clients.library('backups.get', [state.backup]);
