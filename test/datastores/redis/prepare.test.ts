@@ -22,7 +22,7 @@ describe('prepare', () => {
     expect(await guest.call('prepare', [prepareRequest()])).toEqual({ ok: undefined });
     expect(await guest.call('status')).toEqual({ ok: 'running' });
     expect(guest.pid()).toBeGreaterThan(0);
-    expect((await readdir(guest.volume)).sort()).toEqual(['configuration.conf', 'data', 'overrides.conf', 'redis.conf', 'redis.log', 'redis.pid', 'users.acl']);
+    expect((await readdir(guest.volume)).sort()).toEqual(['configuration.conf', 'data', 'overrides.conf', 'redis.conf', 'redis.log', 'redis.pid', 'sizing.conf', 'users.acl']);
 
     // the manager's admin password reaches the disk only as a hash
     const users = await readFile(join(guest.volume, 'users.acl'), 'utf8');
