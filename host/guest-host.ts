@@ -12,6 +12,7 @@ import { createProgramTable, ProgramSlots } from './capabilities/exec-slots.js';
 import { endSpawnedPrograms } from './capabilities/exec-stop.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import { DatastoreAutostart } from './datastore-autostart.js';
+import { StatusProbe } from './status-probe.js';
 import type { SandboxSpec } from './sandbox/spec.js';
 import type { GuestLink } from './rpc/guest-link.js';
 import { EventGate } from './rpc/event-gate.js';
@@ -133,11 +134,21 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   });
   const stateDir = join(config.host.state_dir, config.guest.instance_id);
   const autostart = config.host.autostart ? new DatastoreAutostart(stateDir) : undefined;
-  const recordedCall: typeof call = async (operation, args, deadlineMs) => {
-    const outcome = await call(operation, args, deadlineMs);
-    autostart?.record(operation, args, outcome);
-    return outcome;
-  };
+  // the probe's answer is dropped when a call that may change the service overlapped it (status-probe.ts)
+  const statusProbe = new StatusProbe(async () => {
+    try {
+      const outcome = await sandbox.call('status', [], config.host.call_timeout * 1000);
+      return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown' as const, detail: JSON.stringify(outcome.err) };
+    } catch (error) {
+      return { status: 'unknown' as const, detail: error instanceof Error ? error.message : String(error) };
+    }
+  });
+  const recordedCall: typeof call = (operation, args, deadlineMs) =>
+    statusProbe.around(operation, async () => {
+      const outcome = await call(operation, args, deadlineMs);
+      autostart?.record(operation, args, outcome);
+      return outcome;
+    });
   // until the host has looked whether its datastore must come back, the heartbeats say so rather than "shutdown"
   let bringingBack: Promise<string> | undefined = autostart?.bringBack(
     manifest.operations,
@@ -149,17 +160,6 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   // probe (a cold connection, a call running away ahead of it) must neither hold up the heartbeat
   // nor be killed for being slow, which would leave every next probe cold as well.
   const probeWaitMs = Math.max(100, (config.host.report_interval * 1000) / 2);
-  let probing: Promise<{ status: 'running' | 'unknown'; detail?: string }> | undefined;
-  const runProbe = async () => {
-    try {
-      const outcome = await sandbox.call('status', [], config.host.call_timeout * 1000);
-      return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown' as const, detail: JSON.stringify(outcome.err) };
-    } catch (error) {
-      return { status: 'unknown' as const, detail: error instanceof Error ? error.message : String(error) };
-    } finally {
-      probing = undefined;
-    }
-  };
   const guestLink = new Link({
     url: config.guest.server_url,
     caFile: config.guest.ca_file,
@@ -168,12 +168,11 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
       if (bringingBack) return { status: 'unknown', detail: 'the host has just started and is bringing the datastore back' };
-      probing ??= runProbe();
       let waiting: NodeJS.Timeout | undefined;
       const stillRunning = new Promise<{ status: 'unknown'; detail: string }>((resolve) => {
         waiting = setTimeout(() => resolve({ status: 'unknown', detail: 'the status probe has not answered yet' }), probeWaitMs);
       });
-      return Promise.race([probing, stillRunning]).finally(() => clearTimeout(waiting));
+      return Promise.race([statusProbe.current(), stillRunning]).finally(() => clearTimeout(waiting));
     },
     reportIntervalMs: config.host.report_interval * 1000,
     log,

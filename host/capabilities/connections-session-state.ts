@@ -15,17 +15,23 @@
  * DECLARE, LISTEN, LOAD, DISCARD, XA or HANDLER (also inside MySQL's
  * executable comments, `/*!40101 SET ... *\/`), and those naming temporary
  * objects, session locks or user variables anywhere. This errs one way
- * only: a statement that only looks like one (the word TEMP in a string)
+ * only: a statement that only looks like one (CREATE TEMP in a string)
  * costs one `unavailable` after the datastore restarts, never a wrong
- * session. A function or procedure that changes settings from inside is
+ * session. It must not err that way for what managers run every day (the
+ * TEMPORARY privilege in GRANT and REVOKE): that `unavailable` reaches the
+ * first call after a restart, often the status probe. A function or procedure that changes settings from inside is
  * not seen.
  */
 
 const SESSION_VERBS = new Set(['SET', 'RESET', 'USE', 'LOCK', 'PREPARE', 'DECLARE', 'LISTEN', 'LOAD', 'DISCARD', 'XA', 'HANDLER']);
 
 const SESSION_ANYWHERE = [
-  // temporary tables, views and sequences live and die with the session
-  /\bTEMP(ORARY)?\b/i,
+  // temporary tables, views and sequences live and die with the session: CREATE [OR REPLACE] [GLOBAL|LOCAL] TEMP[ORARY],
+  // SELECT ... INTO TEMP, MySQL's DROP TEMPORARY TABLE, PostgreSQL's pg_temp schema. Not the TEMPORARY privilege
+  // (GRANT/REVOKE CONNECT, TEMPORARY ON DATABASE): every database a manager creates revokes it from PUBLIC, and read as
+  // session state it made the first status probe after a restart answer "unavailable", that is, CRASHED.
+  /\b(?:CREATE(?:\s+OR\s+REPLACE)?(?:\s+(?:GLOBAL|LOCAL))?|INTO|DROP)\s+TEMP(?:ORARY)?\b(?!\s+TABLES\b)/i,
+  /\bpg_temp\b/i,
   // PostgreSQL: a setting changed from a query (set_config(..., false) lasts the session), session-level advisory locks
   /\bset_config\s*\(/i,
   /\bpg_(try_)?advisory_lock(_shared)?\s*\(/i,
@@ -38,8 +44,25 @@ const SESSION_ANYWHERE = [
 /** Whitespace, comments and MySQL executable-comment openers before a statement's first word. */
 const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*M?!\d*|\/\*(?![M!])[\s\S]*?\*\/|\()*/;
 
+/** Comments of either kind, read loosely (quotes are not tracked): used only to find more matches, never fewer. */
+const COMMENTS = /\/\*[\s\S]*?\*\/|--[^\n]*|#[^\n]*/g;
+
 /** How an error names the statement: its first words. */
 const quote = (text: string) => JSON.stringify(text.trim().replace(/\s+/g, ' ').slice(0, 60));
+
+/**
+ * MySQL's SET GLOBAL / PERSIST: the server's settings, which a new
+ * connection has as well (the MySQL manager applies configuration and turns
+ * guest logs on so). Mixed with anything of the session's (SESSION, LOCAL,
+ * @@session., a user variable, NAMES, a transaction's isolation), it counts
+ * as session state; a later assignment without a scope keeps GLOBAL's, as
+ * MySQL reads it.
+ */
+function setsServerOnly(setStatement: string): boolean {
+  const assignments = setStatement.replace(/^SET\s+/i, '');
+  if (!/^(?:GLOBAL|PERSIST|PERSIST_ONLY)\b|^@@(?:GLOBAL|PERSIST|PERSIST_ONLY)\./i.test(assignments)) return false;
+  return !/\b(?:SESSION|LOCAL|NAMES|CHARACTER\s+SET|CHARSET)\b|@@(?:SESSION|LOCAL)\.|(?<!@)@(?!@)/i.test(assignments.replace(/'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"/g, "''"));
+}
 
 /** What of its session `statement` may change, for an error message ('session state set by "SET search_path TO x"'), or undefined. */
 export function sqlSessionEffect(statement: string): string | undefined {
@@ -47,9 +70,12 @@ export function sqlSessionEffect(statement: string): string | undefined {
   for (const piece of statement.split(';')) {
     const rest = piece.replace(LEADING, '');
     const verb = /^[A-Za-z]+/.exec(rest)?.[0]?.toUpperCase();
+    if (verb === 'SET' && setsServerOnly(rest)) continue;
     if (verb !== undefined && SESSION_VERBS.has(verb)) return `session state set by ${quote(rest)}`;
   }
-  if (SESSION_ANYWHERE.some((pattern) => pattern.test(statement))) return `session state set by ${quote(statement.replace(LEADING, ''))}`;
+  // matched with comments and without, so that neither a comment between the words nor one that only looks like it hides a match
+  const uncommented = statement.replace(COMMENTS, ' ');
+  if (SESSION_ANYWHERE.some((pattern) => pattern.test(statement) || pattern.test(uncommented))) return `session state set by ${quote(statement.replace(LEADING, ''))}`;
   return undefined;
 }
 

@@ -23,7 +23,8 @@ const api = (method: string, path: string, body?: unknown) => apiRequest(server.
 
 async function waitActive(id: string): Promise<any> {
   const shown = await waitFor(() => api('GET', `/v1.0/acme/instances/${id}`), (r) => r.body.instance.status === 'ACTIVE' || r.body.instance.status === 'ERROR', `instance ${id} to be ACTIVE`, 240_000);
-  expect(shown.body.instance).toMatchObject({ status: 'ACTIVE' });
+  // the fault rides along so that a failure says why, not only that it was ERROR
+  expect({ status: shown.body.instance.status, fault: shown.body.instance.fault?.message }).toEqual({ status: 'ACTIVE', fault: undefined });
   return shown.body.instance;
 }
 

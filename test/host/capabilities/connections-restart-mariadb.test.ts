@@ -59,6 +59,19 @@ describe('MariaDB restarted under a pooled connection', () => {
     expect(rows(`SELECT COUNT(*) FROM ${table}`)).toEqual([[{ tag: 'integer', val: 1n }]]);
   });
 
+  it('swaps in a new connection after SET GLOBAL, which a new connection has as well (the manager applies configuration so)', async () => {
+    // refused or not for this account, it went to the server, and it names the server's setting only
+    try {
+      sql('SET GLOBAL max_connections = 151');
+    } catch {
+      // denied without SUPER: still sent, still read for session state
+    }
+    await server.stop();
+    await server.start();
+    // read as session state, this answered unavailable: the status probe after a restart said CRASHED
+    expect(rows('SELECT 5 AS five')).toEqual([[{ tag: 'integer', val: 5n }]]);
+  });
+
   it('checks the login of the new connection: an account given FILE meanwhile is refused', async () => {
     expect(rows('SELECT 1 AS one')).toEqual([[{ tag: 'integer', val: 1n }]]);
     server.sql(`GRANT FILE ON *.* TO ${ACCOUNT}`);

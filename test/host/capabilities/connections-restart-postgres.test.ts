@@ -100,6 +100,14 @@ describe('PostgreSQL restarted under a pooled connection', () => {
     expect(rows(`SELECT count(*) FROM ${table}`)).toEqual([[{ tag: 'integer', val: 0n }]]);
   });
 
+  it('swaps in a new connection after a statement that only names the TEMPORARY privilege, as every database the manager creates does', () => {
+    sql('REVOKE CONNECT, TEMPORARY ON DATABASE test FROM PUBLIC');
+    server.stop();
+    server.start();
+    // read as session state, this answered unavailable: the status probe after a restart said CRASHED
+    expect(rows('SELECT 5 AS five')).toEqual([[{ tag: 'integer', val: 5n }]]);
+  });
+
   it('does not swap in a new connection for one lost with a session setting the new one would lack', async () => {
     sql('CREATE SCHEMA IF NOT EXISTS elsewhere');
     sql('SET search_path TO elsewhere');

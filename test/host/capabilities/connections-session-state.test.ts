@@ -20,11 +20,22 @@ describe('sqlSessionEffect', () => {
     'SELECT 1; SET LOCAL statement_timeout = 0',
     'CREATE TEMP TABLE scratch (id int)',
     'CREATE TEMPORARY TABLE scratch (id int)',
+    'CREATE GLOBAL TEMPORARY TABLE scratch (id int)',
+    'CREATE OR REPLACE TEMP VIEW v AS SELECT 1',
+    'create /* why */ temp sequence s',
+    'SELECT * INTO TEMP scratch FROM t',
+    'DROP TEMPORARY TABLE scratch',
+    'CREATE TABLE pg_temp.scratch (id int)',
     "SELECT set_config('search_path', 'x', false)",
     'SELECT pg_advisory_lock(42)',
     "SELECT GET_LOCK('name', 0)",
     'SELECT @counter := 1',
     'SELECT COUNT(*) INTO @n FROM t',
+    // a server setting beside one of the session's
+    'SET GLOBAL max_connections = 200, SESSION sql_mode = DEFAULT',
+    'SET GLOBAL max_connections = 200, @@session.time_zone = "+00:00"',
+    'SET GLOBAL max_connections = @limit',
+    'SET GLOBAL max_connections = 200; SET NAMES utf8mb4',
   ])('reads %j as setting session state', (statement) => {
     expect(sqlSessionEffect(statement)).toMatch(/^session state set by "/);
   });
@@ -40,6 +51,16 @@ describe('sqlSessionEffect', () => {
     'BEGIN; INSERT INTO t DEFAULT VALUES; COMMIT',
     'SELECT pg_advisory_xact_lock(42)',
     'SHOW VARIABLES',
+    // the TEMPORARY privilege is the database's, not the session's (every database the PostgreSQL manager creates)
+    'REVOKE CONNECT, TEMPORARY ON DATABASE "shop" FROM PUBLIC',
+    'GRANT TEMP ON DATABASE shop TO alice',
+    'GRANT CREATE TEMPORARY TABLES ON shop.* TO alice',
+    'INSERT INTO temperatures VALUES (1)',
+    // the server's settings, which a new connection has too (the MySQL manager's configuration and guest logs)
+    'SET GLOBAL max_connections = 200',
+    "SET GLOBAL general_log_file = '/var/log/my@log', general_log = ON",
+    'SET @@GLOBAL.slow_query_log = OFF',
+    'SET PERSIST innodb_io_capacity = 400',
   ])('reads %j as leaving the session as it was', (statement) => {
     expect(sqlSessionEffect(statement)).toBeUndefined();
   });
