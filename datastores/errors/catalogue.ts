@@ -33,6 +33,7 @@ export const ERRORS = {
 
   BERTH_ERR_CONFIG_NOT_FOUND: { ...usage, summary: 'the config file cannot be read' },
   BERTH_ERR_CONFIG_INVALID: { ...input, summary: 'the config file is not valid' },
+  BERTH_ERR_TRANSPILE_UNAVAILABLE: { ...input, summary: 'the manager is not in the transpile cache and this guest host has no jco to transpile it' },
   BERTH_ERR_WASM_SHA256_MISMATCH: { ...input, summary: 'the manager file does not have the sha256 the config pins' },
   BERTH_ERR_GRANTS_MISSING: { ...input, summary: 'the manager needs grants its config does not give' },
 

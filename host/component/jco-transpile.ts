@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { BerthError } from '../../datastores/errors/berth-error.js';
 import { workerEntry } from '../worker-entry.js';
 
 /** What the host keeps of jco's output: the glue (manager.js), the core modules, and the names of what the component imports and exports. */
@@ -27,7 +28,7 @@ export const transpileHere: Transpiler = async (bytes) => {
 };
 
 /** The child's answer on stdout: one JSON line, then the files' bytes back to back in the order the line lists them. */
-type ChildHeader = { imports: string[]; exports: Array<[string, 'function' | 'instance']>; files: Array<[string, number]> } | { error: string };
+type ChildHeader = { imports: string[]; exports: Array<[string, 'function' | 'instance']>; files: Array<[string, number]> } | { error: string; jcoMissing?: true };
 
 /**
  * jco in a short-lived process of its own (transpile-child.ts): a guest host
@@ -54,7 +55,7 @@ export const transpileInChildProcess: Transpiler = (bytes) =>
         resolve(readChildAnswer(Buffer.concat(out)));
       } catch (error) {
         const detail = errors.trim().split('\n').slice(-3).join(' ');
-        reject(error instanceof TranspileError ? error : new Error(`the transpile process ended (${signal ?? `exit ${code}`}) without an answer${detail ? `: ${detail}` : ''}`));
+        reject(error instanceof TranspileError || error instanceof BerthError ? error : new Error(`the transpile process ended (${signal ?? `exit ${code}`}) without an answer${detail ? `: ${detail}` : ''}`));
       }
     });
   });
@@ -66,6 +67,14 @@ function readChildAnswer(answer: Buffer): TranspiledFiles {
   const newline = answer.indexOf(0x0a);
   if (newline < 0) throw new Error('no header');
   const header = JSON.parse(answer.subarray(0, newline).toString('utf8')) as ChildHeader;
+  if ('error' in header && header.jcoMissing) {
+    // a packed guest (`berth pack`) carries the transpile of its own manager, not jco
+    throw new BerthError(
+      'BERTH_ERR_TRANSPILE_UNAVAILABLE',
+      'the transpile cache has no entry for this manager, and jco, which would make one, is not installed with this guest host',
+      'pack this manager with `berth pack <manager.wasm>` and point host.cache_dir at the bundle\'s cache, or install the berth package',
+    );
+  }
   if ('error' in header) throw new TranspileError(header.error);
   const files: Record<string, Uint8Array> = {};
   let offset = newline + 1;
@@ -88,7 +97,8 @@ export async function answerAsTranspileChild(input: AsyncIterable<Buffer>, write
     for (const [, content] of entries) write(content);
     return true;
   } catch (error) {
-    write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) } satisfies ChildHeader)}\n`);
+    const jcoMissing = (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('@bytecodealliance/jco');
+    write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error), ...(jcoMissing ? { jcoMissing: true as const } : {}) } satisfies ChildHeader)}\n`);
     return false;
   }
 }

@@ -26,14 +26,31 @@ export const directoryGrantSchema = z.strictObject({
 });
 
 /** A connection grant's fields; connectionGrantSchema adds the checks across them. */
+/** "{admin_password}" left in a grant by a template (guest.toml.example, the registry's): a value never filled in. */
+function unfilled(text: string): string | undefined {
+  const placeholder = /\{[a-z][a-z0-9_]*\}/i;
+  let decoded = text;
+  try {
+    decoded = decodeURIComponent(text);
+  } catch {
+    // not percent-encoded text: read as written
+  }
+  return placeholder.exec(text)?.[0] ?? placeholder.exec(decoded)?.[0];
+}
+const filledIn = (schema: z.ZodString) =>
+  schema.superRefine((text, context) => {
+    const placeholder = unfilled(text);
+    if (placeholder) context.addIssue({ code: 'custom', message: `has ${placeholder} in it, a placeholder never filled in: replace it with that option's value` });
+  });
+
 export const connectionGrantFields = z.strictObject({
   kind: z.enum(['postgresql', 'mysql', 'redis']),
   /** postgres://, mysql:// or redis:// URL; credentials stay in the host. */
-  url: z.string().url('must be a URL such as postgres://user@127.0.0.1:5432/postgres').optional(),
+  url: filledIn(z.string().url('must be a URL such as postgres://user@127.0.0.1:5432/postgres')).optional(),
   /** Unix socket path, instead of a URL's host and port. */
   socket: absolutePath.optional(),
   user: z.string().optional(),
-  password: z.string().optional(),
+  password: filledIn(z.string()).optional(),
   database: z.string().optional(),
   /**
    * PostgreSQL only: the cluster's bootstrap superuser, which the host (never
@@ -41,7 +58,7 @@ export const connectionGrantFields = z.strictObject({
    * that role without superuser and run `bootstrap_sql` (trusted text from
    * this config) for what it needs (connections-postgres-role.ts).
    */
-  bootstrap_url: z.string().url('must be a URL such as postgres://berth_bootstrap:secret@127.0.0.1:5432/postgres').optional(),
+  bootstrap_url: filledIn(z.string().url('must be a URL such as postgres://berth_bootstrap:secret@127.0.0.1:5432/postgres')).optional(),
   bootstrap_sql: z.array(z.string().min(1)).optional(),
   /**
    * MySQL only: the directory the server's secure_file_priv must name. The
@@ -136,7 +153,7 @@ const optionValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.unio
 
 export const guestConfigSchema = z.strictObject({
   guest: z.strictObject({
-    instance_id: z.string().min(1),
+    instance_id: z.string().min(1, 'must be the instance id the server issued for this guest'),
     server_url: z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://'),
     /** CA bundle that signs the server's certificate (wss only). */
     ca_file: absolutePath.optional(),

@@ -27,16 +27,17 @@ async function run(action: () => Promise<void>, json = false): Promise<void> {
  */
 async function registrations(): Promise<Array<(program: Command, run: Run) => void>> {
   if (process.argv[2] === 'host') return [registerHost];
-  const [build, inspect, server, up, operator, hashPassword, importTroveConf] = await Promise.all([
+  const [build, inspect, pack, server, up, operator, hashPassword, importTroveConf] = await Promise.all([
     import('./build-command.js'),
     import('./inspect-command.js'),
+    import('./pack-command.js'),
     import('./server-command.js'),
     import('./up-command.js'),
     import('./operator-commands.js'),
     import('./hash-password-command.js'),
     import('./import-trove-conf-command.js'),
   ]);
-  return [build.registerBuild, inspect.registerInspect, registerHost, server.registerServer, up.registerUp, operator.registerOperatorCommands, hashPassword.registerHashPassword, importTroveConf.registerImportTroveConf];
+  return [build.registerBuild, inspect.registerInspect, pack.registerPack, registerHost, server.registerServer, up.registerUp, operator.registerOperatorCommands, hashPassword.registerHashPassword, importTroveConf.registerImportTroveConf];
 }
 
 try {

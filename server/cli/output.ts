@@ -1,19 +1,4 @@
-import { asBerthError } from '../../datastores/errors/berth-error.js';
-
-/** Errors leave the CLI as one line with the catalogue code, a fix, and the exit code of their class. */
-export function reportError(error: unknown, json: boolean): number {
-  const berthError = asBerthError(error);
-  if (json) {
-    process.stderr.write(`${JSON.stringify({ error: berthError.toJSON() })}\n`);
-  } else {
-    process.stderr.write(`error ${berthError.code}: ${berthError.message}\n`);
-    if (berthError.fix) process.stderr.write(`  fix: ${berthError.fix}\n`);
-    if (berthError.code === 'BERTH_ERR_INTERNAL' && process.env.BERTH_DEBUG && berthError.cause instanceof Error) {
-      process.stderr.write(`${berthError.cause.stack}\n`);
-    }
-  }
-  return berthError.exitCode;
-}
+export { reportError } from '../../datastores/errors/report-error.js';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

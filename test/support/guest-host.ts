@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
-import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import { GuestHub, type GuestHubOptions } from '../../server/rpc/guest-hub.js';
 import { buildFixture } from './components.js';
+import { hostCommand } from './host-under-test.js';
 
 export const TOKEN = 'token-for-tests-0123456789';
 
@@ -42,9 +42,9 @@ export async function guestFixture(manager: string, serverUrl: string, overrides
   return { dir, volume, wasm, sha256: built.sha256, configPath, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** A real `berth host` process; its stderr (pino JSON lines) is kept for assertions. */
+/** A real `berth host` process (or the packed one: host-under-test.ts); its stderr (pino JSON lines) is kept for assertions. */
 export function spawnHost(configPath: string, nodeFlags: readonly string[] = []): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...nodeFlags, join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
+  const child = spawn(process.execPath, [...nodeFlags, ...hostCommand(configPath)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import { BerthError } from '../datastores/errors/berth-error.js';
+import { reportError } from '../datastores/errors/report-error.js';
+
+const USAGE = `usage: node host.js [--config /etc/berth/guest.toml] [--check]
+
+The Berth guest host, packed by \`berth pack\`: runs the one manager its config
+names, in its sandbox, with only the grants the config gives, and dials the server.
+
+  -c, --config <file>  guest config (TOML or JSON)        default /etc/berth/guest.toml
+      --check          check the config and the manager, fill the transpile cache, exit
+  -h, --help           this text
+`;
+
+/**
+ * The entry point of a packed guest (`berth pack`): what `berth host` does,
+ * without the rest of the berth command, whose other commands need the
+ * control plane and the build toolchain a database server does not carry.
+ */
+async function main(argv: string[]): Promise<void> {
+  let flags: { config: string; check: boolean; help: boolean };
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c', default: '/etc/berth/guest.toml' }, check: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+    });
+    flags = { config: values.config ?? '/etc/berth/guest.toml', check: values.check ?? false, help: values.help ?? false };
+  } catch (error) {
+    throw new BerthError('BERTH_ERR_USAGE', error instanceof Error ? error.message : String(error), 'run with --help for the options');
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (flags.check) {
+    const { checkGuestHost } = await import('./host-check.js');
+    const checked = await checkGuestHost(flags.config);
+    process.stdout.write(`${flags.config}: ${checked.manager} ${checked.version} (sha256 ${checked.sha256}) is ready to run; transpile cache in ${checked.cacheDir}\n`);
+    return;
+  }
+  const { runGuestHost } = await import('./host-main.js');
+  const host = await runGuestHost(flags.config);
+  await new Promise<void>((resolve) => {
+    const stop = () => void host.stop().then(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  process.exitCode = reportError(error, false);
+}
