@@ -43,6 +43,12 @@ export interface LocalProvisionerOptions {
    * guest's record, never run twice.
    */
   stopGuestsOnClose?: boolean;
+  /**
+   * What starts a guest host, after `node`: by default this package's
+   * `berth host`; a packed guest's `lib/host.js --config <file>` runs the
+   * bundle `berth pack` writes instead (the tests' BERTH_TEST_HOST=bundle).
+   */
+  hostCommand?: (configPath: string) => string[];
 }
 
 /** Exit codes of `berth` for a bad command line or bad input: the config, the manager, the grants. */
@@ -152,7 +158,8 @@ export class LocalProvisioner implements Provisioner {
     const logPath = join(configPath, '..', 'host.log');
     const log = openSync(logPath, 'a');
     // a root server starts each guest host as root: it reads its config, then becomes its host.run_as
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath], {
+    const command = this.options.hostCommand?.(configPath) ?? [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath];
+    const child = spawn(process.execPath, command, {
       stdio: ['ignore', log, log],
       // its own process group: a Ctrl-C at the server's terminal reaches the server, which stops guests in order
       detached: true,

@@ -11,6 +11,7 @@ import { serverConfigSchema, type ServerConfig } from '../../server/config/serve
 import { LocalProvisioner } from '../../server/provisioning/local.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 import { buildFixture } from './components.js';
+import { hostCommand, testHostIsBundle } from './host-under-test.js';
 import { postgresEngine, type Engine } from './databases.js';
 import { describeComponent } from '../../host/component/describe.js';
 
@@ -49,6 +50,8 @@ export interface TestServerOptions<M extends string = string> {
   stopGuestsOnClose?: boolean;
   /** How long the local provisioner waits before restarting a guest host that died (default 250 ms). */
   firstRestartDelayMs?: number;
+  /** What starts each guest host after `node` (LocalProvisionerOptions.hostCommand); by default as BERTH_TEST_HOST says. */
+  hostCommand?: (configPath: string) => string[];
 }
 
 export interface TestServer extends RunningServer {
@@ -125,6 +128,7 @@ export async function prepareTestServer<M extends string>(options: TestServerOpt
               dataDir: dir,
               stopGuestsOnClose: options.stopGuestsOnClose,
               firstRestartDelayMs: options.firstRestartDelayMs,
+              hostCommand: options.hostCommand ?? (testHostIsBundle() ? hostCommand : undefined),
               onFailed: (instanceId, reason) => void running?.store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined),
             })
           : undefined;
