@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BerthError } from '../datastores/errors/berth-error.js';
 import { reportError } from '../datastores/errors/report-error.js';
+import { printHostCheck, serveUntilSignalled } from './host-command-run.js';
 
 const USAGE = `usage: node host.js [--config /etc/berth/guest.toml] [--check]
 
@@ -33,19 +34,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (flags.check) {
-    const { checkGuestHost } = await import('./host-check.js');
-    const checked = await checkGuestHost(flags.config);
-    process.stdout.write(`${flags.config}: ${checked.manager} ${checked.version} (sha256 ${checked.sha256}) is ready to run; transpile cache in ${checked.cacheDir}\n`);
-    return;
-  }
+  if (flags.check) return printHostCheck(flags.config);
   const { runGuestHost } = await import('./host-main.js');
-  const host = await runGuestHost(flags.config);
-  await new Promise<void>((resolve) => {
-    const stop = () => void host.stop().then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await serveUntilSignalled(await runGuestHost(flags.config));
 }
 
 try {

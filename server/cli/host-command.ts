@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { printHostCheck, serveUntilSignalled } from '../../host/host-command-run.js';
 
 /**
  * What `berth host` runs. From source (tests), host-main.ts itself; from
@@ -27,19 +28,9 @@ export function registerHost(program: Command, run: (action: () => Promise<void>
     .option('--check', 'check the config and the manager (sha256, world, grants) and fill the transpile cache, then exit without running the manager or dialing the server')
     .action((flags: { config: string; check?: boolean }) =>
       run(async () => {
-        if (flags.check) {
-          const { checkGuestHost } = await import('../../host/host-check.js');
-          const checked = await checkGuestHost(flags.config);
-          process.stdout.write(`${flags.config}: ${checked.manager} ${checked.version} (sha256 ${checked.sha256}) is ready to run; transpile cache in ${checked.cacheDir}\n`);
-          return;
-        }
+        if (flags.check) return printHostCheck(flags.config);
         const { runGuestHost } = (await import(hostMain())) as typeof import('../../host/host-main.js');
-        const host = await runGuestHost(flags.config);
-        await new Promise<void>((resolve) => {
-          const stop = () => void host.stop().then(resolve);
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
-        });
+        await serveUntilSignalled(await runGuestHost(flags.config));
       }),
     );
 }
