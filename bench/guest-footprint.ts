@@ -45,8 +45,9 @@ print(int(rss) / 1024, took)
 
 function ensureTrove(): void {
   if (existsSync('/usr/lib/python3/dist-packages/trove/guestagent/dbaas.py')) return;
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  execFileSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '--no-install-recommends', 'python3-trove'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const install = ['apt-get', 'install', '-y', '--no-install-recommends', 'python3-trove'];
+  const [command, ...args] = process.getuid?.() === 0 ? install : ['sudo', ...install];
+  execFileSync(command!, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
 /** Trove's agent process for `datastore`: RSS (MiB) and import time (s), median of three. */
@@ -66,8 +67,8 @@ async function startToReady(lib: string, instanceConfig: string): Promise<number
     const config = parse(readFileSync(instanceConfig, 'utf8')) as Record<string, Record<string, unknown>>;
     config.guest = { ...config.guest, server_url: hub.url };
     // its own journal and spool, and no autostart: the instance's own host runs beside it
-    config.host = { ...config.host, state_dir: join(scratch, 'state'), spool_dir: join(scratch, 'spool'), autostart: false, run_as: undefined };
-    delete config.host.run_as;
+    const { run_as: _runAs, ...host } = config.host!;
+    config.host = { ...host, state_dir: join(scratch, 'state'), spool_dir: join(scratch, 'spool'), autostart: false };
     writeFileSync(join(scratch, 'guest.toml'), stringify(config), { mode: 0o600 });
     const instanceId = String(config.guest.instance_id);
     const started = performance.now();

@@ -8,6 +8,10 @@ export const MANIFEST_SECTION = 'berth:manifest';
 
 const text = z.string().min(1);
 
+/** The datastore kinds a connection grant may be of: the host has a client for each. */
+export const CONNECTION_KINDS = ['postgresql', 'mysql', 'redis'] as const;
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+
 /**
  * The manifest as `describe()` returns it (jco's camelCase), checked wherever
  * it is read. A manager built for berth:datastore@0.1.0 has no `parameters`:
@@ -24,7 +28,7 @@ export const manifestSchema = z.object({
   capabilities: z.object({
     programs: z.array(z.object({ program: text, purpose: z.string() })),
     directories: z.array(z.object({ path: text, access: z.enum(['read-only', 'read-write']), purpose: z.string() })),
-    connections: z.array(z.object({ name: text, kind: z.enum(['postgresql', 'mysql', 'redis']), purpose: z.string() })),
+    connections: z.array(z.object({ name: text, kind: z.enum(CONNECTION_KINDS), purpose: z.string() })),
     environment: z.array(text),
   }),
   parameters: parameterRulesSchema.default([]),

@@ -1,9 +1,9 @@
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
-import type { ConnectionGrant } from '../config/guest-config.js';
+import { CONNECTION_KINDS, type ConnectionKind } from '../../datastores/toolchain/manifest.js';
 
-export type DriverKind = ConnectionGrant['kind'];
-export const DRIVER_KINDS: readonly DriverKind[] = ['postgresql', 'mysql', 'redis'];
+export type DriverKind = ConnectionKind;
+export const DRIVER_KINDS: readonly DriverKind[] = CONNECTION_KINDS;
 
 /** Each kind's client module, as connections-worker.ts imports it. */
 const DRIVER_MODULE = /\/connections-(postgres|mysql|redis)\.js$/;

@@ -21,8 +21,8 @@ export interface PackOptions {
   prefix?: string;
   /** The connection kinds whose clients go in; by default those the manifest asks for. */
   drivers?: readonly DriverKind[];
-  /** What Berth's own placement of the datastore grants, for the template (pack-templates.ts). */
-  placement?: PackPlacement;
+  /** What Berth's own placement of the manifest's datastore grants, for the template (pack-templates.ts). */
+  placementFor?: (manifest: ManagerManifest) => PackPlacement | undefined;
 }
 
 export interface PackResult {
@@ -100,7 +100,7 @@ export async function packGuest(options: PackOptions): Promise<PackResult> {
     // root-owned and writable by nobody else once installed: the host believes no other cache (cache-trust.ts)
     await mkdir(join(dir, 'cache'), { mode: 0o755 });
     await transpileComponent(bytes, join(dir, 'cache'), digest, transpileHere);
-    await writeFile(join(dir, 'guest.toml.example'), guestConfigTemplate(manifest, layout, options.placement), { mode: 0o644 });
+    await writeFile(join(dir, 'guest.toml.example'), guestConfigTemplate(manifest, layout, options.placementFor?.(manifest)), { mode: 0o644 });
     await writeFile(join(dir, 'berth-host.service'), systemdUnit(layout), { mode: 0o644 });
     const version = (JSON.parse(await readFile(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const contents = await filesUnder(dir);
@@ -113,8 +113,9 @@ export async function packGuest(options: PackOptions): Promise<PackResult> {
       drivers,
       files: contents,
     };
-    await writeFile(join(dir, PACK_FILE), `${JSON.stringify(described, null, 2)}\n`, { mode: 0o644 });
-    const files = await filesUnder(dir);
+    const packFile = `${JSON.stringify(described, null, 2)}\n`;
+    await writeFile(join(dir, PACK_FILE), packFile, { mode: 0o644 });
+    const files = [...contents, { path: PACK_FILE, bytes: Buffer.byteLength(packFile) }].sort((a, b) => a.path.localeCompare(b.path));
     const totalBytes = files.reduce((sum, file) => sum + file.bytes, 0);
     if (!archive) return { out, manifest, sha256: digest, drivers, files, totalBytes };
     // portable: no owner of this machine's in the archive, so root's tar extracts it as root's

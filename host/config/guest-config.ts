@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CONNECTION_KINDS } from '../../datastores/toolchain/manifest.js';
 import { timerSeconds } from './timer-seconds.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES } from '../component/memory-ceiling.js';
 import { DEFAULT_RESULT_LIMIT, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES, MAX_RESULT_LIMIT } from '../rpc/protocol.js';
@@ -44,7 +45,7 @@ const filledIn = (schema: z.ZodString) =>
   });
 
 export const connectionGrantFields = z.strictObject({
-  kind: z.enum(['postgresql', 'mysql', 'redis']),
+  kind: z.enum(CONNECTION_KINDS),
   /** postgres://, mysql:// or redis:// URL; credentials stay in the host. */
   url: filledIn(z.string().url('must be a URL such as postgres://user@127.0.0.1:5432/postgres')).optional(),
   /** Unix socket path, instead of a URL's host and port. */

@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PackPlacement } from '../../host/bundling/pack-templates.js';
 import { BerthError } from '../../datastores/errors/berth-error.js';
+import { CONNECTION_KINDS as KINDS, type ConnectionKind as Kind, type ManagerManifest } from '../../datastores/toolchain/manifest.js';
+import * as builtin from '../registry/builtin-datastores.js';
 import { formatBytes } from './output.js';
-
-const KINDS = ['postgresql', 'mysql', 'redis'] as const;
-type Kind = (typeof KINDS)[number];
 
 interface PackFlags {
   out: string;
@@ -27,14 +26,10 @@ function parseDrivers(text: string | undefined): Kind[] | undefined {
  * registry's programs and connection templates), so that a packed guest's
  * template grants the same; undefined for a third party's datastore.
  */
-async function builtinPlacement(wasm: string): Promise<PackPlacement | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  const { readEmbeddedManifest } = await import('../../datastores/toolchain/inspect.js');
-  const builtin = await import('../registry/builtin-datastores.js');
-  const bytes = await readFile(wasm).catch(() => undefined);
-  if (!bytes) return undefined; // packGuest names the file
-  const datastore = readEmbeddedManifest(bytes, wasm).datastores[0];
-  const manager = { path: wasm, sha256: '' };
+function builtinPlacement(manifest: ManagerManifest): PackPlacement | undefined {
+  const datastore = manifest.datastores[0];
+  // the registry's factories want a manager pin; the template pins the packed one itself
+  const manager = { path: '', sha256: '' };
   const local =
     datastore === 'postgresql'
       ? builtin.postgresqlDatastore('packed', builtin.systemPostgresBin() ?? builtin.embeddedPostgresBin() ?? '/usr/lib/postgresql/15/bin', manager).local
@@ -60,8 +55,7 @@ export function registerPack(program: Command, run: (action: () => Promise<void>
         const drivers = parseDrivers(flags.drivers);
         // esbuild and jco load only for this command
         const { packGuest } = await import('../../host/bundling/pack-guest.js');
-        const placement = await builtinPlacement(manager);
-        const result = await packGuest({ wasm: manager, out: flags.out, prefix: flags.prefix, ...(drivers ? { drivers } : {}), ...(placement ? { placement } : {}) });
+        const result = await packGuest({ wasm: manager, out: flags.out, prefix: flags.prefix, ...(drivers ? { drivers } : {}), placementFor: builtinPlacement });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({ out: result.out, manager: result.manifest.name, version: result.manifest.version, sha256: result.sha256, drivers: result.drivers, totalBytes: result.totalBytes, archiveBytes: result.archiveBytes, files: result.files })}\n`);
           return;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'smol-toml';
@@ -41,7 +41,7 @@ beforeAll(async () => {
   packed = await packGuest({ wasm: counterWasm, out: join(root, 'counter.tgz'), prefix: join(root, 'opt') });
   // extracted with the system's tar, as an image builder would
   extracted = join(root, 'opt');
-  await runProcess('mkdir', ['-p', extracted], {});
+  await mkdir(extracted, { recursive: true });
   const untar = await runProcess('tar', ['-xzf', packed.out, '-C', extracted], {});
   expect(untar.code, untar.stderr).toBe(0);
   return () => rm(root, { recursive: true, force: true });
