@@ -11,7 +11,7 @@
  * `npm run bench:guest-footprint`; BENCH_DATASTORES=postgresql for one.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'smol-toml';
@@ -103,6 +103,8 @@ const all = {
 const only = process.env.BENCH_DATASTORES?.split(',') ?? Object.keys(all);
 const chosen = (Object.keys(all) as Array<keyof typeof all>).filter((name) => only.includes(name));
 const work = mkdtempSync(join(tmpdir(), 'berth-guest-footprint-'));
+// a root server's guest hosts drop to their instance's user before they load their workers: the bundle must be readable
+chmodSync(work, 0o755);
 // one host bundle with every driver serves all instances (drivers load only when granted); each manager's own pack gives its size
 const lib = join(work, 'lib');
 await bundleGuestHost(lib, DRIVER_KINDS);
