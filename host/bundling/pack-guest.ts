@@ -106,7 +106,7 @@ export async function packGuest(options: PackOptions): Promise<PackResult> {
     const contents = await filesUnder(dir);
     const described = {
       berth: version,
-      node: '>=20.19 (tested on 20 and 24)',
+      node: '^20.19 || ^24',
       run: `node ${layout.prefix}/lib/host.js --config /etc/berth/guest.toml`,
       prefix: layout.prefix,
       manager: { name: manifest.name, version: manifest.version, datastores: manifest.datastores, file: `manager/${managerFile}`, sha256: digest, source: basename(wasm) },

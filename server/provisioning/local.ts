@@ -49,6 +49,8 @@ export interface LocalProvisionerOptions {
    * bundle `berth pack` writes instead (the tests' BERTH_TEST_HOST=bundle).
    */
   hostCommand?: (configPath: string) => string[];
+  /** The Node.js executable that runs each guest host (the hostCommand); by default the server's own, process.execPath. */
+  nodePath?: string;
 }
 
 /** Exit codes of `berth` for a bad command line or bad input: the config, the manager, the grants. */
@@ -159,7 +161,7 @@ export class LocalProvisioner implements Provisioner {
     const log = openSync(logPath, 'a');
     // a root server starts each guest host as root: it reads its config, then becomes its host.run_as
     const command = this.options.hostCommand?.(configPath) ?? [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath];
-    const child = spawn(process.execPath, command, {
+    const child = spawn(this.options.nodePath ?? process.execPath, command, {
       stdio: ['ignore', log, log],
       // its own process group: a Ctrl-C at the server's terminal reaches the server, which stops guests in order
       detached: true,

@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import { lookupUser } from '../../host/os-user.js';
 import { instanceUserName } from '../../server/provisioning/local.js';
 import { guestFixture } from '../support/guest-host.js';
+import { hostCommand, testHostNode } from '../support/host-under-test.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../support/server.js';
 
 // Finding 4's tail: every local instance of a datastore ran as one OS user that owned every
@@ -136,7 +137,7 @@ describe('host.run_as as a non-root operator meets it', () => {
       chmodSync(fixture.volume, 0o777);
       const run = spawnSync(
         'setpriv',
-        ['--reuid', String(nobody.uid), '--regid', String(nobody.gid), '--clear-groups', process.execPath, join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', fixture.configPath],
+        ['--reuid', String(nobody.uid), '--regid', String(nobody.gid), '--clear-groups', testHostNode(), ...hostCommand(fixture.configPath)],
         { encoding: 'utf8', timeout: 60_000 },
       );
       expect(run.status, run.stderr).toBe(3);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { GuestHub, type GuestHubOptions } from '../../server/rpc/guest-hub.js';
 import { buildFixture } from './components.js';
-import { hostCommand } from './host-under-test.js';
+import { hostCommand, testHostNode } from './host-under-test.js';
 
 export const TOKEN = 'token-for-tests-0123456789';
 
@@ -42,9 +42,9 @@ export async function guestFixture(manager: string, serverUrl: string, overrides
   return { dir, volume, wasm, sha256: built.sha256, configPath, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** A real `berth host` process (or the packed one: host-under-test.ts); its stderr (pino JSON lines) is kept for assertions. */
+/** A real `berth host` process (or the packed one, on BERTH_TEST_HOST_NODE's Node.js: host-under-test.ts); its stderr (pino JSON lines) is kept for assertions. */
 export function spawnHost(configPath: string, nodeFlags: readonly string[] = []): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...nodeFlags, ...hostCommand(configPath)], {
+  const child = spawn(testHostNode(), [...nodeFlags, ...hostCommand(configPath)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

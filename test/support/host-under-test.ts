@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 
 /** Where global-setup.ts writes the packed host when BERTH_TEST_HOST=bundle: `berth pack`'s lib/ directory. */
@@ -11,7 +12,33 @@ export function testHostIsBundle(): boolean {
   return chosen === 'bundle';
 }
 
-/** The command line that starts a real guest host with `configPath`. */
+/**
+ * The Node.js executable that runs each real guest host: BERTH_TEST_HOST_NODE
+ * (an absolute path to another Node.js, e.g. CI's Node 24 under the packed
+ * host) or, by default, the one running the tests. Only the guest hosts run
+ * on it: vitest and the in-process server stay on this process's Node.js.
+ */
+export function testHostNode(): string {
+  const chosen = process.env.BERTH_TEST_HOST_NODE;
+  if (chosen === undefined || chosen === '') return process.execPath;
+  const problem = (why: string) => new Error(`BERTH_TEST_HOST_NODE must be the absolute path of an executable Node.js, but ${JSON.stringify(chosen)} ${why}`);
+  if (!isAbsolute(chosen)) throw problem('is not absolute');
+  let isFile: boolean;
+  try {
+    isFile = statSync(chosen).isFile();
+  } catch {
+    throw problem('does not exist');
+  }
+  if (!isFile) throw problem('is not a file');
+  try {
+    accessSync(chosen, constants.X_OK);
+  } catch {
+    throw problem('is not executable');
+  }
+  return chosen;
+}
+
+/** The command line that starts a real guest host with `configPath`, after the Node.js executable (testHostNode). */
 export function hostCommand(configPath: string): string[] {
   return testHostIsBundle()
     ? [join(TEST_HOST_BUNDLE, 'host.js'), '--config', configPath]

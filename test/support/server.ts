@@ -11,7 +11,7 @@ import { serverConfigSchema, type ServerConfig } from '../../server/config/serve
 import { LocalProvisioner } from '../../server/provisioning/local.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 import { buildFixture } from './components.js';
-import { hostCommand, testHostIsBundle } from './host-under-test.js';
+import { hostCommand, testHostIsBundle, testHostNode } from './host-under-test.js';
 import { postgresEngine, type Engine } from './databases.js';
 import { describeComponent } from '../../host/component/describe.js';
 
@@ -50,7 +50,7 @@ export interface TestServerOptions<M extends string = string> {
   stopGuestsOnClose?: boolean;
   /** How long the local provisioner waits before restarting a guest host that died (default 250 ms). */
   firstRestartDelayMs?: number;
-  /** What starts each guest host after `node` (LocalProvisionerOptions.hostCommand); by default as BERTH_TEST_HOST says. */
+  /** What starts each guest host after `node` (LocalProvisionerOptions.hostCommand; the node is testHostNode()); by default as BERTH_TEST_HOST says. */
   hostCommand?: (configPath: string) => string[];
 }
 
@@ -129,6 +129,7 @@ export async function prepareTestServer<M extends string>(options: TestServerOpt
               stopGuestsOnClose: options.stopGuestsOnClose,
               firstRestartDelayMs: options.firstRestartDelayMs,
               hostCommand: options.hostCommand ?? (testHostIsBundle() ? hostCommand : undefined),
+              nodePath: testHostNode(),
               onFailed: (instanceId, reason) => void running?.store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined),
             })
           : undefined;

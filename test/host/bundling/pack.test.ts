@@ -11,6 +11,7 @@ import { BerthError } from '../../../datastores/errors/berth-error.js';
 import { buildFixture } from '../../support/components.js';
 import { runProcess } from '../../support/cli.js';
 import { startHub, TOKEN, until } from '../../support/guest-host.js';
+import { testHostNode } from '../../support/host-under-test.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -71,8 +72,9 @@ describe('berth pack', () => {
     template.host = { ...template.host, report_interval: 0.2, state_dir: join(root, 'state'), spool_dir: join(root, 'spool') };
     const config = join(root, 'guest.toml');
     await writeFile(config, stringify(template));
-    // jco cannot be found from here: a transpile-cache miss would end the host with BERTH_ERR_TRANSPILE_UNAVAILABLE
-    const child = spawn(process.execPath, [join(extracted, 'lib', 'host.js'), '--config', config], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    // jco cannot be found from here: a transpile-cache miss would end the host with BERTH_ERR_TRANSPILE_UNAVAILABLE;
+    // the Node.js is BERTH_TEST_HOST_NODE's when set (CI runs this on Node 24 too)
+    const child = spawn(testHostNode(), [join(extracted, 'lib', 'host.js'), '--config', config], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -86,6 +88,8 @@ describe('berth pack', () => {
     const db = { name: 'orders', characterSet: undefined, collation: undefined };
     expect(await server.hub.call('inst-1', 'create-databases', [[db]], 5000)).toEqual({ ok: undefined });
     expect(await server.hub.call('inst-1', 'delete-user', [{ name: 'x', host: undefined }], 5000)).toEqual({ err: { tag: 'unsupported', val: 'delete-user' } });
+    // its stderr is its JSON log and nothing else: no word from Node.js or V8 about a flag or an API
+    expect(stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{')), stderr).toEqual([]);
   });
 
   it('refuses a manager its cache does not hold, naming the fix, when jco is not installed beside it', async () => {
@@ -99,13 +103,13 @@ describe('berth pack', () => {
       host: { cache_dir: join(extracted, 'cache') },
       grants: { programs: [program], directories: [{ host: root, guest: '/var/lib/tinydb', access: 'read-write' }], connections: { admin: { kind: 'postgresql', url: 'postgres://x@127.0.0.1:9/postgres' } } },
     }));
-    const result = await runProcess(process.execPath, [join(extracted, 'lib', 'host.js'), '--config', config, '--check'], { cwd: root });
+    const result = await runProcess(testHostNode(), [join(extracted, 'lib', 'host.js'), '--config', config, '--check'], { cwd: root });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/^error BERTH_ERR_TRANSPILE_UNAVAILABLE/);
   });
 
   it('answers a bad command line with BERTH_ERR_USAGE and exit code 2', async () => {
-    const result = await runProcess(process.execPath, [join(extracted, 'lib', 'host.js'), '--confg', 'x'], { cwd: root });
+    const result = await runProcess(testHostNode(), [join(extracted, 'lib', 'host.js'), '--confg', 'x'], { cwd: root });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error BERTH_ERR_USAGE/);
   });
