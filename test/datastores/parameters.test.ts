@@ -10,7 +10,7 @@ import type { ManagerManifest } from '../../datastores/toolchain/manifest.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import { SETTING_RULES } from '../../datastores/redis/override-rules.js';
 import { describeComponent } from '../../host/component/describe.js';
-import { embeddedPostgresBin } from '../../server/registry/builtin-datastores.js';
+import { embeddedPostgresBin, MARIADB_PROGRAMS } from '../../server/registry/builtin-datastores.js';
 
 // The real managers declare their datastore's configuration parameters (Trove's
 // validation rules, checked against the datastore programs themselves), and
@@ -53,8 +53,8 @@ describe('parameter rules of the real managers', () => {
     expect(rule(described, 'innodb_buffer_pool_size')).toEqual({ name: 'innodb_buffer_pool_size', type: 'integer', min: { tag: 'integer', val: 5242880 }, allowedValues: [], restartRequired: true });
     expect(rule(described, 'long_query_time')).toMatchObject({ type: 'float', min: { tag: 'float', val: 0 } });
     expect(rule(described, 'datadir')).toBeUndefined();
-    const mariadbd = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd'].find((path) => existsSync(path));
-    if (!mariadbd) return;
+    const mariadbd = MARIADB_PROGRAMS.server.find((path) => existsSync(path));
+    if (!mariadbd) throw new Error(`no mariadbd at ${MARIADB_PROGRAMS.server.join(' or ')}: MariaDB is installed on every machine here and in CI (apt-get install mariadb-server)`);
     const help = execFileSync(mariadbd, ['--no-defaults', '--verbose', '--help'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     const options = new Set(help.split('\n').map((line) => line.split(/\s+/)[0]!.replace(/-/g, '_')));
     expect(described.parameters.map((p) => p.name).filter((name) => !options.has(name))).toEqual([]);

@@ -37,8 +37,11 @@ export class PrivateMariadb {
     return join(this.dir, 'files');
   }
 
-  /** `confined: false` starts it without secure_file_priv (file statements reach anything the server can). */
-  static async create(options: { confined?: boolean } = {}): Promise<PrivateMariadb> {
+  /**
+   * `confined: false` starts it without secure_file_priv (file statements reach anything the server can);
+   * `port`: where it listens (a port a guest config already grants), else a free one.
+   */
+  static async create(options: { confined?: boolean; port?: number } = {}): Promise<PrivateMariadb> {
     const dir = mkdtempSync(join(tmpdir(), 'berth-private-maria-'));
     mkdirSync(join(dir, 'files'));
     const user = process.getuid?.() === 0 ? lookupUser('mysql') : undefined;
@@ -48,7 +51,7 @@ export class PrivateMariadb {
     }
     const ids = user ? { uid: user.uid, gid: user.gid } : {};
     execFileSync(MARIADB_PROGRAMS.install[0], ['--no-defaults', `--datadir=${join(dir, 'data')}`, '--skip-test-db', '--auth-root-authentication-method=normal'], { stdio: 'ignore', cwd: dir, ...ids });
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const args = ['--no-defaults', `--datadir=${join(dir, 'data')}`, `--socket=${join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1', ...(options.confined === false ? [] : [`--secure-file-priv=${join(dir, 'files')}`]), `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-name-resolve'];
     const maria = new PrivateMariadb(dir, port, args, ids);
     try {
