@@ -88,7 +88,7 @@ describe('redis through the Trove clients', { timeout: 300_000 }, () => {
 
   it('refuses a volume resize (openstack, trove, library) with HTTP 400 and its code; the instance stays ACTIVE with its volume and data', async () => {
     await expectVolumeResizeRefused(clients, state.instance, 2);
-    expect(await clients.libraryOk('instances.get', [state.instance])).toMatchObject({ status: 'ACTIVE', volume: { size: 1 } });
+    expect(await clients.libraryOk('instances.get', [state.instance], {}, 'token')).toMatchObject({ status: 'ACTIVE', volume: { size: 1 } });
     expect(await withRedis(state.port, state.password, (client) => client.get('cargo'))).toBe('anchor');
   });
 

@@ -99,11 +99,11 @@ export function troveSqlWorkflow(ds: SqlDatastore): void {
       await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.write);
     });
 
-    it('shows and lists the instance in all three clients', async () => {
+    it('shows and lists the instance in all three clients (openstack and the library by token)', async () => {
       const listed = await clients.openstackJson<Array<{ ID: string; Name: string; Status: string }>>(['database', 'instance', 'list'], 'token');
       expect(listed.map((row) => [row.ID, row.Name, row.Status])).toEqual([[state.instance, 'shop', 'ACTIVE']]);
       expect(troveTableHas(await clients.troveOk(['list']), state.instance)).toBe(true);
-      const shown = await clients.libraryOk('instances.get', [state.instance]);
+      const shown = await clients.libraryOk('instances.get', [state.instance], {}, 'token');
       expect(shown).toMatchObject({ id: state.instance, name: 'shop', status: 'ACTIVE', datastore: { type: ds.type, version: ds.version } });
       expect(shown.configuration?.id).toBe(state.configuration);
     });
