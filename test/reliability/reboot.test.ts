@@ -10,7 +10,8 @@ import { datastoreCases, requireDatastorePrograms, type DatastoreCase } from './
 // Day two with real processes: an instance is ACTIVE as soon as its prepare has
 // succeeded, and after its guest host and datastore die (a reboot of the machine,
 // kill -9 of everything) the restarted host brings the datastore back with no API
-// call, unless the operator had stopped it. The report interval is longer than any
+// call, unless the operator had stopped it. A restart and a restore are ACTIVE as
+// promptly, and a configuration group attaches right after a restart. The report interval is longer than any
 // wait here, so no periodic heartbeat can be what a test sees.
 const TOKEN = 'reboot-token-0123456789abcdef';
 const REPORT_INTERVAL_S = 600;
@@ -91,6 +92,45 @@ describe.each(datastoreCases().map((c) => [c.type, c] as const))('%s after a reb
     expect((await api('DELETE', `/instances/${id}/root`)).status).toBe(202);
     expect(await datastoreCase.read(port)).toBe('anchor');
   }, 240_000);
+
+  it('is ACTIVE again once a restart has succeeded, from the report right after it', async () => {
+    const restartedAt = Date.now();
+    const restarted = await cli('instance', 'restart', `${type}1`);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    const instance = await reportedSince(restartedAt, 'RUNNING');
+    expect(instance?.status).toBe('ACTIVE');
+    const restart = (await server.store.tasks.listForInstance(id)).filter((task) => task.operation === 'restart').at(-1);
+    expect(restart?.state).toBe('succeeded');
+    expect(await datastoreCase.read(port)).toBe('anchor');
+  }, 240_000);
+
+  it('attaches a configuration group right after a restart, and the datastore takes its value', async () => {
+    // the issue's symptom: this attach failed with 503 when the manager's connection had died with the restart
+    const { setting } = datastoreCase;
+    const group = await api('POST', '/configurations', { configuration: { name: `${type}-live`, values: { [setting.name]: setting.value }, datastore: { type } } });
+    expect(group.status, JSON.stringify(group.body)).toBe(200);
+    expect((await api('POST', `/instances/${id}/action`, { restart: {} })).status).toBe(202);
+    const attached = await api('PUT', `/instances/${id}`, { instance: { configuration: group.body.configuration.id } });
+    expect(attached.status, JSON.stringify(attached.body)).toBe(202);
+    expect(await setting.read(port)).toBe(setting.shown);
+    expect((await api('GET', `/instances/${id}`)).body.instance).toMatchObject({ status: 'ACTIVE', configuration: { id: group.body.configuration.id } });
+  }, 240_000);
+
+  it('restores a backup into a new instance (create --backup) that is ACTIVE once its prepare has succeeded', async () => {
+    const backedUp = await cli('backup', 'create', '--instance', `${type}1`, '--name', `${type}-nightly`, '--wait', '--json');
+    expect(backedUp.code, backedUp.stderr).toBe(0);
+    const created = await cli('instance', 'create', `${type}2`, '--datastore', type, '--backup', `${type}-nightly`, '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const restoredId = (JSON.parse(created.stdout) as { instance: { id: string } }).instance.id;
+    const shown = await waitFor(() => api('GET', `/instances/${restoredId}`), (r) => ['ACTIVE', 'ERROR'].includes(r.body.instance.status), 'the restored instance ACTIVE', 240_000);
+    expect(shown.body.instance.status, JSON.stringify(shown.body.instance.fault)).toBe('ACTIVE');
+    const prepare = (await server.store.tasks.listForInstance(restoredId)).find((task) => task.operation === 'prepare');
+    expect(prepare?.state).toBe('succeeded');
+    expect(await datastoreCase.read(shown.body.instance.port)).toBe('anchor');
+    // the rest of this file reboots the first instance alone
+    expect((await api('DELETE', `/instances/${restoredId}`)).status).toBe(202);
+    await waitFor(() => api('GET', `/instances/${restoredId}`), (r) => r.status === 404, 'the restored instance gone', 120_000);
+  }, 360_000);
 
   it('stays down after a reboot when the operator had stopped it, and starts when asked', async () => {
     // as an operator does it: the CLI, which sends the API's stop action (stop-db with disable-autostart)

@@ -80,18 +80,22 @@ export class TroveClients {
     return run.stdout;
   }
 
-  /** troveclient's Client over a keystoneauth1 session: `call` is a dotted path such as "instances.create". */
-  async library(call: string, args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<{ ok: true; value: any } | { ok: false; failure: ClientFailure }> {
+  /**
+   * troveclient's Client over a keystoneauth1 session: `call` is a dotted path such as "instances.create".
+   * By password (v3.Password), or by token (v3.Token: the project's token exchanged at the identity endpoint).
+   */
+  async library(call: string, args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}, auth: 'password' | 'token' = 'password'): Promise<{ ok: true; value: any } | { ok: false; failure: ClientFailure }> {
     const { name, password, project } = this.user;
-    const run = await this.run(PYTHON, [LIBRARY, `${this.url}/v3`, name, password, project, call, JSON.stringify(args), JSON.stringify(kwargs)]);
+    const given = auth === 'token' ? { auth_url: `${this.url}/v3`, project, token: this.token } : { auth_url: `${this.url}/v3`, project, user: name, password };
+    const run = await this.run(PYTHON, [LIBRARY, JSON.stringify(given), call, JSON.stringify(args), JSON.stringify(kwargs)]);
     if (run.code === 0) return { ok: true, value: JSON.parse(run.stdout) };
     const line = run.stderr.split('\n').find((text) => text.startsWith('{"exception"'));
     if (!line) throw new Error(`${call} failed without an answer (exit ${run.code}): ${run.stderr}`);
     return { ok: false, failure: JSON.parse(line) as ClientFailure };
   }
 
-  async libraryOk(call: string, args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<any> {
-    const result = await this.library(call, args, kwargs);
+  async libraryOk(call: string, args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}, auth: 'password' | 'token' = 'password'): Promise<any> {
+    const result = await this.library(call, args, kwargs, auth);
     if (!result.ok) throw new Error(`${call} raised ${result.failure.exception} (${result.failure.http_status}): ${result.failure.message}`);
     return result.value;
   }

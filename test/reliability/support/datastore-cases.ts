@@ -24,6 +24,8 @@ export interface DatastoreCase {
   write(port: number): Promise<void>;
   /** Read it back as the instance's user; rejects while the datastore is down. */
   read(port: number): Promise<string>;
+  /** A setting a configuration group changes without a restart, and how the datastore shows the value. */
+  setting: { name: string; value: number; shown: string; read(port: number): Promise<string> };
 }
 
 const SHOP = { databases: [{ name: 'shop' }], users: [{ name: 'alice', password: 'alice-secret-1', databases: [{ name: 'shop' }] }] };
@@ -74,6 +76,7 @@ export function datastoreCases(): DatastoreCase[] {
       create: SHOP,
       write: (port) => withPostgres(port, async (client) => void (await client.query("CREATE TABLE cargo (item text); INSERT INTO cargo VALUES ('anchor')"))),
       read: (port) => withPostgres(port, async (client) => (await client.query('SELECT item FROM cargo')).rows[0]?.item as string),
+      setting: { name: 'statement_timeout', value: 12000, shown: '12s', read: (port) => withPostgres(port, async (client) => (await client.query('SHOW statement_timeout')).rows[0]?.statement_timeout as string) },
     },
     {
       type: 'mysql',
@@ -86,6 +89,12 @@ export function datastoreCases(): DatastoreCase[] {
           await connection.query("INSERT INTO cargo VALUES ('anchor')");
         }),
       read: (port) => withMysql(port, async (connection) => ((await connection.query('SELECT item FROM cargo'))[0] as Array<{ item: string }>)[0]?.item ?? ''),
+      setting: {
+        name: 'wait_timeout',
+        value: 1234,
+        shown: '1234',
+        read: (port) => withMysql(port, async (connection) => String(((await connection.query('SELECT @@GLOBAL.wait_timeout AS value'))[0] as Array<{ value: number }>)[0]?.value)),
+      },
     },
     {
       type: 'redis',
@@ -95,6 +104,7 @@ export function datastoreCases(): DatastoreCase[] {
       // SAVE: a kill -9 keeps only what is on disk, as Redis promises
       write: (port) => withRedis(port, async (client) => void (await client.set('cargo', 'anchor'), await client.save())),
       read: (port) => withRedis(port, async (client) => (await client.get('cargo')) ?? ''),
+      setting: { name: 'maxmemory-samples', value: 7, shown: '7', read: (port) => withRedis(port, async (client) => ((await client.config('GET', 'maxmemory-samples')) as string[])[1] ?? '') },
     },
   ];
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProcess, type CliResult } from '../../support/cli.js';
 import { startTestServer, type StartedTestServer } from '../../support/server.js';
+import { TroveClients } from '../../support/trove-clients.js';
 
 /**
  * The real OpenStack clients (Debian's python3-troveclient: `openstack`,
@@ -135,5 +136,35 @@ print(' '.join(d.name for d in trove.datastores.list()))
     const run = await client('/usr/bin/python3', ['-c', script, `${url}/v3`, USER.name, 'wrong password']);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/Unauthorized.*HTTP 401/s);
+  });
+
+  // keystoneauth1's v3.Token plugin: an existing token is exchanged at POST /v3/auth/tokens (the token method)
+  const byToken = (token: string) => new TroveClients(url, { name: USER.name, password: USER.password, project: 'acme' }, token, home).library('datastores.list', [], {}, 'token');
+
+  it("logs in with an existing token (v3.Token): the project's configured token, and one the identity endpoint issued", async () => {
+    const issued = await fetch(`${url}/v3/auth/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: USER.name, domain: { name: 'Default' }, password: USER.password } } },
+          scope: { project: { name: 'acme', domain: { name: 'Default' } } },
+        },
+      }),
+    });
+    expect(issued.status).toBe(201);
+    const subject = issued.headers.get('x-subject-token');
+    expect(subject).toEqual(expect.any(String));
+    for (const token of [TOKEN, subject!]) {
+      const run = await byToken(token);
+      expect(run.ok ? run.value.map((d: { name: string }) => d.name) : run.failure).toEqual(['counter']);
+    }
+  });
+
+  it("raises Unauthorized (401) on a token that is not one of the project's", async () => {
+    for (const token of ['not-a-token-of-acme', 'globex-token-for-the-trove-clients']) {
+      const run = await byToken(token);
+      expect(run.ok ? null : [run.failure.exception, run.failure.http_status], token).toEqual(['Unauthorized', 401]);
+    }
   });
 });

@@ -8,11 +8,13 @@ import { redisDatastore } from '../../../server/registry/builtin-datastores.js';
 import { requireDatastorePrograms } from '../../reliability/support/datastore-cases.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../../support/server.js';
 import { TroveClients } from '../../support/trove-clients.js';
+import { expectVolumeResizeRefused } from './volume-resize.js';
 
 /**
  * Redis through the unmodified Trove clients: what Redis has (instances,
- * root, backups) works, and what it has not (databases) is refused with
- * Berth's catalogue code in the message the client prints.
+ * root, backups) works, and what it has not (databases), or the local
+ * provisioner has not (a volume to grow), is refused with Berth's catalogue
+ * code in the message the client prints.
  */
 requireDatastorePrograms();
 const { versions: _versions, ...redis } = redisDatastore('7', '/usr/bin/redis-server', { path: '/placeholder', sha256: '0'.repeat(64) }) as { versions: unknown };
@@ -82,6 +84,12 @@ describe('redis through the Trove clients', { timeout: 300_000 }, () => {
     // flavor "1" has 512 MB: the manager gives Redis three quarters of it
     expect(await withRedis(state.port, state.password, (client) => client.config('GET', 'maxmemory'))).toEqual(['maxmemory', String(384 * 1024 * 1024)]);
     expect((await clients.openstackJson(['database', 'root', 'show', state.instance], 'token')).is_root_enabled).toBe(true);
+  });
+
+  it('refuses a volume resize (openstack, trove, library) with HTTP 400 and its code; the instance stays ACTIVE with its volume and data', async () => {
+    await expectVolumeResizeRefused(clients, state.instance, 2);
+    expect(await clients.libraryOk('instances.get', [state.instance], {}, 'token')).toMatchObject({ status: 'ACTIVE', volume: { size: 1 } });
+    expect(await withRedis(state.port, state.password, (client) => client.get('cargo'))).toBe('anchor');
   });
 
   it('backs the instance up and deletes the backup and the instance', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../../support/server.js';
 import { TroveClients, troveTableHas } from '../../support/trove-clients.js';
+import { expectVolumeResizeRefused } from './volume-resize.js';
 
 /**
  * One SQL datastore (PostgreSQL, MariaDB) driven end to end by the unmodified
@@ -98,11 +99,11 @@ export function troveSqlWorkflow(ds: SqlDatastore): void {
       await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.write);
     });
 
-    it('shows and lists the instance in all three clients', async () => {
+    it('shows and lists the instance in all three clients (openstack and the library by token)', async () => {
       const listed = await clients.openstackJson<Array<{ ID: string; Name: string; Status: string }>>(['database', 'instance', 'list'], 'token');
       expect(listed.map((row) => [row.ID, row.Name, row.Status])).toEqual([[state.instance, 'shop', 'ACTIVE']]);
       expect(troveTableHas(await clients.troveOk(['list']), state.instance)).toBe(true);
-      const shown = await clients.libraryOk('instances.get', [state.instance]);
+      const shown = await clients.libraryOk('instances.get', [state.instance], {}, 'token');
       expect(shown).toMatchObject({ id: state.instance, name: 'shop', status: 'ACTIVE', datastore: { type: ds.type, version: ds.version } });
       expect(shown.configuration?.id).toBe(state.configuration);
     });
@@ -191,6 +192,13 @@ export function troveSqlWorkflow(ds: SqlDatastore): void {
       await waitStatus(state.instance, 'ACTIVE');
       state.port = await portOf(state.instance);
       expect(await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.showSetting)).toBe(String(ds.setting.second));
+      expect(await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.read)).toBe('anchor');
+    });
+
+    it('refuses a volume resize (openstack, trove, library) with HTTP 400 and its code; the instance stays ACTIVE with its volume and data', async () => {
+      await expectVolumeResizeRefused(clients, state.instance, 2);
+      const shown = await clients.libraryOk('instances.get', [state.instance]);
+      expect(shown).toMatchObject({ status: 'ACTIVE', volume: { size: 1 } });
       expect(await ds.query(state.port, 'bob', 'bob-secret-1', 'shop', ds.read)).toBe('anchor');
     });
 
