@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+// the CommonJS exports object itself (default import), whose Decoder ioredis's DataHandler reads at each connect
+import ioredisDecoder from 'ioredis/built/resp/decoder.js';
 import { Command, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { RedisNode } from '../generated/interfaces/berth-datastore-connections.js';
@@ -30,12 +31,8 @@ interface DecoderConfig {
 }
 
 function tagRedisStatusReplies(): boolean {
-  let decoder: DecoderModule;
-  try {
-    decoder = createRequire(import.meta.url)('ioredis/built/resp/decoder') as DecoderModule;
-  } catch {
-    return false;
-  }
+  // imported statically, so that a packed guest's bundle carries it; a layout that changed is caught below
+  const decoder = ioredisDecoder as unknown as DecoderModule;
   const Base = decoder.Decoder;
   const simple = decoder.RESP_TYPES?.SIMPLE_STRING;
   const integer = decoder.RESP_TYPES?.NUMBER;

@@ -1,7 +1,7 @@
 /**
  * The thread behind berth:datastore/connections. Component imports must be
  * synchronous, the drivers (pg, mysql2, ioredis) are not: connections.ts
- * blocks on this worker through synckit (SharedArrayBuffer + Atomics) while
+ * blocks on this worker through sync-bridge.ts (SharedArrayBuffer + Atomics) while
  * it runs one request at a time against one lazily opened client per
  * connection name, and answers with plain structured-cloneable data: the
  * import's `ok` value or the capability-error to throw, never an exception.
@@ -17,7 +17,8 @@
  * kind, before its deadline starts: a PostgreSQL manager's host never loads
  * mysql2 or ioredis.
  */
-import { runAsWorker } from 'synckit';
+import { workerData } from 'node:worker_threads';
+import { serveSyncBridge, type BridgeWorkerData } from './sync-bridge.js';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
 import type { RedisNode, SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
@@ -127,7 +128,7 @@ async function closeAll(): Promise<BridgeReply> {
 
 let queue: Promise<unknown> = Promise.resolve();
 
-runAsWorker((request: BridgeRequest): Promise<BridgeReply> => {
+serveSyncBridge(workerData as BridgeWorkerData, (request: BridgeRequest): Promise<BridgeReply> => {
   if (request.op === 'close') return closeAll();
   // One request at a time, in order; the deadline bounds each, so the queue always moves.
   const reply = queue.then(() => withDeadline(request));

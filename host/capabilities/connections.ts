@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
-import type * as Synckit from 'synckit';
 import type * as Connections from '../generated/interfaces/berth-datastore-connections.js';
 import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import { workerEntry } from '../worker-entry.js';
+import { BridgeTimeout, startSyncBridge, type SyncBridge } from './sync-bridge.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
 import { refusedRedisCommand } from './redis-command-policy.js';
 import type { BridgeReply, BridgeRequest } from './connections-worker.js';
@@ -21,7 +20,7 @@ export interface ConnectionSettings {
  */
 const BRIDGE_GRACE_MS = 10_000;
 
-type Bridge = (request: BridgeRequest) => BridgeReply;
+type Bridge = SyncBridge<BridgeRequest, BridgeReply>;
 
 const SQL_KINDS: ReadonlySet<ConnectionGrant['kind']> = new Set(['postgresql', 'mysql']);
 
@@ -35,7 +34,7 @@ const SQL_KINDS: ReadonlySet<ConnectionGrant['kind']> = new Set(['postgresql', '
  * and in the bridge thread (connections-worker.ts), which holds one client
  * per name and is started at the first granted call. The imports are
  * synchronous, as a component's must be: each blocks until the thread
- * answers (synckit: SharedArrayBuffer + Atomics.wait).
+ * answers (sync-bridge.ts: SharedArrayBuffer + Atomics.wait).
  *
  * `close()` ends the clients and the thread; calls after it answer
  * `unavailable`.
@@ -68,20 +67,9 @@ export function createConnections(
   }
 
   function startBridge(): Bridge {
-    // loaded with the bridge, at the first granted call: most calls of most managers never need it, and its
-    // import (with import-meta-resolve) costs a sandbox worker about 30 ms at start
-    const { startWorkerThread, TsRunner } = createRequire(import.meta.url)('synckit') as typeof Synckit;
+    // one thread per createConnections: two instances in one thread never share clients keyed by name
     const entry = workerEntry(import.meta.url, 'connections-worker');
-    // Not createSyncFn: it caches one worker per file for the whole thread, so two instances in one thread would
-    // share clients keyed by name, one close() would end both, and an instance made after a close() would get
-    // the dead worker. startWorkerThread is the same bridge without that cache: one thread per createConnections.
-    return startWorkerThread<(request: BridgeRequest) => Promise<BridgeReply>>(entry.file, {
-      execArgv: entry.execArgv,
-      // From source the worker is TypeScript: synckit insists on knowing its loader; workerEntry's execArgv
-      // already registers tsx, so naming it here adds nothing to the flags.
-      tsRunner: entry.file.endsWith('.ts') ? TsRunner.TSX : undefined,
-      timeout: settings.timeoutMs + BRIDGE_GRACE_MS,
-    });
+    return startSyncBridge<BridgeRequest, BridgeReply>(entry.file, entry.execArgv, settings.timeoutMs + BRIDGE_GRACE_MS);
   }
 
   function call(request: Exclude<BridgeRequest, { op: 'close' }>): unknown {
@@ -89,20 +77,15 @@ export function createConnections(
     bridge ??= startBridge();
     let reply: BridgeReply;
     try {
-      reply = bridge(request);
+      reply = bridge.call(request);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (/timed-out/.test(message)) {
+      // The thread missed its own deadline by the grace, could not start, or died: a new one at the next call.
+      bridge.terminate();
+      bridge = undefined;
+      if (error instanceof BridgeTimeout) {
         return fail({ tag: 'timeout', val: `connection "${request.name}": no answer within ${settings.timeoutMs} ms` });
       }
-      // The thread failed (it could not start, or died): start a new one at the next call.
-      const broken = bridge;
-      bridge = undefined;
-      try {
-        broken({ op: 'close' });
-      } catch {
-        // already gone
-      }
+      const message = error instanceof Error ? error.message : String(error);
       return fail({ tag: 'failed', val: `connection "${request.name}": the connection thread failed: ${message}` });
     }
     if ('err' in reply) return fail(reply.err);
@@ -127,10 +110,11 @@ export function createConnections(
       bridge = undefined;
       if (!running) return;
       try {
-        running({ op: 'close' });
+        running.call({ op: 'close' });
       } catch {
         // the thread is gone already
       }
+      running.terminate();
     },
   };
 }

@@ -26,8 +26,10 @@ export default async function setup(): Promise<void> {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
   if (testHostIsBundle()) {
     const { bundleGuestHost, DRIVER_KINDS } = await import('../../host/bundling/guest-bundle.js');
-    const { rm } = await import('node:fs/promises');
+    const { chmod, rm } = await import('node:fs/promises');
     await rm(join(TEST_HOST_BUNDLE, '..'), { recursive: true, force: true });
     await bundleGuestHost(TEST_HOST_BUNDLE, DRIVER_KINDS);
+    // root's tests run hosts that drop to an instance's user before they load their workers
+    await chmod(join(TEST_HOST_BUNDLE, '..'), 0o755);
   }
 }

@@ -1,9 +1,15 @@
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 
-/** Where global-setup.ts writes the packed host when BERTH_TEST_HOST=bundle: `berth pack`'s lib/ directory. */
-export const TEST_HOST_BUNDLE = join(PACKAGE_ROOT, 'dist', 'test-guest-bundle', 'lib');
+/**
+ * Where global-setup.ts writes the packed host when BERTH_TEST_HOST=bundle: `berth pack`'s lib/ directory,
+ * outside the repository, as on a database server: inside it, a module the bundle failed to carry would still
+ * be found in the repository's node_modules and the suite would pass on a bundle that cannot run.
+ */
+export const TEST_HOST_BUNDLE = join(tmpdir(), `berth-test-guest-bundle-${createHash('sha256').update(PACKAGE_ROOT).digest('hex').slice(0, 12)}`, 'lib');
 
 /** BERTH_TEST_HOST=bundle: the host suites run the packed guest host, not `berth host` from dist/. */
 export function testHostIsBundle(): boolean {
