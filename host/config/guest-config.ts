@@ -8,6 +8,9 @@ import { DEFAULT_RESULT_LIMIT, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES, MAX_RESULT
 
 const MIB = 1024 * 1024;
 
+/** host.cache_dir when the config names none. */
+export const DEFAULT_HOST_CACHE_DIR = join(tmpdir(), 'berth-host-cache');
+
 /**
  * The one file an image builder writes next to the manager: who the guest is,
  * which manager it runs, its guest-side options, and what it is granted.
@@ -138,7 +141,7 @@ export const hostSettingsSchema = z.strictObject({
   event_burst: z.number().int().positive().default(100),
   event_rate: z.number().positive().default(10),
   /** Where the transpiled manager is kept between starts (keyed by its sha256). */
-  cache_dir: absolutePath.default(join(tmpdir(), 'berth-host-cache')),
+  cache_dir: absolutePath.default(DEFAULT_HOST_CACHE_DIR),
   /** Where a backup waits between the manager and the server; needs room for the largest backup. */
   spool_dir: absolutePath.default(join(tmpdir(), 'berth-host-spool')),
   /** The journal of calls by request id, so a host that restarts never runs a re-sent call twice. */
@@ -183,7 +186,7 @@ export const guestConfigSchema = z.strictObject({
     log_line_limit: 4096,
     event_burst: 100,
     event_rate: 10,
-    cache_dir: join(tmpdir(), 'berth-host-cache'),
+    cache_dir: DEFAULT_HOST_CACHE_DIR,
     spool_dir: join(tmpdir(), 'berth-host-spool'),
     state_dir: join(tmpdir(), 'berth-host-state'),
   }),

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { GuestHub, type GuestHubOptions } from '../../server/rpc/guest-hub.js';
 import { buildFixture } from './components.js';
-import { hostCommand, testHostNode } from './host-under-test.js';
+import { transpileComponent } from '../../host/component/compile.js';
+import { transpileHere } from '../../host/component/jco-transpile.js';
+import { DEFAULT_HOST_CACHE_DIR } from '../../host/config/guest-config.js';
+import { hostCommand, testHostIsBundle, testHostNode } from './host-under-test.js';
 
 export const TOKEN = 'token-for-tests-0123456789';
 
@@ -37,14 +40,28 @@ export async function guestFixture(manager: string, serverUrl: string, overrides
     host: { report_interval: 0.2, call_timeout: 5, slow_call_timeout: 30, state_dir: join(dir, 'state'), spool_dir: join(dir, 'spool') },
   };
   overrides(config);
+  await transpiledForHostUnderTest(built.bytes, built.sha256, (config.host as { cache_dir?: string }).cache_dir);
   const configPath = join(dir, 'guest.toml');
   await writeFile(configPath, stringify(config));
   return { dir, volume, wasm, sha256: built.sha256, configPath, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The packed host carries no jco: as on a database server (`berth pack` fills bundle/cache), it runs only a
+ * manager whose transpile is in its cache_dir. Under BERTH_TEST_HOST=bundle, fill it here, in this process,
+ * with the same transpile the installed host would make; the installed host makes its own.
+ */
+export async function transpiledForHostUnderTest(bytes: Uint8Array, sha256: string, cacheDir: string = DEFAULT_HOST_CACHE_DIR): Promise<void> {
+  if (testHostIsBundle()) await transpileComponent(bytes, cacheDir, sha256, transpileHere);
+}
+
 /** A real `berth host` process (or the packed one, on BERTH_TEST_HOST_NODE's Node.js: host-under-test.ts); its stderr (pino JSON lines) is kept for assertions. */
-export function spawnHost(configPath: string, nodeFlags: readonly string[] = []): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(testHostNode(), [...nodeFlags, ...hostCommand(configPath)], {
+export function spawnHost(
+  configPath: string,
+  nodeFlags: readonly string[] = [],
+  host: 'under-test' | 'installed' = 'under-test',
+): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(testHostNode(), [...nodeFlags, ...hostCommand(configPath, host)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

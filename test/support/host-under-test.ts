@@ -44,9 +44,13 @@ export function testHostNode(): string {
   return chosen;
 }
 
-/** The command line that starts a real guest host with `configPath`, after the Node.js executable (testHostNode). */
-export function hostCommand(configPath: string): string[] {
-  return testHostIsBundle()
+/**
+ * The command line that starts a real guest host with `configPath`, after the Node.js executable (testHostNode).
+ * `installed` asks for `berth host` of the installed package whatever BERTH_TEST_HOST says: for what only that
+ * host does, e.g. transpiling a manager with the jco installed beside it (the bundle carries no jco).
+ */
+export function hostCommand(configPath: string, host: 'under-test' | 'installed' = 'under-test'): string[] {
+  return host === 'under-test' && testHostIsBundle()
     ? [join(TEST_HOST_BUNDLE, 'host.js'), '--config', configPath]
     : [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath];
 }

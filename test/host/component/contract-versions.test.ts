@@ -10,7 +10,7 @@ import { inspectManager } from '../../../datastores/toolchain/inspect.js';
 import { checkManagerWorld } from '../../../datastores/toolchain/world-check.js';
 import { OPERATION_INTERFACES } from '../../../datastores/sdk/operations.js';
 import { describeComponent } from '../../../host/component/describe.js';
-import { runHost, startHub, TOKEN, until } from '../../support/guest-host.js';
+import { runHost, transpiledForHostUnderTest, startHub, TOKEN, until } from '../../support/guest-host.js';
 
 /**
  * The example directory manager as `berth build` built it against
@@ -62,6 +62,7 @@ describe('a manager built for berth:datastore@0.1.0', () => {
     };
     const configPath = join(dir, 'guest.toml');
     await writeFile(configPath, stringify(config));
+    await transpiledForHostUnderTest(bytes, sha256(bytes));
     runHost(configPath, cleanups);
     await until(() => server.hub.isConnected('inst-1'), 'the 0.1.0 host to connect', 30_000);
     expect(server.hub.helloOf('inst-1')).toMatchObject({ manifest: { name: 'berth-directory', contract: 'berth:datastore@0.1.0' } });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +55,11 @@ describe('jco in a process of its own', () => {
       (config.host as Record<string, unknown>).cache_dir = cacheDir;
     });
     cleanups.push(() => fixture.cleanup());
-    const host = spawnHost(fixture.configPath);
+    // what guestFixture filled in for a bundle under test: this host must make its own
+    await rm(cacheDir, { recursive: true, force: true });
+    await mkdir(cacheDir);
+    // the installed package's host, also when the suite runs the bundle: only it has jco beside it to transpile with
+    const host = spawnHost(fixture.configPath, [], 'installed');
     cleanups.push(async () => {
       host.child.kill('SIGTERM');
       await host.exited;
