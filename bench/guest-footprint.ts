@@ -28,6 +28,8 @@ const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 75_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const TROVE_NAMES: Record<string, string | undefined> = { postgresql: 'postgresql', mysql: 'mysql', redis: undefined };
 const MIB = 1024 * 1024;
+/** Node.js flags for every packed host of the run (e.g. "--max-semi-space-size=1"), to measure what one changes. */
+const HOST_FLAGS = (process.env.BENCH_HOST_FLAGS ?? '').split(' ').filter(Boolean);
 
 const TROVE_PROBE = `
 import sys, time
@@ -72,7 +74,7 @@ async function startToReady(lib: string, instanceConfig: string): Promise<number
     writeFileSync(join(scratch, 'guest.toml'), stringify(config), { mode: 0o600 });
     const instanceId = String(config.guest.instance_id);
     const started = performance.now();
-    const child = spawn(process.execPath, [join(lib, 'host.js'), '--config', join(scratch, 'guest.toml')], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [...HOST_FLAGS, join(lib, 'host.js'), '--config', join(scratch, 'guest.toml')], { stdio: 'ignore' });
     while (!hub.hub.isConnected(instanceId)) {
       if (child.exitCode !== null) throw new Error(`the packed host exited with ${child.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 2));
@@ -114,7 +116,7 @@ const setup = await prepareTestServer({
   managers: Object.fromEntries(chosen.map((name) => [name, { entry: join(PACKAGE_ROOT, 'datastores', name, 'manager.ts') }])) as Record<string, { entry: string }>,
   timeouts: { report_interval: 1, heartbeat_expiry: 60, slow_call: 1800 },
   datastores: chosen.map((name) => all[name]) as never,
-  hostCommand: (configPath) => [join(lib, 'host.js'), '--config', configPath],
+  hostCommand: (configPath) => [...HOST_FLAGS, join(lib, 'host.js'), '--config', configPath],
 });
 try {
   const packs = new Map<string, PackResult>();
@@ -128,7 +130,7 @@ try {
   }
   const server = await setup.start();
   const api = (method: string, path: string, body?: unknown) => apiRequest(server.url, TOKEN, method, `/v1.0/bench${path}`, body);
-  const lines = [`Machine: ${machineLine()}; Node.js ${process.version}`, '', '| datastore | bundle on disk (host JS / manager / transpile cache) | start to ready | RSS idle / after a backup | Trove agent RSS (import time) |', '|---|---|---|---|---|'];
+  const lines = [`Machine: ${machineLine()}; Node.js ${process.version}${HOST_FLAGS.length ? `; host flags ${HOST_FLAGS.join(' ')}` : ''}`, '', '| datastore | bundle on disk (host JS / manager / transpile cache) | start to ready | RSS idle / after a backup | Trove agent RSS (import time) |', '|---|---|---|---|---|'];
   for (const name of chosen) {
     const created = await api('POST', '/instances', { instance: { name: `${name}-footprint`, datastore: { type: name }, databases: name === 'redis' ? undefined : [{ name: 'bench' }] } });
     const id = created.body.instance.id as string;
