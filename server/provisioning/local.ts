@@ -22,6 +22,10 @@ interface Supervised {
   watch?: NodeJS.Timeout;
   stopping: boolean;
   restarts: number;
+  /** When the running host was started (Date.now()). */
+  startedAt?: number;
+  /** Runs in a row that ended within QUICK_EXIT_MS of their start. */
+  quickExits?: number;
 }
 
 export interface LocalProvisionerOptions {
@@ -34,7 +38,10 @@ export interface LocalProvisionerOptions {
   /** First wait before restarting a guest host that exited, ms (doubling from there); default 250. */
   firstRestartDelayMs?: number;
   onExit?(instanceId: string, code: number | null): void;
-  /** The guest host refused its config (exit 2 or 3): restarting cannot help. */
+  /**
+   * The guest host refused its config (exit 2 or 3): restarting cannot help. Also called, once per run of
+   * failures, when it exits at start again and again (a crash loop): restarts go on, the operator sees why.
+   */
   onFailed?(instanceId: string, reason: string): void;
   /**
    * Stop the guests when the server stops (a first run: `berth up`). Otherwise
@@ -55,6 +62,21 @@ export interface LocalProvisionerOptions {
 
 /** Exit codes of `berth` for a bad command line or bad input: the config, the manager, the grants. */
 const CONFIG_EXITS = new Set([2, 3]);
+
+/** A host that exits this soon after its start has not come up. */
+const QUICK_EXIT_MS = 10_000;
+/** After this many quick exits in a row the instance is reported failed (restarts go on, with backoff). */
+const CRASH_LOOP_EXITS = 3;
+/** A host that ran this long starts over with the first restart delay. */
+const STEADY_RUN_MS = 60_000;
+
+function logTail(logPath: string): string {
+  try {
+    return readFileSync(logPath, 'utf8').trim().split('\n').slice(-6).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
 
 /**
  * Each instance is a guest host process on this machine, with its own data
@@ -169,14 +191,22 @@ export class LocalProvisioner implements Provisioner {
     closeSync(log);
     guest.child = child;
     guest.adoptedPid = undefined;
+    guest.startedAt = Date.now();
     if (child.pid) writeFileSync(join(configPath, '..', 'host.pid'), `${child.pid}\n`);
     child.on('exit', (code) => {
       this.options.onExit?.(instanceId, code);
       if (guest.stopping) return;
       if (code !== null && CONFIG_EXITS.has(code)) {
-        const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-6).join('\n');
-        this.options.onFailed?.(instanceId, `the guest host refused to start (exit ${code}): ${tail}`);
+        this.options.onFailed?.(instanceId, `the guest host refused to start (exit ${code}): ${logTail(logPath)}`);
         return;
+      }
+      const ran = Date.now() - (guest.startedAt ?? Date.now());
+      if (ran >= STEADY_RUN_MS) guest.restarts = 0;
+      guest.quickExits = ran < QUICK_EXIT_MS ? (guest.quickExits ?? 0) + 1 : 0;
+      // a host that dies at every start would otherwise be restarted in silence until the instance times out
+      if (guest.quickExits === CRASH_LOOP_EXITS) {
+        const how = code === null ? 'killed by a signal' : `exit ${code}`;
+        this.options.onFailed?.(instanceId, `the guest host exits at start (${CRASH_LOOP_EXITS} times in a row, last ${how}); still restarting it with backoff: ${logTail(logPath)}`);
       }
       const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, (this.options.firstRestartDelayMs ?? 250) * 2 ** guest.restarts++);
       setTimeout(() => !guest.stopping && this.start(instanceId, configPath, guest), delay).unref();
