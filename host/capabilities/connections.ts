@@ -10,6 +10,11 @@ import type { BridgeReply, BridgeRequest } from './connections-worker.js';
 export interface ConnectionSettings {
   /** Deadline of one query or command, connecting included. */
   timeoutMs: number;
+  /**
+   * Bound of the bridge thread's JS heap, where the drivers hold a result before the manager gets it:
+   * a result past it ends the thread, not the host. None: V8's default, the process's own.
+   */
+  heapLimitMb?: number;
 }
 
 /**
@@ -69,7 +74,7 @@ export function createConnections(
   function startBridge(): Bridge {
     // one thread per createConnections: two instances in one thread never share clients keyed by name
     const entry = workerEntry(import.meta.url, 'connections-worker');
-    return startSyncBridge<BridgeRequest, BridgeReply>(entry.file, entry.execArgv, settings.timeoutMs + BRIDGE_GRACE_MS);
+    return startSyncBridge<BridgeRequest, BridgeReply>(entry.file, entry.execArgv, settings.timeoutMs + BRIDGE_GRACE_MS, settings.heapLimitMb);
   }
 
   function call(request: Exclude<BridgeRequest, { op: 'close' }>): unknown {
@@ -83,7 +88,8 @@ export function createConnections(
       bridge.terminate();
       bridge = undefined;
       if (error instanceof BridgeTimeout) {
-        return fail({ tag: 'timeout', val: `connection "${request.name}": no answer within ${settings.timeoutMs} ms` });
+        const bound = settings.heapLimitMb === undefined ? '' : ` (or a result past the ${settings.heapLimitMb} MiB the connection thread may hold, host.memory_limit)`;
+        return fail({ tag: 'timeout', val: `connection "${request.name}": no answer within ${settings.timeoutMs} ms${bound}` });
       }
       const message = error instanceof Error ? error.message : String(error);
       return fail({ tag: 'failed', val: `connection "${request.name}": the connection thread failed: ${message}` });

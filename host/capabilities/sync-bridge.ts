@@ -35,12 +35,17 @@ export interface SyncBridge<Request, Reply> {
   terminate(): void;
 }
 
-/** Starts `file` as the bridge's worker thread; each call waits at most `waitMs` for its answer. */
-export function startSyncBridge<Request, Reply>(file: string, execArgv: string[], waitMs: number): SyncBridge<Request, Reply> {
+/**
+ * Starts `file` as the bridge's worker thread; each call waits at most `waitMs` for its answer. `heapLimitMb`
+ * bounds the thread's JS heap: past it V8 ends the thread, never the process, and the call waiting on it
+ * answers BridgeTimeout when its wait is over.
+ */
+export function startSyncBridge<Request, Reply>(file: string, execArgv: string[], waitMs: number, heapLimitMb?: number): SyncBridge<Request, Reply> {
   const { port1, port2 } = new MessageChannel();
   const answered = new Int32Array(new SharedArrayBuffer(4));
   const workerData: BridgeWorkerData = { port: port2, answered };
-  const worker = new Worker(file, { execArgv, workerData, transferList: [port2] });
+  const resourceLimits = heapLimitMb === undefined ? undefined : { maxOldGenerationSizeMb: heapLimitMb, maxYoungGenerationSizeMb: 4 };
+  const worker = new Worker(file, { execArgv, workerData, transferList: [port2], resourceLimits });
   // the bridge never keeps its caller's thread alive, nor dies with an unhandled 'error'
   worker.unref();
   worker.on('error', () => undefined);

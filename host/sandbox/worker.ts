@@ -9,6 +9,7 @@ import { grantedServers } from '../capabilities/connections-session.js';
 import { createEvents } from '../capabilities/events.js';
 import { createArtifacts, type ArtifactsCapability } from '../capabilities/artifacts.js';
 import { wireSize } from '../rpc/wire-size.js';
+import { workerHeapMb } from './boot.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
@@ -38,11 +39,11 @@ interface Instance {
   freshCodeCache(): Uint8Array | undefined;
 }
 
-function grantImports(spec: SandboxSpec) {
+function grantImports(spec: SandboxSpec, heapLimitMb: number) {
   // a denial names what the manager asked for (a path, a program), which may be as long as it likes
   const onDenied = (capability: string, what: string) => post({ kind: 'denied', capability, what: cutText(what) });
   const artifacts = createArtifacts(onDenied);
-  const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs }, onDenied);
+  const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs, heapLimitMb }, onDenied);
   process.on('exit', () => connections.close());
   const imports = createSandboxImports({
     options: spec.options,
@@ -70,7 +71,8 @@ function grantImports(spec: SandboxSpec) {
 }
 
 async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Instance> {
-  const { imports, artifacts } = grantImports(message.spec);
+  // the bridge thread holds a result before this thread lifts it into the instance: the same bound as this thread's heap
+  const { imports, artifacts } = grantImports(message.spec, workerHeapMb(message.component.memory.limitBytes));
   const loaded = await loadComponent(message.component);
   // what the engine prints (console.log in a manager) reaches the operator's log like the manager's own lines
   const instance = await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })));

@@ -545,3 +545,18 @@ describe('ctx.sql and ctx.redis in a real component (quickjs)', () => {
     }
   });
 });
+
+describe('createConnections: a result larger than the connection thread may hold', () => {
+  it('ends that thread, not the host, answers the call, and the next query works', () => {
+    const connections = createConnections(GRANTS, { timeoutMs: 2000, heapLimitMb: 32 });
+    try {
+      expect(connections.sqlQuery('pg', 'SELECT 1 AS one', []).rows).toEqual([[{ tag: 'integer', val: 1n }]]);
+      // 200 rows of 1 MB: some 200 MB in the driver, against a 32 MiB heap
+      const error = capabilityError(() => connections.sqlQuery('pg', "SELECT repeat('x', 1000000) AS big FROM generate_series(1, 200)", []));
+      expect(error).toMatchObject({ tag: 'timeout' });
+      expect(connections.sqlQuery('pg', 'SELECT 2 AS two', []).rows).toEqual([[{ tag: 'integer', val: 2n }]]);
+    } finally {
+      connections.close();
+    }
+  }, 60_000);
+});
