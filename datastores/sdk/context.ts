@@ -2,7 +2,7 @@ import { getAll } from 'wasi:config/store@0.2.0-draft';
 import type { z } from 'zod';
 import { ManagerError, payloadOf } from './errors.js';
 import { parseOptions, type OptionsSchema } from './options.js';
-import { check, run, spawn } from './capabilities/exec.js';
+import { check, run, signal, spawn, status } from './capabilities/exec.js';
 import { redis, sql } from './capabilities/connections.js';
 import { files } from './capabilities/files.js';
 import { logger, type Logger } from './capabilities/log.js';
@@ -18,7 +18,7 @@ export interface ManagerContext<Options> {
   readonly options: Options;
   readonly log: Logger;
   readonly events: Events;
-  readonly exec: { run: typeof run; check: typeof check; spawn: typeof spawn };
+  readonly exec: { run: typeof run; check: typeof check; spawn: typeof spawn; signal: typeof signal; status: typeof status };
   readonly sql: typeof sql;
   readonly redis: typeof redis;
   readonly files: typeof files;
@@ -51,7 +51,7 @@ export function createOptionsReader<S extends OptionsSchema | undefined>(schema:
   };
 }
 
-const execCapability = { run, check, spawn };
+const execCapability = { run, check, spawn, signal, status };
 const artifactsCapability = { writer: artifactWriter, read: readArtifact };
 
 /**

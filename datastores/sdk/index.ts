@@ -2,7 +2,7 @@ export { defineManager, type ManagerDefinition, type Operations, type ManagerExp
 export type { ManagerContext } from './context.js';
 export { ManagerError, CapabilityError } from './errors.js';
 export { CONTRACT, ALL_OPERATIONS, OPERATIONS_BY_INTERFACE, type OperationName } from './operations.js';
-export type { RunOptions, RunResult, SpawnOptions } from './capabilities/exec.js';
+export type { RunOptions, RunResult, SpawnOptions, SpawnedSignal, SpawnedStatus } from './capabilities/exec.js';
 export type { SqlConnection, SqlParam, SqlRow, QueryResult, RedisConnection, RedisReply } from './capabilities/connections.js';
 export type { Files } from './capabilities/files.js';
 export type { Logger } from './capabilities/log.js';

@@ -13,7 +13,12 @@ const deny = (what: string): never => {
  * nothing granted (`berth build` checking it, `berth inspect` describing it).
  */
 export function createDeniedExec(): typeof Exec {
-  return { run: (command) => deny(`program ${command.program}`), spawn: (command) => deny(`program ${command.program}`) };
+  return {
+    run: (command) => deny(`program ${command.program}`),
+    spawn: (command) => deny(`program ${command.program}`),
+    signal: (pid) => deny(`pid ${pid}`),
+    status: (pid) => deny(`pid ${pid}`),
+  };
 }
 
 export function createDeniedConnections(): typeof Connections {

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { Command } from '../generated/interfaces/berth-datastore-exec.js';
 import { capabilityFailure } from './failure.js';
-import type { ChosenProgram, ExecRules } from './exec-rules.js';
-import type { ProgramSlots } from './exec-slots.js';
+import type { ExecRules } from './exec-rules.js';
+import type { ChildAnswer, ChildOwner } from './exec-children.js';
 
 // O_NOFOLLOW: a symlink the manager planted as the log must not redirect the append;
 // O_NONBLOCK: a FIFO planted there must not block the host (refused below as not a file).
@@ -30,11 +29,14 @@ function openLog(rules: ExecRules, logPath: string): number {
 /**
  * berth:datastore/exec `spawn`: a daemon that does not fork itself (mariadbd)
  * started in its own session, with no stdin and its output appended to a log
- * in the volume. It outlives the call and the worker; it takes one of the
- * `host.spawn_limit` slots while it lives, and a host that stops ends it
- * unless it is the datastore (exec-stop.ts), which must outlive host restarts.
+ * in the volume. The program is checked here, in the asking thread, and
+ * started by the owner of spawned children (exec-children.ts: the host's
+ * main thread), which reaps it whatever becomes of the worker that asked. It
+ * outlives the call and the worker; it takes one of the `host.spawn_limit`
+ * slots while it lives, and a host that stops ends it unless it is the
+ * datastore (exec-stop.ts), which must outlive host restarts.
  */
-export function spawnDetached(rules: ExecRules, slots: ProgramSlots, command: Command, logPath: string): number {
+export function spawnDetached(rules: ExecRules, owner: ChildOwner, command: Command, logPath: string): number {
   const program = rules.choose(command.program);
   rules.checkArguments(program, command.args);
   if (command.stdin !== undefined) rules.invalid(`program ${command.program}: a spawned program reads no stdin`);
@@ -42,31 +44,13 @@ export function spawnDetached(rules: ExecRules, slots: ProgramSlots, command: Co
   const env = rules.environment(command.env);
   const cwd = rules.workingDirectory(command.cwd);
   const log = openLog(rules, logPath);
+  let answer: ChildAnswer;
   try {
-    return slots.spawn(() => start(program, command, cwd, env, log), (limit) => rules.overLimit(command.program, limit));
+    answer = owner.request({ op: 'spawn', order: { program: command.program, real: program.real, argv0: program.granted, args: command.args, cwd, env, logFd: log } });
   } finally {
     closeSync(log);
   }
-}
-
-function start(program: ChosenProgram, command: Command, cwd: string, env: Record<string, string>, log: number): number {
-  try {
-    const child = spawn(program.real, command.args, {
-      // Multi-call programs dispatch on the name they were started by, as with `run`.
-      argv0: program.granted,
-      cwd,
-      env,
-      stdio: ['ignore', log, log],
-      // setsid(): no signal meant for the host's process group or terminal reaches it.
-      detached: true,
-      shell: false,
-    });
-    // A start failure (ENOENT, EACCES) is also emitted later as 'error': unheard, it would crash the worker.
-    child.on('error', () => undefined);
-    child.unref();
-    if (child.pid === undefined) throw new Error(`${program.real} did not start`);
-    return child.pid;
-  } catch (error) {
-    throw capabilityFailure({ tag: 'failed', val: `program ${command.program}: could not start ${program.real}: ${error instanceof Error ? error.message : String(error)}` });
-  }
+  if ('ok' in answer && answer.ok === 'spawned') return answer.pid;
+  if ('overLimit' in answer) return rules.overLimit(command.program, answer.overLimit);
+  throw capabilityFailure({ tag: 'failed', val: 'failed' in answer ? answer.failed : `program ${command.program}: could not start ${program.real}` });
 }

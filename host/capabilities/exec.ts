@@ -4,6 +4,8 @@ import { capabilityFailure, type DenialReporter } from './failure.js';
 import { createExecRules, type ExecGrant } from './exec-rules.js';
 import { spawnDetached } from './exec-spawn.js';
 import { createProgramTable, DEFAULT_SPAWN_LIMIT, ProgramSlots } from './exec-slots.js';
+import { SpawnedChildren, type ChildOwner } from './exec-children.js';
+import { createSpawnedSignals } from './exec-signal.js';
 
 export type { ExecGrant } from './exec-rules.js';
 
@@ -15,10 +17,15 @@ export type { ExecGrant } from './exec-rules.js';
  * promises. Output beyond the cap makes spawnSync kill the program (ENOBUFS):
  * the run ends early with the output kept so far and `truncated`. Runs in
  * flight and spawned programs alive count against one limit (exec-slots.ts).
+ * Spawned programs are started, reaped and signalled by `children`, their
+ * owner (exec-children.ts): in a host, a line to its main thread; without
+ * one, this thread owns them.
  */
-export function createExec(grant: ExecGrant, onDenied?: DenialReporter): typeof Exec {
+export function createExec(grant: ExecGrant, onDenied?: DenialReporter, children?: ChildOwner): typeof Exec {
   const rules = createExecRules(grant, onDenied);
   const slots = new ProgramSlots(grant.programTable ?? createProgramTable(DEFAULT_SPAWN_LIMIT));
+  const owner = children ?? new SpawnedChildren(slots);
+  const signals = createSpawnedSignals(owner, onDenied);
 
   return {
     run(command) {
@@ -68,7 +75,9 @@ export function createExec(grant: ExecGrant, onDenied?: DenialReporter): typeof 
         truncated: overflowed || stdout.length < (result.stdout?.length ?? 0) || stderr.length < (result.stderr?.length ?? 0),
       };
     },
-    spawn: (command, logPath) => spawnDetached(rules, slots, command, logPath),
+    spawn: (command, logPath) => spawnDetached(rules, owner, command, logPath),
+    signal: (pid, sig) => signals.signal(pid, sig),
+    status: (pid) => signals.status(pid),
   };
 }
 

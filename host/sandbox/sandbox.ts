@@ -9,6 +9,7 @@ import { laneOf, type Lane } from './lanes.js';
 import type { CallOutcome, FromWorker, SandboxSpec } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import { ProgramSlots } from '../capabilities/exec-slots.js';
+import { SpawnedChildren } from '../capabilities/exec-children.js';
 
 export interface SandboxOptions {
   component: TranspiledComponent;
@@ -20,6 +21,8 @@ export interface SandboxOptions {
   slowLaneIdleMs?: number;
   /** A worker from bootSandboxWorker(), booted ahead for the quick lane; the sandbox owns it from here. */
   quickWorker?: Worker;
+  /** The owner of what exec.spawn starts, in this thread; by default one of the sandbox's own. */
+  children?: SpawnedChildren;
   onLog?(entry: ManagerLogEntry, lane: Lane): void;
   onEvent?(event: Event): void;
   onDenied?(capability: string, what: string): void;
@@ -38,15 +41,19 @@ export class Sandbox {
     private readonly lanes: Record<Lane, LaneWorker>,
     readonly manifest: unknown,
     private readonly options: SandboxOptions,
+    /** The programs the manager spawned, reaped here (in this thread) whichever worker asked. */
+    readonly children: SpawnedChildren,
   ) {}
 
   static async start(options: SandboxOptions): Promise<Sandbox> {
     const programs = new ProgramSlots(options.spec.exec.programTable);
+    const children = options.children ?? new SpawnedChildren(programs);
     const hooks = (lane: Lane) => ({
       onMessage(message: FromWorker) {
         if (message.kind === 'log') options.onLog?.(message.entry, lane);
         else if (message.kind === 'event') options.onEvent?.(message.event);
         else if (message.kind === 'denied') options.onDenied?.(message.capability, message.what);
+        else if (message.kind === 'exec-children') children.serve(message.port, message.answered);
       },
       onRestart: (reason: string) => options.onRestart?.(lane, reason),
       // a worker terminated in the middle of a run never frees its slot itself
@@ -59,7 +66,7 @@ export class Sandbox {
     try {
       // the quick lane answers the status probe from the start; the slow one waits for work
       const manifest = await lanes.quick.start(options.quickWorker);
-      return new Sandbox(lanes, manifest, options);
+      return new Sandbox(lanes, manifest, options, children);
     } catch (error) {
       await Promise.all([lanes.quick.close(), lanes.slow.close()]);
       throw error;

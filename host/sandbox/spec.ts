@@ -3,6 +3,7 @@ import type { ManagerLogEntry } from '../capabilities/logging.js';
 import type { Event } from '../generated/interfaces/berth-datastore-events.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import type { TranspiledComponent } from '../component/compile.js';
+import type { MessagePort } from 'node:worker_threads';
 
 /** Everything a sandbox worker needs to build its imports: plain data, cloned into the worker (the program table is shared, not copied). */
 export interface SandboxSpec {
@@ -38,4 +39,6 @@ export type FromWorker =
   | { kind: 'too-large'; id: number; limit: number }
   | { kind: 'log'; entry: ManagerLogEntry }
   | { kind: 'event'; event: Event }
-  | { kind: 'denied'; capability: string; what: string };
+  | { kind: 'denied'; capability: string; what: string }
+  /** The worker's line to the owner of spawned children (exec-children.ts), served by the main thread. */
+  | { kind: 'exec-children'; port: MessagePort; answered: Int32Array };

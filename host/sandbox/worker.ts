@@ -4,6 +4,7 @@ import { instantiateManager } from '../component/instantiate.js';
 import { createSandboxImports } from '../component/sandbox-imports.js';
 import { createEngineImports } from '../capabilities/engine.js';
 import { createExec } from '../capabilities/exec.js';
+import { childOwnerLine } from '../capabilities/exec-children.js';
 import { createConnections } from '../capabilities/connections.js';
 import { grantedServers } from '../capabilities/connections-session.js';
 import { createEvents } from '../capabilities/events.js';
@@ -63,6 +64,8 @@ function grantImports(spec: SandboxSpec, heapLimitMb: number) {
         programTable: spec.exec.programTable,
       },
       onDenied,
+      // spawned programs belong to the main thread, which reaps them whatever becomes of this worker
+      childOwnerLine((children, answered) => port.postMessage({ kind: 'exec-children', port: children, answered } satisfies FromWorker, [children])),
     ),
     connections,
     artifacts: artifacts.imports,

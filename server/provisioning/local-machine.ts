@@ -115,3 +115,34 @@ export function processesWorkingIn(directory: string): number[] {
   }
   return found;
 }
+
+/**
+ * The variable every local instance's guest config grants (so no manager may
+ * override it), its value the instance id: inherited by every program its host
+ * runs or spawns and by what those start, whatever session, directory or
+ * parent they end up with.
+ */
+export const INSTANCE_MARKER = 'BERTH_INSTANCE';
+
+/**
+ * Processes whose environment carries the instance's mark: what its host
+ * started, also after that host is gone. Readable for the server's own
+ * processes and, as root, for everyone's. A process can only mark itself, so
+ * the mark cannot make delete end a process the instance did not start; a
+ * program that clears its environment (env -i) is not found this way.
+ */
+export function processesMarkedWith(instanceId: string): number[] {
+  const mark = Buffer.from(`\0${INSTANCE_MARKER}=${instanceId}\0`);
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      // NUL-separated: a leading NUL lets the first variable match like the others
+      const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${name}/environ`), Buffer.from([0])]);
+      if (environ.includes(mark)) found.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}

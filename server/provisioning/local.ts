@@ -6,7 +6,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillTemplate } from '../registry/local-placement.js';
 import { lookupUser, type OsUser } from '../../host/os-user.js';
-import { allowTraversal, chownTree, ensureInstanceUser, processesDescendedFrom, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
+import { allowTraversal, chownTree, ensureInstanceUser, INSTANCE_MARKER, processesDescendedFrom, processesMarkedWith, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
 import { InstancePorts } from './instance-ports.js';
 import { stillRunning } from '../../host/capabilities/proc-stat.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
@@ -148,7 +148,9 @@ export class LocalProvisioner implements Provisioner {
         directories: [{ host: volume, guest: volume, access: 'read-write' }, ...local.directories, ...(extra.directories ?? [])],
         programs: [...local.programs, ...(extra.programs ?? [])],
         connections: { ...connections, ...(extra.connections ?? {}) },
-        environment: { ...local.environment, ...(extra.environment ?? {}) },
+        // granted, so no manager may override it: every program its host runs or spawns, and what those start
+        // (a daemon that forked itself away, one orphaned by a host killed with SIGKILL), carries it; delete looks for it
+        environment: { ...local.environment, ...(extra.environment ?? {}), [INSTANCE_MARKER]: instance.id },
       },
       host: { cache_dir: cacheDir, spool_dir: join(dir, 'spool'), state_dir: join(dir, 'state'), ...(user ? { run_as: user.name } : {}) },
       ...(firstPort ? { endpoint: `127.0.0.1:${firstPort}` } : {}),
@@ -269,6 +271,9 @@ export class LocalProvisioner implements Provisioner {
     await stopProcesses(started.filter((p) => stillRunning(p.pid, p.startTime)).map((p) => p.pid));
     // and whatever the manager started in the volume (a datastore daemon, an earlier host's leftovers)
     await stopProcesses(processesWorkingIn(this.dir(instance)));
+    // and whatever carries the instance's mark in its environment, wherever it works: a datastore an earlier
+    // host run spawned (orphaned when that host was killed), one that daemonised itself (issue 17)
+    await stopProcesses(processesMarkedWith(instance.id));
     const user = process.getuid?.() === 0 ? lookupUser(instanceUserName(instance.id)) : undefined;
     if (user) {
       // and whatever else its user runs, wherever it went
@@ -302,6 +307,7 @@ export class LocalProvisioner implements Provisioner {
           await exited;
         }
         await stopProcesses(processesWorkingIn(join(this.options.dataDir, 'instances', instanceId)));
+        await stopProcesses(processesMarkedWith(instanceId));
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { run as runImport, spawn as spawnImport } from 'berth:datastore/exec@0.2.0';
+import { run as runImport, signal as signalImport, spawn as spawnImport, status as statusImport, type SpawnedSignal } from 'berth:datastore/exec@0.2.0';
 import { ManagerError } from '../errors.js';
 import { callCapability } from './call.js';
 import { utf8 } from '../utf8.js';
@@ -67,11 +67,38 @@ export function check(program: string, args: readonly string[] = [], options: Ru
 /**
  * Start a granted program that runs until told otherwise (a daemon that does
  * not fork itself) and return its pid at once. It runs in its own session and
- * outlives the call; stop it through the datastore itself. A host that stops
+ * outlives the call; stop it through the datastore itself, or with `signal`
+ * for a datastore that has no shutdown command. A host that stops
  * ends it unless it listens where a connection grant points (the datastore).
  * Denied past the host's spawn_limit of programs running at once.
  */
 export function spawn(program: string, args: readonly string[], options: SpawnOptions): number {
   const env = Object.entries(options.env ?? {}).map(([key, value]) => ({ key, value }));
   return callCapability('exec', () => spawnImport({ program, args: [...args], stdin: undefined, env, cwd: options.cwd, timeoutMs: undefined }, options.log));
+}
+
+export type { SpawnedSignal };
+
+export interface SpawnedStatus {
+  /** True while it runs; false once it has ended. */
+  running: boolean;
+  /** Its exit code, once it exited by itself. */
+  exitCode: number | undefined;
+  /** The signal that ended it ("SIGTERM"), if one did. */
+  signal: string | undefined;
+}
+
+/**
+ * Send a signal ('term', 'int', 'hup' or 'kill') to a program `spawn`
+ * started in this run of the host, by the pid spawn returned; only while it
+ * runs. Denied for any other pid, and for one whose program has ended.
+ */
+export function signal(pid: number, sig: SpawnedSignal): void {
+  callCapability('exec', () => signalImport(pid, sig));
+}
+
+/** Whether a program `spawn` started still runs, and its exit code or signal once it has ended. */
+export function status(pid: number): SpawnedStatus {
+  const found = noneAsUndefined(callCapability('exec', () => statusImport(pid)));
+  return { running: found.running, exitCode: found.exitCode, signal: found.signal };
 }

@@ -14,8 +14,10 @@ export function run(command: Command): Completed;
  * has no input and no deadline. Its stdout and stderr are appended to
  * `log-path`, a guest path inside a directory granted read-write (the
  * file is created if missing). The program runs in its own session, so
- * it outlives the call; it is stopped through the datastore (a shutdown
- * command), not through this interface. When the host stops, it ends
+ * it outlives the call. It is stopped through the datastore (a shutdown
+ * command) or, for a datastore that has none, with `signal`; `status`
+ * says whether it still runs and how it ended. The host reaps it when it
+ * exits, whichever worker asked for it. When the host stops, it ends
  * every spawned program still running but the datastore (the one
  * listening where a connection grant points), which outlives the host.
  * At most the host's spawn limit of programs run at once (spawned and
@@ -25,6 +27,26 @@ export function run(command: Command): Completed;
  * stdin or timeout), failed (could not start).
  */
 export function spawn(command: Command, logPath: string): number;
+/**
+ * Send `sig` to a program `spawn` returned `pid` for, in this run of the
+ * host (a datastore kept from before a host restart is not this host's).
+ * Only the program itself is signalled (not its process group, nor what
+ * it started). Allowed only while it still runs: the host keeps each
+ * spawned program's pid and start time and reaps it itself, so a pid
+ * reused by another process is never signalled. This is no `kill`
+ * program: nothing else (the host, pid 1, another instance's processes,
+ * a program a granted one daemonised) can be signalled through it.
+ * Errors: denied (not a pid this host spawned, or the program has
+ * ended), failed (the signal could not be sent).
+ */
+export function signal(pid: number, sig: SpawnedSignal): void;
+/**
+ * Whether a program `spawn` started (by `pid`) still runs, and how it
+ * ended if it has: its exit code or signal. The host remembers the last
+ * programs that ended (at least its spawn limit of them). Errors: denied
+ * (not a pid this host spawned, or one it no longer remembers).
+ */
+export function status(pid: number): SpawnedStatus;
 export type CapabilityError = import('./berth-datastore-types.js').CapabilityError;
 export type KeyValue = import('./berth-datastore-types.js').KeyValue;
 export interface Command {
@@ -73,4 +95,40 @@ export interface Completed {
    * True when output beyond the host's cap was dropped.
    */
   truncated: boolean,
+}
+/**
+ * The signals `signal` may send: no other signal, and no signal to
+ * anything but a program this host spawned.
+ * # Variants
+ * 
+ * ## `"term"`
+ * 
+ * SIGTERM: ask the program to end (a datastore's shutdown).
+ * ## `"int"`
+ * 
+ * SIGINT: PostgreSQL's fast shutdown, etcd's and Redis's clean stop.
+ * ## `"hup"`
+ * 
+ * SIGHUP: reload the configuration.
+ * ## `"kill"`
+ * 
+ * SIGKILL: end it at once.
+ */
+export type SpawnedSignal = 'term' | 'int' | 'hup' | 'kill';
+/**
+ * What became of a program `spawn` started.
+ */
+export interface SpawnedStatus {
+  /**
+   * True while it runs; false once it has ended (it has been reaped).
+   */
+  running: boolean,
+  /**
+   * Its exit code, once it exited by itself.
+   */
+  exitCode?: number,
+  /**
+   * The signal that ended it ("SIGTERM"), if one did.
+   */
+  signal?: string,
 }

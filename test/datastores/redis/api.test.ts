@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { redisDatastore } from '../../../server/registry/builtin-datastores.js';
-import { processesWorkingIn } from '../../../server/provisioning/local-machine.js';
+import { processesMarkedWith, processesWorkingIn } from '../../../server/provisioning/local-machine.js';
+import { connect } from 'node:net';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer, type TestServer } from '../../support/server.js';
 
 // The Redis manager through the server's REST API: a real redis-server per instance on a
@@ -129,13 +130,29 @@ describe('the Redis manager through the REST API', () => {
     copied.disconnect();
   });
 
-  it('deletes instances: redis-server and the files are gone', async () => {
+  it('deletes instances: redis-server, everything its host started, the port and the files are gone', async () => {
     for (const instance of [id, restored]) {
       const dir = join(setup.dir, 'instances', instance);
+      const { port: instancePort } = await waitActive(instance);
       expect(processesWorkingIn(dir).length).toBeGreaterThan(0);
+      expect(await listening(instancePort)).toBe(true);
       expect((await api('DELETE', `/instances/${instance}`)).status).toBe(202);
       expect(processesWorkingIn(dir)).toEqual([]);
+      // (redis-server overwrites its environment with its process title: its mark cannot be read, see docs/security.md)
+      expect(processesMarkedWith(instance)).toEqual([]);
+      expect(await listening(instancePort)).toBe(false);
       expect(existsSync(dir)).toBe(false);
     }
   });
 });
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
