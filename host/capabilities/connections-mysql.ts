@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import mysql from 'mysql2';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
@@ -167,6 +168,10 @@ export class MysqlSession implements SqlSession {
     await new Promise<void>((resolve, reject) => this.connection.connect((error) => (error ? reject(error) : resolve())));
     const refusal = await accountRefusal(queryOf(this.connection), this.grant);
     if (refusal !== undefined) throw new AccountRefused(refusal);
+  }
+
+  wire(): Readable | undefined {
+    return (this.connection as unknown as { stream?: Readable }).stream;
   }
 
   classify(error: unknown): Classified {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import pg from 'pg';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
@@ -201,6 +202,11 @@ export class PostgresSession implements SqlSession {
       return new Classified({ tag: 'unavailable', val: `${this.what}: ${message}` }, true);
     }
     return new Classified({ tag: 'failed', val: `${this.what}: ${message}` }, true);
+  }
+
+  wire(): Readable | undefined {
+    // pg keeps its socket on the connection object, which its types do not declare
+    return (this.client as unknown as { connection?: { stream?: Readable } }).connection?.stream;
   }
 
   abandon(): void {

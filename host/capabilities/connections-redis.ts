@@ -1,4 +1,5 @@
 // the CommonJS exports object itself (default import), whose Decoder ioredis's DataHandler reads at each connect
+import type { Readable } from 'node:stream';
 import ioredisDecoder from 'ioredis/built/resp/decoder.js';
 import { Command, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionGrant } from '../config/guest-config.js';
@@ -191,6 +192,10 @@ export class RedisSession implements RedisCommandSession {
     const reply = await this.send(args);
     this.state.answered(name);
     return reply;
+  }
+
+  wire(): Readable | undefined {
+    return this.client.stream;
   }
 
   classify(error: unknown): Classified {

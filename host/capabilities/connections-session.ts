@@ -1,9 +1,10 @@
+import type { Readable } from 'node:stream';
 import type { ConnectionGrant } from '../config/guest-config.js';
 import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
 import type { RedisNode, SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
 
 /**
- * What the connections bridge (connections-worker.ts) asks of a client of
+ * What the connections service (connections-service.ts) asks of a client of
  * one datastore kind, and what the kinds share: sorting failures into the
  * contract's cases, reading a grant's endpoint, and cell values. Each kind's
  * client lives in its own module, loaded only when a grant of that kind is
@@ -23,6 +24,8 @@ interface SessionBase {
   /** What of this session a new connection would not have (an open transaction, session settings), or undefined: connections-session-state.ts. */
   heldState(): string | undefined;
   classify(error: unknown): Classified;
+  /** The socket the datastore answers on, once connected: the service counts the bytes a call receives on it. */
+  wire(): Readable | undefined;
   /** Throw the client away now (a deadline passed, or it broke), cancelling server-side work where the datastore allows. */
   abandon(): void;
   close(): Promise<unknown>;

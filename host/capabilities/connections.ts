@@ -1,29 +1,46 @@
 import type * as Connections from '../generated/interfaces/berth-datastore-connections.js';
 import type { CapabilityError } from '../generated/interfaces/berth-datastore-types.js';
 import type { ConnectionGrant } from '../config/guest-config.js';
+import { DEFAULT_MEMORY_LIMIT_BYTES } from '../component/memory-ceiling.js';
 import { workerEntry } from '../worker-entry.js';
-import { BridgeTimeout, startSyncBridge, type SyncBridge } from './sync-bridge.js';
+import type { MessagePort } from 'node:worker_threads';
+import { BridgeTimeout, openSyncLine, startSyncBridge, type SyncBridge } from './sync-bridge.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
 import { refusedRedisCommand } from './redis-command-policy.js';
-import type { BridgeReply, BridgeRequest } from './connections-worker.js';
+import type { BridgeReply, BridgeRequest } from './connections-service.js';
+import type { ConnectionsWorkerData } from './connections-worker.js';
 
 export interface ConnectionSettings {
   /** Deadline of one query or command, connecting included. */
   timeoutMs: number;
+  /** The most one call may receive from its datastore (the drivers hold a whole result before it is answered); by default connectionResultLimit of the default memory limit. */
+  resultLimitBytes?: number;
+  /** The setting `resultLimitBytes` comes from, named when a call passes it. */
+  limitSource?: string;
   /**
-   * Bound of the bridge thread's JS heap, where the drivers hold a result before the manager gets it:
-   * a result past it ends the thread, not the host. None: V8's default, the process's own.
+   * Where the requests are served. By default a thread of this createConnections's own
+   * (connections-worker.ts), which a caller on the main thread needs; a sandbox lane instead hands
+   * the far end of its line to the host's main thread (serveConnections), one isolate fewer.
    */
-  heapLimitMb?: number;
+  line?: (port: MessagePort, answered: Int32Array) => void;
+}
+
+/** The bound on what one call may receive, for a lane whose manager may have `memoryLimitBytes` of linear memory. */
+export function connectionResultLimit(memoryLimitBytes: number): number {
+  // the answer is lifted into that memory, and the drivers' JS values take several times its bytes
+  return Math.max(1024 * 1024, Math.floor(memoryLimitBytes / 8));
 }
 
 /**
  * How much longer than a request's own deadline the caller waits for the
- * bridge thread to answer. The thread enforces the deadline itself; this
- * only bounds a thread that stopped answering altogether (and covers its
+ * service to answer. The service enforces the deadline itself; this only
+ * bounds a thread that stopped answering altogether (and covers a thread's
  * start-up, which under the TypeScript loader takes a second or so).
  */
 const BRIDGE_GRACE_MS = 10_000;
+
+export const resultLimitBytes = (settings: ConnectionSettings) => settings.resultLimitBytes ?? connectionResultLimit(DEFAULT_MEMORY_LIMIT_BYTES);
+export const limitSource = (settings: ConnectionSettings) => settings.limitSource ?? 'host.memory_limit';
 
 type Bridge = SyncBridge<BridgeRequest, BridgeReply>;
 
@@ -36,13 +53,14 @@ const SQL_KINDS: ReadonlySet<ConnectionGrant['kind']> = new Set(['postgresql', '
  * and so is a Redis command that would make the server dial elsewhere, take
  * the connection over or load code (redis-command-policy.ts).
  * The manager never sees addresses or credentials: those stay in `grants`
- * and in the bridge thread (connections-worker.ts), which holds one client
- * per name and is started at the first granted call. The imports are
- * synchronous, as a component's must be: each blocks until the thread
+ * and in the service (connections-service.ts), which holds one client per
+ * name and is reached at the first granted call: on the host's main thread
+ * for a lane (`settings.line`), else in a thread of its own. The imports
+ * are synchronous, as a component's must be: each blocks until the service
  * answers (sync-bridge.ts: SharedArrayBuffer + Atomics.wait).
  *
- * `close()` ends the clients and the thread; calls after it answer
- * `unavailable`.
+ * `close()` ends the clients (and the thread, if there is one); calls after
+ * it answer `unavailable`.
  */
 export function createConnections(
   grants: Readonly<Record<string, ConnectionGrant>>,
@@ -72,9 +90,12 @@ export function createConnections(
   }
 
   function startBridge(): Bridge {
+    const waitMs = settings.timeoutMs + BRIDGE_GRACE_MS;
+    if (settings.line) return openSyncLine<BridgeRequest, BridgeReply>(settings.line, waitMs);
     // one thread per createConnections: two instances in one thread never share clients keyed by name
     const entry = workerEntry(import.meta.url, 'connections-worker');
-    return startSyncBridge<BridgeRequest, BridgeReply>(entry.file, entry.execArgv, settings.timeoutMs + BRIDGE_GRACE_MS, settings.heapLimitMb);
+    const extra: Omit<ConnectionsWorkerData, 'port' | 'answered'> = { resultLimitBytes: resultLimitBytes(settings), limitSource: limitSource(settings) };
+    return startSyncBridge<BridgeRequest, BridgeReply>(entry.file, entry.execArgv, waitMs, undefined, extra);
   }
 
   function call(request: Exclude<BridgeRequest, { op: 'close' }>): unknown {
@@ -87,10 +108,7 @@ export function createConnections(
       // The thread missed its own deadline by the grace, could not start, or died: a new one at the next call.
       bridge.terminate();
       bridge = undefined;
-      if (error instanceof BridgeTimeout) {
-        const bound = settings.heapLimitMb === undefined ? '' : ` (or a result past the ${settings.heapLimitMb} MiB the connection thread may hold, host.memory_limit)`;
-        return fail({ tag: 'timeout', val: `connection "${request.name}": no answer within ${settings.timeoutMs} ms${bound}` });
-      }
+      if (error instanceof BridgeTimeout) return fail({ tag: 'timeout', val: `connection "${request.name}": no answer within ${settings.timeoutMs} ms` });
       const message = error instanceof Error ? error.message : String(error);
       return fail({ tag: 'failed', val: `connection "${request.name}": the connection thread failed: ${message}` });
     }

@@ -38,17 +38,36 @@ export interface SyncBridge<Request, Reply> {
 /**
  * Starts `file` as the bridge's worker thread; each call waits at most `waitMs` for its answer. `heapLimitMb`
  * bounds the thread's JS heap: past it V8 ends the thread, never the process, and the call waiting on it
- * answers BridgeTimeout when its wait is over.
+ * answers BridgeTimeout when its wait is over. `extraData`: more of the thread's workerData.
  */
-export function startSyncBridge<Request, Reply>(file: string, execArgv: string[], waitMs: number, heapLimitMb?: number): SyncBridge<Request, Reply> {
+export function startSyncBridge<Request, Reply>(file: string, execArgv: string[], waitMs: number, heapLimitMb?: number, extraData: object = {}): SyncBridge<Request, Reply> {
+  let worker: Worker | undefined;
+  const line = openSyncLine<Request, Reply>((port, answered) => {
+    const workerData: BridgeWorkerData = { ...extraData, port, answered };
+    const resourceLimits = heapLimitMb === undefined ? undefined : { maxOldGenerationSizeMb: heapLimitMb, maxYoungGenerationSizeMb: 4 };
+    worker = new Worker(file, { execArgv, workerData, transferList: [port], resourceLimits });
+    // the bridge never keeps its caller's thread alive, nor dies with an unhandled 'error'
+    worker.unref();
+    worker.on('error', () => undefined);
+  }, waitMs);
+  return {
+    call: (request) => line.call(request),
+    terminate(): void {
+      line.terminate();
+      void worker?.terminate();
+    },
+  };
+}
+
+/**
+ * A synchronous line to a thread that already runs (the host's main thread, while this worker's manager
+ * waits): `announce` hands that thread the far end of the port and the counter, which it serves with
+ * serveSyncBridge. `terminate` closes the port, which the far end sees as the line's end.
+ */
+export function openSyncLine<Request, Reply>(announce: (port: MessagePort, answered: Int32Array) => void, waitMs: number): SyncBridge<Request, Reply> {
   const { port1, port2 } = new MessageChannel();
   const answered = new Int32Array(new SharedArrayBuffer(4));
-  const workerData: BridgeWorkerData = { port: port2, answered };
-  const resourceLimits = heapLimitMb === undefined ? undefined : { maxOldGenerationSizeMb: heapLimitMb, maxYoungGenerationSizeMb: 4 };
-  const worker = new Worker(file, { execArgv, workerData, transferList: [port2], resourceLimits });
-  // the bridge never keeps its caller's thread alive, nor dies with an unhandled 'error'
-  worker.unref();
-  worker.on('error', () => undefined);
+  announce(port2, answered);
   port1.unref();
   let nextId = 1;
   return {
@@ -69,7 +88,6 @@ export function startSyncBridge<Request, Reply>(file: string, execArgv: string[]
     },
     terminate(): void {
       port1.close();
-      void worker.terminate();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { CallOutcome, FromWorker, SandboxSpec } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import { ProgramSlots } from '../capabilities/exec-slots.js';
 import { SpawnedChildren } from '../capabilities/exec-children.js';
+import { serveConnections } from '../capabilities/connections-service.js';
 
 export interface SandboxOptions {
   component: TranspiledComponent;
@@ -54,6 +55,7 @@ export class Sandbox {
         else if (message.kind === 'event') options.onEvent?.(message.event);
         else if (message.kind === 'denied') options.onDenied?.(message.capability, message.what);
         else if (message.kind === 'exec-children') children.serve(message.port, message.answered);
+        else if (message.kind === 'connections') serveConnections(message.port, message.answered, message.resultLimitBytes, message.limitSource);
       },
       onRestart: (reason: string) => options.onRestart?.(lane, reason),
       // a worker terminated in the middle of a run never frees its slot itself

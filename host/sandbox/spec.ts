@@ -41,4 +41,6 @@ export type FromWorker =
   | { kind: 'event'; event: Event }
   | { kind: 'denied'; capability: string; what: string }
   /** The worker's line to the owner of spawned children (exec-children.ts), served by the main thread. */
-  | { kind: 'exec-children'; port: MessagePort; answered: Int32Array };
+  | { kind: 'exec-children'; port: MessagePort; answered: Int32Array }
+  /** The worker's line to its connections service (connections-service.ts), served by the main thread. */
+  | { kind: 'connections'; port: MessagePort; answered: Int32Array; resultLimitBytes: number; limitSource: string };

@@ -1,16 +1,15 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { loadComponent } from '../component/compile.js';
 import { instantiateManager } from '../component/instantiate.js';
 import { createSandboxImports } from '../component/sandbox-imports.js';
 import { createEngineImports } from '../capabilities/engine.js';
 import { createExec } from '../capabilities/exec.js';
 import { childOwnerLine } from '../capabilities/exec-children.js';
-import { createConnections } from '../capabilities/connections.js';
+import { connectionResultLimit, createConnections } from '../capabilities/connections.js';
 import { grantedServers } from '../capabilities/connections-session.js';
 import { createEvents } from '../capabilities/events.js';
 import { createArtifacts, type ArtifactsCapability } from '../capabilities/artifacts.js';
 import { wireSize } from '../rpc/wire-size.js';
-import { workerHeapMb } from './boot.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
@@ -40,11 +39,16 @@ interface Instance {
   freshCodeCache(): Uint8Array | undefined;
 }
 
-function grantImports(spec: SandboxSpec, heapLimitMb: number) {
+function grantImports(spec: SandboxSpec, memoryLimitBytes: number) {
   // a denial names what the manager asked for (a path, a program), which may be as long as it likes
   const onDenied = (capability: string, what: string) => post({ kind: 'denied', capability, what: cutText(what) });
   const artifacts = createArtifacts(onDenied);
-  const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs, heapLimitMb }, onDenied);
+  const resultLimitBytes = connectionResultLimit(memoryLimitBytes);
+  const limitSource = 'an eighth of host.memory_limit';
+  // served by the main thread while this one waits: no thread of its own for the drivers
+  const line = (connectionsPort: MessagePort, answered: Int32Array) =>
+    port.postMessage({ kind: 'connections', port: connectionsPort, answered, resultLimitBytes, limitSource } satisfies FromWorker, [connectionsPort]);
+  const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs, resultLimitBytes, limitSource, line }, onDenied);
   process.on('exit', () => connections.close());
   const imports = createSandboxImports({
     options: spec.options,
@@ -74,8 +78,7 @@ function grantImports(spec: SandboxSpec, heapLimitMb: number) {
 }
 
 async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Instance> {
-  // the bridge thread holds a result before this thread lifts it into the instance: the same bound as this thread's heap
-  const { imports, artifacts } = grantImports(message.spec, workerHeapMb(message.component.memory.limitBytes));
+  const { imports, artifacts } = grantImports(message.spec, message.component.memory.limitBytes);
   const loaded = await loadComponent(message.component);
   // what the engine prints (console.log in a manager) reaches the operator's log like the manager's own lines
   const instance = await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })));

@@ -546,15 +546,20 @@ describe('ctx.sql and ctx.redis in a real component (quickjs)', () => {
   });
 });
 
-describe('createConnections: a result larger than the connection thread may hold', () => {
-  it('ends that thread, not the host, answers the call, and the next query works', () => {
-    const connections = createConnections(GRANTS, { timeoutMs: 2000, heapLimitMb: 32 });
+describe('createConnections: a result larger than one call may receive', () => {
+  it('is cut off once its bytes pass the bound, answers failed naming the bound, and the next query works', () => {
+    const connections = createConnections(GRANTS, { timeoutMs: 20_000, resultLimitBytes: 8 * 1024 * 1024, limitSource: 'host.memory_limit' });
     try {
       expect(connections.sqlQuery('pg', 'SELECT 1 AS one', []).rows).toEqual([[{ tag: 'integer', val: 1n }]]);
-      // 200 rows of 1 MB: some 200 MB in the driver, against a 32 MiB heap
+      // 200 rows of 1 MB: some 200 MB the driver would hold, against an 8 MiB bound
       const error = capabilityError(() => connections.sqlQuery('pg', "SELECT repeat('x', 1000000) AS big FROM generate_series(1, 200)", []));
-      expect(error).toMatchObject({ tag: 'timeout' });
+      expect(error).toMatchObject({ tag: 'failed', val: expect.stringContaining('8 MiB') });
       expect(connections.sqlQuery('pg', 'SELECT 2 AS two', []).rows).toEqual([[{ tag: 'integer', val: 2n }]]);
+      // Redis and MariaDB answers are counted the same way
+      expect(capabilityError(() => connections.redisCommand('cache', args('EVAL', "return string.rep('x', 9 * 1024 * 1024)", '0')))).toMatchObject({ tag: 'failed' });
+      expect(connections.redisCommand('cache', args('PING'))).toEqual([{ tag: 'simple', val: 'PONG' }]);
+      expect(capabilityError(() => connections.sqlQuery('maria', "SELECT REPEAT('x', 1000000) AS big FROM seq_1_to_20", []))).toMatchObject({ tag: 'failed' });
+      expect(connections.sqlQuery('maria', 'SELECT 3 AS three', []).rows).toEqual([[{ tag: 'integer', val: 3n }]]);
     } finally {
       connections.close();
     }
