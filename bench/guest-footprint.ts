@@ -21,6 +21,7 @@ import { packGuest, type PackResult } from '../host/bundling/pack-guest.js';
 import { embeddedPostgresBin, mysqlDatastore, postgresqlDatastore, redisDatastore } from '../server/registry/builtin-datastores.js';
 import { startHub } from '../test/support/guest-host.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test/support/server.js';
+import { smapsBreakdown } from './smaps.js';
 import { machineLine, median, procStatus } from './support.js';
 
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -88,6 +89,27 @@ async function startToReady(lib: string, instanceConfig: string): Promise<number
   return median(times);
 }
 
+/**
+ * The host's RSS once it has been idle IDLE_MS: the median of one sample a
+ * second over the last 10 s of that time, so that where a GC happened to
+ * fall does not decide the figure (single samples moved by 10 MiB).
+ */
+async function idleRss(pid: number): Promise<number> {
+  const window = Math.min(10_000, IDLE_MS);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS - window));
+  const samples: number[] = [];
+  for (let waited = 0; waited < window; waited += 1000) {
+    samples.push(procStatus(pid, 'VmRSS'));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const hold = Number(process.env.BENCH_HOLD_MS ?? 0);
+  if (hold > 0) {
+    process.stderr.write(`holding the idle host (pid ${pid}) for ${hold} ms\n`);
+    await new Promise((resolve) => setTimeout(resolve, hold));
+  }
+  return median(samples);
+}
+
 async function untilActive(server: TestServer, id: string): Promise<void> {
   const shown = await waitFor(() => apiRequest(server.url, TOKEN, 'GET', `/v1.0/bench/instances/${id}`), (r) => r.body.instance.status !== 'BUILD', `instance ${id}`, 600_000);
   if (shown.body.instance.status !== 'ACTIVE') throw new Error(`instance ${id}: ${JSON.stringify(shown.body.instance)}`);
@@ -137,9 +159,9 @@ try {
     await untilActive(server, id);
     const instanceDir = join(setup.dir, 'instances', id);
     const ready = await startToReady(lib, join(instanceDir, 'guest.toml'));
-    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const pid = Number(readFileSync(join(instanceDir, 'host.pid'), 'utf8'));
-    const idle = procStatus(pid, 'VmRSS');
+    const idle = await idleRss(pid);
+    if (process.env.BENCH_SMAPS) process.stderr.write(`${name} idle, /proc/${pid}/smaps:\n${smapsBreakdown(pid).join('\n')}\n`);
     const backup = await api('POST', '/backups', { backup: { name: 'footprint', instance: id } });
     const done = await waitFor(() => api('GET', `/backups/${backup.body.backup.id}`), (r) => !['NEW', 'BUILDING'].includes(r.body.backup.status), 'backup', 600_000);
     if (done.body.backup.status !== 'COMPLETED') throw new Error(`backup: ${JSON.stringify(done.body.backup)}`);

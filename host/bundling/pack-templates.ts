@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { stringify } from 'smol-toml';
 import type { ManagerManifest } from '../../datastores/toolchain/manifest.js';
+import { HOST_MALLOC_TUNABLES } from '../malloc-tunables.js';
 
 /** Where a packed guest is installed, and the paths its templates name. */
 /**
@@ -121,6 +122,8 @@ export function systemdUnit(layout: PackLayout, nodePath = '/usr/bin/node'): str
     '[Service]',
     'Type=simple',
     `ExecStart=${nodePath} ${layout.prefix}/lib/host.js --config /etc/berth/guest.toml`,
+    // malloc-tunables.ts: what a backup leaves allocated goes back to the system
+    `Environment=GLIBC_TUNABLES=${HOST_MALLOC_TUNABLES}`,
     'Restart=always',
     'RestartSec=2',
     // as `berth host` does on SIGTERM, stopping the host leaves the datastore it started running (a restarted

@@ -31,6 +31,7 @@ import type { CapabilityError } from '../generated/interfaces/berth-datastore-ty
 import type { RedisNode, SqlResult, SqlValue } from '../generated/interfaces/berth-datastore-connections.js';
 import { sessionForCall, type CallState, type SessionPool } from './connections-reconnect.js';
 import { messageOf, type Session, type SessionClass } from './connections-session.js';
+import { importWithNodeNavigator } from './node-navigator.js';
 
 export type BridgeRequest =
   | { op: 'sql'; name: string; grant: ConnectionGrant; timeoutMs: number; statement: string; params: SqlValue[] }
@@ -46,7 +47,7 @@ const CLOSE_GRACE_MS = 1000;
 
 /** Each kind's client module, imported once per thread, on first use. */
 const DRIVERS: Record<ConnectionGrant['kind'], () => Promise<SessionClass>> = {
-  postgresql: () => import('./connections-postgres.js').then((module) => module.PostgresSession),
+  postgresql: () => importWithNodeNavigator(() => import('./connections-postgres.js')).then((module) => module.PostgresSession),
   mysql: () => import('./connections-mysql.js').then((module) => module.MysqlSession),
   redis: () => import('./connections-redis.js').then((module) => module.RedisSession),
 };

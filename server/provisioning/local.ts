@@ -14,6 +14,7 @@ import type { GuestPlacement } from '../instances/guest-config.js';
 import type { DatastoreVersion } from '../registry/registry.js';
 import type { InstanceRecord } from '../store/store.js';
 import type { Provisioner, ProvisionResult } from './provisioner.js';
+import { withHostMallocTunables } from '../../host/malloc-tunables.js';
 
 interface Supervised {
   child: ChildProcess | undefined;
@@ -187,6 +188,7 @@ export class LocalProvisioner implements Provisioner {
     const command = this.options.hostCommand?.(configPath) ?? [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath];
     const child = spawn(this.options.nodePath ?? process.execPath, command, {
       stdio: ['ignore', log, log],
+      env: withHostMallocTunables(process.env),
       // its own process group: a Ctrl-C at the server's terminal reaches the server, which stops guests in order
       detached: true,
     });

@@ -12,6 +12,7 @@ import { buildFixture } from '../../support/components.js';
 import { runProcess } from '../../support/cli.js';
 import { startHub, TOKEN, until } from '../../support/guest-host.js';
 import { testHostNode } from '../../support/host-under-test.js';
+import { HOST_MALLOC_TUNABLES } from '../../../host/malloc-tunables.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -59,6 +60,9 @@ describe('berth pack', () => {
     const described = JSON.parse(await readFile(join(extracted, 'PACK.json'), 'utf8')) as { manager: { sha256: string }; drivers: string[] };
     expect(described.manager.sha256).toBe(packed.sha256);
     expect(described.drivers).toEqual([]);
+    // malloc-tunables.ts: the unit starts the host with what a backup leaves allocated returned to the system
+    const unit = await readFile(join(extracted, 'berth-host.service'), 'utf8');
+    expect(unit).toContain(`Environment=GLIBC_TUNABLES=${HOST_MALLOC_TUNABLES}\n`);
   });
 
   it('runs from the extracted archive with Node.js alone: connects, answers through the sandbox, transpiles nothing', async () => {
