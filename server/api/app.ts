@@ -11,6 +11,7 @@ import { clientError, frameworkError, installErrorHandling } from './error-handl
 import { registerDocsUi } from './docs-ui.js';
 import { datastoreRoutes } from './routes/datastores.js';
 import { instanceRoutes } from './routes/instances.js';
+import { instanceFilesystemRoutes } from './routes/instance-filesystem.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import type { BackupService } from '../backups/backup-service.js';
 import { backupRoutes } from './routes/backups.js';
@@ -63,7 +64,10 @@ export async function buildApi(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(datastoreRoutes(deps.registry, deps.auth));
   if (deps.manifests) await app.register(parameterRoutes(deps.registry, deps.manifests, deps.auth));
   if (deps.flavors) await app.register(flavorRoutes(deps.flavors, deps.auth));
-  if (deps.instances) await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations, deps.flavors?.default.id ?? '1'));
+  if (deps.instances) {
+    await app.register(instanceRoutes(deps.instances, deps.auth, deps.configurations, deps.flavors?.default.id ?? '1'));
+    await app.register(instanceFilesystemRoutes(deps.instances, deps.auth));
+  }
   if (deps.configurations) {
     await app.register(configurationRoutes(deps.configurations, deps.auth));
     await app.register(instanceConfigurationRoutes(deps.configurations, deps.auth));

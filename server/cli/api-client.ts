@@ -192,6 +192,11 @@ export class ApiClient {
     await this.request('DELETE', this.projectPath(`/instances/${encodeURIComponent(id)}`));
   }
 
+  /** The manager's get-filesystem-stats for the instance's data (bytes). */
+  async instanceFilesystem(id: string): Promise<{ filesystem: { path: string; block_size: number; total_blocks: number; free_blocks: number; total: number; free: number; used: number } }> {
+    return (await this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}/filesystem`))) as never;
+  }
+
   async restartInstance(id: string): Promise<void> {
     await this.instanceAction(id, 'restart');
   }

@@ -125,6 +125,14 @@ export async function instanceShow(ref: string, flags: OperatorFlags): Promise<v
   out(flags.json ? JSON.stringify(result) : renderInstance(result.instance));
 }
 
+export async function instanceFilesystem(ref: string, flags: OperatorFlags): Promise<void> {
+  const api = client(flags);
+  const result = await api.instanceFilesystem((await resolveInstance(api, ref)).id);
+  const { total, used, free, block_size } = result.filesystem;
+  const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  out(flags.json ? JSON.stringify(result) : `total ${gib(total)}  used ${gib(used)}  free ${gib(free)}  (block size ${block_size} B)`);
+}
+
 export async function instanceRestart(ref: string, flags: OperatorFlags): Promise<void> {
   const api = client(flags);
   const target = await resolveInstance(api, ref);

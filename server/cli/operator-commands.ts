@@ -72,6 +72,8 @@ export function registerOperatorCommands(program: Command, run: Run): void {
     .action((flags: OperatorFlags) => run(async () => (await actions()).instanceList(flags), flags.json));
   connected(instance.command('show').description('show one instance').argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceShow(ref, flags), flags.json));
+  connected(instance.command('filesystem').description("the manager's file system statistics for the instance's data (get-filesystem-stats)").argument('<instance>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceFilesystem(ref, flags), flags.json));
   connected(instance.command('restart').description("restart the instance's datastore").argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceRestart(ref, flags), flags.json));
   connected(instance.command('stop').description("stop the instance's datastore; it stays down, across reboots too, until started").argument('<instance>', 'instance id or unique name'))

@@ -52,6 +52,11 @@ export default defineManager({
       for (const user of users) known.push({ name: user.name, host: user.host, databases: user.databases });
       ctx.files.writeText(file, JSON.stringify(known));
     },
+    // a fixed answer: what the commands must show is the manager's own figures, passed through
+    getFilesystemStats(_ctx, path) {
+      if (path !== '') throw ManagerError.notFound(\`no file system at \${path}\`);
+      return { blockSize: 4096n, totalBlocks: 262144n, freeBlocks: 196608n, total: 1073741824n, free: 805306368n, used: 268435456n };
+    },
     listUsers(ctx) {
       const file = \`\${ctx.options.mount_point}/users.json\`;
       const items = ctx.files.exists(file) ? JSON.parse(ctx.files.readText(file)) : [];
@@ -190,6 +195,17 @@ describe('berth operator commands against a running server (real CLI processes, 
     const missing = await berth(['instance', 'show', 'nope', '--json', ...acme()]);
     expect(missing.code).toBe(3);
     expect(errorOf(missing).code).toBe('BERTH_ERR_INSTANCE_NOT_FOUND');
+  });
+
+  it("shows the manager's file system statistics, and says so where the manager has none", async () => {
+    const shown = await berth(['instance', 'filesystem', 'acct', ...acme()]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('total 1.00 GiB  used 0.25 GiB  free 0.75 GiB  (block size 4096 B)');
+    const json = await berth(['instance', 'filesystem', 'acct', '--json', ...acme()]);
+    expect(JSON.parse(json.stdout).filesystem).toEqual({ path: '', block_size: 4096, total_blocks: 262144, free_blocks: 196608, total: 1073741824, free: 805306368, used: 268435456 });
+    const unsupported = await berth(['instance', 'filesystem', 'db1', '--json', ...acme()]);
+    expect(unsupported.code).not.toBe(0);
+    expect(errorOf(unsupported).code).toBe('BERTH_ERR_OPERATION_UNSUPPORTED');
   });
 
   it('creates databases and lists them', async () => {
