@@ -46,7 +46,8 @@ export interface StartOptions {
   quickWorker?: Worker;
 }
 
-function sandboxSpec(config: GuestConfig, programTable: SharedArrayBuffer): SandboxSpec {
+/** What the sandbox is given from a guest config: its options and grants, nothing else. */
+export function sandboxSpec(config: GuestConfig, programTable: SharedArrayBuffer): SandboxSpec {
   const { grants, host } = config;
   return {
     options: optionsForConfigStore(config.options),

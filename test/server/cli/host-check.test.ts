@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,5 +42,35 @@ describe('berth host --check', () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('BERTH_ERR_WASM_SHA256_MISMATCH');
     expect(await readdir(cacheDir).catch(() => [])).toEqual([]);
+  });
+});
+
+describe('berth host --call', () => {
+  it('runs one operation of the manager in its sandbox with no server: its effect on the volume, its answer as JSON', async () => {
+    const { home, guest } = await fixture();
+    const created = await berthProcess(['host', '--config', guest.configPath, '--call', 'create-databases', '--args', '[[{"name":"orders"}]]'], { home });
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toHaveProperty('ok');
+    expect(await readFile(join(guest.volume, 'effects.log'), 'utf8')).toBe('orders\n');
+    const listed = await berthProcess(['host', '--config', guest.configPath, '--call', 'list-databases', '--args', '[{"includeMarker":false}]'], { home });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).ok.items.map((item: { name: string }) => item.name)).toEqual(['orders']);
+  });
+
+  it("answers an operation the manager did not write with its err (unsupported) and exit 1", async () => {
+    const { home, guest } = await fixture();
+    const result = await berthProcess(['host', '--config', guest.configPath, '--call', 'get-filesystem-stats', '--args', '[""]'], { home });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).err.tag).toBe('unsupported');
+  });
+
+  it('refuses an operation the contract does not have, and arguments that are not a JSON array, as usage errors', async () => {
+    const { home, guest } = await fixture();
+    const unknown = await berthProcess(['host', '--config', guest.configPath, '--call', 'drop-everything'], { home });
+    expect(unknown.stderr).toContain('BERTH_ERR_USAGE');
+    const notArray = await berthProcess(['host', '--config', guest.configPath, '--call', 'list-databases', '--args', '{"limit":1}'], { home });
+    expect(notArray.stderr).toContain('BERTH_ERR_USAGE');
+    const badArtifact = await berthProcess(['host', '--config', guest.configPath, '--call', 'restore-backup', '--artifact', 'nofile'], { home });
+    expect(badArtifact.stderr).toContain('BERTH_ERR_USAGE');
   });
 });
