@@ -28,11 +28,68 @@ export async function printOneCall(configFile: string, operation: string, args: 
   if ('err' in outcome) process.exitCode = 1;
 }
 
-/** Serves until SIGTERM or SIGINT, then stops the host in order. */
-export function serveUntilSignalled(host: GuestHost): Promise<void> {
+/** How long an orderly stop may take before the host exits anyway (systemd's own stop timeout is longer). */
+export const STOP_DEADLINE_MS = 10_000;
+/** After an orderly stop, how long the event loop may take to drain before the host exits on its own. */
+export const DRAIN_GRACE_MS = 2_000;
+
+export interface ServeOptions {
+  stopDeadlineMs?: number;
+  drainGraceMs?: number;
+  exit?: (code: number) => void;
+  report?: (line: string) => void;
+}
+
+/**
+ * Serves until SIGTERM or SIGINT, then stops the host in order, bounded: a
+ * stop that hangs (a datastore that never answers its quit) exits after
+ * STOP_DEADLINE_MS, and a handle left open after the stop (a socket a driver
+ * still holds) cannot keep the process alive past DRAIN_GRACE_MS; a second
+ * signal exits at once. A supervisor's stop or a delete must never wait on
+ * a host that has already stopped everything it owns.
+ */
+export function serveUntilSignalled(host: GuestHost, options: ServeOptions = {}): Promise<void> {
+  const stopDeadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
+  const drainGraceMs = options.drainGraceMs ?? DRAIN_GRACE_MS;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const report = options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
   return new Promise<void>((resolve) => {
-    const stop = () => void host.stop().then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        report(`berth host: second ${signal} while stopping; exiting now`);
+        exit(1);
+        return;
+      }
+      stopping = true;
+      const deadline = setTimeout(() => {
+        report(`berth host: the stop did not finish within ${stopDeadlineMs / 1000} s; exiting (open: ${openResources()})`);
+        exit(1);
+      }, stopDeadlineMs);
+      deadline.unref();
+      void host.stop().then(
+        () => {
+          clearTimeout(deadline);
+          // unref'd: it fires only when something the stop missed still holds the loop open
+          setTimeout(() => {
+            report(`berth host: stopped, but ${openResources()} kept the process alive ${drainGraceMs / 1000} s later; exiting`);
+            exit(0);
+          }, drainGraceMs).unref();
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(deadline);
+          report(`berth host: the stop failed: ${error instanceof Error ? error.message : String(error)}; exiting`);
+          exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
+}
+
+function openResources(): string {
+  const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
+  return open.length === 0 ? 'nothing' : open.join(', ');
 }
