@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { trustedByOwner, trustedEntry } from './cache-trust.js';
 import { loadGlue, prepareGlue, type PreparedGlue } from './glue.js';
 import { transpileHere, type TranspiledFiles, type Transpiler } from './jco-transpile.js';
+import { liftDataSegments, openVerified, readKept, type LiftedData } from './lifted-data.js';
 import { capMemories, DEFAULT_MEMORY_LIMIT_BYTES } from './memory-ceiling.js';
 
 /** The memory ceiling a component's modules were compiled with (memory-ceiling.ts). */
@@ -25,6 +26,8 @@ export interface CompiledComponent {
   /** Exported names ("databases", "berth:datastore/databases@0.2.0"). */
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
   readonly memory: MemoryCeiling;
+  /** Core modules compiled without their data segments, which instantiation copies in (lifted-data.ts). */
+  readonly liftedData: ReadonlyMap<string, LiftedData>;
 }
 
 export type InstantiateFunction = (
@@ -62,12 +65,15 @@ export interface TranspiledComponent {
   readonly imports: readonly string[];
   readonly exports: ReadonlyArray<readonly [string, 'function' | 'instance']>;
   readonly memory: MemoryCeiling;
+  readonly liftedData: ReadonlyMap<string, LiftedData>;
 }
 
 type CachedFiles = TranspiledFiles & {
   /** The cache entry they came from or went to, and the glue's code cache if one is there. */
   entry?: string;
   codeCache?: Uint8Array;
+  /** Descriptors the core modules were read through (lifted-data.ts), when they came from the cache. */
+  descriptors?: Map<string, number>;
 };
 
 /** V8 refuses a code cache from another V8 version or other flags; the name keeps one per version. */
@@ -87,12 +93,13 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, 
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Omit<CachedFiles, 'files'> & { names: string[] };
     // an entry someone else could have written is not read: transpiled again below, and replaced if we may
     if (!trustedEntry(cacheDir, dir, ['meta.json', ...meta.names])) throw new Error('untrusted cache entry');
+    const descriptors = new Map<string, number>();
     const [contents, codeCache] = await Promise.all([
-      Promise.all(meta.names.map((name) => readFile(join(dir, name)))),
+      Promise.all(meta.names.map((name) => (name.endsWith('.wasm') ? keep(descriptors, name, readKept(join(dir, name))) : readFile(join(dir, name))))),
       trustedByOwner(join(dir, CODE_CACHE)) ? readFile(join(dir, CODE_CACHE)).catch(() => undefined) : undefined,
     ]);
     const files = Object.fromEntries(meta.names.map((name, index) => [name, contents[index]!]));
-    return { files, imports: meta.imports, exports: meta.exports, entry: dir, codeCache };
+    return { files, imports: meta.imports, exports: meta.exports, entry: dir, codeCache, descriptors };
   } catch {
     const fresh = await transpile(bytes);
     const staging = `${dir}.${process.pid}.tmp`;
@@ -109,6 +116,11 @@ async function cachedTranspile(bytes: Uint8Array, cacheDir: string | undefined, 
   }
 }
 
+function keep(descriptors: Map<string, number>, name: string, read: { bytes: Buffer; fd: number }): Buffer {
+  descriptors.set(name, read.fd);
+  return read.bytes;
+}
+
 /**
  * `digest`: the bytes' hex sha256, when the caller has it. `transpile`: jco
  * in this process by default; a long-running host runs it in a process of
@@ -123,16 +135,39 @@ export async function transpileComponent(
   transpile: Transpiler = transpileHere,
   memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES,
 ): Promise<TranspiledComponent> {
-  const { files, imports, exports, entry, codeCache } = await cachedTranspile(bytes, cacheDir, digest, transpile);
+  const { files, imports, exports, entry, codeCache, descriptors } = await cachedTranspile(bytes, cacheDir, digest, transpile);
   const glue = files['manager.js'];
   if (!glue) throw new Error('jco produced no manager.js glue');
-  const capped = capMemories(new Map(Object.entries(files).filter(([name]) => name.endsWith('.wasm'))), memoryLimitBytes);
+  const { modules: wasmFiles, liftedData } = liftFromCache(files, entry, descriptors);
+  const capped = capMemories(wasmFiles, memoryLimitBytes);
   // compiled side by side: V8 decodes and validates each on its own background threads
   const wasm = [...capped.bytes];
   const modules = await Promise.all(wasm.map(([, content]) => WebAssembly.compile(content)));
   const coreModules = new Map(wasm.map(([name], index) => [name, modules[index]!]));
   const memory = { limitBytes: memoryLimitBytes, ceilingPages: capped.ceilingPages, pages: capped.pages };
-  return { glue: prepareGlue(readDebugFlagOnce(new TextDecoder().decode(glue))), codeCache, cacheEntry: entry, coreModules, imports, exports, memory };
+  return { glue: prepareGlue(readDebugFlagOnce(new TextDecoder().decode(glue))), codeCache, cacheEntry: entry, coreModules, imports, exports, memory, liftedData };
+}
+
+/**
+ * The core modules to compile: those whose data segments can be read back
+ * from the transpile cache's copy at each instantiation without them
+ * (lifted-data.ts); without a cache entry, every module as jco wrote it.
+ */
+function liftFromCache(files: TranspiledFiles['files'], entry: string | undefined, descriptors: Map<string, number> | undefined): { modules: Map<string, Uint8Array>; liftedData: Map<string, LiftedData> } {
+  const modules = new Map<string, Uint8Array>();
+  const liftedData = new Map<string, LiftedData>();
+  for (const [name, bytes] of Object.entries(files)) {
+    if (!name.endsWith('.wasm')) continue;
+    const lifted = entry ? liftDataSegments(bytes) : undefined;
+    const fd = lifted && entry ? (descriptors?.get(name) ?? openVerified(join(entry, name), bytes)) : undefined;
+    if (!lifted || fd === undefined) {
+      modules.set(name, bytes);
+      continue;
+    }
+    modules.set(name, lifted.module);
+    liftedData.set(name, { segments: lifted.segments, memoryExport: lifted.memoryExport, fd });
+  }
+  return { modules, liftedData };
 }
 
 /**
@@ -158,7 +193,7 @@ export async function saveCodeCache(transpiled: TranspiledComponent, codeCache: 
  */
 export async function loadComponent(transpiled: TranspiledComponent): Promise<CompiledComponent & { freshCodeCache(): Uint8Array | undefined }> {
   const { instantiate, freshCodeCache } = await loadGlue(transpiled.glue, transpiled.codeCache);
-  return { instantiate, freshCodeCache, coreModules: transpiled.coreModules, imports: transpiled.imports, exports: transpiled.exports, memory: transpiled.memory };
+  return { instantiate, freshCodeCache, coreModules: transpiled.coreModules, imports: transpiled.imports, exports: transpiled.exports, memory: transpiled.memory, liftedData: transpiled.liftedData };
 }
 
 /** Transpile, compile and load in this thread. */

@@ -1,5 +1,6 @@
 import type { ImportObject } from '../generated/manager.js';
 import type { CompiledComponent } from './compile.js';
+import { writeLiftedData } from './lifted-data.js';
 
 /**
  * Node 20 has no JSPI: jco probes `WebAssembly.promising` once per core
@@ -43,6 +44,8 @@ function ceilingInstantiator(component: CompiledComponent) {
     pages += component.memory.pages.get(name) ?? 0;
     if (pages > component.memory.ceilingPages) throw new Error(`the component's memories may grow past host.memory_limit (${component.memory.limitBytes} bytes) in all`);
     const instance = new WebAssembly.Instance(module, moduleImports);
+    const lifted = component.liftedData.get(name);
+    if (lifted) writeLiftedData(instance, lifted);
     for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.add(value);
     return instance;
   };

@@ -94,6 +94,7 @@ describe('instantiateManager under a ceiling', () => {
       imports: [],
       exports: [],
       memory: { limitBytes: 8 * WASM_PAGE_BYTES, ceilingPages: capped.ceilingPages, pages: capped.pages },
+      liftedData: new Map(),
     };
     await expect(instantiateManager(component, {} as never, {})).rejects.toThrow(/host.memory_limit/);
   });
@@ -110,6 +111,7 @@ describe('instantiateManager under a ceiling', () => {
       imports: [],
       exports: [],
       memory: { limitBytes: 8 * WASM_PAGE_BYTES, ceilingPages: capped.ceilingPages, pages: capped.pages },
+      liftedData: new Map(),
     };
     const instance = await instantiateManager(component, {} as never, {});
     expect(instance.memoryBytes()).toBe(3 * WASM_PAGE_BYTES);
