@@ -1,8 +1,13 @@
 /** @module Interface berth:datastore/root@0.2.0 **/
 /**
- * Enable root login, with `password` or a generated one of the guest
- * option `default_password_length`. Returns the credentials once.
- * Errors: invalid-argument (password the datastore rejects), failed.
+ * Enable root login with `password`; returns the credentials once.
+ * A manager has no entropy source, so Berth's server always passes a
+ * password: the caller's, or one it generated. `none` comes only from
+ * other callers (`berth host --call`): a manager whose datastore can
+ * generate one may use it (Redis: ACL GENPASS, of the guest option
+ * `default_password_length`); the others answer invalid-argument.
+ * Errors: invalid-argument (no password, or one the datastore
+ * rejects), failed.
  */
 export function enableRoot(password: string | undefined): RootCredentials;
 /**
