@@ -49,22 +49,40 @@ export function writeLeb(value: number): number[] {
   return out;
 }
 
+/** A top-level section: its id, where it starts (the id byte), where its body starts, and its end. */
+export interface Section {
+  readonly id: number;
+  readonly start: number;
+  readonly body: number;
+  readonly end: number;
+}
+
+/**
+ * The top-level sections in order. `maxShift` as for readLeb (63 where a
+ * reader takes section sizes as u64); `label` prefixes the RangeError a
+ * section running past the end of the bytes gives.
+ */
+export function readSections(bytes: Uint8Array, maxShift = 35, label = 'the file'): Section[] {
+  const sections: Section[] = [];
+  let offset = 8;
+  while (offset < bytes.length) {
+    const size = readLeb(bytes, offset + 1, maxShift);
+    const end = size.next + size.value;
+    if (end > bytes.length) throw new RangeError(`section at byte ${offset} runs past the end of ${label}`);
+    sections.push({ id: bytes[offset]!, start: offset, body: size.next, end });
+    offset = end;
+  }
+  return sections;
+}
+
 /** Top-level custom sections by name (the last one wins); throws RangeError on a truncated file. */
 export function readCustomSections(bytes: Uint8Array): Map<string, Uint8Array> {
   const sections = new Map<string, Uint8Array>();
-  let offset = 8;
-  while (offset < bytes.length) {
-    const id = bytes[offset]!;
-    const size = readLeb(bytes, offset + 1);
-    const end = size.next + size.value;
-    if (end > bytes.length) throw new RangeError(`section at byte ${offset} runs past the end of the file`);
-    if (id === CUSTOM_SECTION) {
-      const nameLength = readLeb(bytes, size.next);
-      const nameEnd = nameLength.next + nameLength.value;
-      const name = new TextDecoder().decode(bytes.subarray(nameLength.next, nameEnd));
-      sections.set(name, bytes.subarray(nameEnd, end));
-    }
-    offset = end;
+  for (const { id, body, end } of readSections(bytes)) {
+    if (id !== CUSTOM_SECTION) continue;
+    const nameLength = readLeb(bytes, body);
+    const nameEnd = nameLength.next + nameLength.value;
+    sections.set(new TextDecoder().decode(bytes.subarray(nameLength.next, nameEnd)), bytes.subarray(nameEnd, end));
   }
   return sections;
 }

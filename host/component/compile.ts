@@ -158,8 +158,8 @@ function liftFromCache(files: TranspiledFiles['files'], entry: string | undefine
   const liftedData = new Map<string, LiftedData>();
   for (const [name, bytes] of Object.entries(files)) {
     if (!name.endsWith('.wasm')) continue;
-    const lifted = entry ? liftDataSegments(bytes) : undefined;
-    const fd = lifted && entry ? (descriptors?.get(name) ?? openVerified(join(entry, name), bytes)) : undefined;
+    const lifted = entry === undefined ? undefined : liftDataSegments(bytes);
+    const fd = lifted && (descriptors?.get(name) ?? openVerified(join(entry!, name), bytes));
     if (!lifted || fd === undefined) {
       modules.set(name, bytes);
       continue;

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readLeb } from '../../datastores/toolchain/wasm-binary.js';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { readLeb, readSections, type Section } from '../../datastores/toolchain/wasm-binary.js';
 
 /**
  * A QuickJS or StarlingMonkey component's first core module is its engine's
@@ -30,24 +30,6 @@ export interface LiftedData {
   readonly memoryExport: string;
   /** A descriptor open on the cache's file, kept for the life of the process (a worker reads it). */
   readonly fd: number;
-}
-
-interface Section {
-  id: number;
-  start: number;
-  body: number;
-  end: number;
-}
-
-function sections(bytes: Uint8Array): Section[] {
-  const found: Section[] = [];
-  let offset = 8;
-  while (offset < bytes.length) {
-    const size = readLeb(bytes, offset + 1);
-    found.push({ id: bytes[offset]!, start: offset, body: size.next, end: size.next + size.value });
-    offset = size.next + size.value;
-  }
-  return found;
 }
 
 function readName(bytes: Uint8Array, at: number): { name: string; next: number } {
@@ -133,7 +115,7 @@ function activeSegments(bytes: Uint8Array, section: Section): Uint32Array | unde
 
 /** The module without its data section and the segments it held, or undefined when it cannot be lifted. */
 export function liftDataSegments(bytes: Uint8Array): { module: Uint8Array; segments: Uint32Array; memoryExport: string } | undefined {
-  const all = sections(bytes);
+  const all = readSections(bytes);
   const byId = (id: number) => all.find((section) => section.id === id);
   const data = byId(SECTION.data);
   const exports = byId(SECTION.export);
@@ -149,25 +131,39 @@ export function liftDataSegments(bytes: Uint8Array): { module: Uint8Array; segme
   return { module, segments, memoryExport };
 }
 
-/** Descriptors kept open for the life of the process, by file: a replacement instance reads its segments through them. */
+/**
+ * The newest descriptor on each file, reused while the path still names the
+ * same file. A descriptor once handed out is never closed: a component
+ * compiled through it reads its segments through it for as long as the
+ * process lives (one per cache entry, or per replacement of one).
+ */
 const keptFiles = new Map<string, number>();
+
+function sameFile(fd: number, file: string): boolean {
+  const [open, named] = [fstatSync(fd), statSync(file)];
+  return open.dev === named.dev && open.ino === named.ino;
+}
+
+function readWhole(fd: number): Buffer {
+  const bytes = Buffer.allocUnsafe(fstatSync(fd).size);
+  readExactly(fd, bytes, 0, bytes.length, 0);
+  return bytes;
+}
 
 /**
  * `file`'s bytes, read through a descriptor that stays open: the segments
  * read later come from the very file the module was compiled from, even if
- * the cache entry is replaced or removed meanwhile.
+ * the cache entry is replaced or removed meanwhile. `fresh`: the descriptor
+ * was opened by this call, so no component has it yet.
  */
-export function readKept(file: string): { bytes: Buffer; fd: number } {
+export function readKept(file: string): { bytes: Buffer; fd: number; fresh: boolean } {
   const kept = keptFiles.get(file);
-  if (kept !== undefined) {
-    keptFiles.delete(file);
-    closeSync(kept);
-  }
+  if (kept !== undefined && sameFile(kept, file)) return { bytes: readWhole(kept), fd: kept, fresh: false };
   const fd = openSync(file, 'r');
   try {
-    const bytes = readFileSync(fd);
+    const bytes = readWhole(fd);
     keptFiles.set(file, fd);
-    return { bytes, fd };
+    return { bytes, fd, fresh: true };
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -182,15 +178,22 @@ export function openVerified(file: string, bytes: Uint8Array): number | undefine
   try {
     const read = readKept(file);
     if (read.bytes.equals(bytes)) return read.fd;
-    keptFiles.delete(file);
-    closeSync(read.fd);
+    if (read.fresh) {
+      keptFiles.delete(file);
+      closeSync(read.fd);
+    }
   } catch {
     // not in the cache (read-only, or another host's entry): the module is compiled with its data
   }
   return undefined;
 }
 
-/** Scratch for reading segments in large runs: 10,000 reads of 560 bytes each cost 40 ms, 24 reads of 256 KiB 3 ms. */
+/**
+ * Scratch for reading segments in runs: one read per segment (10,000 of
+ * 560 bytes for the PostgreSQL manager) took 41-48 ms a copy, runs of
+ * 256 KiB 18-24 ms, most of which is the fresh memory's page faults (V8's
+ * own instantiation with the data takes 16-19 ms).
+ */
 const CHUNK_BYTES = 256 * 1024;
 
 /** Copy the lifted segments into a new instance's memory, in order, as instantiation would have. */

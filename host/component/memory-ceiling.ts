@@ -1,5 +1,5 @@
 import { BerthError } from '../../datastores/errors/berth-error.js';
-import { readLeb, writeLeb } from '../../datastores/toolchain/wasm-binary.js';
+import { readLeb, readSections, writeLeb } from '../../datastores/toolchain/wasm-binary.js';
 
 /** Memory limits may be u64 (memory64): read them, and the section around them, as such. */
 const U64_SHIFT = 63;
@@ -56,35 +56,26 @@ interface MemorySection {
 }
 
 function memorySection(bytes: Uint8Array, name: string): MemorySection | undefined {
-  let offset = 8;
-  while (offset < bytes.length) {
-    const id = bytes[offset]!;
-    const size = readLeb(bytes, offset + 1, U64_SHIFT);
-    const end = size.next + size.value;
-    if (end > bytes.length) throw new RangeError(`${name}: section at byte ${offset} runs past the end of the module`);
-    if (id === MEMORY_SECTION) {
-      const count = readLeb(bytes, size.next, U64_SHIFT);
-      let at = count.next;
-      const memories: Limits[] = [];
-      for (let index = 0; index < count.value; index++) {
-        const flags = bytes[at++]!;
-        if ((flags & ~KNOWN_FLAGS) !== 0) throw new RangeError(`${name}: memory ${index} has limits flags 0x${flags.toString(16)}, which the host cannot bound`);
-        const min = readLeb(bytes, at, U64_SHIFT);
-        at = min.next;
-        let max: number | undefined;
-        if (flags & HAS_MAX) {
-          const read = readLeb(bytes, at, U64_SHIFT);
-          max = read.value;
-          at = read.next;
-        }
-        memories.push({ flags, min: min.value, max });
-      }
-      if (at !== end) throw new RangeError(`${name}: the memory section does not end where its size says`);
-      return { start: offset, end, memories };
+  const section = readSections(bytes, U64_SHIFT, name).find(({ id }) => id === MEMORY_SECTION);
+  if (!section) return undefined;
+  const count = readLeb(bytes, section.body, U64_SHIFT);
+  let at = count.next;
+  const memories: Limits[] = [];
+  for (let index = 0; index < count.value; index++) {
+    const flags = bytes[at++]!;
+    if ((flags & ~KNOWN_FLAGS) !== 0) throw new RangeError(`${name}: memory ${index} has limits flags 0x${flags.toString(16)}, which the host cannot bound`);
+    const min = readLeb(bytes, at, U64_SHIFT);
+    at = min.next;
+    let max: number | undefined;
+    if (flags & HAS_MAX) {
+      const read = readLeb(bytes, at, U64_SHIFT);
+      max = read.value;
+      at = read.next;
     }
-    offset = end;
+    memories.push({ flags, min: min.value, max });
   }
-  return undefined;
+  if (at !== section.end) throw new RangeError(`${name}: the memory section does not end where its size says`);
+  return { start: section.start, end: section.end, memories };
 }
 
 function withMemories(bytes: Uint8Array, section: MemorySection, memories: Limits[]): Uint8Array {

@@ -85,6 +85,23 @@ describe('liftDataSegments', () => {
     expect(openVerified(file, bytes)).toBeUndefined();
     expect(openVerified(join(file, 'missing'), bytes)).toBeUndefined();
   });
+
+  it('reuses the descriptor on a file read again, reading it whole each time, and never closes one handed out', async () => {
+    const bytes = wat('(module (memory (export "mem") 1) (data (i32.const 0) "x"))');
+    const file = join(await tempDir('berth-lifted-'), 'm.wasm');
+    await writeFile(file, bytes);
+    const first = openVerified(file, bytes);
+    expect(first).toBeDefined();
+    expect(openVerified(file, bytes)).toBe(first);
+    // the entry replaced: a new descriptor for the new file, the old one still reads the old file
+    await rm(file);
+    await writeFile(file, bytes);
+    const second = openVerified(file, bytes);
+    expect(second).not.toBe(first);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(liftDataSegments(bytes)!.module));
+    writeLiftedData(instance, { ...liftDataSegments(bytes)!, fd: first! });
+    expect(memoryOf(instance)[0]).toBe('x'.charCodeAt(0));
+  });
 });
 
 describe('a real QuickJS manager with its data lifted', () => {
@@ -92,6 +109,8 @@ describe('a real QuickJS manager with its data lifted', () => {
     const { bytes } = await buildFixture('counter', 'quickjs');
     const cache = await tempDir('berth-lifted-cache-');
     const component = await transpileComponent(bytes, cache);
+    // the same entry read again in this process (another host start, a test) leaves the first component's descriptor open
+    expect((await transpileComponent(bytes, cache)).liftedData.size).toBe(1);
     // the engine's initialised heap is the first core module: megabytes of segments no longer compiled in
     const [name, lifted] = [...component.liftedData][0]!;
     expect(name).toMatch(/\.core\.wasm$/);
