@@ -18,6 +18,7 @@ const internal = { status: 500, exitCode: 1 } as const;
 export const ERRORS = {
   BERTH_ERR_USAGE: { ...usage, summary: 'the command line is not valid' },
   BERTH_ERR_FILE_NOT_FOUND: { ...usage, summary: 'a file named on the command line does not exist' },
+  BERTH_ERR_CONFORMANCE_FAILED: { status: 422, exitCode: 4, summary: 'the manager failed checks of the conformance scenario (the report names each)' },
 
   BERTH_ERR_WASM_INVALID: { ...input, summary: 'the file is not a WebAssembly binary' },
   BERTH_ERR_WASM_CORE_MODULE: { ...input, summary: 'the file is a core WebAssembly module, not a component' },

@@ -27,7 +27,7 @@ async function run(action: () => Promise<void>, json = false): Promise<void> {
  */
 async function registrations(): Promise<Array<(program: Command, run: Run) => void>> {
   if (process.argv[2] === 'host') return [registerHost];
-  const [build, inspect, pack, server, up, operator, hashPassword, importTroveConf] = await Promise.all([
+  const [build, inspect, pack, server, up, operator, hashPassword, importTroveConf, conformance] = await Promise.all([
     import('./build-command.js'),
     import('./inspect-command.js'),
     import('./pack-command.js'),
@@ -36,8 +36,9 @@ async function registrations(): Promise<Array<(program: Command, run: Run) => vo
     import('./operator-commands.js'),
     import('./hash-password-command.js'),
     import('./import-trove-conf-command.js'),
+    import('./conformance-command.js'),
   ]);
-  return [build.registerBuild, inspect.registerInspect, pack.registerPack, registerHost, server.registerServer, up.registerUp, operator.registerOperatorCommands, hashPassword.registerHashPassword, importTroveConf.registerImportTroveConf];
+  return [build.registerBuild, inspect.registerInspect, pack.registerPack, registerHost, server.registerServer, up.registerUp, operator.registerOperatorCommands, hashPassword.registerHashPassword, importTroveConf.registerImportTroveConf, conformance.registerConformance];
 }
 
 try {
