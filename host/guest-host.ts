@@ -130,6 +130,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
 
   const call = withArtifacts({
     spoolDir: config.host.spool_dir,
+    claims: new Set(manifest.operations),
     transfer: new ArtifactTransfer({ serverUrl: config.guest.server_url, caFile: config.guest.ca_file, instanceId: config.guest.instance_id, token: config.guest.token }),
     call: (operation, args, deadlineMs, artifacts) => sandbox.call(operation, args, deadlineMs, artifacts),
   });

@@ -12,6 +12,8 @@ export interface ArtifactCallsOptions {
   /** Where backups wait between the manager and the server (mode 0700; files 0600). */
   spoolDir: string;
   transfer: Pick<ArtifactTransfer, 'upload' | 'download'>;
+  /** The operations the manifest claims: a backup is fetched only for a manager that says it can use it. */
+  claims: ReadonlySet<OperationName>;
   call: SandboxCall;
 }
 
@@ -46,6 +48,9 @@ export function withArtifacts(options: ArtifactCallsOptions): (operation: Operat
   return async (operation, args, deadlineMs) => {
     const startedAt = Date.now();
     const left = () => Math.max(1, deadlineMs - (Date.now() - startedAt));
+
+    // an unclaimed operation answers unsupported from the SDK: it gets no artifact, and no backup is fetched for it
+    if (!options.claims.has(operation)) return options.call(operation, args, deadlineMs, []);
 
     if (operation === 'create-backup') {
       const id = (args[0] as { id?: unknown } | undefined)?.id;
