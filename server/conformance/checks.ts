@@ -25,8 +25,8 @@ export class CheckFailure extends Error {
   }
 }
 
-export function expectThat(condition: boolean, what: string): asserts condition {
-  if (!condition) throw new CheckFailure(what);
+export function expectThat(condition: boolean, what: string, code?: string): asserts condition {
+  if (!condition) throw new CheckFailure(what, code);
 }
 
 /**

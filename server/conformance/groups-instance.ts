@@ -73,8 +73,21 @@ export async function filesystemChecks(context: ScenarioContext): Promise<void> 
   });
 }
 
+/** The status probe, asked directly the way the host's probe asks it. */
+async function serviceStatus(context: ScenarioContext): Promise<string> {
+  const outcome = await context.server.running.hub.call(context.instanceId, 'status', [], 15_000);
+  if (!('ok' in outcome)) throw new CheckFailure(`status answered ${JSON.stringify(outcome).slice(0, 200)}`, 'BERTH_CONFORMANCE_STATUS');
+  return String(outcome.ok);
+}
+
+const UP = ['running', 'healthy'];
+
 export async function restartChecks(context: ScenarioContext): Promise<void> {
   const { client, instanceId: id } = context;
+  await claimedCheck(context, 'lifecycle', ['status'], 'status answers running or healthy on an ACTIVE instance', async () => {
+    const status = await serviceStatus(context);
+    expectThat(UP.includes(status), `status answered ${status} while the instance is ACTIVE`, 'BERTH_CONFORMANCE_STATUS');
+  });
   await claimedCheck(context, 'lifecycle', ['restart'], 'restart returns to ACTIVE with the data', async () => {
     await client.instanceAction(id, 'restart');
     await waitForStatus(context, id, ['ACTIVE'], context.timeouts.taskMs);
@@ -87,6 +100,10 @@ export async function restartChecks(context: ScenarioContext): Promise<void> {
       const endpoint = await endpointOf(context);
       const answered = await context.probe.read(endpoint).then(() => true, () => false);
       expectThat(!answered, 'the datastore still answers the probe after stop');
+    }
+    if (context.claims.has('status')) {
+      const status = await serviceStatus(context);
+      expectThat(!UP.includes(status), `status answered ${status} after stop`, 'BERTH_CONFORMANCE_STATUS');
     }
   });
   if (!stopped) return;

@@ -104,8 +104,13 @@ const redisProbe: Probe = {
 };
 
 async function withRedis<T>(endpoint: Endpoint, body: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: endpoint.host, port: endpoint.port, username: endpoint.user, password: endpoint.password, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 10_000 });
-  await redis.connect();
+  // one attempt: a probe that cannot connect answers so (a stopped datastore), it never retries in the background
+  const redis = new Redis({ host: endpoint.host, port: endpoint.port, username: endpoint.user, password: endpoint.password, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 10_000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  await redis.connect().catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
   try {
     return await body(redis);
   } finally {
