@@ -3,8 +3,8 @@ import { CheckFailure, expectThat } from './checks.js';
 import { claimedCheck, endpointOf, expectMarkers, instanceView, type ScenarioContext, waitForStatus } from './context.js';
 
 /** A setting each built-in datastore can change at run time to a harmless value; others take the first dynamic integer parameter. */
-const PREFERRED: Record<string, { name: string; value: number }> = {
-  postgresql: { name: 'work_mem', value: 8192 },
+const PREFERRED: Record<string, { name: string; value: number | string }> = {
+  postgresql: { name: 'work_mem', value: '8MB' },
   mysql: { name: 'wait_timeout', value: 3600 },
   mariadb: { name: 'wait_timeout', value: 3600 },
   percona: { name: 'wait_timeout', value: 3600 },

@@ -41,8 +41,8 @@ const postgresqlProbe: Probe = {
     });
   },
   read: (endpoint) => withPostgres(endpoint, async (client) => (await client.query<{ marker: string }>(`SELECT marker FROM ${TABLE}`)).rows.map((row) => row.marker)),
-  // pg_settings.setting is in the parameter's own unit (work_mem in kB), as configuration groups give it
-  setting: (endpoint, name) => withPostgres(endpoint, async (client) => (await client.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting),
+  // current_setting shows a value as postgresql.conf takes it (work_mem '8MB'), the form PostgreSQL's parameters are given in
+  setting: (endpoint, name) => withPostgres(endpoint, async (client) => (await client.query<{ shown: string }>('SELECT current_setting($1, true) AS shown', [name])).rows[0]?.shown ?? undefined),
 };
 
 async function withPostgres<T>(endpoint: Endpoint, body: (client: pg.Client) => Promise<T>): Promise<T> {
