@@ -81,6 +81,8 @@ export function mysqlDatastore(version: string, manager: { path: string; sha256:
   const backup = MARIADB_PROGRAMS.backup.find((path) => existsSync(path));
   return {
     name,
+    // without mariabackup the manager is told to dump, rather than ask for a program it was not granted
+    ...(backup ? {} : { guest: { backup_strategy: 'MysqlDump' } }),
     local: {
       programs: [
         firstExisting(MARIADB_PROGRAMS.install),
