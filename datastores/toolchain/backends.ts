@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BerthError } from '../errors/berth-error.js';
-import { grantToolchainRead } from './toolchain-fs.js';
 import { WIT_DIR, WORLD_NAME } from './paths.js';
 
 const require = createRequire(import.meta.url);
@@ -54,6 +53,8 @@ async function componentizeStarlingMonkey(source: string): Promise<Uint8Array> {
   try {
     const sourcePath = join(scratch, 'manager.js');
     await writeFile(sourcePath, source);
+    // preview2-shim (and its I/O thread) loads only for a StarlingMonkey build
+    const { grantToolchainRead } = await import('./toolchain-fs.js');
     grantToolchainRead([WIT_DIR, scratch]);
     process.env.TMPDIR = scratch;
     const { componentize } = await import('@bytecodealliance/componentize-js');

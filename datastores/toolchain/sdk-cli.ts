@@ -13,7 +13,7 @@ const HELP = `usage: berth <command>
 
   berth build <entry.ts> [-o out.wasm] [--backend ${BACKENDS.join('|')}] [--no-cache] [--no-typecheck] [--json]
   berth inspect <file.wasm> [--json]
-  berth new-manager <dir> [--name <name>]
+  berth new-manager <dir> [--name <name>] [--json]
 `;
 
 function usage(message: string): BerthError {
@@ -62,10 +62,14 @@ async function inspect(args: string[]): Promise<void> {
 }
 
 async function newManagerCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { name: { type: 'string' } });
+  const { values, positionals } = parse(args, { name: { type: 'string' }, json: { type: 'boolean', default: false } });
   if (positionals.length !== 1) throw usage('berth new-manager takes one <dir>');
   const { newManager } = await import('./new-manager.js');
   const result = await newManager({ dir: positionals[0]!, name: typeof values.name === 'string' ? values.name : undefined });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
   process.stdout.write(
     [`created ${result.name} in ${result.dir}:`, ...result.files.map((file) => `  ${file}`), '', `next: cd ${positionals[0]} && npm install && npm run build`, ''].join('\n'),
   );
