@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newManager } from '../../../datastores/toolchain/new-manager.js';
 import { BerthError } from '../../../datastores/errors/berth-error.js';
+import { berthProcess, errorOf } from '../../support/cli.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -57,5 +58,16 @@ describe('berth new-manager', () => {
     await mkdir(join(dir, 'empty'));
     expect(await codeOf(newManager({ dir: join(dir, 'empty'), name: 'Not A Name' }))).toBe('BERTH_ERR_USAGE');
     expect(await readdir(join(dir, 'empty'))).toEqual([]);
+  });
+
+  it("is the clone's berth new-manager too: JSON on success, exit 2 and the catalogue code on a non-empty directory", async () => {
+    const home = await temp();
+    const dir = join(home, 'mine');
+    const made = await berthProcess(['new-manager', dir, '--name', 'mine', '--json'], { home });
+    expect(made.code, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout)).toMatchObject({ name: 'mine', dir });
+    const again = await berthProcess(['new-manager', dir, '--json'], { home });
+    expect(again.code).toBe(2);
+    expect(errorOf(again).code).toBe('BERTH_ERR_SCAFFOLD_NOT_EMPTY');
   });
 });
