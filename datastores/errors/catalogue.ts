@@ -31,6 +31,7 @@ export const ERRORS = {
   BERTH_ERR_BUILD_TYPES: { ...input, summary: 'the manager does not typecheck against the contract' },
   BERTH_ERR_BUILD_BACKEND: { ...usage, summary: 'the component backend is unknown or unavailable' },
   BERTH_ERR_BUILD_COMPONENTIZE: { ...input, summary: 'the bundled manager could not be turned into a component' },
+  BERTH_ERR_SCAFFOLD_NOT_EMPTY: { ...usage, summary: 'berth new-manager was given a directory that is not empty' },
 
   BERTH_ERR_CONFIG_NOT_FOUND: { ...usage, summary: 'the config file cannot be read' },
   BERTH_ERR_CONFIG_INVALID: { ...input, summary: 'the config file is not valid' },

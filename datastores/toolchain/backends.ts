@@ -1,10 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { BerthError } from '../errors/berth-error.js';
-import { grantToolchainRead } from './toolchain-fs.js';
-import { PACKAGE_ROOT, WIT_DIR, WORLD_NAME } from './paths.js';
+import { WIT_DIR, WORLD_NAME } from './paths.js';
+
+const require = createRequire(import.meta.url);
 
 /** JS engines a manager can be built with; the default was chosen on measured figures (BENCHMARKS.md). */
 export const BACKENDS = ['quickjs', 'starlingmonkey'] as const;
@@ -17,9 +19,14 @@ export function isBackend(value: string): value is Backend {
 
 /** Versions that go into the build cache key: a toolchain upgrade rebuilds. */
 export function toolchainVersions(): Record<string, string> {
-  // Read from disk: some of these packages do not export their package.json.
-  const version = (name: string) =>
-    (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  // Read from disk: some of these packages do not export their package.json. Looked up where
+  // Node resolves them from here: the repository's node_modules, or, for the installed SDK
+  // package, the project's node_modules its dependencies were hoisted into.
+  const version = (name: string) => {
+    const found = (require.resolve.paths(name) ?? []).map((dir) => join(dir, name, 'package.json')).find((path) => existsSync(path));
+    if (!found) throw new BerthError('BERTH_ERR_BUILD_BACKEND', `the toolchain package ${name} is not installed`, 'run `npm install` in the project (or the repository)');
+    return (JSON.parse(readFileSync(found, 'utf8')) as { version: string }).version;
+  };
   return {
     node: process.version,
     jco: version('@bytecodealliance/jco'),
@@ -46,6 +53,8 @@ async function componentizeStarlingMonkey(source: string): Promise<Uint8Array> {
   try {
     const sourcePath = join(scratch, 'manager.js');
     await writeFile(sourcePath, source);
+    // preview2-shim (and its I/O thread) loads only for a StarlingMonkey build
+    const { grantToolchainRead } = await import('./toolchain-fs.js');
     grantToolchainRead([WIT_DIR, scratch]);
     process.env.TMPDIR = scratch;
     const { componentize } = await import('@bytecodealliance/componentize-js');

@@ -27,9 +27,10 @@ async function run(action: () => Promise<void>, json = false): Promise<void> {
  */
 async function registrations(): Promise<Array<(program: Command, run: Run) => void>> {
   if (process.argv[2] === 'host') return [registerHost];
-  const [build, inspect, pack, server, up, operator, hashPassword, importTroveConf, conformance] = await Promise.all([
+  const [build, inspect, newManager, pack, server, up, operator, hashPassword, importTroveConf, conformance] = await Promise.all([
     import('./build-command.js'),
     import('./inspect-command.js'),
+    import('./new-manager-command.js'),
     import('./pack-command.js'),
     import('./server-command.js'),
     import('./up-command.js'),
@@ -38,7 +39,7 @@ async function registrations(): Promise<Array<(program: Command, run: Run) => vo
     import('./import-trove-conf-command.js'),
     import('./conformance-command.js'),
   ]);
-  return [build.registerBuild, inspect.registerInspect, pack.registerPack, registerHost, server.registerServer, up.registerUp, operator.registerOperatorCommands, hashPassword.registerHashPassword, importTroveConf.registerImportTroveConf, conformance.registerConformance];
+  return [build.registerBuild, inspect.registerInspect, newManager.registerNewManager, pack.registerPack, registerHost, server.registerServer, up.registerUp, operator.registerOperatorCommands, hashPassword.registerHashPassword, importTroveConf.registerImportTroveConf, conformance.registerConformance];
 }
 
 try {

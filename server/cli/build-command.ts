@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKENDS, DEFAULT_BACKEND, isBackend } from '../../datastores/toolchain/backends.js';
 import { BerthError } from '../../datastores/errors/berth-error.js';
-import { formatBytes, wrapList } from './output.js';
+import { buildJson, buildText } from '../../datastores/toolchain/report-text.js';
 
 interface BuildFlags {
   out?: string;
@@ -31,24 +31,8 @@ export function registerBuild(program: Command, run: (action: () => Promise<void
         // the toolchain (esbuild, TypeScript, the componentizers) loads only for this command
         const { buildManager } = await import('../../datastores/toolchain/build.js');
         const { describeComponent } = await import('../../host/component/describe.js');
-        const { unsupportedOperations } = await import('../../datastores/toolchain/manifest.js');
         const result = await buildManager({ describe: describeComponent, entry, out, backend: flags.backend, cache: flags.cache, typecheck: flags.typecheck });
-        if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ out, size: result.bytes.length, sha256: result.sha256, backend: result.backend, cached: result.cached, supported: result.manifest.operations, timings: result.timings })}\n`);
-          return;
-        }
-        const took = result.cached ? 'from cache' : `in ${((result.timings.bundleMs + result.timings.typecheckMs + result.timings.componentizeMs + result.timings.checkMs) / 1000).toFixed(1)} s`;
-        process.stdout.write(
-          [
-            `built ${out} (${formatBytes(result.bytes.length)}, ${result.backend}, ${took})`,
-            `  ${result.manifest.name} ${result.manifest.version} for ${result.manifest.datastores.join(', ')}`,
-            `  sha256 ${result.sha256}`,
-            `  supported (${result.manifest.operations.length}):`,
-            wrapList(result.manifest.operations),
-            `  unsupported: ${unsupportedOperations(result.manifest).length} more operations answer "unsupported"`,
-            '',
-          ].join('\n'),
-        );
+        process.stdout.write(flags.json ? buildJson(out, result) : buildText(out, result));
       }, flags.json),
     );
 }

@@ -1,5 +1,5 @@
 // TypeScript ships WebAssembly's types only in lib.dom; Node has the global.
-// These are the few members the host uses, as the JS API specifies them.
+// These are the few members the host and the toolchain use, as the JS API specifies them.
 declare namespace WebAssembly {
   class Module {
     constructor(bytes: BufferSource);
