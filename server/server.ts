@@ -97,6 +97,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       void guestLogs?.forget(instance.id).catch(() => undefined);
     },
     onRestarting: (instanceId) => monitor.onRestartStarted(instanceId),
+    waitForManager: (instanceId, sha256, untilMs) => hub.waitForManager(instanceId, sha256, untilMs),
     timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
     restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
     configurationOverrides: (project, configurationId, version) => configurations!.overridesFor(project, configurationId, version),
@@ -127,7 +128,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   hub.attach(api.server);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;
-  if (provisioner instanceof LocalProvisioner) provisioner.resume(await store.instances.listByStatus(['BUILD', 'ACTIVE', 'ERROR', 'SHUTDOWN', 'REBOOT', 'BACKUP', 'RESTART_REQUIRED']));
+  if (provisioner instanceof LocalProvisioner) provisioner.resume(await store.instances.listByStatus(['BUILD', 'ACTIVE', 'ERROR', 'SHUTDOWN', 'REBOOT', 'BACKUP', 'RESTART_REQUIRED', 'UPGRADE']));
+  // before the tasks: an interrupted upgrade's pre-upgrade or post-upgrade is dropped, not re-sent to another build
+  await instances.upgrades.recover();
   await runner.resumeUnfinished();
   await monitor.check();
   monitor.start();
