@@ -48,6 +48,8 @@ const isUnsupported = (err: unknown): boolean => (err as { tag?: unknown } | nul
  */
 export class InstanceUpgrades {
   private readonly running = new Map<string, Promise<void>>();
+  /** The upgrades waiting for a guest host to come up on a build: told when that host refused to start. */
+  private readonly hostWaits = new Map<string, (reason: string) => void>();
 
   constructor(private readonly options: InstanceUpgradeOptions) {}
 
@@ -97,6 +99,17 @@ export class InstanceUpgrades {
     this.track(instance.id, recorded.then(() => this.run(instance.id, upgrade, from, target)));
     // the answer waits for the record, not for the upgrade
     await recorded;
+  }
+
+  /**
+   * The provisioner says the instance's guest host cannot start (it refused
+   * its config, or exits at every start). Mid-upgrade that is the upgrade's
+   * to handle (a rollback), not an ERROR: answers whether it was.
+   */
+  hostFailed(instanceId: string, reason: string): boolean {
+    if (!this.running.has(instanceId)) return false;
+    this.hostWaits.get(instanceId)?.(reason);
+    return true;
   }
 
   /** Resolves when the instance's upgrade run by this process (if any) has ended. */
@@ -162,10 +175,19 @@ export class InstanceUpgrades {
   private async swapTo(id: string, version: DatastoreVersion): Promise<void> {
     const instance = await this.options.store.instances.getById(id);
     if (!instance || instance.status === 'DELETED') throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `instance ${id} was deleted mid-upgrade`);
-    await this.options.provisioner.swapManager!(instance, version.manager);
     const seconds = version.server.usage_timeout;
-    if (!(await this.options.waitForManager(id, version.manager.sha256, Date.now() + seconds * 1000))) {
-      throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `the guest host did not come up on ${version.name} (sha256 ${version.manager.sha256}) within its usage_timeout of ${seconds} s`);
+    let refused: (reason: string) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      refused = (reason) => reject(new BerthError('BERTH_ERR_UPGRADE_FAILED', `the guest host did not start on ${version.name}: ${reason}`));
+    });
+    failed.catch(() => undefined);
+    this.hostWaits.set(id, refused);
+    try {
+      await this.options.provisioner.swapManager!(instance, version.manager);
+      const up = await Promise.race([this.options.waitForManager(id, version.manager.sha256, Date.now() + seconds * 1000), failed]);
+      if (!up) throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `the guest host did not come up on ${version.name} (sha256 ${version.manager.sha256}) within its usage_timeout of ${seconds} s`);
+    } finally {
+      if (this.hostWaits.get(id) === refused) this.hostWaits.delete(id);
     }
   }
 

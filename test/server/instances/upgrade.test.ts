@@ -33,7 +33,8 @@ beforeAll(async () => {
     name: 'upgrade',
     projects: { acme: TOKEN },
     users: [USER],
-    managers: { v1: 'upgrade-v1', v2: 'upgrade-v2', broken: 'upgrade-broken', counter: 'counter' },
+    // v4 pins build 1 in a file of its own, which a test replaces after the server checked it
+    managers: { v1: 'upgrade-v1', v2: 'upgrade-v2', broken: 'upgrade-broken', v4: 'upgrade-v1', counter: 'counter' },
     timeouts: { report_interval: 0.2, heartbeat_expiry: 30 },
     datastores: [
       {
@@ -43,6 +44,7 @@ beforeAll(async () => {
           { name: '1', manager: 'v1' },
           { name: '2', manager: 'v2' },
           { name: '3', manager: 'broken' },
+          { name: '4', manager: 'v4' },
         ],
       },
       { name: 'counter', versions: [{ name: '9', manager: 'counter' }] },
@@ -121,6 +123,25 @@ describe('PATCH /instances/{id} with datastore_version', () => {
       { name: 'stock', collate: '2.0.0' },
     ]);
     expect(await server.store.instances.getById(id)).toMatchObject({ datastoreVersion: '2', upgrade: null });
+  });
+
+  it('rolls back when the new build\'s guest host refuses to start, before its usage_timeout', async () => {
+    const file = pin('4').path;
+    const bytes = await readFile(file);
+    // the host checks the file against the sha256 its guest config pins, and exits refusing it
+    await writeFile(file, 'not the build the registry checked');
+    try {
+      const accepted = await request('PATCH', `/instances/${id}`, { instance: { datastore_version: '4' } });
+      expect(accepted.status).toBe(202);
+      const instance = await settled();
+      expect(instance).toMatchObject({ status: 'ACTIVE', datastore: { version: '2' } });
+      expect(faultCode(instance)).toBe('BERTH_ERR_UPGRADE_FAILED');
+      expect(instance.fault.message).toContain('BERTH_ERR_WASM_SHA256_MISMATCH');
+      expect(server.hub.helloOf(id)?.sha256).toBe(pin('2').sha256);
+      expect((await databases()).map((d) => d.name)).toEqual(['sales', 'stock']);
+    } finally {
+      await writeFile(file, bytes);
+    }
   });
 
   it('after a server restart mid-upgrade puts the guest back on the old build, ACTIVE on the old version with its fault code', async () => {
