@@ -6,6 +6,7 @@ import { withManager } from '../../../server/provisioning/manager-pin.js';
 import { datastoreVersionId } from '../../../server/registry/stable-ids.js';
 import { openStore } from '../../../server/store/kysely-store.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer, type TestServerSetup } from '../../support/server.js';
+import { berthProcess, errorOf } from '../../support/cli.js';
 import { TroveClients } from '../../support/trove-clients.js';
 
 /**
@@ -181,5 +182,18 @@ describe("the Trove clients' upgrade", () => {
     const failed = await clients.trove(['upgrade', id, '7']);
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/HTTP 400/);
+  });
+
+  it('berth instance upgrade --wait ends ACTIVE on the new version, or exits with the rollback\'s code', async () => {
+    const env = { BERTH_URL: server.url, BERTH_PROJECT: 'acme', BERTH_TOKEN: TOKEN };
+    const upgraded = await berthProcess(['instance', 'upgrade', 'shop', '2', '--wait', '--json'], { home, env });
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(JSON.parse(upgraded.stdout).instance).toMatchObject({ status: 'ACTIVE', datastore: { version: '2' } });
+    const rolledBack = await berthProcess(['instance', 'upgrade', 'shop', '3', '--wait', '--json'], { home, env });
+    expect(rolledBack.code).not.toBe(0);
+    expect(errorOf(rolledBack).code).toBe('BERTH_ERR_UPGRADE_FAILED');
+    const unknown = await berthProcess(['instance', 'upgrade', 'shop', '7', '--json'], { home, env });
+    expect(errorOf(unknown).code).toBe('BERTH_ERR_UPGRADE_VERSION');
+    expect(await show()).toMatchObject({ status: 'ACTIVE', datastore: { version: '2' } });
   });
 });
