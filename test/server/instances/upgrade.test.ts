@@ -182,6 +182,16 @@ describe("the Trove clients' upgrade", () => {
     const failed = await clients.trove(['upgrade', id, '7']);
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/HTTP 400/);
+    expect(failed.stderr).toContain('BERTH_ERR_UPGRADE_VERSION');
+  });
+
+  it('openstack database instance upgrade <instance> <datastore_version> too', async () => {
+    const clients = new TroveClients(server.url, { name: USER.name, password: USER.password, project: 'acme' }, TOKEN, home);
+    await clients.openstackOk(['database', 'instance', 'upgrade', id, '2']);
+    expect(await settled()).toMatchObject({ status: 'ACTIVE', datastore: { version: '2' } });
+    expect(server.hub.helloOf(id)?.sha256).toBe(pin('2').sha256);
+    await clients.openstackOk(['database', 'instance', 'upgrade', id, '1']);
+    expect(await settled()).toMatchObject({ status: 'ACTIVE', datastore: { version: '1' } });
   });
 
   it('berth instance upgrade --wait ends ACTIVE on the new version, or exits with the rollback\'s code', async () => {
