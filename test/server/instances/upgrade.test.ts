@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,5 +206,27 @@ describe("the Trove clients' upgrade", () => {
     const unknown = await berthProcess(['instance', 'upgrade', 'shop', '7', '--json'], { home, env });
     expect(errorOf(unknown).code).toBe('BERTH_ERR_UPGRADE_VERSION');
     expect(await show()).toMatchObject({ status: 'ACTIVE', datastore: { version: '2' } });
+  });
+
+  it('after a server restart once post-upgrade had succeeded completes the upgrade instead', async () => {
+    expect(server.hub.helloOf(id)?.sha256).toBe(pin('2').sha256);
+    const listen = new URL(server.url);
+    await server.close();
+    // as if the server died right after the new build's post-upgrade answered, before the record said ACTIVE
+    const store = await openStore(setup.config.database?.url ?? `sqlite:${join(setup.dir, 'berth.db')}`);
+    const startedAt = Date.now() - 1000;
+    const upgrade = { from: { version: '1', sha256: pin('1').sha256 }, to: { version: '2', sha256: pin('2').sha256 }, phase: 'post-upgrade' as const, startedAt };
+    await store.instances.update(id, { status: 'UPGRADE', datastoreVersion: '1', upgrade });
+    const task = await store.tasks.create({ id: randomUUID(), instanceId: id, operation: 'post-upgrade', args: '[[]]', deadlineAt: new Date(Date.now() + 60_000) });
+    await store.tasks.update(task.id, 'succeeded', '{}');
+    await store.close();
+    setup.config.server.listen = `${listen.hostname}:${listen.port}`;
+    server = await setup.start();
+    const instance = await settled();
+    expect(instance).toMatchObject({ status: 'ACTIVE', datastore: { version: '2' } });
+    expect(instance.fault).toBeUndefined();
+    await waitFor(async () => server.hub.helloOf(id)?.sha256, (sha) => sha !== undefined, 'the guest back');
+    expect(server.hub.helloOf(id)?.sha256).toBe(pin('2').sha256);
+    expect(await server.store.instances.getById(id)).toMatchObject({ datastoreVersion: '2', upgrade: null });
   });
 });
