@@ -112,11 +112,6 @@ export class InstanceUpgrades {
     return true;
   }
 
-  /** Resolves when the instance's upgrade run by this process (if any) has ended. */
-  settled(instanceId: string): Promise<void> {
-    return this.running.get(instanceId) ?? Promise.resolve();
-  }
-
   private track(instanceId: string, run: Promise<void>): void {
     const settled = run.catch(() => undefined).finally(() => this.running.delete(instanceId));
     this.running.set(instanceId, settled);
