@@ -33,6 +33,8 @@ export interface RunningServer {
   api: FastifyInstance;
   store: Store;
   hub: GuestHub;
+  /** What a local provisioner's onFailed calls: the instance shows ERROR with the reason, unless an upgrade is waiting on that host (it rolls back). */
+  guestFailed(instanceId: string, reason: string): void;
   close(): Promise<void>;
 }
 
@@ -78,7 +80,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   runner.onFinished('restart', (task, _args, ending) => monitor.onRestartEnded(task.instanceId, failureOf(ending, 'restart')));
   const [host, port] = config.server.listen.split(':') as [string, string];
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
-  const onFailed = (instanceId: string, reason: string) => void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
+  let upgrades: InstanceService['upgrades'] | undefined;
+  const onFailed = (instanceId: string, reason: string) => {
+    if (upgrades?.hostFailed(instanceId, reason)) return;
+    void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
+  };
   const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed, stopGuestsOnClose: options.stopGuestsOnClose }) : new ExternalProvisioner());
   const flavors = new FlavorCatalog(config.flavors);
   let backups: BackupService | undefined;
@@ -97,10 +103,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       void guestLogs?.forget(instance.id).catch(() => undefined);
     },
     onRestarting: (instanceId) => monitor.onRestartStarted(instanceId),
+    waitForManager: (instanceId, sha256, untilMs) => hub.waitForManager(instanceId, sha256, untilMs),
     timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
     restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
     configurationOverrides: (project, configurationId, version) => configurations!.overridesFor(project, configurationId, version),
   });
+  upgrades = instances.upgrades;
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
   configurations = new ConfigurationService({ store, registry, manifests, instances });
@@ -127,7 +135,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   hub.attach(api.server);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;
-  if (provisioner instanceof LocalProvisioner) provisioner.resume(await store.instances.listByStatus(['BUILD', 'ACTIVE', 'ERROR', 'SHUTDOWN', 'REBOOT', 'BACKUP', 'RESTART_REQUIRED']));
+  if (provisioner instanceof LocalProvisioner) provisioner.resume(await store.instances.listByStatus(['BUILD', 'ACTIVE', 'ERROR', 'SHUTDOWN', 'REBOOT', 'BACKUP', 'RESTART_REQUIRED', 'UPGRADE']));
+  // before the tasks: an interrupted upgrade's pre-upgrade or post-upgrade is dropped, not re-sent to another build
+  await instances.upgrades.recover();
   await runner.resumeUnfinished();
   await monitor.check();
   monitor.start();
@@ -137,6 +147,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     api,
     store,
     hub,
+    guestFailed: onFailed,
     async close() {
       monitor.stop();
       if (provisioner instanceof LocalProvisioner) await provisioner.close();

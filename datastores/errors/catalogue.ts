@@ -75,6 +75,11 @@ export const ERRORS = {
   BERTH_ERR_MANAGER_UNAVAILABLE: { status: 503, exitCode: 1, summary: 'the datastore is not in a state to serve this now' },
   BERTH_ERR_MANAGER_FAILED: { status: 502, exitCode: 1, summary: 'the datastore manager ran the operation and it failed' },
 
+  BERTH_ERR_UPGRADE_VERSION: { status: 400, exitCode: 3, summary: "the datastore_version to upgrade to is not an active version of the instance's own datastore" },
+  BERTH_ERR_UPGRADE_UNSUPPORTED: { status: 400, exitCode: 3, summary: "this provisioner cannot restart an instance's guest on another manager build" },
+  BERTH_ERR_UPGRADE_FAILED: { status: 502, exitCode: 1, summary: 'the upgrade did not complete and the instance was rolled back to its version (the fault says why)' },
+  BERTH_ERR_UPGRADE_INTERRUPTED: { status: 503, exitCode: 1, summary: 'the server restarted mid-upgrade and rolled the instance back to its version' },
+
   BERTH_ERR_BACKUP_NOT_FOUND: { status: 404, exitCode: 3, summary: 'no such backup in this project' },
   BERTH_ERR_BACKUP_STATE: { status: 409, exitCode: 3, summary: 'the backup is not in a state for this operation' },
   BERTH_ERR_ARTIFACT_TRANSFER: { status: 502, exitCode: 1, summary: 'a backup artifact could not be moved between guest and server' },

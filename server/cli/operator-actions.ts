@@ -73,6 +73,23 @@ export async function instanceResizeVolume(ref: string, size: string, flags: Ope
   out(`resizing the volume of instance ${instance.label} to ${size} GB`);
 }
 
+/** Trove's upgrade: the instance's guest on another version of its datastore; with --wait until it has ended. */
+export async function instanceUpgrade(ref: string, version: string, flags: OperatorFlags & { wait?: boolean; waitTimeout: string }): Promise<void> {
+  const timeoutMs = parseSeconds(flags.waitTimeout, '--wait-timeout') * 1000;
+  const api = client(flags);
+  const target = await resolveInstance(api, ref);
+  await api.request('PATCH', api.projectPath(`/instances/${encodeURIComponent(target.id)}`), { instance: { datastore_version: version } });
+  if (!flags.wait) {
+    if (flags.json) return void outJson({ upgrading: target.id, datastore_version: version });
+    return void out(`upgrading instance ${target.label} to version ${version}`);
+  }
+  const ended = await waitForInstance(api, (await api.getInstance(target.id)).instance, timeoutMs, flags.json === true);
+  out(flags.json ? JSON.stringify({ instance: ended }) : renderInstance(ended));
+  if (ended.status === 'UPGRADE') throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `instance ${target.label} is still upgrading after ${flags.waitTimeout} s`, 'wait longer (--wait-timeout) or look again with `berth instance show`');
+  const fault = ended.fault?.message;
+  if (fault?.startsWith('BERTH_ERR_UPGRADE_')) throw new BerthError(fault.startsWith('BERTH_ERR_UPGRADE_INTERRUPTED') ? 'BERTH_ERR_UPGRADE_INTERRUPTED' : 'BERTH_ERR_UPGRADE_FAILED', `instance ${target.label} stayed on version ${ended.datastore.version}: ${fault}`);
+}
+
 export async function instanceCreate(
   name: string,
   flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; flavor?: string; size?: string; wait?: boolean; waitTimeout: string },

@@ -50,7 +50,7 @@ export function registerOperatorCommands(program: Command, run: Run): void {
   connected(flavor.command('show').description('show one flavor').argument('<id>', 'flavor id'))
     .action((id: string, flags: OperatorFlags) => run(async () => (await import('./flavor-actions.js')).flavorShow(id, flags), flags.json));
 
-  const instance = program.command('instance').description('create, list, show, restart, stop, start and delete instances');
+  const instance = program.command('instance').description('create, list, show, restart, stop, start, upgrade and delete instances');
   connected(
     instance
       .command('create')
@@ -82,6 +82,15 @@ export function registerOperatorCommands(program: Command, run: Run): void {
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceStopStart('start', ref, flags), flags.json));
   connected(instance.command('resize-volume').description("grow the instance's volume (refused where the provisioner's volumes cannot grow)").argument('<instance>', 'instance id or unique name').argument('<size>', 'new size in GB'))
     .action((ref: string, size: string, flags: OperatorFlags) => run(async () => (await actions()).instanceResizeVolume(ref, size, flags), flags.json));
+  connected(
+    instance
+      .command('upgrade')
+      .description("move the instance's guest to another version of its datastore (Trove's upgrade: pre-upgrade, the new build, post-upgrade; rolled back when it fails)")
+      .argument('<instance>', 'instance id or unique name')
+      .argument('<version>', 'datastore version name or id (`berth datastore list` shows them)')
+      .option('--wait', 'wait until the upgrade has ended (ACTIVE on the new version, or rolled back)')
+      .option('--wait-timeout <seconds>', 'how long --wait waits', '600'),
+  ).action((ref: string, version: string, flags: OperatorFlags & { wait?: boolean; waitTimeout: string }) => run(async () => (await actions()).instanceUpgrade(ref, version, flags), flags.json));
   connected(instance.command('delete').description('delete an instance and its guest').argument('<instance>', 'instance id or unique name'))
     .action((ref: string, flags: OperatorFlags) => run(async () => (await actions()).instanceDelete(ref, flags), flags.json));
 

@@ -11,6 +11,7 @@ import type { Provisioner } from '../provisioning/provisioner.js';
 import type { InstanceRecord, Store } from '../store/store.js';
 import { guestConfigToml, renderGuestConfig } from './guest-config.js';
 import { managerErrorToBerth, operationFault } from './manager-errors.js';
+import { InstanceUpgrades } from './instance-upgrade.js';
 import type { TaskRunner } from './task-runner.js';
 
 export interface CreateInstance {
@@ -57,6 +58,8 @@ export interface InstanceServiceOptions {
   onError?(instance: InstanceRecord, error: BerthError): void;
   /** A restart is about to be sent (the status monitor shows REBOOT until the restart task ends). */
   onRestarting?(instanceId: string): Promise<void>;
+  /** Resolves true once the instance's guest is connected running this manager build (the hub's), false at untilMs; without it upgrades are refused. */
+  waitForManager?(instanceId: string, sha256: string, untilMs: number): Promise<boolean>;
 }
 
 export interface Created {
@@ -73,7 +76,14 @@ function password(length: number): string {
 
 /** Instances of a project: create, read, delete, and operations on their guests. */
 export class InstanceService {
-  constructor(private readonly options: InstanceServiceOptions) {}
+  /** Trove's upgrade (instance-upgrade.ts). */
+  readonly upgrades: InstanceUpgrades;
+
+  constructor(private readonly options: InstanceServiceOptions) {
+    const { store, registry, manifests, provisioner, runner } = options;
+    const waitForManager = options.waitForManager ?? (() => Promise.resolve(false));
+    this.upgrades = new InstanceUpgrades({ store, registry, manifests, provisioner, runner, waitForManager, slowCallMs: options.timeouts.slowCallMs });
+  }
 
   private version(request: CreateInstance['datastore']): DatastoreVersion {
     const version = this.options.registry.version(request.type, request.version);
@@ -182,6 +192,11 @@ export class InstanceService {
     await this.options.store.instances.update(instance.id, { name });
   }
 
+  /** Trove's upgrade (PATCH datastore_version): accepted once on record, run after the answer. */
+  async upgrade(project: string, id: string, datastoreVersion: string): Promise<void> {
+    await this.upgrades.start(await this.get(project, id), datastoreVersion);
+  }
+
   async delete(project: string, id: string): Promise<void> {
     const instance = await this.get(project, id);
     // a deleted instance lets go of its configuration group, which may then be deleted
@@ -204,6 +219,7 @@ export class InstanceService {
       throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', `${operation} is not supported by ${manifest.name} ${manifest.version} (datastore ${instance.datastore})`, `${manifest.name} supports: ${manifest.operations.join(', ')}`);
     }
     if (instance.status === 'BUILD') throw new BerthError('BERTH_ERR_INSTANCE_STATE', `instance ${id} is still being built`, 'wait until it is ACTIVE');
+    if (instance.status === 'UPGRADE') throw new BerthError('BERTH_ERR_INSTANCE_STATE', `instance ${id} is being upgraded to ${instance.upgrade?.to.version ?? 'another version'}`, 'wait until it is ACTIVE');
     // the same split the host's sandbox uses, so a slow operation never gets a quick deadline here
     const deadlineMs = laneOf(operation) === 'slow' ? this.options.timeouts.slowCallMs : this.options.timeouts.quickCallMs;
     return { instance, deadlineMs };

@@ -20,7 +20,8 @@ export const BUILD_TIMEOUT = 'FAILED_TIMEOUT_GUESTAGENT';
 
 /** The instance status a guest's service status leads to, from `current`; undefined = no change. */
 function next(current: InstanceStatus, fault: string | null, service: Heartbeat['status']): InstanceStatus | undefined {
-  if (current === 'DELETED' || (current === 'ERROR' && fault?.startsWith(BUILD_TIMEOUT))) return undefined;
+  // mid-upgrade the guest host restarts by design: the upgrade's own ending decides
+  if (current === 'DELETED' || current === 'UPGRADE' || (current === 'ERROR' && fault?.startsWith(BUILD_TIMEOUT))) return undefined;
   switch (service) {
     case 'running':
     case 'healthy':
@@ -104,7 +105,7 @@ export class StatusMonitor {
   onRestartStarted(instanceId: string): Promise<void> {
     return this.serially(instanceId, async () => {
       const instance = await this.store.instances.getById(instanceId);
-      if (instance && instance.status !== 'DELETED' && instance.status !== 'BUILD') await this.transition(instance, 'REBOOT', null);
+      if (instance && instance.status !== 'DELETED' && instance.status !== 'BUILD' && instance.status !== 'UPGRADE') await this.transition(instance, 'REBOOT', null);
     });
   }
 

@@ -2,7 +2,8 @@ import { directoryUsedBytes } from './directory-usage.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { withManager } from './manager-pin.js';
 import { join } from 'node:path';
 import { fillTemplate } from '../registry/local-placement.js';
 import { lookupUser, type OsUser } from '../../host/os-user.js';
@@ -215,6 +216,32 @@ export class LocalProvisioner implements Provisioner {
       const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, (this.options.firstRestartDelayMs ?? 250) * 2 ** guest.restarts++);
       setTimeout(() => !guest.stopping && this.start(instanceId, configPath, guest), delay).unref();
     });
+  }
+
+  /**
+   * Trove's upgrade, on this machine: stop the instance's guest host, pin the
+   * other build in its guest config's [manager] (path and sha256; options and
+   * grants stay), and start the host again. What its datastore runs is the
+   * manager's business (pre-upgrade stops it when the new build needs it down).
+   */
+  async swapManager(instance: InstanceRecord, manager: { path: string; sha256: string }): Promise<void> {
+    const configPath = join(this.dir(instance), 'guest.toml');
+    await writeFile(configPath, withManager(await readFile(configPath, 'utf8'), manager), { mode: 0o600 });
+    const guest = this.guests.get(instance.id) ?? { child: undefined, stopping: false, restarts: 0 };
+    this.guests.set(instance.id, guest);
+    guest.stopping = true;
+    clearInterval(guest.watch);
+    if (guest.adoptedPid !== undefined) await stopPid(guest.adoptedPid);
+    const child = guest.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    guest.stopping = false;
+    guest.restarts = 0;
+    guest.quickExits = 0;
+    this.start(instance.id, configPath, guest);
   }
 
   /** The guest host's pid, for operators and tests. */

@@ -28,6 +28,12 @@ export interface Provisioner {
   readonly volumesResizable: boolean;
   /** Bytes the instance's volume holds, when the provisioner can see it; for Trove's volume.used. */
   volumeUsedBytes?(instance: InstanceRecord): Promise<number | undefined>;
+  /**
+   * Restart the guest's host on another manager build (Trove's upgrade):
+   * the same guest config, its [manager] pinned to this path and sha256.
+   * Provisioners that cannot do that leave it out and upgrades are refused.
+   */
+  swapManager?(instance: InstanceRecord, manager: { path: string; sha256: string }): Promise<void>;
   /** Stop the guest and remove its resources; idempotent. */
   deprovision(instance: InstanceRecord): Promise<void>;
 }

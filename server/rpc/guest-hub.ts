@@ -157,6 +157,29 @@ export class GuestHub {
     return this.guests.get(instanceId)?.hello;
   }
 
+  /**
+   * Wait until the instance's guest is connected with this manager build (its
+   * hello's sha256), as after an upgrade's host restart; false at `untilMs`.
+   * Rejects with BERTH_ERR_SERVER_STOPPING when the hub closes first.
+   */
+  async waitForManager(instanceId: string, sha256: string, untilMs: number): Promise<boolean> {
+    for (;;) {
+      if (this.stopping) throw new BerthError('BERTH_ERR_SERVER_STOPPING', `the wait for instance ${instanceId}'s guest on its new build was interrupted by the server stopping`);
+      if (this.isConnected(instanceId) && this.helloOf(instanceId)?.sha256 === sha256) return true;
+      if (Date.now() >= untilMs) return false;
+      // woken by the next hello (or the hub closing), whoever's it was
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, untilMs - Date.now()));
+        const list = this.waiters.get(instanceId) ?? [];
+        list.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        this.waiters.set(instanceId, list);
+      });
+    }
+  }
+
   private waitForGuest(instanceId: string, untilMs: number): Promise<boolean> {
     if (this.isConnected(instanceId)) return Promise.resolve(true);
     return new Promise((resolve) => {

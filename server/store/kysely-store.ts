@@ -8,7 +8,7 @@ import { configurationRepository } from './configuration-repository.js';
 import { migrationProvider } from './migrations.js';
 import { withStatementCache } from './statement-cache.js';
 import type { BackupsTable, Database, InstancesTable, TasksTable } from './schema.js';
-import type { BackupRecord, BackupState, InstanceRecord, InstanceStatus, SecurityRule, Store, TaskRecord, TaskState } from './store.js';
+import type { BackupRecord, BackupState, InstanceRecord, InstanceStatus, SecurityRule, Store, TaskRecord, TaskState, UpgradeRecord } from './store.js';
 
 const URL_FIX = 'set the database url to sqlite:<absolute path> (or sqlite::memory:) or postgres://user[:password]@host[:port]/database';
 const FINISHED: readonly TaskState[] = ['succeeded', 'failed'];
@@ -120,6 +120,7 @@ function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
     configurationId: row.configuration_id,
     flavorId: row.flavor_id,
     volumeSize: nullableNumber(row.volume_size),
+    upgrade: row.upgrade === null || row.upgrade === undefined ? null : (JSON.parse(row.upgrade) as UpgradeRecord),
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -173,7 +174,7 @@ function kyselyStore(db: Kysely<Database>): Store {
             id: instance.id, project: instance.project, name: instance.name, datastore: instance.datastore, datastore_version: instance.datastoreVersion,
             status: instance.status, service_status: null, token_sha256: instance.tokenSha256, security_rules: JSON.stringify(instance.securityRules), fault: null,
             build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, endpoint: null,
-            configuration_id: instance.configurationId ?? null, flavor_id: instance.flavorId ?? null, volume_size: instance.volumeSize ?? null, created_at: now, updated_at: now,
+            configuration_id: instance.configurationId ?? null, flavor_id: instance.flavorId ?? null, volume_size: instance.volumeSize ?? null, upgrade: null, created_at: now, updated_at: now,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -202,7 +203,8 @@ function kyselyStore(db: Kysely<Database>): Store {
           .set({
             status: patch.status, service_status: patch.serviceStatus, fault: patch.fault, name: patch.name, last_heartbeat_sent_at: nullableMillis(patch.lastHeartbeatSentAt),
             last_heartbeat_seq: patch.lastHeartbeatSeq, last_heartbeat_at: nullableMillis(patch.lastHeartbeatAt), endpoint: patch.endpoint,
-            configuration_id: patch.configurationId, updated_at: Date.now(),
+            configuration_id: patch.configurationId, datastore_version: patch.datastoreVersion,
+            upgrade: patch.upgrade === undefined ? undefined : patch.upgrade === null ? null : JSON.stringify(patch.upgrade), updated_at: Date.now(),
           })
           .where('id', '=', id)
           .returningAll()

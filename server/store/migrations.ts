@@ -125,6 +125,15 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('instances').dropColumn('flavor_id').execute();
     },
   },
+  '0005_instance_upgrade': {
+    async up(db: Kysely<any>): Promise<void> {
+      // Trove's upgrade: the versions and phase on record before the guest's build is swapped
+      await db.schema.alterTable('instances').addColumn('upgrade', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('instances').dropColumn('upgrade').execute();
+    },
+  },
 };
 
 /** Hands the Migrator the migrations above; nothing is read from disk. */

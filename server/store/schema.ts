@@ -39,6 +39,8 @@ export interface InstancesTable {
   flavor_id: string | null;
   /** volume.size in GB, or null when create gave none. */
   volume_size: number | null;
+  /** UpgradeRecord as JSON while an upgrade is under way, else null. */
+  upgrade: string | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }

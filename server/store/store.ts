@@ -5,7 +5,22 @@
  */
 
 /** Instance status as the API shows it (Trove's), plus DELETED for tombstones. */
-export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTDOWN' | 'REBOOT' | 'BACKUP' | 'RESTART_REQUIRED' | 'DELETED';
+export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTDOWN' | 'REBOOT' | 'BACKUP' | 'RESTART_REQUIRED' | 'UPGRADE' | 'DELETED';
+
+/**
+ * An upgrade under way (Trove's UPGRADE), on record before anything changes,
+ * so a server restarted part-way knows which build the guest may run.
+ */
+export interface UpgradeRecord {
+  /** The version the instance runs (and returns to on a rollback), and its manager. */
+  from: { version: string; sha256: string };
+  /** The version asked for, and its manager. */
+  to: { version: string; sha256: string };
+  /** pre-upgrade: asking the old manager; swapping: the host restarts on the new build; post-upgrade: the new manager restores; rolling-back: the host restarts on the old build. */
+  phase: 'pre-upgrade' | 'swapping' | 'post-upgrade' | 'rolling-back';
+  /** When the upgrade was accepted (epoch ms): tasks created since belong to it. */
+  startedAt: number;
+}
 
 export interface SecurityRule {
   protocol: 'tcp' | 'udp';
@@ -43,17 +58,19 @@ export interface InstanceRecord {
   flavorId: string | null;
   /** volume.size (GB) it was created with, or null. */
   volumeSize: number | null;
+  /** The upgrade under way, or null. */
+  upgrade: UpgradeRecord | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'createdAt' | 'updatedAt'> & {
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'upgrade' | 'createdAt' | 'updatedAt'> & {
   flavorId?: string | null;
   volumeSize?: number | null;
   /** A configuration group attached at create. */
   configurationId?: string | null;
 };
-export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId'>>;
+export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId' | 'datastoreVersion' | 'upgrade'>>;
 
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed';
 

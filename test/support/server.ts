@@ -130,7 +130,7 @@ export async function prepareTestServer<M extends string>(options: TestServerOpt
               firstRestartDelayMs: options.firstRestartDelayMs,
               hostCommand: options.hostCommand ?? (testHostIsBundle() ? hostCommand : undefined),
               nodePath: testHostNode(),
-              onFailed: (instanceId, reason) => void running?.store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined),
+              onFailed: (instanceId, reason) => running?.guestFailed(instanceId, reason),
             })
           : undefined;
       running = await startServer(config, { provisioner });

@@ -11,8 +11,10 @@ import { createBody, databaseIn, instanceView, instanceViewOf, userIn, type Crea
 const name = z.string().min(1).max(64);
 // Trove's PUT: with a configuration group id it attaches the group; with null or without one it detaches
 const updateBody = z.strictObject({ instance: z.strictObject({ configuration: z.string().uuid().nullish(), name: name.optional() }) });
-// Trove's PATCH (troveclient's update): a new name, and a group to attach or null to detach
-const editBody = z.strictObject({ instance: z.strictObject({ name: name.optional(), configuration: z.string().uuid().nullable().optional() }) });
+// Trove's PATCH (troveclient's update and upgrade): a new name, a group to attach or null to detach, a datastore version to upgrade to
+const editBody = z.strictObject({
+  instance: z.strictObject({ name: name.optional(), configuration: z.string().uuid().nullable().optional(), datastore_version: z.string().min(1).max(255).optional() }),
+});
 const volumeSize = z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number)], { error: 'must be a whole number of GB, at least 1' });
 const params = z.object({ project: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), id: z.string().uuid() });
 const paging = z.object({ limit: z.coerce.number().int().positive().max(1000).optional(), marker: z.string().optional() });
@@ -196,7 +198,12 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
     });
     app.patch(`${base}/:id`, { schema: { tags: ['instances'], params, body: editBody } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
-      const { name: newName, configuration } = request.body.instance;
+      const { name: newName, configuration, datastore_version: datastoreVersion } = request.body.instance;
+      if (datastoreVersion !== undefined && configuration !== undefined) {
+        // as Trove: one change besides the name per request
+        throw new BerthError('BERTH_ERR_VALIDATION', 'instance.datastore_version cannot be combined with instance.configuration', 'send the upgrade and the configuration change as two requests');
+      }
+      if (datastoreVersion !== undefined) await service.upgrade(project, request.params.id, datastoreVersion);
       if (configuration !== undefined) {
         if (!configurations) throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', 'this server has no configuration groups', 'remove instance.configuration');
         if (configuration === null) await configurations.detach(project, request.params.id);

@@ -115,3 +115,18 @@ describe('REBOOT while a restart runs', () => {
     expect((await status()).status).toBe('DELETED');
   });
 });
+
+describe('UPGRADE while an upgrade runs', () => {
+  it('keeps UPGRADE whatever the guest reports while its host restarts, and does not let a restart turn it to REBOOT', async () => {
+    await monitor.onHeartbeat('i-1', beat(0, 10), at(10));
+    const upgrade = { from: { version: '15', sha256: 'a'.repeat(64) }, to: { version: '16', sha256: 'b'.repeat(64) }, phase: 'swapping' as const, startedAt: T0 };
+    await store.instances.update('i-1', { status: 'UPGRADE', upgrade });
+    for (const [seq, state] of [[1, 'shutdown'], [2, 'crashed'], [3, 'running']] as const) {
+      await monitor.onHeartbeat('i-1', beat(seq, 10 + seq, state), at(10 + seq));
+      expect((await status()).status).toBe('UPGRADE');
+    }
+    await monitor.onRestartStarted('i-1');
+    await monitor.check(at(1000));
+    expect(await status()).toMatchObject({ status: 'UPGRADE', upgrade, fault: null });
+  });
+});
