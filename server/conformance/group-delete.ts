@@ -48,6 +48,10 @@ export async function deleteChecks(context: ScenarioContext, id: string, watch: 
     const denied = deniedCapabilities(dir);
     expectThat(denied.length === 0, `denied: ${denied.join('; ')}`);
   });
+  await context.log.run('invariants', 'no-escaped-process', `${label}: every process stayed in the host's tree or carried the instance's marker`, async () => {
+    const escaped = watch.escaped();
+    if (escaped.length > 0) throw new CheckFailure(`${escaped.length} process(es) left the host's process tree without the instance's marker: ${escaped.map((p) => `${p.pid} (${p.command})`).join('; ')}`, 'BERTH_CONFORMANCE_PROCESS_ESCAPED');
+  });
   let port: number | undefined;
   let host = '127.0.0.1';
   await context.log.run('delete', 'delete', `${label}: delete removes the instance`, async () => {

@@ -41,3 +41,19 @@ export function renderReport(report: { manager: { name: string; version: string 
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The matrix as docs/conformance.md holds it: one row per claimed operation,
+ * then what the unclaimed ones answered. Nothing in it varies between runs of
+ * the same manager (no timings), so the docs can be checked against a run.
+ */
+export function markdownMatrix(report: { manager: { name: string; version: string }; datastore: string; operations: readonly OperationRow[] }): string {
+  const claimed = report.operations.filter((row) => row.claimed);
+  const unclaimed = report.operations.filter((row) => !row.claimed);
+  const answered = unclaimed.filter((row) => row.status === 'unsupported').length;
+  const otherwise = unclaimed.filter((row) => row.status !== 'unsupported').map((row) => `${row.operation} (${row.status})`);
+  const lines = [`${report.manager.name} ${report.manager.version} on \`${report.datastore}\`:`, '', '| operation | result |', '| --- | --- |'];
+  for (const row of claimed) lines.push(`| ${row.operation} | ${row.status} |`);
+  lines.push('', `Unclaimed: ${answered} of ${unclaimed.length} answer unsupported${otherwise.length > 0 ? `; ${otherwise.join(', ')}` : ''}.`);
+  return `${lines.join('\n')}\n`;
+}

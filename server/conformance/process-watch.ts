@@ -23,6 +23,7 @@ function commandOf(pid: number): string {
  */
 export class ProcessWatch {
   private readonly seen = new Map<string, WatchedProcess>();
+  private current = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -41,14 +42,29 @@ export class ProcessWatch {
       const host = Number(readFileSync(pidFile, 'utf8').trim());
       if (Number.isInteger(host) && host > 0) found.push(...processesDescendedFrom(host));
     }
+    // a marked process's children count as marked: PostgreSQL's rewrite their environment with their process titles
     for (const pid of processesMarkedWith(this.instanceId)) {
       const stat = procStat(pid);
-      if (stat) found.push({ pid, startTime: stat.startTime });
+      if (stat) found.push({ pid, startTime: stat.startTime }, ...processesDescendedFrom(pid));
     }
+    this.current = new Set<string>();
     for (const process of found) {
       const key = `${process.pid}@${process.startTime}`;
+      this.current.add(key);
       if (!this.seen.has(key)) this.seen.set(key, { ...process, command: commandOf(process.pid) });
     }
+  }
+
+  /**
+   * Processes seen earlier that still run but, sampled now, are neither in the
+   * host's tree nor marked with the instance (nor a marked one's children):
+   * they got away from both ways delete finds processes (double-forked, the
+   * environment scrubbed). Judged at one sample, so a process between its
+   * fork and its exec is not taken for one.
+   */
+  escaped(): WatchedProcess[] {
+    this.sample();
+    return [...this.seen].filter(([key, process]) => !this.current.has(key) && stillRunning(process.pid, process.startTime)).map(([, process]) => process);
   }
 
   /** Those seen that still run now. */
