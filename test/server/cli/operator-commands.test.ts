@@ -237,13 +237,27 @@ describe('berth operator commands against a running server (real CLI processes, 
     expect(errorOf(again).code).toBe('BERTH_ERR_MANAGER_NOT_FOUND');
   });
 
-  it('creates and lists users where the manager supports them', async () => {
+  it('lists users without a HOST column where the manager names no host for them, the REST view keeping host "%"', async () => {
+    const created = await berth(['user', 'create', 'acct', 'bob', '--password', 's3cret', '--database', 'second', ...acme()]);
+    expect(created.code, created.stderr).toBe(0);
+    const table = await berth(['user', 'list', 'acct', ...acme()]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(rows(table.stdout)).toEqual([
+      ['NAME', 'DATABASES'],
+      ['bob', 'second'],
+    ]);
+    const json = await berth(['user', 'list', 'acct', '--json', ...acme()]);
+    expect(JSON.parse(json.stdout)).toEqual({ users: [{ name: 'bob', host: '%', databases: [{ name: 'second' }] }], user_hosts: false });
+  });
+
+  it('creates and lists users with a HOST column once the manager names hosts for them', async () => {
     const created = await berth(['user', 'create', 'acct', 'alice', '--password', 's3cret', '--host', '10.0.0.%', '--database', 'second', ...acme()]);
     expect(created.code, created.stderr).toBe(0);
     const table = await berth(['user', 'list', 'acct', ...acme()]);
     expect(table.code, table.stderr).toBe(0);
     expect(rows(table.stdout)).toEqual([
       ['NAME', 'HOST', 'DATABASES'],
+      ['bob', '%', 'second'],
       ['alice', '10.0.0.%', 'second'],
     ]);
   });
