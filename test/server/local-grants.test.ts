@@ -1,5 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BerthError } from '../../datastores/errors/berth-error.js';
+import { berthProcess } from '../support/cli.js';
 import { apiRequest, prepareTestServer, type TestServerSetup } from '../support/server.js';
 
 const TOKEN = 'acme-token-0123456789';
@@ -55,5 +58,21 @@ describe("the local provisioner's grants, checked at server start against each m
 
     setup.config.datastores[0]!.local!.connections = { admin: { kind: 'postgresql', url: 'postgres://tiny@127.0.0.1:5432/tiny' } };
     await setup.start();
+  });
+
+  it('`berth server` exits with code 3 and the catalogue code on stderr, before it listens', async () => {
+    setup = await prepareTestServer({
+      name: 'local-grants-cli',
+      projects: { acme: TOKEN },
+      managers: { 'three-ops': 'three-ops' },
+      datastores: [tinydb({ connections: { admin: ADMIN }, ports: ['port'], secrets: ['admin_password'] })],
+    });
+    const file = join(setup.dir, 'server.json');
+    await writeFile(file, JSON.stringify(setup.config));
+    const result = await berthProcess(['server', '--config', file], { home: setup.dir });
+    expect(result.code).toBe(3);
+    // the code is the contract; the datastore and the key are what the operator needs on that line and the fix's
+    expect(result.stderr).toMatch(/^error BERTH_ERR_LOCAL_GRANTS_MISSING: datastore tinydb\b/m);
+    expect(result.stderr).toMatch(/^ {2}fix: .*\[datastores\.local\]/m);
   });
 });
