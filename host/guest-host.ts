@@ -13,7 +13,9 @@ import { endSpawnedPrograms } from './capabilities/exec-stop.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import { DatastoreAutostart } from './datastore-autostart.js';
 import { StatusProbe } from './status-probe.js';
-import type { SandboxSpec } from './sandbox/spec.js';
+import type { CallOutcome, SandboxSpec } from './sandbox/spec.js';
+import { hostDeadline, serverDeadline } from './sandbox/call-deadline.js';
+import type { OperationName } from '../datastores/sdk/operations.js';
 import type { GuestLink } from './rpc/guest-link.js';
 import { EventGate } from './rpc/event-gate.js';
 import { ManagerLogLimiter } from './rpc/manager-log-limiter.js';
@@ -139,22 +141,23 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   // the probe's answer is dropped when a call that may change the service overlapped it (status-probe.ts)
   const statusProbe = new StatusProbe(async () => {
     try {
-      const outcome = await sandbox.call('status', [], config.host.call_timeout * 1000);
+      const outcome = await sandbox.call('status', [], hostDeadline('quick', config.host.call_timeout * 1000));
       return 'ok' in outcome ? { status: outcome.ok as 'running' } : { status: 'unknown' as const, detail: JSON.stringify(outcome.err) };
     } catch (error) {
       return { status: 'unknown' as const, detail: error instanceof Error ? error.message : String(error) };
     }
   });
-  const recordedCall: typeof call = (operation, args, deadlineMs) =>
+  // a call from the server runs within the deadline it sent (its timeouts.quick_call or slow_call, what is left of it)
+  const recordedCall = (operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome> =>
     statusProbe.around(operation, async () => {
-      const outcome = await call(operation, args, deadlineMs);
+      const outcome = await call(operation, args, serverDeadline(operation, deadlineMs));
       autostart?.record(operation, args, outcome);
       return outcome;
     });
   // until the host has looked whether its datastore must come back, the heartbeats say so rather than "shutdown"
   let bringingBack: Promise<string> | undefined = autostart?.bringBack(
     manifest.operations,
-    (operation, args) => sandbox.call(operation, args, (operation === 'status' ? config.host.call_timeout : config.host.slow_call_timeout) * 1000),
+    (operation, args) => sandbox.call(operation, args),
     log,
   );
   // A heartbeat waits for the probe half a report interval, then says it is still running; the

@@ -17,6 +17,7 @@ import { failureOf } from './instances/manager-errors.js';
 import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
 import { LocalProvisioner } from './provisioning/local.js';
+import { checkLocalGrants } from './provisioning/local-grants.js';
 import type { Provisioner } from './provisioning/provisioner.js';
 import { ManifestCatalog } from './registry/manifests.js';
 import { LogThrottle } from '../host/rpc/log-throttle.js';
@@ -54,6 +55,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const registry = new DatastoreRegistry(config.datastores);
   const manifests = await ManifestCatalog.load(registry);
   const dataDir = config.server.data_dir ?? join(homedir(), '.berth');
+  // with the local provisioner, a datastore whose [datastores.local] block lacks a grant its manager asks for fails the start, not each create
+  const local = options.provisioner ? (options.provisioner instanceof LocalProvisioner ? options.provisioner : undefined) : config.provisioner.kind === 'local' ? 'default' : undefined;
+  if (local) checkLocalGrants(registry, (version) => manifests.of(version), local === 'default' ? {} : local.extraGrants, dataDir);
   mkdirSync(dataDir, { recursive: true });
   const store = await openStore(config.database?.url ?? `sqlite:${join(dataDir, 'berth.db')}`);
   const { timeouts } = config;

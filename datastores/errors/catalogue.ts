@@ -38,9 +38,10 @@ export const ERRORS = {
   BERTH_ERR_TRANSPILE_UNAVAILABLE: { ...input, summary: 'the manager is not in the transpile cache and this guest host has no jco to transpile it' },
   BERTH_ERR_WASM_SHA256_MISMATCH: { ...input, summary: 'the manager file does not have the sha256 the config pins' },
   BERTH_ERR_GRANTS_MISSING: { ...input, summary: 'the manager needs grants its config does not give' },
+  BERTH_ERR_LOCAL_GRANTS_MISSING: { ...input, summary: "a datastore's manager needs grants its [datastores.local] block of the server config does not give: the server does not start" },
 
   BERTH_ERR_CALL_TRAPPED: { status: 502, exitCode: 1, summary: 'the manager trapped during the call; a fresh instance replaced it' },
-  BERTH_ERR_CALL_TIMEOUT: { status: 504, exitCode: 1, summary: 'the call exceeded its deadline; a fresh instance replaced the manager' },
+  BERTH_ERR_CALL_TIMEOUT: { status: 504, exitCode: 1, summary: "the call exceeded its deadline (the host's host.call_timeout / host.slow_call_timeout, or the server's timeouts.quick_call / slow_call, as its details say); a fresh instance replaced the manager" },
   BERTH_ERR_MEMORY_LIMIT: { status: 502, exitCode: 1, summary: "the manager reached its memory ceiling (host.memory_limit); a fresh instance replaced it" },
   BERTH_ERR_CALL_INTERRUPTED: { status: 502, exitCode: 1, summary: 'the guest host stopped while running the operation; its outcome is unknown and it was not run again' },
   BERTH_ERR_SANDBOX_FAILED: { status: 500, exitCode: 1, summary: 'the manager sandbox could not start' },

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BerthError } from '../../datastores/errors/berth-error.js';
+import { BerthError, type ErrorDetails } from '../../datastores/errors/berth-error.js';
 import { isErrorCode } from '../../datastores/errors/catalogue.js';
 import { guardedSafeParse } from '../validation/guarded-parse.js';
 import {
@@ -7,6 +7,7 @@ import {
   MAX_FRAME_BYTES,
   METHODS,
   RPC_ERRORS,
+  errorDetails,
   notificationFrame,
   requestFrame,
   requestId,
@@ -41,8 +42,17 @@ interface Pending {
 }
 
 function errorOf(error: unknown): RpcErrorObject {
-  if (error instanceof BerthError) return { code: RPC_ERRORS.BERTH_ERROR, message: error.message, data: { code: error.code } };
+  if (error instanceof BerthError) {
+    return { code: RPC_ERRORS.BERTH_ERROR, message: error.message, data: { code: error.code, ...(error.fix === undefined ? {} : { fix: error.fix }), ...(error.details === undefined ? {} : { details: error.details }) } };
+  }
   return { code: RPC_ERRORS.INTERNAL_ERROR, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The fix and details a peer's BerthError carried, when they have their shapes; anything else is dropped. */
+function remoteFixAndDetails(data: Record<string, unknown> | undefined): { fix?: string; details?: ErrorDetails } {
+  const fix = typeof data?.fix === 'string' ? data.fix : undefined;
+  const parsed = guardedSafeParse(errorDetails, data?.details);
+  return { ...(fix === undefined ? {} : { fix }), ...(parsed.success ? { details: parsed.data } : {}) };
 }
 
 /** The frame's id if it is a valid one, else null: an error answers with the id only when it could be read (JSON-RPC 2.0, 5). */
@@ -196,7 +206,8 @@ export class RpcPeer {
     clearTimeout(pending.timer);
     if ('error' in frame) {
       const code = frame.error.data?.code;
-      pending.reject(new BerthError(code && isErrorCode(code) ? code : 'BERTH_ERR_RPC_REMOTE', frame.error.message));
+      const { fix, details } = remoteFixAndDetails(frame.error.data);
+      pending.reject(new BerthError(code && isErrorCode(code) ? code : 'BERTH_ERR_RPC_REMOTE', frame.error.message, fix, details === undefined ? undefined : { details }));
       return;
     }
     const result = guardedSafeParse(METHODS[pending.method].result, frame.result);

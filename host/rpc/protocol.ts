@@ -33,6 +33,8 @@ const id = requestId;
 
 export const requestFrame = z.strictObject({ jsonrpc: z.literal('2.0'), id, method: z.string().min(1).max(128), params: z.unknown().optional() });
 export const notificationFrame = z.strictObject({ jsonrpc: z.literal('2.0'), method: z.string().min(1).max(128), params: z.unknown().optional() });
+/** A BerthError's details as they travel in an error's data (a few named strings and numbers). */
+export const errorDetails = z.record(z.string().max(64), z.union([z.string().max(4096), z.number()]));
 export const errorObject = z.strictObject({
   code: z.number().int(),
   message: z.string(),

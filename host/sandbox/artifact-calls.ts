@@ -5,8 +5,9 @@ import type { OperationName } from '../../datastores/sdk/operations.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import { TransferError, type ArtifactTransfer } from '../rpc/artifact-transfer.js';
 import type { CallOutcome } from './spec.js';
+import type { CallDeadline } from './call-deadline.js';
 
-type SandboxCall = (operation: OperationName, args: unknown[], deadlineMs: number, artifacts: ArtifactGrant[]) => Promise<CallOutcome>;
+type SandboxCall = (operation: OperationName, args: unknown[], deadline: CallDeadline, artifacts: ArtifactGrant[]) => Promise<CallOutcome>;
 
 export interface ArtifactCallsOptions {
   /** Where backups wait between the manager and the server (mode 0700; files 0600). */
@@ -42,24 +43,25 @@ function restoreSourceOf(operation: OperationName, args: unknown[]): RestoreSour
  * guest and sent to the server once the manager has finished it; a restore's
  * backup is fetched and checked before the manager sees a byte of it.
  */
-export function withArtifacts(options: ArtifactCallsOptions): (operation: OperationName, args: unknown[], deadlineMs: number) => Promise<CallOutcome> {
+export function withArtifacts(options: ArtifactCallsOptions): (operation: OperationName, args: unknown[], deadline: CallDeadline) => Promise<CallOutcome> {
   mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
 
-  return async (operation, args, deadlineMs) => {
+  return async (operation, args, deadline) => {
     const startedAt = Date.now();
-    const left = () => Math.max(1, deadlineMs - (Date.now() - startedAt));
+    const deadlineMs = deadline.ms;
+    const left = (): CallDeadline => ({ ...deadline, ms: Math.max(1, deadlineMs - (Date.now() - startedAt)) });
 
     // an unclaimed operation answers unsupported from the SDK: it gets no artifact, and no backup is fetched for it
-    if (!options.claims.has(operation)) return options.call(operation, args, deadlineMs, []);
+    if (!options.claims.has(operation)) return options.call(operation, args, deadline, []);
 
     if (operation === 'create-backup') {
       const id = (args[0] as { id?: unknown } | undefined)?.id;
-      if (typeof id !== 'string' || !SAFE_ID.test(id)) return options.call(operation, args, deadlineMs, []);
+      if (typeof id !== 'string' || !SAFE_ID.test(id)) return options.call(operation, args, deadline, []);
       const spool = join(options.spoolDir, `${id}.backup`);
       // a spool file from an attempt this host did not finish (it restarted) is stale
       rmSync(spool, { force: true });
       try {
-        const outcome = await options.call(operation, args, deadlineMs, [{ name: id, access: 'write', path: spool }]);
+        const outcome = await options.call(operation, args, deadline, [{ name: id, access: 'write', path: spool }]);
         // a manager that wrote nothing made an empty backup, which is still a backup to store
         if ('ok' in outcome) await untilDeadline(startedAt + deadlineMs, () => options.transfer.upload(id, spool), ensureExists(spool));
         return outcome;
@@ -69,7 +71,7 @@ export function withArtifacts(options: ArtifactCallsOptions): (operation: Operat
     }
 
     const source = restoreSourceOf(operation, args);
-    if (!source || !SAFE_ID.test(source.id)) return options.call(operation, args, deadlineMs, []);
+    if (!source || !SAFE_ID.test(source.id)) return options.call(operation, args, deadline, []);
     const spool = join(options.spoolDir, `${source.id}.restore`);
     rmSync(spool, { force: true });
     try {

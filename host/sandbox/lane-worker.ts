@@ -4,6 +4,7 @@ import { bootSandboxWorker, workerHeapMb } from './boot.js';
 import { saveCodeCache, type TranspiledComponent } from '../component/compile.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
+import { callTimeout, type CallDeadline } from './call-deadline.js';
 
 export interface LaneHooks {
   onMessage(message: FromWorker): void;
@@ -35,6 +36,7 @@ interface PendingCall {
   args: unknown[];
   artifacts: ArtifactGrant[];
   label: string;
+  deadline: CallDeadline;
   deadlineAt: number;
   /** Fails the call if its deadline passes while it is still queued. */
   waiting?: NodeJS.Timeout;
@@ -130,18 +132,18 @@ export class LaneWorker {
     return this.ready;
   }
 
-  call(iface: string, fn: string, args: unknown[], label: string, deadlineMs: number, artifacts: ArtifactGrant[] = []): Promise<CallOutcome> {
+  call(iface: string, fn: string, args: unknown[], label: string, deadline: CallDeadline, artifacts: ArtifactGrant[] = []): Promise<CallOutcome> {
     if (this.closed) return Promise.reject(new BerthError('BERTH_ERR_SANDBOX_FAILED', 'the sandbox is closed'));
     clearTimeout(this.idleTimer);
     if (!this.worker) this.start().catch(() => undefined);
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { id: this.nextId++, iface, fn, args, artifacts, label, deadlineAt: Date.now() + deadlineMs, resolve, reject };
+      const call: PendingCall = { id: this.nextId++, iface, fn, args, artifacts, label, deadline, deadlineAt: Date.now() + deadline.ms, resolve, reject };
       call.waiting = setTimeout(() => {
         const index = this.queue.indexOf(call);
         if (index === -1) return;
         this.queue.splice(index, 1);
-        reject(new BerthError('BERTH_ERR_CALL_TIMEOUT', `${label} waited past its deadline behind ${this.current?.call.label ?? 'earlier calls'}`));
-      }, deadlineMs);
+        reject(callTimeout(label, deadline, { kind: 'queued', behind: this.current?.call.label ?? 'earlier calls' }));
+      }, deadline.ms);
       this.queue.push(call);
       this.dispatch();
     });
@@ -194,7 +196,7 @@ export class LaneWorker {
       if (!call) return this.scheduleIdleStop();
       clearTimeout(call.waiting);
       const timer = setTimeout(
-        () => this.replace(call.id, `${call.label} exceeded its deadline`, 'BERTH_ERR_CALL_TIMEOUT'),
+        () => this.timedOut(call),
         call.deadlineAt - Date.now(),
       );
       this.current = { call, timer };
@@ -236,15 +238,20 @@ export class LaneWorker {
     this.dispatch();
   }
 
-  /** End this instance, fail the call it was running, and carry on with a fresh one. */
-  private replace(id: number | undefined, reason: string, code: ReplacedCode, fix?: string): void {
+  /** The running call passed its deadline: it fails naming the deadline and its setting, and its instance is replaced. */
+  private timedOut(call: PendingCall): void {
+    this.replace(call.id, `${call.label} exceeded its deadline`, 'BERTH_ERR_CALL_TIMEOUT', undefined, callTimeout(call.label, call.deadline, { kind: 'ran', lane: this.name }));
+  }
+
+  /** End this instance, fail the call it was running (with `error`, else one made of code and reason), and carry on with a fresh one. */
+  private replace(id: number | undefined, reason: string, code: ReplacedCode, fix?: string, error?: BerthError): void {
     if (this.closed) return;
     const failing = this.current && (id === undefined || this.current.call.id === id) ? this.current : undefined;
     if (failing) {
       clearTimeout(failing.timer);
       this.current = undefined;
       if (code === 'BERTH_ERR_MEMORY_LIMIT') fix ??= 'raise host.memory_limit if the manager needs that much';
-      failing.call.reject(new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`, fix));
+      failing.call.reject(error ?? new BerthError(code, `the manager ${reason}; the ${this.name} instance was replaced`, fix));
     }
     const old = this.worker;
     this.worker = undefined;

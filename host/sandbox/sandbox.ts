@@ -1,10 +1,10 @@
 import type { Worker } from 'node:worker_threads';
-import { BerthError } from '../../datastores/errors/berth-error.js';
 import { camelName, interfaceOf, type OperationName } from '../../datastores/sdk/operations.js';
 import type { TranspiledComponent } from '../component/compile.js';
 import type { ManagerLogEntry } from '../capabilities/logging.js';
 import type { Event } from '../generated/interfaces/berth-datastore-events.js';
 import { LaneWorker } from './lane-worker.js';
+import { callTimeout, givenDeadline, hostDeadline, type CallDeadline } from './call-deadline.js';
 import { laneOf, type Lane } from './lanes.js';
 import type { CallOutcome, FromWorker, SandboxSpec } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
@@ -15,7 +15,7 @@ import { serveConnections } from '../capabilities/connections-service.js';
 export interface SandboxOptions {
   component: TranspiledComponent;
   spec: SandboxSpec;
-  /** Deadlines of quick and slow calls when the caller gives none, ms. */
+  /** Deadlines of quick and slow calls when the caller gives none, ms: guest.toml's host.call_timeout and host.slow_call_timeout. */
   quickTimeoutMs: number;
   slowTimeoutMs: number;
   /** The slow lane's instance starts with the first slow call and stops after this long idle (default 60 s). */
@@ -77,14 +77,20 @@ export class Sandbox {
 
   /**
    * Call one contract operation; resolves with the manager's ok or err,
-   * rejects on trap or deadline. `artifacts`: the backup spool files this
-   * call alone may write or read.
+   * rejects on trap or deadline. `deadline`: with its setting (what a missed
+   * one names), or bare ms; none takes the host's of the operation's lane.
+   * `artifacts`: the backup spool files this call alone may write or read.
    */
-  call(operation: OperationName, args: unknown[], deadlineMs?: number, artifacts: ArtifactGrant[] = []): Promise<CallOutcome> {
+  call(operation: OperationName, args: unknown[], deadline?: number | CallDeadline, artifacts: ArtifactGrant[] = []): Promise<CallOutcome> {
     const lane = laneOf(operation);
-    const deadline = deadlineMs ?? (lane === 'slow' ? this.options.slowTimeoutMs : this.options.quickTimeoutMs);
-    if (!(deadline > 0)) return Promise.reject(new BerthError('BERTH_ERR_CALL_TIMEOUT', `${operation} has no time left`));
-    return this.lanes[lane].call(camelName(interfaceOf(operation)), camelName(operation), args, operation, deadline, artifacts);
+    const given =
+      deadline === undefined
+        ? hostDeadline(lane, lane === 'slow' ? this.options.slowTimeoutMs : this.options.quickTimeoutMs)
+        : typeof deadline === 'number'
+          ? givenDeadline(deadline)
+          : deadline;
+    if (!(given.ms > 0)) return Promise.reject(callTimeout(operation, given, { kind: 'none-left' }));
+    return this.lanes[lane].call(camelName(interfaceOf(operation)), camelName(operation), args, operation, given, artifacts);
   }
 
   async close(): Promise<void> {

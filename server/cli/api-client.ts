@@ -220,7 +220,8 @@ export class ApiClient {
     await this.request('DELETE', this.projectPath(`/instances/${encodeURIComponent(id)}/databases/${encodeURIComponent(name)}`));
   }
 
-  listUsers(id: string): Promise<{ users: UserView[] }> {
+  /** `user_hosts`: whether the manager named a host for any user listed (absent from a server before it was added). */
+  listUsers(id: string): Promise<{ users: UserView[]; user_hosts?: boolean }> {
     return this.request('GET', this.projectPath(`/instances/${encodeURIComponent(id)}/users`));
   }
 

@@ -212,6 +212,8 @@ export async function userList(ref: string, flags: OperatorFlags): Promise<void>
   const result = await api.listUsers(target.id);
   if (flags.json) return void outJson(result);
   if (result.users.length === 0) return void out(`no users on instance ${target.label}`);
+  // a HOST column only where the datastore qualifies users by host (MySQL's 'user'@'host'): elsewhere host is Trove's "%" filler
+  if (result.user_hosts === false) return void out(table(['NAME', 'DATABASES'], result.users.map((u) => [u.name, u.databases.map((d) => d.name).join(', ')])));
   out(table(['NAME', 'HOST', 'DATABASES'], result.users.map((u) => [u.name, u.host, u.databases.map((d) => d.name).join(', ')])));
 }
 

@@ -7,8 +7,9 @@ import { withManager } from './manager-pin.js';
 import { join } from 'node:path';
 import { fillTemplate } from '../registry/local-placement.js';
 import { lookupUser, type OsUser } from '../../host/os-user.js';
-import { allowTraversal, chownTree, ensureInstanceUser, INSTANCE_MARKER, processesDescendedFrom, processesMarkedWith, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
+import { allowTraversal, chownTree, ensureInstanceUser, processesDescendedFrom, processesMarkedWith, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
 import { InstancePorts } from './instance-ports.js';
+import { localGuestGrants } from './local-grants.js';
 import { stillRunning } from '../../host/capabilities/proc-stat.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { GuestPlacement } from '../instances/guest-config.js';
@@ -94,6 +95,11 @@ export class LocalProvisioner implements Provisioner {
     this.ports = new InstancePorts(join(options.dataDir, 'instances'));
   }
 
+  /** The grants every local guest gets beside its version's [datastores.local] block. */
+  get extraGrants(): Partial<GuestPlacement['grants']> {
+    return this.options.grants ?? {};
+  }
+
   /** A volume here is a directory of this machine: it has no device to grow. */
   readonly volumesResizable = false;
 
@@ -127,7 +133,7 @@ export class LocalProvisioner implements Provisioner {
         Object.fromEntries(Object.entries(grant).map(([field, value]) => [field, typeof value === 'string' ? fillTemplate(value, values) : value])),
       ]),
     ) as GuestPlacement['grants']['connections'];
-    const extra = this.options.grants ?? {};
+    const extra = this.extraGrants;
     const user = this.serviceUser(instance, local.runAs);
     // one cache for all: written only by the root host before it becomes its instance's user, read by all
     const cacheDir = join(this.options.dataDir, 'cache', 'transpiled');
@@ -146,14 +152,7 @@ export class LocalProvisioner implements Provisioner {
     return {
       optionOverrides: overrides,
       managerPath: version.manager.path,
-      grants: {
-        directories: [{ host: volume, guest: volume, access: 'read-write' }, ...local.directories, ...(extra.directories ?? [])],
-        programs: [...local.programs, ...(extra.programs ?? [])],
-        connections: { ...connections, ...(extra.connections ?? {}) },
-        // granted, so no manager may override it: every program its host runs or spawns, and what those start
-        // (a daemon that forked itself away, one orphaned by a host killed with SIGKILL), carries it; delete looks for it
-        environment: { ...local.environment, ...(extra.environment ?? {}), [INSTANCE_MARKER]: instance.id },
-      },
+      grants: localGuestGrants(local, extra, volume, connections, instance.id),
       host: { cache_dir: cacheDir, spool_dir: join(dir, 'spool'), state_dir: join(dir, 'state'), ...(user ? { run_as: user.name } : {}) },
       ...(firstPort ? { endpoint: `127.0.0.1:${firstPort}` } : {}),
     };

@@ -35,7 +35,10 @@ describe('a guest host with a misbehaving manager', () => {
     const started = Date.now();
     const error = await server.hub.call('inst-1', 'list-databases', [paging('loop')], 1500).catch((e: unknown) => e);
     expect((error as BerthError).code).toBe('BERTH_ERR_CALL_TIMEOUT');
-    expect((error as BerthError).message).toContain('list-databases exceeded its deadline');
+    // the host names the deadline the server sent and the server's setting behind it; details and fix cross the channel
+    expect((error as BerthError).details).toMatchObject({ operation: 'list-databases', setting: 'timeouts.quick_call' });
+    expect((error as BerthError).details?.deadlineMs).toBeLessThanOrEqual(1500);
+    expect((error as BerthError).fix).toContain('timeouts.quick_call');
     // heartbeats kept coming while the manager spun (report_interval is 0.2 s)
     expect(heartbeats.filter((hb) => hb.sentAt >= started && hb.sentAt <= started + 1500).length).toBeGreaterThan(0);
 

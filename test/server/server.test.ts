@@ -14,7 +14,6 @@ beforeAll(async () => {
   setup = await startTestServer({
     name: 'server',
     projects: TOKENS,
-    // three-ops needs grants a local guest does not get: its host refuses to start
     managers: { counter: 'counter', 'three-ops': 'three-ops' },
     timeouts: { report_interval: 0.2, heartbeat_expiry: 5 },
     datastores: [
@@ -24,7 +23,13 @@ beforeAll(async () => {
         guest: { mount_point: '/var/lib/counter', greeting: 'from-the-registry' },
         versions: [{ name: '1', manager: 'counter' }],
       },
-      { name: 'tinydb', versions: [{ name: '1', manager: 'three-ops' }] },
+      // every grant three-ops asks for (the server's start check passes), but a program path this machine does
+      // not have: the guest host refuses its config (BERTH_ERR_CONFIG_INVALID)
+      {
+        name: 'tinydb',
+        local: { programs: ['/usr/local/bin/tinydb-ctl'], connections: { admin: { kind: 'postgresql', url: 'postgres://tiny@127.0.0.1:5432/tiny' } } },
+        versions: [{ name: '1', manager: 'three-ops' }],
+      },
     ],
   });
   ({ server, dir } = setup);
@@ -118,7 +123,7 @@ describe('the control plane end to end (real HTTP, real guest host process, real
       instance = (await api('GET', `/v1.0/acme/instances/${instance.id}`)).body.instance;
     }
     expect(instance.status).toBe('ERROR');
-    expect(instance.fault.message).toMatch(/BERTH_ERR_GRANTS_MISSING.*program tinydb-ctl/s);
+    expect(instance.fault.message).toMatch(/BERTH_ERR_CONFIG_INVALID.*tinydb-ctl does not exist/s);
     expect((await api('DELETE', `/v1.0/acme/instances/${instance.id}`)).status).toBe(202);
   });
 

@@ -31,7 +31,8 @@ afterAll(() => setup?.cleanup());
 describe('users, access, root and actions through the API (real guest)', () => {
   it('creates, reads, lists and refuses a duplicate user', async () => {
     expect((await api('POST', '/users', { users: [{ name: 'app', password: 'pw', databases: [{ name: 'orders' }] }] })).status).toBe(202);
-    expect((await api('GET', '/users')).body).toEqual({ users: [{ name: 'app', host: '%', databases: [{ name: 'orders' }] }] });
+    // user_hosts: this manager qualifies users by host ("%" by default, as MySQL)
+    expect((await api('GET', '/users')).body).toEqual({ users: [{ name: 'app', host: '%', databases: [{ name: 'orders' }] }], user_hosts: true });
     expect((await api('GET', '/users/app')).body).toEqual({ user: { name: 'app', host: '%', databases: [{ name: 'orders' }] } });
     const duplicate = await api('POST', '/users', { users: [{ name: 'app', password: 'pw' }] });
     expect(duplicate.status).toBe(409);
@@ -56,7 +57,7 @@ describe('users, access, root and actions through the API (real guest)', () => {
     expect((await api('GET', '/users/app2')).status).toBe(200);
     expect((await api('GET', '/users/app')).status).toBe(404);
     expect((await api('DELETE', '/users/app2')).status).toBe(202);
-    expect((await api('GET', '/users')).body).toEqual({ users: [] });
+    expect((await api('GET', '/users')).body).toEqual({ users: [], user_hosts: false });
   });
 
   it('enables, shows and disables root', async () => {

@@ -102,7 +102,11 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
       const page = (await service.call(project, request.params.id, 'list-users', [{ limit: request.query.limit, marker: request.query.marker, includeMarker: false }])) as {
         items: Array<{ name: string; host?: string; databases: string[] }>;
       };
-      return { users: page.items.map((u) => ({ name: u.name, host: u.host ?? '%', databases: u.databases.map((d) => ({ name: d })) })) };
+      // host stays in every user for Trove's clients ("%" where the datastore has none); user_hosts says whether it is the datastore's own
+      return {
+        users: page.items.map((u) => ({ name: u.name, host: u.host ?? '%', databases: u.databases.map((d) => ({ name: d })) })),
+        user_hosts: page.items.some((u) => u.host !== undefined),
+      };
     });
     app.post(`${base}/:id/users`, { schema: { tags: ['users'], params, body: z.strictObject({ users: z.array(userIn).min(1) }) } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);

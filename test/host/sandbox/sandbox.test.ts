@@ -3,6 +3,7 @@ import { buildFixture } from '../../support/components.js';
 import { bareSandboxSpec } from '../../support/sandbox-spec.js';
 import { transpileComponent, type TranspiledComponent } from '../../../host/component/compile.js';
 import { Sandbox } from '../../../host/sandbox/sandbox.js';
+import { hostDeadline } from '../../../host/sandbox/call-deadline.js';
 import { BerthError } from '../../../datastores/errors/berth-error.js';
 
 const paging = (marker?: string, limit?: number) => ({ limit, marker, includeMarker: false });
@@ -82,8 +83,27 @@ describe('the manager sandbox', () => {
     const box = await start();
     const error = await failure(box.call('list-databases', [paging('loop')], 300));
     expect(error.code).toBe('BERTH_ERR_CALL_TIMEOUT');
-    expect(error.message).toContain('list-databases exceeded its deadline');
+    expect(error.details).toMatchObject({ operation: 'list-databases', deadline: '300ms', deadlineMs: 300 });
     expect(await box.call('status', [], 60_000)).toEqual({ ok: 'running' });
+  });
+
+  it("names the host's own deadline and its guest.toml setting when the caller gives none, with a fix to raise it", async () => {
+    // quickTimeoutMs 2000 stands for guest.toml's host.call_timeout = 2
+    const box = await start();
+    const error = await failure(box.call('list-databases', [paging('loop')]));
+    expect(error.code).toBe('BERTH_ERR_CALL_TIMEOUT');
+    expect(error.details).toEqual({ operation: 'list-databases', deadline: '2s', deadlineMs: 2000, setting: 'host.call_timeout', where: 'guest.toml' });
+    expect(error.fix).toContain('host.call_timeout');
+    expect(error.toJSON()).toMatchObject({ code: 'BERTH_ERR_CALL_TIMEOUT', details: { setting: 'host.call_timeout' } });
+    expect(await box.call('status', [], 60_000)).toEqual({ ok: 'running' });
+  });
+
+  it('names the slow lane\'s setting for a slow operation that passes its deadline', async () => {
+    const box = await start();
+    const error = await failure(box.call('prepare', [prepareRequest(60_000)], hostDeadline('slow', 400)));
+    expect(error.code).toBe('BERTH_ERR_CALL_TIMEOUT');
+    expect(error.details).toMatchObject({ operation: 'prepare', deadline: '400ms', setting: 'host.slow_call_timeout', where: 'guest.toml' });
+    expect(error.fix).toContain('host.slow_call_timeout');
   });
 
   it('fails a queued call whose deadline passes while it waits', async () => {
@@ -96,7 +116,8 @@ describe('the manager sandbox', () => {
     const waiting = failure(box.call('list-databases', [paging()], 200));
     const error = await waiting;
     expect(error.code).toBe('BERTH_ERR_CALL_TIMEOUT');
-    expect(error.message).toContain('waited past its deadline behind list-databases');
+    expect(error.details).toMatchObject({ operation: 'list-databases', deadlineMs: 200 });
+    expect(error.message).toContain('behind list-databases');
     // it failed while the call ahead of it was still running, not after
     expect(slowDone).toBe(false);
     expect(await slow).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
