@@ -13,6 +13,7 @@ import { accessChecks, databaseChecks, rootChecks, userChecks } from './groups-a
 import { configurationChecks, filesystemChecks, guestLogChecks, restartChecks } from './groups-instance.js';
 import { backupChecks, writeMarker } from './group-backup.js';
 import { deleteChecks } from './group-delete.js';
+import { prepareAgainChecks } from './group-prepare-again.js';
 import { startPrivateServer } from './private-server.js';
 import { probeFor } from './probes.js';
 import { ProcessWatch } from './process-watch.js';
@@ -83,6 +84,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       await accessChecks(context);
       await rootChecks(context, 'enable');
       await writeMarker(context);
+      await prepareAgainChecks(context);
       await configurationChecks(context);
       await guestLogChecks(context);
       await filesystemChecks(context);
