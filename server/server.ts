@@ -18,6 +18,7 @@ import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
 import { LocalProvisioner } from './provisioning/local.js';
 import { checkLocalGrants } from './provisioning/local-grants.js';
+import { logContainment } from './provisioning/instance-cgroup.js';
 import type { Provisioner } from './provisioning/provisioner.js';
 import { ManifestCatalog } from './registry/manifests.js';
 import { LogThrottle } from '../host/rpc/log-throttle.js';
@@ -89,7 +90,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     if (upgrades?.hostFailed(instanceId, reason)) return;
     void store.instances.update(instanceId, { status: 'ERROR', fault: reason }).catch(() => undefined);
   };
-  const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed, stopGuestsOnClose: options.stopGuestsOnClose }) : new ExternalProvisioner());
+  const provisioner = options.provisioner ?? (config.provisioner.kind === 'local' ? new LocalProvisioner({ dataDir, onFailed, stopGuestsOnClose: options.stopGuestsOnClose, cgroupParent: config.provisioner.cgroup_parent }) : new ExternalProvisioner());
   const flavors = new FlavorCatalog(config.flavors);
   let backups: BackupService | undefined;
   let configurations: ConfigurationService | undefined;
@@ -137,6 +138,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const protocolErrors = new LogThrottle(20, 10_000);
   logProtocolError = (instanceId, message) => protocolErrors.warn(api.log, { instance: instanceId, message: message.slice(0, 500) }, 'protocol error on a guest channel');
   hub.attach(api.server);
+  if (provisioner instanceof LocalProvisioner) logContainment(api.log, provisioner.containment);
   const url = await api.listen({ host, port: Number(port) });
   guestUrl = config.server.guest_url ?? `ws://${host}:${(api.server.address() as { port: number }).port}/v1/guests`;
   if (provisioner instanceof LocalProvisioner) provisioner.resume(await store.instances.listByStatus(['BUILD', 'ACTIVE', 'ERROR', 'SHUTDOWN', 'REBOOT', 'BACKUP', 'RESTART_REQUIRED', 'UPGRADE']));

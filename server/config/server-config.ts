@@ -25,7 +25,19 @@ export const serverConfigSchema = z.strictObject({
     })
     .default({ listen: '127.0.0.1:8779' }),
   /** Where instances run: guest host processes on this machine (local) or servers someone else installs (external). */
-  provisioner: z.strictObject({ kind: z.enum(['local', 'external']) }).default({ kind: 'local' }),
+  provisioner: z
+    .strictObject({
+      kind: z.enum(['local', 'external']),
+      /**
+       * Local only: the cgroup2 directory under which each instance gets a cgroup of its own
+       * (made if missing, one level below an existing cgroup); default `<cgroup2 mount>/berth`.
+       */
+      cgroup_parent: z
+        .string()
+        .refine((p) => p.startsWith('/'), 'must be an absolute path in a cgroup2 hierarchy, e.g. /sys/fs/cgroup/berth (or leave it out to detect one)')
+        .optional(),
+    })
+    .default({ kind: 'local' }),
   /** Where instances, tokens and tasks live: an SQLite file (embedded default) or PostgreSQL. */
   database: z.strictObject({ url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:<path> or postgres://...') }).optional(),
   /** Bearer tokens by project: a token's sha256, never the token itself. */

@@ -17,6 +17,8 @@ import type { DatastoreVersion } from '../registry/registry.js';
 import type { InstanceRecord } from '../store/store.js';
 import type { Provisioner, ProvisionResult } from './provisioner.js';
 import { withHostMallocTunables } from '../../host/malloc-tunables.js';
+import { stopPid, stopProcesses } from './stop-processes.js';
+import { commandInCgroup, detectContainment, ensureInstanceCgroup, instanceCgroupPath, killInstanceCgroup, type ProcessContainment } from './instance-cgroup.js';
 
 interface Supervised {
   child: ChildProcess | undefined;
@@ -61,6 +63,12 @@ export interface LocalProvisionerOptions {
   hostCommand?: (configPath: string) => string[];
   /** The Node.js executable that runs each guest host (the hostCommand); by default the server's own, process.execPath. */
   nodePath?: string;
+  /**
+   * The cgroup2 directory under which each instance gets a cgroup of its own
+   * (provisioner.cgroup_parent); by default `<cgroup2 mount>/berth`. Where
+   * none can be made, instances run without (see `containment`).
+   */
+  cgroupParent?: string;
 }
 
 /** Exit codes of `berth` for a bad command line or bad input: the config, the manager, the grants. */
@@ -90,9 +98,16 @@ export class LocalProvisioner implements Provisioner {
   readonly kind = 'local';
   private readonly guests = new Map<string, Supervised>();
   private readonly ports: InstancePorts;
+  /** Decided once, at construction: a cgroup per instance, or (no writable cgroup2) none; the server logs which. */
+  readonly containment: ProcessContainment;
 
   constructor(private readonly options: LocalProvisionerOptions) {
     this.ports = new InstancePorts(join(options.dataDir, 'instances'));
+    this.containment = detectContainment(options.cgroupParent);
+  }
+
+  private cgroupOf(instanceId: string): string | undefined {
+    return this.containment.kind === 'cgroup' ? instanceCgroupPath(this.containment.parent, instanceId) : undefined;
   }
 
   /** The grants every local guest gets beside its version's [datastores.local] block. */
@@ -186,7 +201,12 @@ export class LocalProvisioner implements Provisioner {
     const log = openSync(logPath, 'a');
     // a root server starts each guest host as root: it reads its config, then becomes its host.run_as
     const command = this.options.hostCommand?.(configPath) ?? [join(PACKAGE_ROOT, 'dist', 'server', 'cli', 'berth.js'), 'host', '--config', configPath];
-    const child = spawn(this.options.nodePath ?? process.execPath, command, {
+    const node = this.options.nodePath ?? process.execPath;
+    const cgroup = this.cgroupOf(instanceId);
+    if (cgroup) ensureInstanceCgroup(cgroup);
+    // in its cgroup before it runs a line: whatever it or its programs start stays there (instance-cgroup.ts)
+    const { file, args } = cgroup ? commandInCgroup(cgroup, [node, ...command]) : { file: node, args: command };
+    const child = spawn(file, args, {
       stdio: ['ignore', log, log],
       env: withHostMallocTunables(process.env),
       // its own process group: a Ctrl-C at the server's terminal reaches the server, which stops guests in order
@@ -302,6 +322,9 @@ export class LocalProvisioner implements Provisioner {
     // and whatever carries the instance's mark in its environment, wherever it works: a datastore an earlier
     // host run spawned (orphaned when that host was killed), one that daemonised itself (issue 17)
     await stopProcesses(processesMarkedWith(instance.id));
+    // and, in its cgroup, everything else its host and their programs started, whatever they did to hide
+    const cgroup = this.cgroupOf(instance.id);
+    if (cgroup) await killInstanceCgroup(cgroup);
     const user = process.getuid?.() === 0 ? lookupUser(instanceUserName(instance.id)) : undefined;
     if (user) {
       // and whatever else its user runs, wherever it went
@@ -336,6 +359,8 @@ export class LocalProvisioner implements Provisioner {
         }
         await stopProcesses(processesWorkingIn(join(this.options.dataDir, 'instances', instanceId)));
         await stopProcesses(processesMarkedWith(instanceId));
+        const cgroup = this.cgroupOf(instanceId);
+        if (cgroup) await killInstanceCgroup(cgroup);
       }),
     );
   }
@@ -361,54 +386,5 @@ function isGuestHost(pid: number, configPath: string): boolean {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(configPath);
   } catch {
     return false;
-  }
-}
-
-/**
- * Stop a datastore's process tree: only the roots are asked (a PostgreSQL
- * backend killed on its own looks like a crash to its postmaster), then
- * whatever is left after the grace period is killed.
- */
-async function stopProcesses(pids: readonly number[]): Promise<void> {
-  if (pids.length === 0) return;
-  const set = new Set(pids);
-  await Promise.all(pids.filter((pid) => !set.has(parentOf(pid) ?? -1)).map((pid) => stopPid(pid)));
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone, as it should be
-    }
-  }
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    // the command name (field 2) may hold spaces; the fields after its closing parenthesis do not
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-async function stopPid(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 50; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone in the meantime
   }
 }

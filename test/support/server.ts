@@ -130,6 +130,7 @@ export async function prepareTestServer<M extends string>(options: TestServerOpt
               firstRestartDelayMs: options.firstRestartDelayMs,
               hostCommand: options.hostCommand ?? (testHostIsBundle() ? hostCommand : undefined),
               nodePath: testHostNode(),
+              cgroupParent: config.provisioner.cgroup_parent,
               onFailed: (instanceId, reason) => running?.guestFailed(instanceId, reason),
             })
           : undefined;
