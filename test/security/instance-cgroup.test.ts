@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { serverConfigSchema } from '../../server/config/server-config.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer, type TestServerSetup } from '../support/server.js';
 
 const TOKEN = 'acme-token-0123456789';
@@ -116,5 +117,14 @@ describe('without a writable cgroup2', () => {
     expect(existsSync(join(setup.dir, 'instances', id))).toBe(false);
     // the gap docs/security.md names for this mode (and what the test above would meet without cgroups)
     expect(running(sleep)).toBe(true);
+  });
+});
+
+describe('provisioner.cgroup_parent', () => {
+  it('must be an absolute path, and the refusal names the field', () => {
+    const checked = serverConfigSchema.safeParse({ provisioner: { kind: 'local', cgroup_parent: 'berth' } });
+    expect(checked.success).toBe(false);
+    expect(checked.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['provisioner.cgroup_parent']);
+    expect(serverConfigSchema.parse({ provisioner: { kind: 'local', cgroup_parent: '/sys/fs/cgroup/berth' } }).provisioner.cgroup_parent).toBe('/sys/fs/cgroup/berth');
   });
 });
