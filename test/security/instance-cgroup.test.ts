@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { serverConfigSchema } from '../../server/config/server-config.js';
+import { logContainment } from '../../server/provisioning/instance-cgroup.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer, type TestServerSetup } from '../support/server.js';
 
 const TOKEN = 'acme-token-0123456789';
@@ -96,6 +97,8 @@ describe('a cgroup per local instance', () => {
     const cgroup = join(parent, id);
     expect(readFileSync(`/proc/${sleep}/cgroup`, 'utf8')).toContain(`::${cgroup.slice(cgroup.indexOf('/berth'))}\n`);
     expect(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(sleep));
+    // the host itself was placed there before it ran (the shell that wrote its pid exec'd it)
+    expect(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(server.provisioner!.pidOf(id)));
 
     await deleteInstance(server, id);
 
@@ -126,5 +129,21 @@ describe('provisioner.cgroup_parent', () => {
     expect(checked.success).toBe(false);
     expect(checked.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['provisioner.cgroup_parent']);
     expect(serverConfigSchema.parse({ provisioner: { kind: 'local', cgroup_parent: '/sys/fs/cgroup/berth' } }).provisioner.cgroup_parent).toBe('/sys/fs/cgroup/berth');
+  });
+});
+
+describe('the start-up line', () => {
+  it('warns, with the reason, when instances run without a cgroup, and only informs when they have one', () => {
+    const lines: Array<{ level: string; fields: object; message: string }> = [];
+    const log = {
+      info: (fields: object, message: string) => lines.push({ level: 'info', fields, message }),
+      warn: (fields: object, message: string) => lines.push({ level: 'warn', fields, message }),
+    };
+    logContainment(log, { kind: 'none', reason: 'no cgroup2 hierarchy is mounted on this machine' });
+    logContainment(log, { kind: 'cgroup', parent: '/sys/fs/cgroup/berth' });
+    expect(lines.map((line) => [line.level, line.fields])).toEqual([
+      ['warn', { reason: 'no cgroup2 hierarchy is mounted on this machine' }],
+      ['info', { cgroup_parent: '/sys/fs/cgroup/berth' }],
+    ]);
   });
 });
