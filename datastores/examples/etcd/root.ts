@@ -7,7 +7,7 @@ export const ROOT_USER = 'root';
 
 /** Whether auth is on: etcd then refuses an anonymous client ("user name is empty"). */
 export function isRootEnabled(ctx: EtcdContext): boolean {
-  const anonymous = etcdctl(ctx, ['get', '--count-only', 'berth/root-probe'], { login: false });
+  const anonymous = etcdctl(ctx, ['get', '--keys-only', 'berth/root-probe'], { login: false });
   if (anonymous.exitCode === 0) return false;
   if (/user name is empty|permission denied|authentication/i.test(anonymous.stderr)) return true;
   throw ManagerError.unavailable(`etcd did not answer whether auth is on: ${tail(anonymous)}`);
