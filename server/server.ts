@@ -111,6 +111,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     waitForManager: (instanceId, sha256, untilMs) => hub.waitForManager(instanceId, sha256, untilMs),
     timeouts: { quickCallMs: timeouts.quick_call * 1000, slowCallMs: timeouts.slow_call * 1000, reportIntervalSeconds: timeouts.report_interval },
     restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
+    restoreSecrets: (backupId) => backups!.restoreSecrets(backupId),
     configurationOverrides: (project, configurationId, version) => configurations!.overridesFor(project, configurationId, version),
   });
   upgrades = instances.upgrades;

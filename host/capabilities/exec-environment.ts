@@ -12,6 +12,9 @@ const ALLOWED = new Set([
   // a password for the granted datastore's own clients, so it stays off the command line
   'MYSQL_PWD',
   'PGPASSWORD',
+  // etcdctl's user and password (its --user and --password flags), likewise off the command line
+  'ETCDCTL_USER',
+  'ETCDCTL_PASSWORD',
   // where pg_ctl finds the cluster and how long it waits
   'PGDATA',
   'PGCTLTIMEOUT',

@@ -63,6 +63,8 @@ export class BackupService {
     if (parent && parent.instanceId !== instance.id) {
       throw new BerthError('BERTH_ERR_VALIDATION', `parent_id ${parent.id} is a backup of instance ${parent.instanceId}, not ${instance.id}`, 'an incremental backup builds on a backup of the same instance');
     }
+    // kept server-side with the record, never in the artifact or the backup's view: a restore needs them (docs/security.md)
+    const secrets = await instances.secretsOf(instance);
     const backup = await store.backups.create({
       id: randomUUID(),
       project,
@@ -72,6 +74,7 @@ export class BackupService {
       datastore: instance.datastore,
       datastoreVersion: instance.datastoreVersion,
       parentId: parent?.id ?? null,
+      secrets,
     });
     const building = (await store.backups.update(backup.id, { state: 'BUILDING' })) ?? backup;
     const argument = { id: backup.id, strategy: undefined, parent: parent ? restoreSourceOf(parent) : undefined };
@@ -111,6 +114,11 @@ export class BackupService {
       throw new BerthError('BERTH_ERR_VALIDATION', `backup ${backupId} is of datastore ${backup.datastore}, not ${datastore}`, 'restore a backup into an instance of the same datastore');
     }
     return restoreSourceOf(backup);
+  }
+
+  /** For restorePoint, after restoreSource: the source instance's secrets recorded with the backup. */
+  restoreSecrets(backupId: string): Promise<Record<string, string>> {
+    return this.options.store.backups.secretsOf(backupId);
   }
 
   /**

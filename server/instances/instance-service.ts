@@ -53,6 +53,8 @@ export interface InstanceServiceOptions {
   timeouts: { quickCallMs: number; slowCallMs: number; reportIntervalSeconds: number };
   /** A completed backup of this project and datastore, for restorePoint (the backup service's). */
   restoreSource?(project: string, backupId: string, datastore: string): Promise<RestoreSource>;
+  /** The source instance's secrets recorded with that backup, which an instance restored from it keeps (the backup service's). */
+  restoreSecrets?(backupId: string): Promise<Record<string, string>>;
   /** A configuration group of this project and datastore version, as prepare's overrides (the configuration service's). */
   configurationOverrides?(project: string, configurationId: string, version: DatastoreVersion): Promise<ConfigOverride[]>;
   onError?(instance: InstanceRecord, error: BerthError): void;
@@ -109,6 +111,8 @@ export class InstanceService {
       }
       backup = await this.options.restoreSource(project, request.restorePoint.backupRef, version.datastore);
     }
+    // credentials inside the restored data were made with the source's secrets: the new instance keeps them
+    const secrets = backup && this.options.restoreSecrets ? await this.options.restoreSecrets(backup.id) : undefined;
     const overrides = request.configuration ? await this.configurationOverrides(project, request.configuration, version) : [];
     const token = randomBytes(32).toString('base64url');
     const instance = await store.instances.create({
@@ -128,7 +132,7 @@ export class InstanceService {
     const passwordLength = typeof version.guest.default_password_length === 'number' ? version.guest.default_password_length : 36;
     const rootPassword = version.server.root_on_create ? password(passwordLength) : undefined;
     const identity = { instanceId: instance.id, token, serverUrl: this.options.guestUrl() };
-    const placement = await provisioner.placement(instance, version);
+    const placement = await provisioner.placement(instance, version, { secrets });
     const guestConfig = renderGuestConfig(version, identity, placement, timeouts.reportIntervalSeconds);
     const placed = placement.endpoint ? ((await store.instances.update(instance.id, { endpoint: placement.endpoint })) ?? instance) : instance;
     const toml = guestConfigToml(guestConfig);
@@ -175,6 +179,13 @@ export class InstanceService {
     const fault = operationFault('prepare', error.message);
     const updated = await this.options.store.instances.update(instance.id, { status: 'ERROR', fault });
     if (updated) this.options.onError?.(updated, error);
+  }
+
+  /** The instance's provisioner-generated secrets, for the backups taken of it ({} when there are none). */
+  async secretsOf(instance: InstanceRecord): Promise<Record<string, string>> {
+    const version = this.options.registry.version(instance.datastore, instance.datastoreVersion);
+    const { provisioner } = this.options;
+    return version && provisioner.secretsOf ? provisioner.secretsOf(instance, version) : {};
   }
 
   async get(project: string, id: string): Promise<InstanceRecord> {

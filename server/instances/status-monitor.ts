@@ -145,11 +145,13 @@ export class StatusMonitor {
 
   /**
    * A datastore can run before prepare has created its databases and users:
-   * BUILD ends only when the instance's prepare task (if it has one) succeeded.
+   * BUILD ends only when the instance's prepare task (if it has one) succeeded
+   * with the guest's ok: a task answered with an err is on record as succeeded
+   * too, a moment before the instance service turns the instance to ERROR.
    */
   private async prepared(instanceId: string): Promise<boolean> {
     const prepare = (await this.store.tasks.listForInstance(instanceId)).find((task) => task.operation === 'prepare');
-    return prepare === undefined || prepare.state === 'succeeded';
+    return prepare === undefined || (prepare.state === 'succeeded' && answeredOk(prepare.outcome));
   }
 
   /** One pass of the time-based rules; `now` is a parameter so tests need no clock tricks. */
@@ -187,5 +189,16 @@ export class StatusMonitor {
   private async transition(instance: InstanceRecord, status: InstanceStatus, fault: string | null): Promise<void> {
     const updated = await this.store.instances.update(instance.id, { status, fault });
     if (updated) this.options.onChange?.(updated, instance.status);
+  }
+}
+
+/** Whether a task's recorded outcome is the guest's ok (a void ok is recorded as {}), not its {"err": ...}. */
+function answeredOk(outcome: string | null): boolean {
+  if (outcome === null) return false;
+  try {
+    const parsed: unknown = JSON.parse(outcome);
+    return typeof parsed === 'object' && parsed !== null && !('err' in parsed);
+  } catch {
+    return false;
   }
 }

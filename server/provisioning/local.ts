@@ -1,6 +1,5 @@
 import { directoryUsedBytes } from './directory-usage.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { withManager } from './manager-pin.js';
@@ -10,12 +9,13 @@ import { lookupUser, type OsUser } from '../../host/os-user.js';
 import { allowTraversal, chownTree, ensureInstanceUser, processesDescendedFrom, processesMarkedWith, processesOwnedBy, processesWorkingIn, removeInstanceUser } from './local-machine.js';
 import { InstancePorts } from './instance-ports.js';
 import { localGuestGrants } from './local-grants.js';
+import { localSecretValues, readLocalSecrets } from './local-secrets.js';
 import { stillRunning } from '../../host/capabilities/proc-stat.js';
 import { PACKAGE_ROOT } from '../../datastores/toolchain/paths.js';
 import type { GuestPlacement } from '../instances/guest-config.js';
 import type { DatastoreVersion } from '../registry/registry.js';
 import type { InstanceRecord } from '../store/store.js';
-import type { Provisioner, ProvisionResult } from './provisioner.js';
+import type { PlacementInputs, Provisioner, ProvisionResult } from './provisioner.js';
 import { withHostMallocTunables } from '../../host/malloc-tunables.js';
 import { stopPid, stopProcesses } from './stop-processes.js';
 import { commandInCgroup, detectContainment, ensureInstanceCgroup, instanceCgroupPath, killInstanceCgroup, type ProcessContainment } from './instance-cgroup.js';
@@ -130,8 +130,9 @@ export class LocalProvisioner implements Provisioner {
    * The instance's directory holds its guest config, log, spool and volume.
    * The volume is mounted where it is (guest path = host path), because the
    * programs a manager runs see the real file system, not the guest's view.
+   * Its secrets are fresh, but those of the backup it is restored from.
    */
-  async placement(instance: InstanceRecord, version: DatastoreVersion): Promise<GuestPlacement> {
+  async placement(instance: InstanceRecord, version: DatastoreVersion, inputs: PlacementInputs = {}): Promise<GuestPlacement> {
     const dir = this.dir(instance);
     const volume = join(dir, 'volume');
     await mkdir(volume, { recursive: true });
@@ -140,7 +141,7 @@ export class LocalProvisioner implements Provisioner {
     const local = version.local;
     const overrides: Record<string, string | number> = { mount_point: volume };
     for (const key of local.ports) overrides[key] = await this.ports.allocate(local.ports);
-    for (const key of local.secrets) overrides[key] = randomBytes(24).toString('base64url');
+    Object.assign(overrides, localSecretValues(local.secrets, inputs.secrets));
     const values = { ...version.guest, ...overrides, volume };
     const connections = Object.fromEntries(
       Object.entries(local.connections).map(([name, grant]) => [
@@ -185,6 +186,11 @@ export class LocalProvisioner implements Provisioner {
     const user = lookupUser(shared);
     if (!user) throw new Error(`local.run_as names user ${shared}, which this machine does not have`);
     return user;
+  }
+
+  /** The instance's values of its version's local secrets, from the guest config written for it. */
+  secretsOf(instance: InstanceRecord, version: DatastoreVersion): Promise<Record<string, string>> {
+    return readLocalSecrets(join(this.dir(instance), 'guest.toml'), version.local.secrets);
   }
 
   async provision(instance: InstanceRecord, result: ProvisionResult): Promise<void> {

@@ -9,6 +9,12 @@ export interface ProvisionResult {
   guestConfigToml: string;
 }
 
+/** What placement takes beside the instance and its version. */
+export interface PlacementInputs {
+  /** Secret guest options (name -> value) to keep instead of generating: the restored backup's. */
+  secrets?: Readonly<Record<string, string>>;
+}
+
 /**
  * Where instances run. `local` runs each guest host on this machine;
  * `external` hands the guest config to whoever installs the server; a cloud
@@ -17,7 +23,13 @@ export interface ProvisionResult {
 export interface Provisioner {
   readonly kind: 'local' | 'external' | string;
   /** Where this provisioner puts the manager, its data and its grants for this instance. */
-  placement(instance: InstanceRecord, version: DatastoreVersion): Promise<GuestPlacement>;
+  placement(instance: InstanceRecord, version: DatastoreVersion, inputs?: PlacementInputs): Promise<GuestPlacement>;
+  /**
+   * The secret guest options the provisioner generated for this instance
+   * (name -> value), recorded with each of its backups so that an instance
+   * restored from one runs with them. Provisioners that generate none leave it out.
+   */
+  secretsOf?(instance: InstanceRecord, version: DatastoreVersion): Promise<Record<string, string>>;
   /** Start (or hand over) the guest with its rendered config. */
   provision(instance: InstanceRecord, result: ProvisionResult, identity: GuestIdentity): Promise<void>;
   /**

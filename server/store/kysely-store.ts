@@ -4,11 +4,12 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type Se
 import pg from 'pg';
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import { withConflictErrors } from './conflicts.js';
+import { backupRepository } from './backup-repository.js';
 import { configurationRepository } from './configuration-repository.js';
 import { migrationProvider } from './migrations.js';
 import { withStatementCache } from './statement-cache.js';
-import type { BackupsTable, Database, InstancesTable, TasksTable } from './schema.js';
-import type { BackupRecord, BackupState, InstanceRecord, InstanceStatus, SecurityRule, Store, TaskRecord, TaskState, UpgradeRecord } from './store.js';
+import type { Database, InstancesTable, TasksTable } from './schema.js';
+import type { InstanceRecord, InstanceStatus, SecurityRule, Store, TaskRecord, TaskState, UpgradeRecord } from './store.js';
 
 const URL_FIX = 'set the database url to sqlite:<absolute path> (or sqlite::memory:) or postgres://user[:password]@host[:port]/database';
 const FINISHED: readonly TaskState[] = ['succeeded', 'failed'];
@@ -140,28 +141,6 @@ function toTask(row: Selectable<TasksTable>): TaskRecord {
   };
 }
 
-function toBackup(row: Selectable<BackupsTable>): BackupRecord {
-  return {
-    id: row.id,
-    project: row.project,
-    instanceId: row.instance_id,
-    name: row.name,
-    description: row.description,
-    state: row.state as BackupState,
-    datastore: row.datastore,
-    datastoreVersion: row.datastore_version,
-    size: nullableNumber(row.size),
-    checksum: row.checksum,
-    location: row.location,
-    format: row.format,
-    metadata: row.metadata,
-    parentId: row.parent_id,
-    fault: row.fault,
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
-  };
-}
-
 /** The Store over an open, migrated Kysely; every statement is a single query, so each method is atomic. */
 function kyselyStore(db: Kysely<Database>): Store {
   return {
@@ -269,36 +248,7 @@ function kyselyStore(db: Kysely<Database>): Store {
         return result.numUpdatedRows > 0n;
       },
     },
-    backups: {
-      async create(backup) {
-        const now = Date.now();
-        const row = await db
-          .insertInto('backups')
-          .values({ id: backup.id, project: backup.project, instance_id: backup.instanceId, name: backup.name, description: backup.description, state: 'NEW', datastore: backup.datastore, datastore_version: backup.datastoreVersion, size: null, checksum: null, location: null, format: null, metadata: null, parent_id: backup.parentId, fault: null, created_at: now, updated_at: now })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return toBackup(row);
-      },
-      async get(project, id) {
-        const row = await db.selectFrom('backups').selectAll().where('project', '=', project).where('id', '=', id).executeTakeFirst();
-        return row && toBackup(row);
-      },
-      async list(project, instanceId) {
-        let query = db.selectFrom('backups').selectAll().where('project', '=', project);
-        if (instanceId !== undefined) query = query.where('instance_id', '=', instanceId);
-        const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-        return rows.map(toBackup);
-      },
-      async update(id, patch) {
-        const row = await db
-          .updateTable('backups')
-          .set({ state: patch.state, size: patch.size, checksum: patch.checksum, location: patch.location, format: patch.format, metadata: patch.metadata, fault: patch.fault, updated_at: Date.now() })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirst();
-        return row && toBackup(row);
-      },
-    },
+    backups: backupRepository(db),
     configurations: configurationRepository(db),
     close: () => db.destroy(),
   };

@@ -134,6 +134,15 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('instances').dropColumn('upgrade').execute();
     },
   },
+  '0006_backup_secrets': {
+    async up(db: Kysely<any>): Promise<void> {
+      // the source instance's local secrets, for the instances restored from the backup (docs/security.md)
+      await db.schema.alterTable('backups').addColumn('secrets', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('backups').dropColumn('secrets').execute();
+    },
+  },
 };
 
 /** Hands the Migrator the migrations above; nothing is read from disk. */

@@ -77,6 +77,8 @@ export interface BackupsTable {
   metadata: string | null;
   parent_id: string | null;
   fault: string | null;
+  /** The source instance's local secrets, JSON (guest option -> value), for restores; null when none or once FAILED or DELETED. */
+  secrets: string | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }

@@ -119,7 +119,10 @@ export interface BackupRecord {
   updatedAt: Date;
 }
 
-export type NewBackup = Pick<BackupRecord, 'id' | 'project' | 'instanceId' | 'name' | 'description' | 'datastore' | 'datastoreVersion' | 'parentId'>;
+export type NewBackup = Pick<BackupRecord, 'id' | 'project' | 'instanceId' | 'name' | 'description' | 'datastore' | 'datastoreVersion' | 'parentId'> & {
+  /** The source instance's local secrets (guest option -> value), kept with the record for restores, never in a BackupRecord. */
+  secrets?: Record<string, string>;
+};
 export type BackupPatch = Partial<Pick<BackupRecord, 'state' | 'size' | 'checksum' | 'location' | 'format' | 'metadata' | 'fault'>>;
 
 /** A setting's value in a configuration group, as the API takes it. */
@@ -182,7 +185,10 @@ export interface Store {
     create(backup: NewBackup): Promise<BackupRecord>;
     get(project: string, id: string): Promise<BackupRecord | undefined>;
     list(project: string, instanceId?: string): Promise<BackupRecord[]>;
+    /** A FAILED or DELETED state also drops the secrets recorded with the backup. */
     update(id: string, patch: BackupPatch): Promise<BackupRecord | undefined>;
+    /** The secrets recorded at create (guest option -> value); {} when none were, or once FAILED or DELETED. */
+    secretsOf(id: string): Promise<Record<string, string>>;
   };
   readonly configurations: {
     create(configuration: NewConfiguration): Promise<ConfigurationRecord>;

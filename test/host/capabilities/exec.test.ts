@@ -157,6 +157,13 @@ describe('exec capability through a component', () => {
     expect(outcome.ok?.stdout).not.toContain('host secret');
   });
 
+  it('lets a manager hand etcdctl its user and password in the environment, off the command line, but not another endpoint', async () => {
+    const exports = await manager({ programs: ['/usr/bin/env'] });
+    const outcome = run(exports, { program: '/usr/bin/env', env: { ETCDCTL_USER: 'berth', ETCDCTL_PASSWORD: 'secret' } });
+    expect(outcome.ok?.stdout.split('\n').filter(Boolean).sort()).toEqual(['ETCDCTL_PASSWORD=secret', 'ETCDCTL_USER=berth']);
+    expect(run(exports, { program: '/usr/bin/env', env: { ETCDCTL_ENDPOINTS: 'http://10.0.0.1:2379' } }).err).toEqual({ tag: 'denied', val: expect.stringContaining('ETCDCTL_ENDPOINTS') });
+  });
+
   it.each([
     ['override a granted variable', { PGHOST: '/tmp/evil' }, 'invalid', 'may not be overridden'],
     ['use a name with =', { 'A=B': 'c' }, 'invalid', 'environment variable "A=B"'],

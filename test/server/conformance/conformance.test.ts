@@ -56,6 +56,30 @@ describe('berth conformance on the real managers', () => {
   });
 });
 
+describe('berth conformance on a third-party manager', () => {
+  // the worked example of docs/writing-a-manager.md: its grants from its own server config, its data through etcdctl probes
+  it('etcd (datastores/examples/etcd) passes with its server.toml and etcdctl probes, and docs/conformance.md shows its matrix', async () => {
+    const endpoint = 'etcdctl --endpoints http://{host}:{port} --user {user}:{password}';
+    const report = await runConformance({
+      managerPath: await built(join(PACKAGE_ROOT, 'datastores/examples/etcd/manager.ts')),
+      datastore: 'etcd',
+      serverConfig: join(PACKAGE_ROOT, 'datastores/examples/etcd/server.toml'),
+      probe: { write: `${endpoint} put probe-{marker} {marker}`, read: `${endpoint} get --prefix probe- --print-value-only` },
+    });
+    const failed = report.checks.filter((check) => check.status === 'failed');
+    expect(failed.map((check) => `${check.check}: ${check.code} ${check.detail}`)).toEqual([]);
+    expect(report.passed).toBe(true);
+    for (const row of report.operations.filter((one) => !one.claimed)) expect([row.operation, row.status]).toEqual([row.operation, 'unsupported']);
+    // the probe wrote and read markers (through the root credentials enable-root answered), in the copy restored from a snapshot too
+    expect(report.checks.find((check) => check.operation === 'probe')?.status).toBe('passed');
+    expect(report.operations.find((row) => row.operation === 'restore-backup')?.status).toBe('passed');
+    const matrix = markdownMatrix(report);
+    const found = join(PACKAGE_ROOT, 'dist', 'conformance-etcd.md');
+    writeFileSync(found, matrix);
+    expect(documentedMatrix('etcd'), `docs/conformance.md's etcd matrix is not what the run found (the run's is in ${found})`).toBe(matrix);
+  });
+});
+
 describe('berth conformance on a broken manager', () => {
   it('names the checks it fails: a listed database nobody created, a process that escaped delete\'s reach; the CLI exits 4', async () => {
     const wasm = await built(join(FIXTURE_MANAGERS, 'broken-directory.ts'));

@@ -3,7 +3,9 @@ declare module 'berth:datastore/root@0.2.0' {
   /**
    * Enable root login with `password`; returns the credentials once.
    * A manager has no entropy source, so Berth's server always passes a
-   * password: the caller's, or one it generated. `none` comes only from
+   * password: the caller's, or one it generated (36 random characters;
+   * `default_password_length` sizes only the root password prepare gets
+   * with root_on_create, not this one). `none` comes only from
    * other callers (`berth host --call`): a manager whose datastore can
    * generate one may use it (Redis: ACL GENPASS, of the guest option
    * `default_password_length`); the others answer invalid-argument.
