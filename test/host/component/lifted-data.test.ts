@@ -123,13 +123,14 @@ describe('a real QuickJS manager with its data lifted', () => {
     const sandbox = await Sandbox.start({
       component,
       spec: { ...bareSandboxSpec({ mount_point: '/var/lib/counter' }), directories: [{ hostPath: volume, guestPath: '/var/lib/counter', access: 'read-write' }] },
-      quickTimeoutMs: 1500,
-      slowTimeoutMs: 1500,
+      // the replacement instance starts within the next call's deadline even on a loaded machine (CI's two cores)
+      quickTimeoutMs: 6000,
+      slowTimeoutMs: 6000,
     });
     try {
       const database = (name: string) => [[{ name, characterSet: undefined, collation: undefined }]];
       expect(await sandbox.call('create-databases', database('before'))).toEqual({ ok: undefined });
-      await expect(sandbox.call('create-databases', database('slow-5000'))).rejects.toMatchObject({ code: 'BERTH_ERR_CALL_TIMEOUT' });
+      await expect(sandbox.call('create-databases', database('slow-20000'))).rejects.toMatchObject({ code: 'BERTH_ERR_CALL_TIMEOUT' });
       expect(await sandbox.call('create-databases', database('after'))).toEqual({ ok: undefined });
       const listed = (await sandbox.call('list-databases', [{ limit: undefined, marker: undefined, includeMarker: false }])) as { ok: { items: Array<{ name: string }> } };
       expect(listed.ok.items.map((item) => item.name)).toEqual(['before', 'after']);
