@@ -14,6 +14,7 @@ import { configurationChecks, filesystemChecks, guestLogChecks, restartChecks } 
 import { backupChecks, writeMarker } from './group-backup.js';
 import { deleteChecks } from './group-delete.js';
 import { prepareAgainChecks } from './group-prepare-again.js';
+import { documentedErrorChecks } from './group-errors.js';
 import { startPrivateServer } from './private-server.js';
 import { probeFor } from './probes.js';
 import { ProcessWatch } from './process-watch.js';
@@ -82,6 +83,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       await databaseChecks(context);
       await userChecks(context);
       await accessChecks(context);
+      await documentedErrorChecks(context);
       await rootChecks(context, 'enable');
       await writeMarker(context);
       await prepareAgainChecks(context);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildManager } from '../../../datastores/toolchain/build.js';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { describeComponent } from '../../../host/component/describe.js';
+import { documentedErrors } from '../../../server/conformance/documented-errors.js';
 import { markdownMatrix } from '../../../server/conformance/matrix.js';
 import { runConformance, type ConformanceReport } from '../../../server/conformance/scenario.js';
 import { berthProcess } from '../../support/cli.js';
@@ -80,8 +81,18 @@ describe('berth conformance on a third-party manager', () => {
   });
 });
 
+describe('the contract\'s documented errors', () => {
+  it('are read from the WIT doc comments, per operation', () => {
+    const documented = documentedErrors();
+    expect([...(documented.get('get-user') ?? [])].sort()).toEqual(['failed', 'not-found']);
+    expect([...(documented.get('create-databases') ?? [])].sort()).toEqual(['already-exists', 'failed', 'invalid-argument']);
+    // every operation the absent-object checks ask has its cases written down
+    for (const operation of ['delete-database', 'delete-user', 'change-passwords', 'update-attributes', 'grant-access', 'revoke-access', 'list-access']) expect(documented.get(operation)?.has('not-found'), operation).toBe(true);
+  });
+});
+
 describe('berth conformance on a broken manager', () => {
-  it('names the checks it fails: a listed database nobody created, a process that escaped delete\'s reach; the CLI exits 4', async () => {
+  it('names the checks it fails: a listed database nobody created, an undocumented error, a process that escaped delete\'s reach; the CLI exits 4', async () => {
     const wasm = await built(join(FIXTURE_MANAGERS, 'broken-directory.ts'));
     const config = join(work, 'broken.toml');
     // its grant: the shell it leaves a process with (sha256 is replaced by the manager's own)
@@ -94,6 +105,8 @@ describe('berth conformance on a broken manager', () => {
     const report = JSON.parse(readFileSync(json, 'utf8')) as ConformanceReport;
     expect(report.passed).toBe(false);
     expect(failedCodes(report)).toContain('BERTH_CONFORMANCE_PROCESS_ESCAPED');
+    const undocumented = report.checks.find((check) => check.check === 'delete-database of an absent object answers a documented error');
+    expect([undocumented?.status, undocumented?.code]).toEqual(['failed', 'BERTH_CONFORMANCE_ERROR_UNDOCUMENTED']);
     const listing = report.checks.find((check) => check.check === 'a new instance lists no database it was not asked for');
     expect(listing?.status).toBe('failed');
     expect(listing?.detail).toContain('ghost');
