@@ -18,76 +18,19 @@ import type { InstanceRecord } from '../store/store.js';
 import type { PlacementInputs, Provisioner, ProvisionResult } from './provisioner.js';
 import { withHostMallocTunables } from '../../host/malloc-tunables.js';
 import { stopPid, stopProcesses } from './stop-processes.js';
+import { afterHostExit, type HostRuns } from './host-restart-policy.js';
+import type { LocalProvisionerOptions } from './local-options.js';
+import { isGuestHost, readPid } from './host-pid.js';
 import { commandInCgroup, detectContainment, ensureInstanceCgroup, instanceCgroupPath, killInstanceCgroup, type ProcessContainment } from './instance-cgroup.js';
 
-interface Supervised {
+interface Supervised extends HostRuns {
   child: ChildProcess | undefined;
   /** A guest host started by an earlier server process, watched by pid. */
   adoptedPid?: number;
   watch?: NodeJS.Timeout;
   stopping: boolean;
-  restarts: number;
-  /** When the running host was started (Date.now()). */
-  startedAt?: number;
-  /** Runs in a row that ended within QUICK_EXIT_MS of their start. */
-  quickExits?: number;
 }
 
-export interface LocalProvisionerOptions {
-  /** Instances live in <dataDir>/instances/<id>: the guest config, the log and the volume. */
-  dataDir: string;
-  /** Extra grants every local guest gets (programs and connections of this machine). */
-  grants?: Partial<GuestPlacement['grants']>;
-  /** Longest wait before restarting a guest host that exited, ms. */
-  maxRestartDelayMs?: number;
-  /** First wait before restarting a guest host that exited, ms (doubling from there); default 250. */
-  firstRestartDelayMs?: number;
-  onExit?(instanceId: string, code: number | null): void;
-  /**
-   * The guest host refused its config (exit 2 or 3): restarting cannot help. Also called, once per run of
-   * failures, when it exits at start again and again (a crash loop): restarts go on, the operator sees why.
-   */
-  onFailed?(instanceId: string, reason: string): void;
-  /**
-   * Stop the guests when the server stops (a first run: `berth up`). Otherwise
-   * they keep running like real servers and the next server process adopts
-   * them, so an operation interrupted by the restart is answered from the
-   * guest's record, never run twice.
-   */
-  stopGuestsOnClose?: boolean;
-  /**
-   * What starts a guest host, after `node`: by default this package's
-   * `berth host`; a packed guest's `lib/host.js --config <file>` runs the
-   * bundle `berth pack` writes instead (the tests' BERTH_TEST_HOST=bundle).
-   */
-  hostCommand?: (configPath: string) => string[];
-  /** The Node.js executable that runs each guest host (the hostCommand); by default the server's own, process.execPath. */
-  nodePath?: string;
-  /**
-   * The cgroup2 directory under which each instance gets a cgroup of its own
-   * (provisioner.cgroup_parent); by default `<cgroup2 mount>/berth`. Where
-   * none can be made, instances run without (see `containment`).
-   */
-  cgroupParent?: string;
-}
-
-/** Exit codes of `berth` for a bad command line or bad input: the config, the manager, the grants. */
-const CONFIG_EXITS = new Set([2, 3]);
-
-/** A host that exits this soon after its start has not come up. */
-const QUICK_EXIT_MS = 10_000;
-/** After this many quick exits in a row the instance is reported failed (restarts go on, with backoff). */
-const CRASH_LOOP_EXITS = 3;
-/** A host that ran this long starts over with the first restart delay. */
-const STEADY_RUN_MS = 60_000;
-
-function logTail(logPath: string): string {
-  try {
-    return readFileSync(logPath, 'utf8').trim().split('\n').slice(-6).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 /**
  * Each instance is a guest host process on this machine, with its own data
@@ -226,19 +169,10 @@ export class LocalProvisioner implements Provisioner {
     child.on('exit', (code) => {
       this.options.onExit?.(instanceId, code);
       if (guest.stopping) return;
-      if (code !== null && CONFIG_EXITS.has(code)) {
-        this.options.onFailed?.(instanceId, `the guest host refused to start (exit ${code}): ${logTail(logPath)}`);
-        return;
-      }
-      const ran = Date.now() - (guest.startedAt ?? Date.now());
-      if (ran >= STEADY_RUN_MS) guest.restarts = 0;
-      guest.quickExits = ran < QUICK_EXIT_MS ? (guest.quickExits ?? 0) + 1 : 0;
-      // a host that dies at every start would otherwise be restarted in silence until the instance times out
-      if (guest.quickExits === CRASH_LOOP_EXITS) {
-        const how = code === null ? 'killed by a signal' : `exit ${code}`;
-        this.options.onFailed?.(instanceId, `the guest host exits at start (${CRASH_LOOP_EXITS} times in a row, last ${how}); still restarting it with backoff: ${logTail(logPath)}`);
-      }
-      const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, (this.options.firstRestartDelayMs ?? 250) * 2 ** guest.restarts++);
+      const next = afterHostExit(guest, code, logPath, this.options);
+      if (next.failed) this.options.onFailed?.(instanceId, next.failed);
+      if (next.restartInMs === undefined) return;
+      const delay = next.restartInMs;
       setTimeout(() => !guest.stopping && this.start(instanceId, configPath, guest), delay).unref();
     });
   }
@@ -377,20 +311,4 @@ export function instanceUserName(instanceId: string): string {
   return `berth-${instanceId.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 12)}`;
 }
 
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Is `pid` alive and still the guest host of this config (pids are reused)? */
-function isGuestHost(pid: number, configPath: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(configPath);
-  } catch {
-    return false;
-  }
-}
+export type { LocalProvisionerOptions } from './local-options.js';
