@@ -215,12 +215,13 @@ describe('issue 17: exec.signal reaches only a program this host spawned and tha
 /** A process of this test given `pid`, by setting the kernel's last pid just before it (root). */
 async function processWithPid(pid: number): Promise<ChildProcess> {
   expect(process.getuid?.(), 'reusing a pid needs root (as CI runs)').toBe(0);
-  for (let attempt = 0; attempt < 50; attempt++) {
+  // any process another test starts between the write and the spawn takes the pid first: on CI's busy two cores, try often
+  for (let attempt = 0; attempt < 1000; attempt++) {
     writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
     const child = spawnChild(SLEEP, ['1000'], { stdio: 'ignore' });
     if (child.pid === pid) return child;
     child.kill('SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, attempt % 10 === 9 ? 50 : 2));
   }
   throw new Error(`could not get pid ${pid} again`);
 }
