@@ -188,15 +188,7 @@ export class LocalProvisioner implements Provisioner {
     await writeFile(configPath, withManager(await readFile(configPath, 'utf8'), manager), { mode: 0o600 });
     const guest = this.guests.get(instance.id) ?? { child: undefined, stopping: false, restarts: 0 };
     this.guests.set(instance.id, guest);
-    guest.stopping = true;
-    clearInterval(guest.watch);
-    if (guest.adoptedPid !== undefined) await stopPid(guest.adoptedPid);
-    const child = guest.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopHost(guest, HOST_STOP_GRACE_MS);
     guest.stopping = false;
     guest.restarts = 0;
     guest.quickExits = 0;
@@ -243,16 +235,7 @@ export class LocalProvisioner implements Provisioner {
     const hostPid = guest?.adoptedPid ?? guest?.child?.pid;
     const started = hostPid !== undefined ? processesDescendedFrom(hostPid) : [];
     if (guest) {
-      guest.stopping = true;
-      clearInterval(guest.watch);
-      if (guest.adoptedPid !== undefined) await stopPid(guest.adoptedPid);
-      const child = guest.child;
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await stopHost(guest, 5000);
       this.guests.delete(instance.id);
     }
     // what the host had started and kept (the datastore), or left when it was killed, goes with the instance
@@ -288,15 +271,7 @@ export class LocalProvisioner implements Provisioner {
   async stopAll(): Promise<void> {
     await Promise.all(
       [...this.guests.entries()].map(async ([instanceId, guest]) => {
-        guest.stopping = true;
-        clearInterval(guest.watch);
-        if (guest.adoptedPid !== undefined) await stopPid(guest.adoptedPid);
-        const child = guest.child;
-        if (child && child.exitCode === null && child.signalCode === null) {
-          const exited = new Promise((resolve) => child.once('exit', resolve));
-          child.kill('SIGTERM');
-          await exited;
-        }
+        await stopHost(guest, HOST_STOP_GRACE_MS);
         await stopProcesses(processesWorkingIn(join(this.options.dataDir, 'instances', instanceId)));
         await stopProcesses(processesMarkedWith(instanceId));
         const cgroup = this.cgroupOf(instanceId);
@@ -312,3 +287,22 @@ export function instanceUserName(instanceId: string): string {
 }
 
 export type { LocalProvisionerOptions } from './local-options.js';
+
+/** How long a guest host has to end its programs and exit after SIGTERM before it is killed (a hung host must not hang an upgrade or a stop). */
+const HOST_STOP_GRACE_MS = 30_000;
+
+/** Stop one supervised guest host for good (no restart): SIGTERM, then SIGKILL once `graceMs` has passed. */
+async function stopHost(guest: Supervised, graceMs: number): Promise<void> {
+  guest.stopping = true;
+  clearInterval(guest.watch);
+  if (guest.adoptedPid !== undefined) await stopPid(guest.adoptedPid);
+  const child = guest.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref())]);
+  if (!ended) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { OPERATION_ARGUMENTS } from '../../server/conformance/operation-arguments.js';
 import { createServer as createHttpServer } from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -233,17 +234,5 @@ export async function startRedisGuest(cleanups: Cleanups, settings: RedisGuestSe
 
 /** Arguments of `prepare` with nothing but what a test sets. */
 export function prepareRequest(fields: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    memoryMb: 512,
-    packages: [],
-    databases: [],
-    users: [],
-    devicePath: undefined,
-    mountPoint: undefined,
-    backup: undefined,
-    configContents: undefined,
-    rootPassword: undefined,
-    overrides: [],
-    ...fields,
-  };
+  return { ...(OPERATION_ARGUMENTS.prepare[0] as Record<string, unknown>), ...fields };
 }
