@@ -5,7 +5,7 @@ import { paths, type MyContext } from './options.js';
 import { createPhysicalBackup, mariabackupGranted, PHYSICAL_FORMAT, restorePhysicalBackup } from './physical-backup.js';
 import { ensureLayout, isRunning } from './server.js';
 import { column } from './sql.js';
-import { clearDirectory } from './volume-files.js';
+import { clearDirectory } from '../sdk/file-trees.js';
 
 /** Trove's strategy names: the hot physical copy (xtrabackup's for mysql and percona, mariabackup's for mariadb), or a dump. */
 const PHYSICAL = new Set(['mariabackup', 'innobackupex', 'xtrabackup']);
@@ -14,7 +14,7 @@ const LOGICAL = new Set(['mysqldump', 'mariadbdump', 'mariadb-dump']);
 /** What a backup or restore cut short by a guest restart left in the staging directory: one runs at a time. */
 function clearStaging(ctx: MyContext): void {
   ensureLayout(ctx);
-  clearDirectory(ctx, paths(ctx).backup);
+  clearDirectory(ctx.files, paths(ctx).backup);
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -4,7 +4,7 @@ import { readTar, writeTar } from './archive.js';
 import { clientLogin, LONG_RUN_MS } from './client.js';
 import { paths, type MyContext } from './options.js';
 import { ensureLayout, start, stop } from './server.js';
-import { clearDirectory, removeTree } from './volume-files.js';
+import { clearDirectory, removeTree } from '../sdk/file-trees.js';
 
 export const PHYSICAL_FORMAT = 'mariabackup-tar';
 
@@ -37,7 +37,7 @@ function checkpoints(ctx: MyContext, target: string): Record<string, string> {
 export function createPhysicalBackup(ctx: MyContext, id: string): { bytes: number; metadata: Array<{ key: string; value: string }> } {
   const p = paths(ctx);
   const target = `${p.backup}/${id}`;
-  removeTree(ctx, target);
+  removeTree(ctx.files, target);
   const login = clientLogin(ctx);
   try {
     ctx.exec.check('mariabackup', [`--defaults-file=${p.serverConf}`, '--backup', `--target-dir=${target}`, ...login.args], { env: login.env, cwd: p.backup, timeoutMs: LONG_RUN_MS });
@@ -47,7 +47,7 @@ export function createPhysicalBackup(ctx: MyContext, id: string): { bytes: numbe
     writeTar(ctx, writer, target);
     return { bytes: writer.size, metadata: [{ key: 'to_lsn', value: lsn.to_lsn ?? '' }] };
   } finally {
-    removeTree(ctx, target);
+    removeTree(ctx.files, target);
   }
 }
 
@@ -56,7 +56,7 @@ export function restorePhysicalBackup(ctx: MyContext, id: string): void {
   const p = paths(ctx);
   stop(ctx);
   ensureLayout(ctx);
-  clearDirectory(ctx, p.data);
+  clearDirectory(ctx.files, p.data);
   readTar(ctx, id, p.data);
   if (!ctx.files.exists(`${p.data}/mysql`)) throw ManagerError.failed(`backup ${id} holds no mysql system schema: not a MariaDB data directory`);
   start(ctx, { adminInit: true });

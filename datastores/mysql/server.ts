@@ -2,7 +2,8 @@ import type { ServiceStatus } from 'berth:datastore/types@0.2.0';
 import { CapabilityError, ManagerError } from '../sdk/index.js';
 import { ADMIN_HOST, ADMIN_USER, paths, type MyContext } from './options.js';
 import { literal, query } from './sql.js';
-import { clearDirectory, ensureDirectory, removeIfPresent, sizeOf, textSince } from './volume-files.js';
+import { clearDirectory } from '../sdk/file-trees.js';
+import { ensureDirectory, removeIfPresent, sizeOf, textSince } from './volume-files.js';
 
 /** What a `SELECT 1` on the admin connection finds. */
 export type Reach =
@@ -102,7 +103,7 @@ export function installDatabase(ctx: MyContext): void {
   // an install interrupted by a guest restart leaves a partial data directory behind,
   // perhaps with the server it started still running on it (it outlives the guest host)
   stop(ctx);
-  clearDirectory(ctx, p.data);
+  clearDirectory(ctx.files, p.data);
   writeServerConf(ctx);
   // socket authentication for root@localhost: no account is left without a password
   ctx.exec.check('mariadb-install-db', [`--defaults-file=${p.serverConf}`, '--skip-test-db', '--auth-root-authentication-method=socket'], { timeoutMs: 600_000 });

@@ -5,22 +5,6 @@ export function ensureDirectory(ctx: MyContext, path: string): void {
   if (!ctx.files.exists(path)) ctx.files.makeDirectory(path);
 }
 
-/** Remove everything inside `directory`, keeping it. */
-export function clearDirectory(ctx: MyContext, directory: string): void {
-  for (const entry of ctx.files.list(directory)) {
-    const path = `${directory}/${entry.name}`;
-    if (entry.type === 'directory') clearDirectory(ctx, path);
-    ctx.files.remove(path);
-  }
-}
-
-/** Remove a directory and everything in it, if it is there. */
-export function removeTree(ctx: MyContext, path: string): void {
-  if (!ctx.files.exists(path)) return;
-  clearDirectory(ctx, path);
-  ctx.files.remove(path);
-}
-
 export function sizeOf(ctx: MyContext, path: string): number {
   return ctx.files.exists(path) ? ctx.files.size(path) : 0;
 }

@@ -1,5 +1,5 @@
 import type { RestoreSource } from 'berth:datastore/backup@0.2.0';
-import { ManagerError } from '../sdk/index.js';
+import { ManagerError, removeTree } from '../sdk/index.js';
 import { command, info } from './admin-connection.js';
 import { BACKUP_FORMAT } from './backup.js';
 import { lastValue } from './config-text.js';
@@ -38,15 +38,6 @@ export function readBackup(ctx: RedisContext, source: RestoreSource): Uint8Array
   return data;
 }
 
-function removeTree(ctx: RedisContext, path: string): void {
-  if (!ctx.files.exists(path)) return;
-  for (const entry of ctx.files.list(path)) {
-    const child = `${path}/${entry.name}`;
-    if (entry.type === 'directory') removeTree(ctx, child);
-    else ctx.files.remove(child);
-  }
-  ctx.files.remove(path);
-}
 
 function appendOnlyConfigured(ctx: RedisContext): boolean {
   const layout = layoutOf(ctx);
@@ -64,7 +55,7 @@ export function installBackupAndStart(ctx: RedisContext, data: Uint8Array): void
   const layout = layoutOf(ctx);
   if (!ctx.files.exists(layout.dataDir)) ctx.files.makeDirectory(layout.dataDir);
   ctx.files.writeBytes(layout.dump, data);
-  removeTree(ctx, layout.aofDir);
+  removeTree(ctx.files, layout.aofDir);
   const appendOnly = appendOnlyConfigured(ctx);
   startServer(ctx, ['--appendonly', 'no']);
   if (!appendOnly) return;

@@ -11,6 +11,7 @@ export { parameter, checkParameters, describeRule, findRule, valueFits, type Par
 export { checkOverrides } from './override-check.js';
 export { listLogDirectory, readLogDirectory } from './log-directory.js';
 export { filesystemStats } from './filesystem-stats.js';
+export { clearDirectory, removeTree } from './file-trees.js';
 export { tarHeader, tarPadding, tarEnd, TarReader, type TarEntry } from './tar.js';
 export { z } from 'zod';
 export { memoryShareMb } from './memory-sizing.js';

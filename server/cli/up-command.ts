@@ -43,7 +43,7 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
         const { upUser, writeCloudsYaml } = await import('./up-identity.js');
         const user = await upUser(flags.dataDir);
 
-        const { mysqlDatastore, postgresqlDatastore, redisDatastore } = await import('../registry/builtin-datastores.js');
+        const { directoryDatastore, mysqlDatastore, postgresqlDatastore, redisDatastore } = await import('../registry/builtin-datastores.js');
         const { describePlan, machinePrograms, planDatastores } = await import('./up-datastores.js');
         const build = async (name: string, entry: string[]) => {
           process.stderr.write(`building the ${name} manager (${entry.slice(0, -1).join('/')}); the first build takes a minute...\n`);
@@ -68,7 +68,7 @@ export function registerUp(program: Command, run: (action: () => Promise<void>, 
           datastores.push(redisDatastore(plan.redis.version, plan.redis.redisServer, manager));
         }
         const directory = await build('directory', ['datastores', 'examples', 'directory', 'manager.ts']);
-        datastores.push({ name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager: directory }] });
+        datastores.push(directoryDatastore(directory));
 
         const config = serverConfigSchema.parse({
           server: { listen: flags.listen, data_dir: flags.dataDir },

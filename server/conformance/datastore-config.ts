@@ -1,7 +1,7 @@
 import { readConfigFile } from '../../host/config/config-file.js';
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import { serverConfigSchema } from '../config/server-config.js';
-import { mysqlDatastore, postgresqlDatastore, redisDatastore } from '../registry/builtin-datastores.js';
+import { directoryDatastore, mysqlDatastore, postgresqlDatastore, redisDatastore } from '../registry/builtin-datastores.js';
 import { datastoreConfigSchema } from '../registry/registry.js';
 import type { z } from 'zod';
 import { machinePrograms, MYSQL_FAMILY, planDatastores } from '../cli/up-datastores.js';
@@ -51,7 +51,7 @@ function builtinDatastore(name: string, manager: ManagerPin): z.input<typeof dat
     if (!plan.redis) throw unavailable(['redis']);
     return redisDatastore(plan.redis.version, plan.redis.redisServer, manager);
   }
-  if (name === 'directory') return { name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager }] };
+  if (name === 'directory') return directoryDatastore(manager);
   throw new BerthError(
     'BERTH_ERR_USAGE',
     `--datastore ${name} is not one Berth knows how to grant (postgresql, mysql, mariadb, percona, redis, directory)`,

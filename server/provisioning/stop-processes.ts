@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { procStat } from '../../host/capabilities/proc-stat.js';
 
 /**
  * Stop a datastore's process tree: only the roots are asked (a PostgreSQL
@@ -8,23 +8,13 @@ import { readFileSync } from 'node:fs';
 export async function stopProcesses(pids: readonly number[]): Promise<void> {
   if (pids.length === 0) return;
   const set = new Set(pids);
-  await Promise.all(pids.filter((pid) => !set.has(parentOf(pid) ?? -1)).map((pid) => stopPid(pid)));
+  await Promise.all(pids.filter((pid) => !set.has(procStat(pid)?.parent ?? -1)).map((pid) => stopPid(pid)));
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // already gone, as it should be
     }
-  }
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    // the command name (field 2) may hold spaces; the fields after its closing parenthesis do not
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
   }
 }
 

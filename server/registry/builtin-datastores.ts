@@ -122,3 +122,8 @@ export function redisDatastore(version: string, redisServer: string, manager: { 
     versions: [{ name: version, manager }],
   };
 }
+
+/** The example `directory` datastore: its manager needs no program, port, secret or connection. */
+export function directoryDatastore(manager: { path: string; sha256: string }): DatastoreConfig {
+  return { name: 'directory', server: { usage_timeout: 60 }, versions: [{ name: '0.1', manager }] };
+}

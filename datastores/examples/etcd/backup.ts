@@ -1,5 +1,5 @@
 import type { BackupRequest, BackupResult, RestoreSource } from 'berth:datastore/backup@0.2.0';
-import { ManagerError } from '../../sdk/index.js';
+import { ManagerError, removeTree } from '../../sdk/index.js';
 import { etcdctl, etcdctlCheck, tail } from './etcdctl.js';
 import { layoutOf, type EtcdContext } from './options.js';
 import { clusterArguments } from './server-process.js';
@@ -8,15 +8,6 @@ export const BACKUP_FORMAT = 'etcd-snapshot';
 export const BACKUP_STRATEGY = 'EtcdSnapshot';
 const CHUNK = 1 << 20;
 
-function removeTree(ctx: EtcdContext, path: string): void {
-  if (!ctx.files.exists(path)) return;
-  for (const entry of ctx.files.list(path)) {
-    const child = `${path}/${entry.name}`;
-    if (entry.type === 'directory') removeTree(ctx, child);
-    else ctx.files.remove(child);
-  }
-  ctx.files.remove(path);
-}
 
 function removeIfThere(ctx: EtcdContext, path: string): void {
   if (ctx.files.exists(path)) ctx.files.remove(path);
@@ -61,7 +52,7 @@ export function restoreSnapshot(ctx: EtcdContext, source: RestoreSource): void {
   try {
     if (BigInt(size) !== BigInt(source.size)) throw ManagerError.failed(`backup ${source.id} arrived with ${size} bytes; the server stored ${source.size}`);
     ctx.events.progress(`backup ${source.id} read (${size} bytes); etcdctl snapshot restore`, 40);
-    removeTree(ctx, `${layout.mountPoint}/${layout.dataDir}`);
+    removeTree(ctx.files, `${layout.mountPoint}/${layout.dataDir}`);
     const restored = etcdctl(ctx, ['snapshot', 'restore', layout.snapshot, '--data-dir', layout.dataDir, ...clusterArguments(ctx)], { login: false });
     if (restored.exitCode !== 0) throw ManagerError.failed(`etcdctl snapshot restore failed: ${tail(restored)}`);
   } finally {
