@@ -27,8 +27,28 @@ interface RestoreSourceArgument {
 /** Backup ids become spool file names: nothing that could leave the spool directory. */
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/**
+ * The server names a replication snapshot's artifact size and sha256 in the
+ * snapshot's extra (the contract's replication-snapshot has no field for
+ * them), so a replica checks it as a restore checks its backup.
+ */
+export const SNAPSHOT_SIZE_KEY = 'berth-artifact-size';
+export const SNAPSHOT_SHA256_KEY = 'berth-artifact-sha256';
+
+function snapshotSourceOf(snapshot: unknown): RestoreSourceArgument | undefined {
+  if (typeof snapshot !== 'object' || snapshot === null) return undefined;
+  const { snapshotId, extra } = snapshot as { snapshotId?: unknown; extra?: unknown };
+  if (typeof snapshotId !== 'string' || snapshotId === '' || !Array.isArray(extra)) return undefined;
+  const value = (key: string): string | undefined => (extra as Array<{ key?: unknown; value?: unknown }>).find((kv) => kv.key === key)?.value as string | undefined;
+  const size = Number(value(SNAPSHOT_SIZE_KEY));
+  const checksum = value(SNAPSHOT_SHA256_KEY);
+  if (!Number.isSafeInteger(size) || size < 0 || typeof checksum !== 'string') return undefined;
+  return { id: snapshotId, size, checksum };
+}
+
 function restoreSourceOf(operation: OperationName, args: unknown[]): RestoreSourceArgument | undefined {
   const first = args[0] as Record<string, unknown> | undefined;
+  if (operation === 'attach-replica') return snapshotSourceOf(first);
   const source = operation === 'restore-backup' ? first : operation === 'prepare' ? first?.backup : undefined;
   if (typeof source !== 'object' || source === null) return undefined;
   const { id, size, checksum } = source as Record<string, unknown>;
@@ -38,8 +58,9 @@ function restoreSourceOf(operation: OperationName, args: unknown[]): RestoreSour
 
 /**
  * Wraps sandbox calls with the backup artifacts they need: create-backup may
- * write its own backup id, restore-backup and prepare may read the backup
- * they name, and no call may touch any other. A backup is spooled on the
+ * write its own backup id and get-replication-snapshot its snapshot id;
+ * restore-backup and prepare may read the backup they name, attach-replica
+ * the snapshot it is given; no call may touch any other. A backup is spooled on the
  * guest and sent to the server once the manager has finished it; a restore's
  * backup is fetched and checked before the manager sees a byte of it.
  */
@@ -54,8 +75,9 @@ export function withArtifacts(options: ArtifactCallsOptions): (operation: Operat
     // an unclaimed operation answers unsupported from the SDK: it gets no artifact, and no backup is fetched for it
     if (!options.claims.has(operation)) return options.call(operation, args, deadline, []);
 
-    if (operation === 'create-backup') {
-      const id = (args[0] as { id?: unknown } | undefined)?.id;
+    if (operation === 'create-backup' || operation === 'get-replication-snapshot') {
+      // create-backup names its backup in request.id; get-replication-snapshot names its snapshot's artifact first
+      const id = operation === 'create-backup' ? (args[0] as { id?: unknown } | undefined)?.id : args[0];
       if (typeof id !== 'string' || !SAFE_ID.test(id)) return options.call(operation, args, deadline, []);
       const spool = join(options.spoolDir, `${id}.backup`);
       // a spool file from an attempt this host did not finish (it restarted) is stale

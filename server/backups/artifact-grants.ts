@@ -12,6 +12,11 @@ function backupNamed(task: TaskRecord, direction: ArtifactDirection): string | u
     return undefined;
   }
   const first = Array.isArray(args) ? (args[0] as Record<string, unknown> | undefined) : undefined;
+  if (direction === 'upload' && task.operation === 'get-replication-snapshot') return Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined;
+  if (direction === 'download' && task.operation === 'attach-replica') {
+    const snapshotId = (first as { snapshotId?: unknown } | undefined)?.snapshotId;
+    return typeof snapshotId === 'string' ? snapshotId : undefined;
+  }
   const source =
     direction === 'upload'
       ? task.operation === 'create-backup' ? first : undefined
@@ -22,8 +27,9 @@ function backupNamed(task: TaskRecord, direction: ArtifactDirection): string | u
 
 /**
  * Whether the server has asked this instance, in an operation still in
- * flight, to upload (create-backup) or download (restore-backup, a prepare
- * that restores) this backup's artifact. The instance's token proves only who
+ * flight, to upload (create-backup, get-replication-snapshot) or download
+ * (restore-backup, a prepare that restores, attach-replica) this backup's
+ * artifact. The instance's token proves only who
  * the guest is; what it may move is what the server asked of it now, and a
  * guest that could fetch any backup of its project would hold every one.
  */
