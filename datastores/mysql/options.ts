@@ -22,6 +22,8 @@ export const ADMIN_USER = 'os_admin';
 /** TCP from this host only, with skip-name-resolve: the account the admin connection grant logs in as. */
 export const ADMIN_HOST = '127.0.0.1';
 export const ROOT_USER = 'root';
+/** A replica's replication-only account on its primary, named after its replica-name: not a client's to see or manage. */
+export const REPLICA_ACCOUNT = /^berth_[0-9a-f]{32}$/;
 
 export const paths = (ctx: MyContext) => {
   const mount = ctx.options.mount_point;
@@ -57,5 +59,11 @@ export const paths = (ctx: MyContext) => {
     stopped: `${mount}/stopped`,
     /** Present after apply-overrides changed a setting only a restart applies. */
     restartRequired: `${mount}/restart-required`,
+    /** This instance's server_id (decimal), drawn once from the server's random bytes: unique among the guests it replicates with. */
+    serverId: `${mount}/server-id`,
+    /** Present while clients may not write (a replica, a demoted primary): my.cnf says read-only, so it survives a restart. */
+    readOnly: `${mount}/read-only`,
+    /** Present while the server follows a source (attach-replica until detach-replica): its slave threads start with it. */
+    replica: `${mount}/replica`,
   };
 };
