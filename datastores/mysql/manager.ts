@@ -15,6 +15,8 @@ import * as databases from './databases.js';
 import { filesystemStats, listLogs, logAction, readLog } from './guest-log.js';
 import { optionsSchema } from './options.js';
 import { prepare } from './prepare.js';
+import * as replication from './replication.js';
+import { lastTxn, latestTxnId, waitForTxn } from './replication-position.js';
 import * as root from './root.js';
 import { restart, start, status, stop } from './server.js';
 import * as users from './users.js';
@@ -79,5 +81,16 @@ export default defineManager({
 
     createBackup: (ctx, request) => createBackup(ctx, request),
     restoreBackup: (ctx, source) => restoreBackup(ctx, source),
+
+    backupRequiredForReplication: () => true,
+    getReplicationSnapshot: (ctx, snapshotId, settings) => replication.getReplicationSnapshot(ctx, snapshotId, settings),
+    attachReplica: (ctx, snapshot, settings) => replication.attachReplica(ctx, snapshot, settings),
+    detachReplica: (ctx, forFailover) => replication.detachReplica(ctx, forFailover),
+    enableAsMaster: (ctx, settings) => replication.enableAsMaster(ctx, settings),
+    demoteReplicationMaster: (ctx) => replication.makeReadOnly(ctx, true),
+    makeReadOnly: (ctx, readOnly) => replication.makeReadOnly(ctx, readOnly),
+    getLastTxn: (ctx) => lastTxn(ctx),
+    getLatestTxnId: (ctx) => latestTxnId(ctx),
+    waitForTxn: (ctx, transactionId, timeoutSeconds) => waitForTxn(ctx, transactionId, timeoutSeconds),
   },
 });

@@ -32,7 +32,7 @@ export const isRunning = (ctx: MyContext) => reach(ctx).state === 'answering';
 export const isInitialised = (ctx: MyContext) => ctx.files.exists(paths(ctx).initialised);
 
 /** The component has no timer to block on: `sleep` pauses between polls without spinning a core. */
-function pause(ctx: MyContext, ms: number): void {
+export function pause(ctx: MyContext, ms: number): void {
   ctx.exec.check('sleep', [(ms / 1000).toFixed(3)], { timeoutMs: ms + 5000 });
 }
 

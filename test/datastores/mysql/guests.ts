@@ -68,6 +68,8 @@ export interface MysqlGuest {
   id: string;
   volume: string;
   port: number;
+  /** os_admin's (shared by every guest here, as a replica shares its primary's). */
+  adminPassword: string;
   call(operation: OperationName, args?: unknown[], deadlineMs?: number): Promise<CallOutcome>;
   /** The host's log (the manager's lines included). */
   log(): string;
@@ -140,7 +142,7 @@ export async function startMysqlGuests(cleanups: Cleanups, count: number): Promi
     const host = runHost(configPath, cleanups);
     await until(() => server.hub.isConnected(id) || host.child.exitCode !== null, `host ${id} to connect`, 60_000);
     if (!server.hub.isConnected(id)) throw new Error(`berth host ${id} exited: ${host.stderr()}`);
-    guests.push({ id, volume, port, call: (operation, args = [], deadlineMs = 120_000) => server.hub.call(id, operation, args, deadlineMs), log: host.stderr });
+    guests.push({ id, volume, port, adminPassword, call: (operation, args = [], deadlineMs = 120_000) => server.hub.call(id, operation, args, deadlineMs), log: host.stderr });
   }
   return { guests, artifacts };
 }
