@@ -10,7 +10,7 @@ import { createBackup, restoreBackup, usesPhysical } from './backup.js';
 import { LOGICAL_FORMAT } from './logical-backup.js';
 import { paths, type MyContext } from './options.js';
 import { dropReplicaAccounts, ensureReplicaAccount, listedReplicas, replicaOf, setting } from './replication-accounts.js';
-import { markReplica, setReadOnly } from './replication-options.js';
+import { ensureServerId, markReplica, setReadOnly } from './replication-options.js';
 import { checkGtidPosition, currentPosition, lastTxn } from './replication-position.js';
 import { installDatabase, isRunning, pause, start } from './server.js';
 import { checkHost, checkUser, column, query, run } from './sql.js';
@@ -65,6 +65,8 @@ function takeSnapshot(ctx: MyContext, id: string): { format: string; gtid: strin
 export function getReplicationSnapshot(ctx: MyContext, snapshotId: string, settings: readonly KeyValue[]): Snapshot {
   const replica = replicaOf(settings);
   requireRunning(ctx);
+  // an instance prepared before replication existed draws its server_id here
+  ensureServerId(ctx);
   const password = ensureReplicaAccount(ctx, replica);
   const source: Source = { host: '', port: ctx.options.port, user: replica.name, password, extra: [] };
   if (snapshotId === '') {
@@ -143,6 +145,7 @@ export function attachReplica(ctx: MyContext, snapshot: Snapshot, _settings: rea
   const source = checkSource(snapshot.source);
   const gtid = snapshot.snapshotId !== '' ? seed(ctx, snapshot) : undefined;
   requireRunning(ctx);
+  ensureServerId(ctx);
   setReadOnly(ctx, true);
   run('attach-replica', () => {
     query(ctx, 'STOP SLAVE');

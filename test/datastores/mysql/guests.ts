@@ -89,10 +89,11 @@ function mariadbdPid(volume: string): number | undefined {
  * free port and grants as the local provisioner gives them (run as the
  * mysql user when the tests run as root: mariadbd refuses root), all
  * sharing one admin password (a replica gets its primary's local secrets)
- * and one hub with its artifact store. The clean-up stops the hosts, then
+ * and one hub with its artifact store; `options[i]` adds to guest i's
+ * options. The clean-up stops the hosts, then
  * SIGKILLs each mariadbd by its pid file, then removes the directories.
  */
-export async function startMysqlGuests(cleanups: Cleanups, count: number): Promise<{ guests: MysqlGuest[]; artifacts: Map<string, StoredArtifact> }> {
+export async function startMysqlGuests(cleanups: Cleanups, count: number, options: ReadonlyArray<Record<string, unknown>> = []): Promise<{ guests: MysqlGuest[]; artifacts: Map<string, StoredArtifact> }> {
   requireMariadb({ mariabackup: true });
   const built = await buildManager({ describe: describeComponent, entry: MYSQL_MANAGER.entry, backend: 'quickjs' });
   const ids = Array.from({ length: count }, (_, i) => `inst-${i + 1}`);
@@ -104,7 +105,7 @@ export async function startMysqlGuests(cleanups: Cleanups, count: number): Promi
   const programs = mysqlDatastore('10.11', { path: '/unused', sha256: '0'.repeat(64) }).local?.programs ?? [];
 
   const guests: MysqlGuest[] = [];
-  for (const id of ids) {
+  for (const [index, id] of ids.entries()) {
     const dir = await mkdtemp(join(tmpdir(), 'berth-mysql-repl-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     chmodSync(dir, 0o711);
@@ -129,7 +130,7 @@ export async function startMysqlGuests(cleanups: Cleanups, count: number): Promi
     const config = {
       guest: { instance_id: id, server_url: server.url, token: TOKEN },
       manager: { path: wasm, sha256: built.sha256 },
-      options: { mount_point: volume, port, admin_password: adminPassword, start_timeout: 120 },
+      options: { mount_point: volume, port, admin_password: adminPassword, start_timeout: 120, ...options[index] },
       grants: {
         directories: [{ host: volume, guest: volume, access: 'read-write' }],
         programs,
