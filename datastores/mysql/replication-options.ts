@@ -32,6 +32,8 @@ export function replicationConf(ctx: MyContext): string[] {
     'log-bin = mysql-bin',
     'log-slave-updates = ON',
     'binlog-format = ROW',
+    // row-based logging records a routine's or trigger's effects, not its call: clients without SUPER may still create them
+    'log-bin-trust-function-creators = ON',
     'relay-log = relay-bin',
     ...(ctx.files.exists(p.readOnly) ? ['read-only = ON'] : []),
     ...(ctx.files.exists(p.replica) ? [] : ['skip-slave-start']),
