@@ -34,6 +34,8 @@ export const paths = (ctx: MyContext) => {
     confDir: `${mount}/conf.d`,
     /** innodb_buffer_pool_size from prepare's memory-mb; read before the configuration and the overrides. */
     sizingConf: `${mount}/conf.d/berth-base-sizing.cnf`,
+    /** The binary log's defaults (how long it is kept), read first: a configuration or an override may change them. */
+    replicationConf: `${mount}/conf.d/berth-base-replication.cnf`,
     /** reset-configuration / start-db-with-conf-changes / prepare's config-contents. */
     configurationConf: `${mount}/conf.d/berth-configuration.cnf`,
     /** update-overrides / apply-overrides; read after the configuration, so it wins. */

@@ -17,6 +17,14 @@ export function serverId(ctx: MyContext): number | undefined {
 }
 
 /**
+ * The binary log's defaults, before the configuration and the overrides:
+ * kept a week (MariaDB keeps it for ever otherwise, until the volume is
+ * full); a replica left behind longer is re-seeded (attach-replica answers
+ * invalid-argument once its source has purged what it needs).
+ */
+export const REPLICATION_DEFAULTS = '# Written by the Berth MySQL manager; a configuration or an override may change it.\n[mysqld]\nbinlog_expire_logs_seconds = 604800\n';
+
+/**
  * The lines of my.cnf that make every instance able to replicate, after the
  * includes so no configuration can turn them off: a binary log with GTIDs
  * (row-based, and with what a replica applies, so a promoted replica serves

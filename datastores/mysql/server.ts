@@ -4,7 +4,7 @@ import { ADMIN_HOST, ADMIN_USER, paths, type MyContext } from './options.js';
 import { literal, query } from './sql.js';
 import { clearDirectory } from '../sdk/file-trees.js';
 import { ensureDirectory, removeIfPresent, sizeOf, textSince } from './volume-files.js';
-import { replicationConf } from './replication-options.js';
+import { REPLICATION_DEFAULTS, replicationConf } from './replication-options.js';
 
 /** What a `SELECT 1` on the admin connection finds. */
 export type Reach =
@@ -82,6 +82,7 @@ export function ensureLayout(ctx: MyContext): void {
   for (const file of [p.configurationConf, p.overridesConf]) {
     if (!ctx.files.exists(file)) ctx.files.writeText(file, '[mysqld]\n');
   }
+  if (!ctx.files.exists(p.replicationConf)) ctx.files.writeText(p.replicationConf, REPLICATION_DEFAULTS);
 }
 
 /**
