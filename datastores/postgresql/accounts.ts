@@ -70,7 +70,7 @@ function accessOf(ctx: PgContext, user: string): string[] {
 function assertUser(ctx: PgContext, name: string): void {
   ident(name);
   if (new Set(ctx.options.ignore_users).has(name)) throw ManagerError.invalidArgument('name', `${name} is reserved`);
-  if (query(ctx, 'SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolcanlogin', [name]).rows.length === 0) throw ManagerError.notFound(`user ${name}`);
+  if (query(ctx, 'SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolcanlogin AND NOT rolreplication', [name]).rows.length === 0) throw ManagerError.notFound(`user ${name}`);
 }
 
 export function createUsers(ctx: PgContext, users: ReadonlyArray<{ name: string; password: string; databases: readonly string[] }>): void {
@@ -84,9 +84,10 @@ export function createUsers(ctx: PgContext, users: ReadonlyArray<{ name: string;
   }
 }
 
+/** Replicas' roles (REPLICATION, docs/replication.md) are the manager's, never listed or changed as users. */
 export function listUsers(ctx: PgContext, paging: Paging) {
   const ignored = new Set(ctx.options.ignore_users);
-  const rows = query(ctx, "SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname NOT LIKE 'pg\\_%' ORDER BY rolname").rows;
+  const rows = query(ctx, "SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolreplication AND rolname NOT LIKE 'pg\\_%' ORDER BY rolname").rows;
   const users = rows.map((row) => String(row.rolname)).filter((name) => !ignored.has(name)).map((name) => ({ name, host: undefined, databases: accessOf(ctx, name) }));
   return page(users, paging);
 }

@@ -11,6 +11,8 @@ export const FORMAT = 'pg-base-tar';
 /** Contents pg_basebackup leaves out too: runtime state a restored server rebuilds. */
 const SKIP_CONTENTS = new Set(['pg_wal', 'pg_replslot', 'pg_stat_tmp', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans']);
 const SKIP_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'backup_label.old']);
+/** A copy of a standby, or of a read-only primary, restores as a plain read-write cluster (replication.ts writes these). */
+const SKIP_ROLE_FILES = new Set(['standby.signal', 'recovery.signal', 'berth-standby.conf', 'berth-read-only.conf']);
 
 type Writer = ReturnType<ManagerContext<PgOptions>['artifacts']['writer']>;
 
@@ -40,7 +42,7 @@ function writeTree(ctx: PgContext, writer: Writer, directory: string, archived: 
     if (entry.type === 'directory') {
       writer.write(tarHeader({ path: inArchive, type: 'directory', size: 0 }));
       if (!(archived === '' && SKIP_CONTENTS.has(entry.name))) writeTree(ctx, writer, path, inArchive);
-    } else if (entry.type === 'regular-file' && !(archived === '' && SKIP_FILES.has(entry.name))) {
+    } else if (entry.type === 'regular-file' && !(archived === '' && (SKIP_FILES.has(entry.name) || SKIP_ROLE_FILES.has(entry.name)))) {
       writeFile(ctx, writer, path, inArchive);
     }
   }
@@ -101,14 +103,8 @@ function clearDirectory(ctx: PgContext, directory: string): void {
   }
 }
 
-/**
- * Replace the data directory with a backup and start: PostgreSQL recovers
- * from the backup label through the archived WAL. The backup carries its
- * source's os_admin password, so the first start lets os_admin in from this
- * host without one, just long enough to set this instance's.
- */
-export function restoreBackup(ctx: PgContext, source: { id: string; format: string }): void {
-  if (source.format !== FORMAT) throw ManagerError.invalidArgument('format', `${source.format} is not a ${FORMAT} backup`);
+/** Stop, empty the data directory and unpack a base backup's archive into it; nothing starts. */
+export function unpackBase(ctx: PgContext, id: string): void {
   const p = paths(ctx);
   stop(ctx);
   clearDirectory(ctx, p.data);
@@ -124,8 +120,20 @@ export function restoreBackup(ctx: PgContext, source: { id: string; format: stri
       ctx.files.writeAt(path, ctx.files.size(path), data);
     },
   );
-  for (const chunk of ctx.artifacts.read(source.id)) reader.push(chunk);
+  for (const chunk of ctx.artifacts.read(id)) reader.push(chunk);
   reader.finish();
+}
+
+/**
+ * Replace the data directory with a backup and start: PostgreSQL recovers
+ * from the backup label through the archived WAL. The backup carries its
+ * source's os_admin password, so the first start lets os_admin in from this
+ * host without one, just long enough to set this instance's.
+ */
+export function restoreBackup(ctx: PgContext, source: { id: string; format: string }): void {
+  if (source.format !== FORMAT) throw ManagerError.invalidArgument('format', `${source.format} is not a ${FORMAT} backup`);
+  const p = paths(ctx);
+  unpackBase(ctx, source.id);
 
   const hba = `${p.data}/pg_hba.conf`;
   const normal = ctx.files.readText(hba);

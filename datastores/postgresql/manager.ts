@@ -10,6 +10,7 @@ import * as accounts from './accounts.js';
 import { createBackup, restoreBackup } from './backup.js';
 import { applyOverrides, resetConfiguration, needsStart, updateOverrides } from './configuration.js';
 import { optionsSchema, paths } from './options.js';
+import * as replication from './replication.js';
 import { bootstrapRoles, initialise, isInitialised, restart, start, status, stop, writeSizing } from './server.js';
 
 function ignoreExisting(action: () => void): void {
@@ -109,5 +110,17 @@ export default defineManager({
 
     createBackup: (ctx, request) => createBackup(ctx, request.id),
     restoreBackup: (ctx, source) => restoreBackup(ctx, source),
+
+    // replicas are seeded from a base backup (and so carry the primary's accounts)
+    backupRequiredForReplication: () => true,
+    getReplicationSnapshot: (ctx, snapshotId, settings) => replication.getReplicationSnapshot(ctx, snapshotId, settings),
+    attachReplica: (ctx, snapshot, settings) => replication.attachReplica(ctx, snapshot, settings),
+    detachReplica: (ctx, forFailover) => replication.detachReplica(ctx, forFailover),
+    makeReadOnly: (ctx, readOnly) => replication.makeReadOnly(ctx, readOnly),
+    enableAsMaster: (ctx, settings) => replication.enableAsMaster(ctx, settings),
+    demoteReplicationMaster: (ctx) => replication.demoteReplicationMaster(ctx),
+    getLastTxn: (ctx) => replication.getLastTxn(ctx),
+    getLatestTxnId: (ctx) => replication.getLatestTxnId(ctx),
+    waitForTxn: (ctx, transactionId, timeoutSeconds) => replication.waitForTxn(ctx, transactionId, timeoutSeconds),
   },
 });

@@ -55,6 +55,18 @@ export function writeSizing(ctx: PgContext, memoryMb: number): void {
   ctx.files.writeText(`${paths(ctx).data}/berth-sizing.conf`, `# From the flavor's ${memoryMb} MB, written by prepare.\nshared_buffers = ${shared}MB\neffective_cache_size = ${cache}MB\n`);
 }
 
+/** Read last, so no configuration group outweighs them: a standby's source (replication.ts) and read-only. */
+export const ROLE_FILES = ['berth-standby.conf', 'berth-read-only.conf'] as const;
+const ROLE_INCLUDES = ROLE_FILES.map((file) => `include_if_exists = '${file}'\n`).join('');
+
+/** A cluster made before the role files (a restored older backup) gets their includes. */
+export function ensureRoleIncludes(ctx: PgContext): void {
+  const conf = `${paths(ctx).data}/postgresql.conf`;
+  const text = ctx.files.readText(conf);
+  const missing = ROLE_FILES.filter((file) => !text.includes(`include_if_exists = '${file}'`));
+  if (missing.length > 0) ctx.files.writeText(conf, `${text}\n${missing.map((file) => `include_if_exists = '${file}'\n`).join('')}`);
+}
+
 export function initialise(ctx: PgContext): void {
   const p = paths(ctx);
   const pwfile = `${ctx.options.mount_point}/.initdb-password`;
@@ -65,7 +77,7 @@ export function initialise(ctx: PgContext): void {
     ctx.files.remove(pwfile);
   }
   const conf = `${p.data}/postgresql.conf`;
-  ctx.files.writeText(conf, `${ctx.files.readText(conf)}\ninclude_if_exists = 'berth.conf'\ninclude_if_exists = 'berth-sizing.conf'\ninclude_if_exists = 'berth-overrides.conf'\n`);
+  ctx.files.writeText(conf, `${ctx.files.readText(conf)}\ninclude_if_exists = 'berth.conf'\ninclude_if_exists = 'berth-sizing.conf'\ninclude_if_exists = 'berth-overrides.conf'\n${ROLE_INCLUDES}`);
   // clients connect over TCP from anywhere the security group allows, always with a password;
   // the bootstrap superuser only from this host (the guest host creating os_admin)
   ctx.files.writeText(

@@ -22,6 +22,17 @@
  * No CREATEROLE: before PostgreSQL 16 it may grant any non-superuser role,
  * pg_execute_server_program included; the functions serve every version.
  *
+ * Replication (docs/replication.md, "What each grant allows"): EXECUTE on
+ * pg_promote (a standby becomes a primary), and berth.create_replica /
+ * berth.drop_replica, which accept only a name matching ^berth_[0-9a-f]{32}$
+ * (a replica's `replica-name`): create_replica makes (or gives a new
+ * password to) a LOGIN REPLICATION role of that name, no superuser, and a
+ * physical replication slot of that name; it refuses a role of that name
+ * that is not already such a replication role. drop_replica ends that role's
+ * sessions, drops the slot and the role. The role and slot lists stay
+ * readable (pg_roles, pg_replication_slots); nothing else about replication
+ * is granted. `berth` functions that change users refuse replication roles.
+ *
  * Root (`postgres`) is the one superuser the tenant gets, as Trove's root is:
  * created NOLOGIN here, given a password and LOGIN by berth.enable_root. The
  * manager sets that password but has no connection that logs in as it.
@@ -50,8 +61,40 @@ const MANAGED = `  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_na
     RAISE EXCEPTION 'role "%" does not exist', role_name USING ERRCODE = 'undefined_object';
   END IF;
   IF role_name IN ('${ADMIN}', '${BOOTSTRAP_USER}', '${ROOT}') OR role_name LIKE 'pg\\_%'
-     OR (SELECT rolsuper FROM pg_roles WHERE rolname = role_name) THEN
+     OR (SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = role_name) THEN
     RAISE EXCEPTION 'role "%" is not a user the manager administers', role_name USING ERRCODE = 'insufficient_privilege';
+  END IF;`;
+
+/** A replica's role and slot name: `replica-name`, nothing else (docs/replication.md). */
+const REPLICA_NAME = `  IF replica_name IS NULL OR replica_name !~ '^berth_[0-9a-f]{32}$' THEN
+    RAISE EXCEPTION 'replica name "%" is not berth_ and 32 hex digits', replica_name USING ERRCODE = 'invalid_parameter_value';
+  END IF;`;
+
+const CREATE_REPLICA = `${REPLICA_NAME}
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = replica_name) THEN
+    IF NOT (SELECT rolreplication AND NOT rolsuper FROM pg_roles WHERE rolname = replica_name) THEN
+      RAISE EXCEPTION 'role "%" exists and is not a replication role', replica_name USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    EXECUTE format('ALTER ROLE %I LOGIN PASSWORD %L', replica_name, replica_password);
+  ELSE
+    EXECUTE format('CREATE ROLE %I LOGIN REPLICATION NOINHERIT CONNECTION LIMIT 4 PASSWORD %L', replica_name, replica_password);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = replica_name) THEN
+    PERFORM pg_create_physical_replication_slot(replica_name, true);
+  END IF;`;
+
+// an active slot cannot be dropped: its walsender is ended first, and the slot waited for
+const DROP_REPLICA = `${REPLICA_NAME}
+  PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = replica_name;
+  FOR attempt IN 1..100 LOOP
+    EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = replica_name AND active);
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  IF EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = replica_name) THEN
+    PERFORM pg_drop_replication_slot(replica_name);
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = replica_name AND rolreplication AND NOT rolsuper) THEN
+    EXECUTE format('DROP ROLE %I', replica_name);
   END IF;`;
 
 export function postgresqlBootstrapSql(): string[] {
@@ -59,7 +102,7 @@ export function postgresqlBootstrapSql(): string[] {
     `ALTER ROLE ${ADMIN} CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
     `GRANT pg_signal_backend TO ${ADMIN}`,
     `ALTER DATABASE template1 OWNER TO ${ADMIN}`,
-    `GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean), pg_reload_conf() TO ${ADMIN}`,
+    `GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean), pg_reload_conf(), pg_promote(boolean, integer) TO ${ADMIN}`,
     `DO $do$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${ROOT}') THEN CREATE ROLE ${ROOT} SUPERUSER NOLOGIN; END IF;
 END $do$`,
@@ -73,5 +116,7 @@ END $do$`,
     ...definer('drop_user', ['role_name'], `${MANAGED}\n  EXECUTE format('DROP OWNED BY %I', role_name);\n  EXECUTE format('DROP ROLE %I', role_name);`),
     ...definer('enable_root', ['role_password'], `  EXECUTE format('ALTER ROLE ${ROOT} LOGIN PASSWORD %L', role_password);`),
     ...definer('disable_root', [], `  ALTER ROLE ${ROOT} NOLOGIN PASSWORD NULL;`),
+    ...definer('create_replica', ['replica_name', 'replica_password'], CREATE_REPLICA),
+    ...definer('drop_replica', ['replica_name'], DROP_REPLICA),
   ];
 }
