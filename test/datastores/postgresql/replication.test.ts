@@ -91,4 +91,77 @@ describe('PostgreSQL streaming replication between two guests', () => {
     const refused = await (await alice(replica)).query("INSERT INTO orders (item) VALUES ('nope')").then(() => '', (error: { code?: string }) => error.code);
     expect(refused).toBe('25006');
   }, 600_000);
+  it('stays a replica across a restart of the datastore and of the guest host', async () => {
+    await replica.ok('restart', [], 300_000);
+    await (await alice(primary)).query("INSERT INTO orders (item) VALUES ('after-restart')");
+    await eventually(() => count(replica), (n) => n === 4, 'the restarted replica to follow');
+    // down, the host gone with it; the new host brings the datastore back (autostart) as a standby
+    await replica.ok('stop-db', [false], 300_000);
+    await replica.stopHost();
+    await (await alice(primary)).query("INSERT INTO orders (item) VALUES ('while-down')");
+    await replica.startHost();
+    await eventually(() => count(replica), (n) => n === 5, 'the replica to catch up after the host restart', 60_000);
+    const refused = await (await alice(replica)).query("INSERT INTO orders (item) VALUES ('nope')").then(() => '', (error: { code?: string }) => error.code);
+    expect(refused).toBe('25006');
+    expect(await replica.ok('get-last-txn')).toMatchObject({ transactionId: expect.stringMatching(/^\d+$/) });
+  }, 600_000);
+
+  it('switches over with no acknowledged write lost: the old primary follows the new one', async () => {
+    // a client writing row after row until the primary stops taking writes
+    let acknowledged = 0;
+    let writing = true;
+    const writer = (async () => {
+      const client = await alice(primary);
+      const until = Date.now() + 60_000;
+      while (writing && Date.now() < until && acknowledged < 100_000) {
+        try {
+          await client.query("INSERT INTO orders (item) VALUES ('load')");
+          acknowledged++;
+        } catch {
+          return;
+        }
+      }
+    })();
+    await eventually(async () => acknowledged, (n) => n >= 50, 'the writer to get going');
+    await primary.ok('demote-replication-master', [], 300_000);
+    writing = false;
+    await writer;
+    const latest = await primary.ok<string>('get-latest-txn-id');
+    await replica.ok('wait-for-txn', [latest, 60], 120_000);
+    const last = await replica.ok<{ transactionId: string }>('detach-replica', [true], 300_000);
+    expect(BigInt(last.transactionId)).toBeGreaterThanOrEqual(BigInt(latest));
+    // detached for a failover it is still read-only, until enable-as-master
+    expect(await (await alice(replica)).query("INSERT INTO orders (item) VALUES ('nope')").then(() => '', (error: { code?: string }) => error.code)).toBe('25006');
+    await replica.ok('enable-as-master', [[{ key: 'replicas', value: P0 }]], 300_000);
+    const loads = Number((await (await alice(replica)).query("SELECT count(*)::int AS n FROM orders WHERE item = 'load'")).rows[0].n);
+    // every acknowledged write is there; at most the one in flight when the primary stopped is there too
+    expect(loads).toBeGreaterThanOrEqual(acknowledged);
+    expect(loads).toBeLessThanOrEqual(acknowledged + 1);
+
+    const repoint = await replica.ok<Snapshot>('get-replication-snapshot', ['', settings(P0)], 300_000);
+    await primary.ok('attach-replica', [handOn(repoint, replica), settings(P0)], 300_000);
+    await (await alice(replica)).query("INSERT INTO orders (item) VALUES ('on-the-new-primary')");
+    const total = await count(replica);
+    await eventually(() => count(primary), (n) => n === total, 'the old primary to follow the new one');
+    // the new primary serves exactly the replicas it was told: its own old role is gone
+    const roles = (await (await replica.client()).query('SELECT rolname FROM pg_roles WHERE rolreplication AND NOT rolsuper ORDER BY rolname')).rows.map((row) => row.rolname);
+    expect(roles).toEqual([P0]);
+  }, 600_000);
+
+  it('detaches a replica into a writable instance; a diverged one re-pointed answers invalid-argument', async () => {
+    const last = await primary.ok<{ transactionId: string }>('detach-replica', [false], 300_000);
+    expect(last.transactionId).toMatch(/^\d+$/);
+    await (await alice(primary)).query("INSERT INTO orders (item) VALUES ('written-after-detach')");
+    expect(await primary.call('detach-replica', [false])).toMatchObject({ err: { tag: 'not-found' } });
+    // its timeline went past the point where it left the new primary's: it cannot follow without a re-seed
+    await primary.ok('demote-replication-master', [], 300_000);
+    const repoint = await replica.ok<Snapshot>('get-replication-snapshot', ['', settings(P0)], 300_000);
+    expect(await primary.call('attach-replica', [handOn(repoint, replica), settings(P0)], 300_000)).toMatchObject({ err: { tag: 'invalid-argument' } });
+    // a re-seed from a snapshot brings it back
+    const seed = await replica.ok<Snapshot>('get-replication-snapshot', ['snap2', settings(P0)], 300_000);
+    await primary.ok('attach-replica', [handOn(seed, replica), settings(P0)], 300_000);
+    await (await alice(replica)).query("INSERT INTO orders (item) VALUES ('after-reseed')");
+    const total = await count(replica);
+    await eventually(() => count(primary), (n) => n === total, 'the re-seeded replica to follow');
+  }, 600_000);
 });
