@@ -164,4 +164,37 @@ describe('PostgreSQL streaming replication between two guests', () => {
     const total = await count(replica);
     await eventually(() => count(primary), (n) => n === total, 'the re-seeded replica to follow');
   }, 600_000);
+  it("refuses, in the bootstrap's helpers, anything that is not a replica's role or slot (as the manager's os_admin would try)", async () => {
+    const admin = await replica.client();
+    const code = (statement: string, params: unknown[] = []) => admin.query(statement, params).then(() => '', (error: { code?: string }) => error.code);
+    expect(await code('SELECT berth.create_replica($1, $2)', ['os_admin', 'x'])).toBe('22023');
+    expect(await code('SELECT berth.create_replica($1, $2)', ['alice', 'x'])).toBe('22023');
+    expect(await code('SELECT berth.drop_replica($1)', ['postgres'])).toBe('22023');
+    // a tenant's user that happens to carry a replica's name does not become a replication role
+    const lookalike = `berth_${'f'.repeat(32)}`;
+    await admin.query('SELECT berth.create_user($1, $2)', [lookalike, 'lookalike-secret']);
+    expect(await code('SELECT berth.create_replica($1, $2)', [lookalike, 'x'])).toBe('42501');
+    // the user functions leave replication roles alone
+    expect(await code('SELECT berth.set_password($1, $2)', [P0, 'x'])).toBe('42501');
+    expect(await code('SELECT berth.rename_user($1, $2)', [P0, 'renamed'])).toBe('42501');
+    expect(await code('SELECT berth.drop_user($1)', [P0])).toBe('42501');
+    // os_admin itself holds no replication rights
+    expect(await code("SELECT pg_create_physical_replication_slot('mine')")).toBe('42501');
+    // the replica's role opens a replication connection only: no database takes it
+    const seed = await replica.ok<Snapshot>('get-replication-snapshot', ['', settings(P0)], 300_000);
+    const login = new pg.Client({ host: '127.0.0.1', port: replica.port, user: P0, password: seed.source.password, database: 'postgres', connectionTimeoutMillis: 5000 });
+    expect(await login.connect().then(() => '', (error: { code?: string }) => error.code)).toBe('28000');
+    await login.end().catch(() => undefined);
+    // a second snapshot for the same replica keeps its one slot (its password is new: a re-point hands it over)
+    const slots = (await admin.query('SELECT slot_name FROM pg_replication_slots')).rows.map((row) => row.slot_name);
+    expect(slots).toEqual([P0]);
+  }, 300_000);
+
+  it('makes a primary read-only and writable again (default_transaction_read_only, which a session may lift)', async () => {
+    await replica.ok('make-read-only', [true]);
+    const client = await alice(replica);
+    await eventually(() => client.query("INSERT INTO orders (item) VALUES ('ro')").then(() => '', (error: { code?: string }) => error.code ?? 'error'), (code) => code === '25006', 'writes to be refused');
+    await replica.ok('make-read-only', [false]);
+    await eventually(() => client.query("INSERT INTO orders (item) VALUES ('rw')").then(() => '', (error: { code?: string }) => error.code ?? 'error'), (code) => code === '', 'writes to be accepted');
+  }, 120_000);
 });
