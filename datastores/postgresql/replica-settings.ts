@@ -49,7 +49,6 @@ export function checkUpstream(source: Upstream): Upstream {
   if (!HOST.test(source.host)) throw ManagerError.invalidArgument('source.host', `"${source.host}" is not a host name or address`);
   if (!Number.isInteger(source.port) || source.port < 1 || source.port > 65535) throw ManagerError.invalidArgument('source.port', `${source.port} is not a port`);
   checkReplicaName(source.user, 'source.user');
-  // eslint-disable-next-line no-control-regex
   if (source.password === '' || /[\u0000-\u001f\u007f]/.test(source.password)) throw ManagerError.invalidArgument('source.password', 'must be non-empty, without control characters');
   return source;
 }
