@@ -18,7 +18,7 @@ import { filesystemStats, listLogs, logAction, readLog } from './guest-log.js';
 import { optionsSchema } from './options.js';
 import { prepare } from './prepare.js';
 import * as replication from './replication.js';
-import { within } from './replication-contract.js';
+import { within } from '../sdk/index.js';
 import { lastTxn, latestTxnId, waitForTxn } from './replication-position.js';
 import * as root from './root.js';
 import { restart, start, status, stop } from './server.js';
@@ -85,7 +85,7 @@ export default defineManager({
     createBackup: (ctx, request) => createBackup(ctx, request),
     restoreBackup: (ctx, source) => restoreBackup(ctx, source),
 
-    // each answers only the error cases its WIT documentation lists (replication-contract.ts)
+    // each answers only the error cases its WIT documentation lists (datastores/sdk/replication-contract.ts)
     backupRequiredForReplication: () => true,
     getReplicationSnapshot: (ctx, snapshotId, settings) => within(['unavailable', 'denied'], () => replication.getReplicationSnapshot(ctx, snapshotId, settings)),
     attachReplica: (ctx, snapshot, settings) => within(['invalid-argument'], () => replication.attachReplica(ctx, snapshot, settings)),

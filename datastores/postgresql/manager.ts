@@ -4,7 +4,7 @@
 // what it needs (server/registry/postgresql-bootstrap.ts) and refuses any connection whose role
 // could reach the server's files or programs. Backups use the low-level backup API, so nothing
 // beyond initdb, pg_ctl and postgres is needed.
-import { defineManager, filesystemStats, listLogDirectory, ManagerError, readLogDirectory } from '../sdk/index.js';
+import { defineManager, filesystemStats, listLogDirectory, ManagerError, readLogDirectory, within } from '../sdk/index.js';
 import { PARAMETERS } from './parameters.js';
 import * as accounts from './accounts.js';
 import { createBackup, restoreBackup } from './backup.js';
@@ -111,16 +111,17 @@ export default defineManager({
     createBackup: (ctx, request) => createBackup(ctx, request.id),
     restoreBackup: (ctx, source) => restoreBackup(ctx, source),
 
-    // replicas are seeded from a base backup (and so carry the primary's accounts)
+    // replicas are seeded from a base backup (and so carry the primary's accounts); each answers
+    // only the error cases its WIT documentation lists (datastores/sdk/replication-contract.ts)
     backupRequiredForReplication: () => true,
-    getReplicationSnapshot: (ctx, snapshotId, settings) => replication.getReplicationSnapshot(ctx, snapshotId, settings),
-    attachReplica: (ctx, snapshot, settings) => replication.attachReplica(ctx, snapshot, settings),
-    detachReplica: (ctx, forFailover) => replication.detachReplica(ctx, forFailover),
-    makeReadOnly: (ctx, readOnly) => replication.makeReadOnly(ctx, readOnly),
-    enableAsMaster: (ctx, settings) => replication.enableAsMaster(ctx, settings),
-    demoteReplicationMaster: (ctx) => replication.demoteReplicationMaster(ctx),
-    getLastTxn: (ctx) => replication.getLastTxn(ctx),
-    getLatestTxnId: (ctx) => replication.getLatestTxnId(ctx),
-    waitForTxn: (ctx, transactionId, timeoutSeconds) => replication.waitForTxn(ctx, transactionId, timeoutSeconds),
+    getReplicationSnapshot: (ctx, snapshotId, settings) => within(['unavailable', 'denied'], () => replication.getReplicationSnapshot(ctx, snapshotId, settings)),
+    attachReplica: (ctx, snapshot, settings) => within(['invalid-argument'], () => replication.attachReplica(ctx, snapshot, settings)),
+    detachReplica: (ctx, forFailover) => within(['not-found'], () => replication.detachReplica(ctx, forFailover)),
+    makeReadOnly: (ctx, readOnly) => within([], () => replication.makeReadOnly(ctx, readOnly)),
+    enableAsMaster: (ctx, settings) => within([], () => replication.enableAsMaster(ctx, settings)),
+    demoteReplicationMaster: (ctx) => within([], () => replication.demoteReplicationMaster(ctx)),
+    getLastTxn: (ctx) => within([], () => replication.getLastTxn(ctx)),
+    getLatestTxnId: (ctx) => within([], () => replication.getLatestTxnId(ctx)),
+    waitForTxn: (ctx, transactionId, timeoutSeconds) => within(['unavailable'], () => replication.waitForTxn(ctx, transactionId, timeoutSeconds)),
   },
 });

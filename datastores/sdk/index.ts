@@ -15,3 +15,4 @@ export { clearDirectory, removeTree } from './file-trees.js';
 export { tarHeader, tarPadding, tarEnd, TarReader, type TarEntry } from './tar.js';
 export { z } from 'zod';
 export { memoryShareMb } from './memory-sizing.js';
+export { within } from './replication-contract.js';

@@ -175,6 +175,8 @@ describe.each(binaries)('PostgreSQL streaming replication between two guests wit
   it("refuses, in the bootstrap's helpers, anything that is not a replica's role or slot (as the manager's os_admin would try)", async () => {
     const admin = await replica.client();
     const code = (statement: string, params: unknown[] = []) => admin.query(statement, params).then(() => '', (error: { code?: string }) => error.code);
+    // a name that is no replica's: the manager refuses it first, answering a case the WIT lists (failed)
+    expect(await replica.call('get-replication-snapshot', ['', settings('os_admin')])).toMatchObject({ err: { tag: 'failed' } });
     expect(await code('SELECT berth.create_replica($1, $2)', ['os_admin', 'x'])).toBe('22023');
     expect(await code('SELECT berth.create_replica($1, $2)', ['alice', 'x'])).toBe('22023');
     expect(await code('SELECT berth.drop_replica($1)', ['postgres'])).toBe('22023');

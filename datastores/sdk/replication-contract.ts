@@ -1,4 +1,4 @@
-import { CapabilityError, ManagerError } from '../sdk/index.js';
+import { CapabilityError, ManagerError } from './errors.js';
 
 type Case = ManagerError['value']['tag'];
 
