@@ -50,6 +50,14 @@ export function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
 }
 
+/** CPU time a process has used so far (user + system), seconds, from /proc/<pid>/stat. */
+export function procCpuSeconds(pid: number): number {
+  // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()!.trim().split(' ');
+  const ticksPerSecond = 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
 /** "2 x AMD EPYC ..., 24 GiB, node v20...": the first line of every report, so figures carry their machine. */
 export function machineLine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';

@@ -108,6 +108,8 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     spec: sandboxSpec(config, programTable),
     quickTimeoutMs: config.host.call_timeout * 1000,
     slowTimeoutMs: config.host.slow_call_timeout * 1000,
+    quickLaneIdleMs: config.host.quick_lane_idle_stop > 0 ? config.host.quick_lane_idle_stop * 1000 : undefined,
+    slowLaneIdleMs: config.host.slow_lane_idle_stop * 1000,
     quickWorker: options.quickWorker,
     onLog: (entry, lane) => managerLog.log(entry, lane),
     onDenied: (capability, what) => log.warn({ capability, what }, 'manager denied'),

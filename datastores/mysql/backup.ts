@@ -17,6 +17,11 @@ function clearStaging(ctx: MyContext): void {
   clearDirectory(ctx.files, paths(ctx).backup);
 }
 
+/** Whether a backup of `strategy` (the guest's backup_strategy by default) is a physical copy: mariabackup must be granted too. */
+export function usesPhysical(ctx: MyContext, strategy = ctx.options.backup_strategy): boolean {
+  return PHYSICAL.has(strategy.toLowerCase()) && mariabackupGranted(ctx);
+}
+
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function createBackup(ctx: MyContext, request: { id: string; strategy?: string; parent?: unknown }) {
@@ -27,7 +32,7 @@ export function createBackup(ctx: MyContext, request: { id: string; strategy?: s
   if (!PHYSICAL.has(key) && !LOGICAL.has(key)) throw ManagerError.invalidArgument('strategy', `${strategy} is not a strategy of this manager (MariaBackup, InnoBackupEx or MysqlDump)`);
   if (!isRunning(ctx)) throw ManagerError.unavailable('MariaDB is not running');
   clearStaging(ctx);
-  const physical = PHYSICAL.has(key) && mariabackupGranted(ctx);
+  const physical = usesPhysical(ctx, strategy);
   if (PHYSICAL.has(key) && !physical) ctx.log.info(`backup ${request.id}: mariabackup is not granted, taking a logical dump instead of ${strategy}`);
   const taken = physical ? createPhysicalBackup(ctx, request.id) : createLogicalBackup(ctx, request.id);
   const version = column(ctx, 'SELECT VERSION()')[0] ?? '';

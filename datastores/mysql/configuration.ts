@@ -10,7 +10,10 @@ type Override = { key: string; value: ConfigValue };
 const KEY = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const LINE = /^([A-Za-z][A-Za-z0-9_-]*)\s*(?:=\s*(.*))?$/;
 /** What my.cnf pins: the grants, the connection and the probe depend on them. */
-const MANAGED = new Set(['port', 'bind_address', 'datadir', 'socket', 'pid_file', 'log_error', 'skip_name_resolve', 'user', 'basedir', 'init_file', 'skip_networking', 'skip_grant_tables']);
+const MANAGED = new Set(['port', 'bind_address', 'datadir', 'socket', 'pid_file', 'log_error', 'skip_name_resolve', 'user', 'basedir', 'init_file', 'skip_networking', 'skip_grant_tables',
+  // replication's: the binary log, the instance's server_id and its role (replication-options.ts)
+  'server_id', 'log_bin', 'log_slave_updates', 'binlog_format', 'log_bin_trust_function_creators', 'relay_log', 'read_only', 'skip_slave_start',
+]);
 
 const normalise = (key: string) => key.toLowerCase().replace(/-/g, '_');
 

@@ -4,7 +4,9 @@
 // SHUTDOWN, everything else over SQL as the manager's own os_admin through the
 // host's admin connection. Backups: mariabackup when granted, mariadb-dump
 // otherwise; a dump is restored statement by statement over that connection,
-// not with the `mariadb` client (its `system` command runs anything). The
+// not with the `mariadb` client (its `system` command runs anything).
+// Replication: MariaDB GTIDs, a replica seeded from the same backups
+// (replication.ts, docs/replication.md). The
 // programs are MariaDB's; a MySQL or Percona server can be granted under those
 // names.
 import { defineManager } from '../sdk/index.js';
@@ -15,6 +17,9 @@ import * as databases from './databases.js';
 import { filesystemStats, listLogs, logAction, readLog } from './guest-log.js';
 import { optionsSchema } from './options.js';
 import { prepare } from './prepare.js';
+import * as replication from './replication.js';
+import { within } from './replication-contract.js';
+import { lastTxn, latestTxnId, waitForTxn } from './replication-position.js';
 import * as root from './root.js';
 import { restart, start, status, stop } from './server.js';
 import * as users from './users.js';
@@ -79,5 +84,17 @@ export default defineManager({
 
     createBackup: (ctx, request) => createBackup(ctx, request),
     restoreBackup: (ctx, source) => restoreBackup(ctx, source),
+
+    // each answers only the error cases its WIT documentation lists (replication-contract.ts)
+    backupRequiredForReplication: () => true,
+    getReplicationSnapshot: (ctx, snapshotId, settings) => within(['unavailable', 'denied'], () => replication.getReplicationSnapshot(ctx, snapshotId, settings)),
+    attachReplica: (ctx, snapshot, settings) => within(['invalid-argument'], () => replication.attachReplica(ctx, snapshot, settings)),
+    detachReplica: (ctx, forFailover) => within(['not-found'], () => replication.detachReplica(ctx, forFailover)),
+    enableAsMaster: (ctx, settings) => within([], () => replication.enableAsMaster(ctx, settings)),
+    demoteReplicationMaster: (ctx) => within([], () => replication.makeReadOnly(ctx, true)),
+    makeReadOnly: (ctx, readOnly) => within([], () => replication.makeReadOnly(ctx, readOnly)),
+    getLastTxn: (ctx) => within([], () => lastTxn(ctx)),
+    getLatestTxnId: (ctx) => within([], () => latestTxnId(ctx)),
+    waitForTxn: (ctx, transactionId, timeoutSeconds) => within(['unavailable'], () => waitForTxn(ctx, transactionId, timeoutSeconds)),
   },
 });

@@ -22,6 +22,8 @@ export const ADMIN_USER = 'os_admin';
 /** TCP from this host only, with skip-name-resolve: the account the admin connection grant logs in as. */
 export const ADMIN_HOST = '127.0.0.1';
 export const ROOT_USER = 'root';
+/** A replica's replication-only account on its primary, named after its replica-name: not a client's to see or manage. */
+export const REPLICA_ACCOUNT = /^berth_[0-9a-f]{32}$/;
 
 export const paths = (ctx: MyContext) => {
   const mount = ctx.options.mount_point;
@@ -32,6 +34,8 @@ export const paths = (ctx: MyContext) => {
     confDir: `${mount}/conf.d`,
     /** innodb_buffer_pool_size from prepare's memory-mb; read before the configuration and the overrides. */
     sizingConf: `${mount}/conf.d/berth-base-sizing.cnf`,
+    /** The binary log's defaults (how long it is kept), read first: a configuration or an override may change them. */
+    replicationConf: `${mount}/conf.d/berth-base-replication.cnf`,
     /** reset-configuration / start-db-with-conf-changes / prepare's config-contents. */
     configurationConf: `${mount}/conf.d/berth-configuration.cnf`,
     /** update-overrides / apply-overrides; read after the configuration, so it wins. */
@@ -57,5 +61,11 @@ export const paths = (ctx: MyContext) => {
     stopped: `${mount}/stopped`,
     /** Present after apply-overrides changed a setting only a restart applies. */
     restartRequired: `${mount}/restart-required`,
+    /** This instance's server_id (decimal), drawn once from the server's random bytes: unique among the guests it replicates with. */
+    serverId: `${mount}/server-id`,
+    /** Present while clients may not write (a replica, a demoted primary): my.cnf says read-only, so it survives a restart. */
+    readOnly: `${mount}/read-only`,
+    /** Present while the server follows a source (attach-replica until detach-replica): its slave threads start with it. */
+    replica: `${mount}/replica`,
   };
 };

@@ -94,7 +94,6 @@ export const PARAMETERS: readonly ParameterRule[] = [
   parameter.integer('max_user_connections', { min: 0, max: 4294967295 }),
   parameter.integer('myisam_sort_buffer_size', { min: 4096 }),
   parameter.boolean('performance_schema', { restartRequired: true }),
-  parameter.integer('server_id', { min: 0, max: 4294967295 }),
   parameter.integer('sort_buffer_size', { min: 32768 }),
   parameter.integer('sync_binlog', { min: 0, max: 4294967295 }),
   parameter.integer('wait_timeout', { min: 1, max: 31536000 }),

@@ -29,6 +29,13 @@ function checkpoints(ctx: MyContext, target: string): Record<string, string> {
   return out;
 }
 
+/** The GTID position of the copy, from mariabackup's xtrabackup_binlog_info ("file<TAB>offset<TAB>gtid"); empty without one. */
+function binlogGtid(ctx: MyContext, target: string): string {
+  const file = `${target}/xtrabackup_binlog_info`;
+  if (!ctx.files.exists(file)) return '';
+  return utf8.decode(ctx.files.readBytes(file)).trim().split(/\s+/)[2] ?? '';
+}
+
 /**
  * A hot copy with mariabackup into the volume, prepared there (so a restore
  * is only unpacking: no mariabackup needed on the restoring side), streamed
@@ -43,9 +50,10 @@ export function createPhysicalBackup(ctx: MyContext, id: string): { bytes: numbe
     ctx.exec.check('mariabackup', [`--defaults-file=${p.serverConf}`, '--backup', `--target-dir=${target}`, ...login.args], { env: login.env, cwd: p.backup, timeoutMs: LONG_RUN_MS });
     ctx.exec.check('mariabackup', ['--no-defaults', '--prepare', `--target-dir=${target}`], { cwd: p.backup, timeoutMs: LONG_RUN_MS });
     const lsn = checkpoints(ctx, target);
+    const gtid = binlogGtid(ctx, target);
     const writer = ctx.artifacts.writer(id);
     writeTar(ctx, writer, target);
-    return { bytes: writer.size, metadata: [{ key: 'to_lsn', value: lsn.to_lsn ?? '' }] };
+    return { bytes: writer.size, metadata: [{ key: 'to_lsn', value: lsn.to_lsn ?? '' }, { key: 'gtid', value: gtid }] };
   } finally {
     removeTree(ctx.files, target);
   }

@@ -6,6 +6,7 @@ import { paths, type MyContext } from './options.js';
 import { PHYSICAL_FORMAT } from './physical-backup.js';
 import { enableRoot } from './root.js';
 import { ensureLayout, installDatabase, isInitialised, start } from './server.js';
+import { ensureServerId } from './replication-options.js';
 import { createUsers } from './users.js';
 
 type Overrides = Parameters<typeof writeInitialOverrides>[1];
@@ -67,6 +68,8 @@ export function prepare(ctx: MyContext, request: PrepareRequest): void {
     install(ctx);
     ctx.files.writeText(p.initialised, 'initialised by the Berth MySQL manager\n');
   }
+  // before any database or user: their statements go to the binary log under this instance's own id
+  ensureServerId(ctx);
   if (!request.backup) {
     for (const database of request.databases) ignoreExisting(() => createDatabases(ctx, [database]));
     for (const user of request.users) ignoreExisting(() => createUsers(ctx, [user]));

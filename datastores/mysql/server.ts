@@ -4,6 +4,7 @@ import { ADMIN_HOST, ADMIN_USER, paths, type MyContext } from './options.js';
 import { literal, query } from './sql.js';
 import { clearDirectory } from '../sdk/file-trees.js';
 import { ensureDirectory, removeIfPresent, sizeOf, textSince } from './volume-files.js';
+import { REPLICATION_DEFAULTS, replicationConf } from './replication-options.js';
 
 /** What a `SELECT 1` on the admin connection finds. */
 export type Reach =
@@ -31,7 +32,7 @@ export const isRunning = (ctx: MyContext) => reach(ctx).state === 'answering';
 export const isInitialised = (ctx: MyContext) => ctx.files.exists(paths(ctx).initialised);
 
 /** The component has no timer to block on: `sleep` pauses between polls without spinning a core. */
-function pause(ctx: MyContext, ms: number): void {
+export function pause(ctx: MyContext, ms: number): void {
   ctx.exec.check('sleep', [(ms / 1000).toFixed(3)], { timeoutMs: ms + 5000 });
 }
 
@@ -68,6 +69,7 @@ export function writeServerConf(ctx: MyContext): void {
       `secure-file-priv = ${p.secureFiles}`,
       // accounts are matched by address: no DNS lookups, and 127.0.0.1 is never taken for 'localhost'
       'skip-name-resolve',
+      ...replicationConf(ctx),
       '',
     ].join('\n'),
   );
@@ -80,6 +82,7 @@ export function ensureLayout(ctx: MyContext): void {
   for (const file of [p.configurationConf, p.overridesConf]) {
     if (!ctx.files.exists(file)) ctx.files.writeText(file, '[mysqld]\n');
   }
+  if (!ctx.files.exists(p.replicationConf)) ctx.files.writeText(p.replicationConf, REPLICATION_DEFAULTS);
 }
 
 /**
@@ -92,7 +95,8 @@ function writeAdminInit(ctx: MyContext): void {
   const password = literal(ctx.options.admin_password, 'admin_password');
   ctx.files.writeText(
     paths(ctx).adminInit,
-    [`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ${password};`, `ALTER USER ${account} IDENTIFIED BY ${password};`, `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`, `REVOKE FILE ON *.* FROM ${account};`, ''].join('\n'),
+    // not in the binary log: a replica restored from a copy must not write GTIDs of its own
+    ['SET sql_log_bin = 0;', `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ${password};`, `ALTER USER ${account} IDENTIFIED BY ${password};`, `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`, `REVOKE FILE ON *.* FROM ${account};`, ''].join('\n'),
   );
 }
 

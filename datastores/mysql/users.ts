@@ -1,5 +1,5 @@
 import { ManagerError } from '../sdk/index.js';
-import type { MyContext } from './options.js';
+import { REPLICA_ACCOUNT, type MyContext } from './options.js';
 import { assertNotReserved, schemaExists, userDatabases, type Database } from './databases.js';
 import { checkHost, checkUser, column, ident, page, query, run, type Paging } from './sql.js';
 
@@ -21,7 +21,7 @@ function accountOf(ref: UserRef, field = 'name'): Account {
 }
 
 function notIgnored(ctx: MyContext, account: Account): Account {
-  if (ctx.options.ignore_users.includes(account.name)) throw ManagerError.invalidArgument('name', `${account.name} is reserved`);
+  if (ctx.options.ignore_users.includes(account.name) || REPLICA_ACCOUNT.test(account.name)) throw ManagerError.invalidArgument('name', `${account.name} is reserved`);
   return account;
 }
 
@@ -57,7 +57,7 @@ export function createUsers(ctx: MyContext, users: ReadonlyArray<{ name: string;
 export function listUsers(ctx: MyContext, paging: Paging) {
   const rows = query(ctx, "SELECT User AS name, Host AS host FROM mysql.user WHERE Host NOT IN ('localhost', '') AND User <> ''").rows;
   const ignored = new Set(ctx.options.ignore_users);
-  const accounts = rows.map((row) => ({ name: String(row.name), host: String(row.host) })).filter((account) => !ignored.has(account.name));
+  const accounts = rows.map((row) => ({ name: String(row.name), host: String(row.host) })).filter((account) => !ignored.has(account.name) && !REPLICA_ACCOUNT.test(account.name));
   const paged = page(accounts, (account) => `${account.name}@${account.host}`, paging);
   return { items: paged.items.map((account) => ({ ...account, databases: accessOf(ctx, account).map((d) => d.name) })), nextMarker: paged.nextMarker };
 }

@@ -71,6 +71,8 @@ export function sqlSessionEffect(statement: string): string | undefined {
     const rest = piece.replace(LEADING, '');
     const verb = /^[A-Za-z]+/.exec(rest)?.[0]?.toUpperCase();
     if (verb === 'SET' && setsServerOnly(rest)) continue;
+    // MySQL's RESET MASTER / SLAVE / REPLICA: the server's binary log and replication state, not the session's
+    if (verb === 'RESET' && /^RESET\s+(?:MASTER|SLAVE|REPLICA)\b/i.test(rest)) continue;
     if (verb !== undefined && SESSION_VERBS.has(verb)) return `session state set by ${quote(rest)}`;
   }
   // matched with comments and without, so that neither a comment between the words nor one that only looks like it hides a match

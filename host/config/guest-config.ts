@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CONNECTION_KINDS } from '../../datastores/toolchain/manifest.js';
-import { timerSeconds } from './timer-seconds.js';
+import { MAX_TIMER_SECONDS, timerSeconds } from './timer-seconds.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES } from '../component/memory-ceiling.js';
 import { DEFAULT_RESULT_LIMIT, FRAME_ENVELOPE_BYTES, MAX_FRAME_BYTES, MAX_RESULT_LIMIT } from '../rpc/protocol.js';
 
@@ -98,6 +98,14 @@ export const hostSettingsSchema = z.strictObject({
   /** Deadline of quick calls and of slow ones (prepare, backup, restore...), seconds. */
   call_timeout: timerSeconds().default(15),
   slow_call_timeout: timerSeconds().default(180),
+  /**
+   * How long each lane's manager instance (its worker thread, its memory) stays after its last
+   * call, seconds; the next call starts a fresh one. The quick lane serves the heartbeat's status
+   * probe, so below report_interval it is down between heartbeats (a worker start, about 50 ms of
+   * CPU, per heartbeat); 0 keeps it running.
+   */
+  quick_lane_idle_stop: z.number().min(0).max(MAX_TIMER_SECONDS, `must be at most ${MAX_TIMER_SECONDS} seconds (24 days)`).default(5),
+  slow_lane_idle_stop: timerSeconds().default(60),
   /** Longest a program may run, and most output kept from it. */
   exec_timeout: timerSeconds().default(600),
   exec_output_limit: z.number().int().positive().default(16 * 1024 * 1024),
@@ -174,6 +182,8 @@ export const guestConfigSchema = z.strictObject({
     report_interval: 30,
     call_timeout: 15,
     slow_call_timeout: 180,
+    quick_lane_idle_stop: 5,
+    slow_lane_idle_stop: 60,
     exec_timeout: 600,
     exec_output_limit: 16 * 1024 * 1024,
     memory_limit: DEFAULT_MEMORY_LIMIT_BYTES,

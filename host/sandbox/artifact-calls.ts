@@ -3,11 +3,14 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OperationName } from '../../datastores/sdk/operations.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
+import { artifactToDownload, artifactToUpload } from '../rpc/artifact-names.js';
 import { TransferError, type ArtifactTransfer } from '../rpc/artifact-transfer.js';
 import type { CallOutcome } from './spec.js';
 import type { CallDeadline } from './call-deadline.js';
 
 type SandboxCall = (operation: OperationName, args: unknown[], deadline: CallDeadline, artifacts: ArtifactGrant[]) => Promise<CallOutcome>;
+
+export { SNAPSHOT_SHA256_KEY, SNAPSHOT_SIZE_KEY } from '../rpc/artifact-names.js';
 
 export interface ArtifactCallsOptions {
   /** Where backups wait between the manager and the server (mode 0700; files 0600). */
@@ -18,43 +21,8 @@ export interface ArtifactCallsOptions {
   call: SandboxCall;
 }
 
-interface RestoreSourceArgument {
-  id: string;
-  size: number | bigint;
-  checksum: string;
-}
-
 /** Backup ids become spool file names: nothing that could leave the spool directory. */
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-/**
- * The server names a replication snapshot's artifact size and sha256 in the
- * snapshot's extra (the contract's replication-snapshot has no field for
- * them), so a replica checks it as a restore checks its backup.
- */
-export const SNAPSHOT_SIZE_KEY = 'berth-artifact-size';
-export const SNAPSHOT_SHA256_KEY = 'berth-artifact-sha256';
-
-function snapshotSourceOf(snapshot: unknown): RestoreSourceArgument | undefined {
-  if (typeof snapshot !== 'object' || snapshot === null) return undefined;
-  const { snapshotId, extra } = snapshot as { snapshotId?: unknown; extra?: unknown };
-  if (typeof snapshotId !== 'string' || snapshotId === '' || !Array.isArray(extra)) return undefined;
-  const value = (key: string): string | undefined => (extra as Array<{ key?: unknown; value?: unknown }>).find((kv) => kv.key === key)?.value as string | undefined;
-  const size = Number(value(SNAPSHOT_SIZE_KEY));
-  const checksum = value(SNAPSHOT_SHA256_KEY);
-  if (!Number.isSafeInteger(size) || size < 0 || typeof checksum !== 'string') return undefined;
-  return { id: snapshotId, size, checksum };
-}
-
-function restoreSourceOf(operation: OperationName, args: unknown[]): RestoreSourceArgument | undefined {
-  const first = args[0] as Record<string, unknown> | undefined;
-  if (operation === 'attach-replica') return snapshotSourceOf(first);
-  const source = operation === 'restore-backup' ? first : operation === 'prepare' ? first?.backup : undefined;
-  if (typeof source !== 'object' || source === null) return undefined;
-  const { id, size, checksum } = source as Record<string, unknown>;
-  if (typeof id !== 'string' || typeof checksum !== 'string' || (typeof size !== 'number' && typeof size !== 'bigint')) return undefined;
-  return { id, size, checksum };
-}
 
 /**
  * Wraps sandbox calls with the backup artifacts they need: create-backup may
@@ -76,9 +44,8 @@ export function withArtifacts(options: ArtifactCallsOptions): (operation: Operat
     if (!options.claims.has(operation)) return options.call(operation, args, deadline, []);
 
     if (operation === 'create-backup' || operation === 'get-replication-snapshot') {
-      // create-backup names its backup in request.id; get-replication-snapshot names its snapshot's artifact first
-      const id = operation === 'create-backup' ? (args[0] as { id?: unknown } | undefined)?.id : args[0];
-      if (typeof id !== 'string' || !SAFE_ID.test(id)) return options.call(operation, args, deadline, []);
+      const id = artifactToUpload(operation, args);
+      if (id === undefined || !SAFE_ID.test(id)) return options.call(operation, args, deadline, []);
       const spool = join(options.spoolDir, `${id}.backup`);
       // a spool file from an attempt this host did not finish (it restarted) is stale
       rmSync(spool, { force: true });
@@ -92,7 +59,7 @@ export function withArtifacts(options: ArtifactCallsOptions): (operation: Operat
       }
     }
 
-    const source = restoreSourceOf(operation, args);
+    const source = artifactToDownload(operation, args);
     if (!source || !SAFE_ID.test(source.id)) return options.call(operation, args, deadline, []);
     const spool = join(options.spoolDir, `${source.id}.restore`);
     rmSync(spool, { force: true });

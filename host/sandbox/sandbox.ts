@@ -20,6 +20,8 @@ export interface SandboxOptions {
   slowTimeoutMs: number;
   /** The slow lane's instance starts with the first slow call and stops after this long idle (default 60 s). */
   slowLaneIdleMs?: number;
+  /** The quick lane's instance stops after this long idle and starts again with the next call; undefined keeps it running. */
+  quickLaneIdleMs?: number;
   /** A worker from bootSandboxWorker(), booted ahead for the quick lane; the sandbox owns it from here. */
   quickWorker?: Worker;
   /** The owner of what exec.spawn starts, in this thread; by default one of the sandbox's own. */
@@ -62,7 +64,7 @@ export class Sandbox {
       onWorkerExit: (threadId: number) => programs.releaseThread(threadId),
     });
     const lanes: Record<Lane, LaneWorker> = {
-      quick: new LaneWorker('quick', options.component, options.spec, hooks('quick')),
+      quick: new LaneWorker('quick', options.component, options.spec, hooks('quick'), options.quickLaneIdleMs),
       slow: new LaneWorker('slow', options.component, options.spec, hooks('slow'), options.slowLaneIdleMs ?? 60_000),
     };
     try {

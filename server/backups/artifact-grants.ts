@@ -1,9 +1,10 @@
+import { artifactNamed, type ArtifactDirection } from '../../host/rpc/artifact-names.js';
 import { reviveWire } from '../../host/rpc/wire-values.js';
 import type { Store, TaskRecord } from '../store/store.js';
 
-export type ArtifactDirection = 'upload' | 'download';
+export type { ArtifactDirection };
 
-/** The backup id an operation's arguments name for moving its artifact, if it names one. */
+/** The backup id an in-flight operation names for moving its artifact: the host's own rule, read off the task. */
 function backupNamed(task: TaskRecord, direction: ArtifactDirection): string | undefined {
   let args: unknown;
   try {
@@ -11,18 +12,7 @@ function backupNamed(task: TaskRecord, direction: ArtifactDirection): string | u
   } catch {
     return undefined;
   }
-  const first = Array.isArray(args) ? (args[0] as Record<string, unknown> | undefined) : undefined;
-  if (direction === 'upload' && task.operation === 'get-replication-snapshot') return Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined;
-  if (direction === 'download' && task.operation === 'attach-replica') {
-    const snapshotId = (first as { snapshotId?: unknown } | undefined)?.snapshotId;
-    return typeof snapshotId === 'string' ? snapshotId : undefined;
-  }
-  const source =
-    direction === 'upload'
-      ? task.operation === 'create-backup' ? first : undefined
-      : task.operation === 'restore-backup' ? first : task.operation === 'prepare' ? first?.backup : undefined;
-  const id = typeof source === 'object' && source !== null ? (source as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id : undefined;
+  return Array.isArray(args) ? artifactNamed(task.operation, args, direction) : undefined;
 }
 
 /**

@@ -61,6 +61,10 @@ describe('sqlSessionEffect', () => {
     "SET GLOBAL general_log_file = '/var/log/my@log', general_log = ON",
     'SET @@GLOBAL.slow_query_log = OFF',
     'SET PERSIST innodb_io_capacity = 400',
+    // replication's server state (the MySQL manager's attach-replica and detach-replica)
+    'RESET MASTER',
+    'RESET SLAVE ALL',
+    'reset replica all',
   ])('reads %j as leaving the session as it was', (statement) => {
     expect(sqlSessionEffect(statement)).toBeUndefined();
   });

@@ -23,12 +23,13 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function start(options?: Record<string, string>, restarts: string[] = []): Promise<Sandbox> {
+async function start(options?: Record<string, string>, restarts: string[] = [], quickLaneIdleMs?: number): Promise<Sandbox> {
   sandbox = await Sandbox.start({
     component,
     spec: bareSandboxSpec(options),
     quickTimeoutMs: 2000,
     slowTimeoutMs: 5000,
+    quickLaneIdleMs,
     onRestart: (lane, reason) => restarts.push(`${lane}: ${reason}`),
   });
   return sandbox;
@@ -136,6 +137,24 @@ describe('the manager sandbox', () => {
       expect(prepared, `probe ${i} answered only after prepare finished`).toBe(false);
     }
     expect(await prepare).toEqual({ ok: undefined });
+  });
+
+  it('stops the quick instance after its idle time and answers the next call from a fresh one, which is no restart', async () => {
+    const restarts: string[] = [];
+    const box = await start({}, restarts, 300);
+    // the fixture counts calls in module memory: one instance answers call-1, call-2...
+    expect(await box.call('list-databases', [paging()])).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
+    expect(await box.call('list-databases', [paging()])).toMatchObject({ ok: { items: [{ name: 'call-2' }] } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await box.call('list-databases', [paging()], 60_000)).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
+    expect(restarts).toEqual([]);
+  });
+
+  it('keeps the quick instance without an idle time (host.quick_lane_idle_stop = 0)', async () => {
+    const box = await start();
+    expect(await box.call('list-databases', [paging()])).toMatchObject({ ok: { items: [{ name: 'call-1' }] } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await box.call('list-databases', [paging()])).toMatchObject({ ok: { items: [{ name: 'call-2' }] } });
   });
 
   it('returns the manifest describe() gave at warm-up', async () => {

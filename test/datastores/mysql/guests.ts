@@ -1,0 +1,158 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'smol-toml';
+import type { OperationName } from '../../../datastores/sdk/operations.js';
+import { buildManager } from '../../../datastores/toolchain/build.js';
+import { describeComponent } from '../../../host/component/describe.js';
+import { lookupUser } from '../../../host/os-user.js';
+import type { MethodResult } from '../../../host/rpc/protocol.js';
+import { freePort } from '../../../server/provisioning/local-machine.js';
+import { mysqlDatastore } from '../../../server/registry/builtin-datastores.js';
+import { GuestHub } from '../../../server/rpc/guest-hub.js';
+import { runHost, TOKEN, until } from '../../support/guest-host.js';
+import { MYSQL_MANAGER, requireMariadb } from './support.js';
+
+type Cleanups = Array<() => Promise<unknown>>;
+export type CallOutcome = MethodResult<'guest.call'>;
+
+/** An artifact as the server's backup store keeps it. */
+export interface StoredArtifact {
+  data: Buffer;
+  sha256: string;
+}
+
+/**
+ * A GuestHub with the guest side of the server's backup store beside it
+ * (server/api/routes/guest-artifacts.ts): each guest PUTs the artifact its
+ * call writes (a backup, a replication snapshot) and GETs the one its call
+ * reads, with its instance's token. One hub, several guests.
+ */
+async function startHub(ids: readonly string[], artifacts: Map<string, StoredArtifact>) {
+  const hub = new GuestHub({ authenticate: (id, token) => ids.includes(id) && token === TOKEN });
+  const http = createHttpServer(async (request, response) => {
+    const match = /^\/v1\/guests\/([A-Za-z0-9_-]+)\/artifacts\/([A-Za-z0-9_-]+)$/.exec(request.url ?? '');
+    if (!match || !ids.includes(match[1]!) || request.headers.authorization !== `Bearer ${TOKEN}`) return response.writeHead(404).end();
+    const id = match[2]!;
+    if (request.method === 'PUT') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const data = Buffer.concat(chunks);
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      if (sha256 !== request.headers['x-berth-sha256']) return response.writeHead(400).end();
+      artifacts.set(id, { data, sha256 });
+      return response.writeHead(200, { 'content-type': 'application/json' }).end('{"stored":true}');
+    }
+    const stored = artifacts.get(id);
+    if (request.method !== 'GET' || !stored) return response.writeHead(404).end();
+    return response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(stored.data.length) }).end(stored.data);
+  });
+  hub.attach(http);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as { port: number };
+  return {
+    hub,
+    url: `ws://127.0.0.1:${port}/v1/guests`,
+    async close() {
+      await hub.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+export interface MysqlGuest {
+  id: string;
+  volume: string;
+  port: number;
+  /** os_admin's (shared by every guest here, as a replica shares its primary's). */
+  adminPassword: string;
+  call(operation: OperationName, args?: unknown[], deadlineMs?: number): Promise<CallOutcome>;
+  /** The host's log (the manager's lines included). */
+  log(): string;
+}
+
+/** mariadbd's pid from the pid file in the volume, if it is there. */
+function mariadbdPid(volume: string): number | undefined {
+  try {
+    return Number(readFileSync(join(volume, 'run', 'mysqld.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Real `berth host`s running the MySQL manager, each with its own volume,
+ * free port and grants as the local provisioner gives them (run as the
+ * mysql user when the tests run as root: mariadbd refuses root), all
+ * sharing one admin password (a replica gets its primary's local secrets)
+ * and one hub with its artifact store; `options[i]` adds to guest i's
+ * options. The clean-up stops the hosts, then
+ * SIGKILLs each mariadbd by its pid file, then removes the directories.
+ */
+export async function startMysqlGuests(cleanups: Cleanups, count: number, options: ReadonlyArray<Record<string, unknown>> = []): Promise<{ guests: MysqlGuest[]; artifacts: Map<string, StoredArtifact> }> {
+  requireMariadb({ mariabackup: true });
+  const built = await buildManager({ describe: describeComponent, entry: MYSQL_MANAGER.entry, backend: 'quickjs' });
+  const ids = Array.from({ length: count }, (_, i) => `inst-${i + 1}`);
+  const artifacts = new Map<string, StoredArtifact>();
+  const server = await startHub(ids, artifacts);
+  cleanups.push(() => server.close());
+  const adminPassword = randomBytes(18).toString('hex');
+  const user = process.getuid?.() === 0 ? lookupUser('mysql') : undefined;
+  const programs = mysqlDatastore('10.11', { path: '/unused', sha256: '0'.repeat(64) }).local?.programs ?? [];
+
+  const guests: MysqlGuest[] = [];
+  for (const [index, id] of ids.entries()) {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-mysql-repl-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o711);
+    const volume = join(dir, 'volume');
+    for (const own of ['volume', 'spool', 'state']) {
+      await mkdir(join(dir, own), { mode: 0o700 });
+      if (user) chownSync(join(dir, own), user.uid, user.gid);
+    }
+    cleanups.push(async () => {
+      const pid = mariadbdPid(volume);
+      if (pid === undefined) return;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+      await until(() => mariadbdPid(volume) === undefined || !isAlive(pid), 'mariadbd to die', 10_000).catch(() => undefined);
+    });
+    const wasm = join(dir, 'mysql.wasm');
+    await writeFile(wasm, built.bytes);
+    const port = await freePort();
+    const config = {
+      guest: { instance_id: id, server_url: server.url, token: TOKEN },
+      manager: { path: wasm, sha256: built.sha256 },
+      options: { mount_point: volume, port, admin_password: adminPassword, start_timeout: 120, ...options[index] },
+      grants: {
+        directories: [{ host: volume, guest: volume, access: 'read-write' }],
+        programs,
+        connections: { admin: { kind: 'mysql', url: `mysql://os_admin:${adminPassword}@127.0.0.1:${port}/mysql`, secure_file_priv: `${volume}/secure-file-priv` } },
+      },
+      host: { report_interval: 2, call_timeout: 30, slow_call_timeout: 300, spool_dir: join(dir, 'spool'), state_dir: join(dir, 'state'), ...(user ? { run_as: user.name } : {}) },
+    };
+    const configPath = join(dir, 'guest.toml');
+    await writeFile(configPath, stringify(config), { mode: 0o600 });
+    const host = runHost(configPath, cleanups);
+    await until(() => server.hub.isConnected(id) || host.child.exitCode !== null, `host ${id} to connect`, 60_000);
+    if (!server.hub.isConnected(id)) throw new Error(`berth host ${id} exited: ${host.stderr()}`);
+    guests.push({ id, volume, port, adminPassword, call: (operation, args = [], deadlineMs = 120_000) => server.hub.call(id, operation, args, deadlineMs), log: host.stderr });
+  }
+  return { guests, artifacts };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
