@@ -71,4 +71,25 @@ describe('redis replicas through the openstack CLI', { timeout: 300_000 }, () =>
     expect((await api('GET', `/instances/${replica.id}`)).body.instance.replica_of).toBeUndefined();
     await waitFor(() => withRedis(shown.port, replicaRoot, (client) => client.set('x', '1').then(() => 'written', (error: Error) => error.message)), (v) => v === 'written', 'the detached replica to take writes', 20_000, 200);
   });
+
+  it('promotes a replica with openstack database instance promote: no acknowledged write lost, the old source follows', async () => {
+    const instances = (await api('GET', '/instances')).body.instances as Array<{ id: string; name: string; port: number }>;
+    const source = instances.find((i) => i.name === 'cache')!;
+    const replica = await clients.openstackJson(['database', 'instance', 'create', 'cache-second', '--replica-of', source.id, '--size', '1']);
+    const shown = (await waitFor(() => api('GET', `/instances/${replica.id}`), (r) => r.body.instance.status !== 'BUILD', 'the replica', 180_000, 500)).body.instance;
+    expect(shown.status, JSON.stringify(shown.fault)).toBe('ACTIVE');
+    const sourceRoot = (await api('POST', `/instances/${source.id}/root`)).body.user.password as string;
+    const replicaRoot = (await api('POST', `/instances/${replica.id}/root`)).body.user.password as string;
+    let acknowledged = 0;
+    await withRedis(source.port, sourceRoot, async (client) => {
+      for (let i = 0; i < 200; i++) if ((await client.set(`k:${i}`, String(i))) === 'OK') acknowledged++;
+    });
+    await clients.openstackOk(['database', 'instance', 'promote', replica.id]);
+    expect((await api('GET', `/instances/${replica.id}`)).body.instance.replica_of).toBeUndefined();
+    expect((await api('GET', `/instances/${source.id}`)).body.instance.replica_of.id).toBe(replica.id);
+    const kept = await withRedis(shown.port, replicaRoot, async (client) => (await client.mget(...Array.from({ length: 200 }, (_, i) => `k:${i}`))).filter((v) => v !== null).length);
+    expect(kept).toBe(acknowledged);
+    await withRedis(shown.port, replicaRoot, (client) => client.set('after', 'promotion'));
+    await waitFor(() => withRedis(source.port, sourceRoot, (client) => client.get('after')), (v) => v === 'promotion', 'the old source to follow', 20_000, 200);
+  });
 });
