@@ -81,7 +81,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
   });
   const runner = new TaskRunner(store, hub);
-  runner.onSucceeded('prepare', (task) => monitor.onPrepared(task.instanceId));
+  let instancesRef: InstanceService | undefined;
+  // a replica's prepare is followed by its seeding (replica-links.ts): BUILD until it is attached
+  runner.onSucceeded('prepare', async (task) => {
+    await monitor.onPrepared(task.instanceId);
+    await instancesRef?.replicaLinks.seed(task.instanceId);
+  });
   runner.onFinished('restart', (task, _args, ending) => monitor.onRestartEnded(task.instanceId, failureOf(ending, 'restart')));
   const [host, port] = config.server.listen.split(':') as [string, string];
   let guestUrl = config.server.guest_url ?? `ws://${host}:${port}/v1/guests`;
@@ -113,7 +118,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     restoreSource: (project, backupId, datastore) => backups!.restoreSource(project, backupId, datastore),
     restoreSecrets: (backupId) => backups!.restoreSecrets(backupId),
     configurationOverrides: (project, configurationId, version) => configurations!.overridesFor(project, configurationId, version),
+    replicationSnapshots: {
+      open: (source) => backups!.openSnapshot(source),
+      complete: (id) => backups!.completeSnapshot(id),
+      drop: (id) => backups!.dropSnapshot(id),
+    },
+    onReplicaAttached: (instanceId) => monitor.onPrepared(instanceId),
+    heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,
   });
+  instancesRef = instances;
   upgrades = instances.upgrades;
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
@@ -146,6 +159,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   // before the tasks: an interrupted upgrade's pre-upgrade or post-upgrade is dropped, not re-sent to another build
   await instances.upgrades.recover();
   await runner.resumeUnfinished();
+  await instances.replicaLinks.resumeSeeding();
   await monitor.check();
   monitor.start();
   return {

@@ -76,6 +76,11 @@ export const ERRORS = {
   BERTH_ERR_MANAGER_UNAVAILABLE: { status: 503, exitCode: 1, summary: 'the datastore is not in a state to serve this now' },
   BERTH_ERR_MANAGER_FAILED: { status: 502, exitCode: 1, summary: 'the datastore manager ran the operation and it failed' },
 
+  BERTH_ERR_REPLICATION_ROLE: { status: 409, exitCode: 3, summary: 'the instance does not have the replication role this needs (not a replica, not a source, or a replica of a replica)' },
+  BERTH_ERR_REPLICA_SOURCE: { status: 409, exitCode: 3, summary: 'the instance is the source of replicas: detach, delete or re-point them first' },
+  BERTH_ERR_REPLICA_FENCED: { status: 409, exitCode: 3, summary: 'the instance was ejected from its replica set: it must never take writes as a second primary (delete it)' },
+  BERTH_ERR_REPLICATION_FAILED: { status: 502, exitCode: 1, summary: 'a replication step (seed, attach, promote, eject) failed on a guest (the fault says which)' },
+
   BERTH_ERR_UPGRADE_VERSION: { status: 400, exitCode: 3, summary: "the datastore_version to upgrade to is not an active version of the instance's own datastore" },
   BERTH_ERR_UPGRADE_UNSUPPORTED: { status: 400, exitCode: 3, summary: "this provisioner cannot restart an instance's guest on another manager build" },
   BERTH_ERR_UPGRADE_FAILED: { status: 502, exitCode: 1, summary: 'the upgrade did not complete and the instance was rolled back to its version (the fault says why)' },

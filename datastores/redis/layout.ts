@@ -16,6 +16,8 @@ export interface Layout {
   configuration: string;
   /** Configuration overrides (update-overrides), read last. */
   overrides: string;
+  /** The replication role (replication-state.ts), read last. */
+  replication: string;
   /** ACL users: the manager's `berth` and Redis's `default` (root). */
   users: string;
   pidFile: string;
@@ -37,6 +39,7 @@ export function layoutOf(ctx: RedisContext): Layout {
     sizing: at('sizing.conf'),
     configuration: at('configuration.conf'),
     overrides: at('overrides.conf'),
+    replication: at('replication.conf'),
     users: at('users.acl'),
     pidFile: at('redis.pid'),
     logFile: at('redis.log'),

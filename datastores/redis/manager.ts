@@ -1,5 +1,6 @@
 // The Redis manager: what Trove's Redis guest agent supports (lifecycle, root
-// as requirepass, configuration overrides, RDB backups), and nothing else.
+// as requirepass, configuration overrides, RDB backups, replication over
+// Redis's own link), and nothing else.
 // Redis has no databases or users in Trove's sense: those operations answer
 // `unsupported` from the SDK, on purpose.
 import { defineManager } from '../sdk/index.js';
@@ -13,6 +14,18 @@ import { restoreBackup } from './restore.js';
 import { disableRoot, enableRoot, isRootEnabled } from './root.js';
 import { REDIS_SERVER, restartServer, serviceStatus, stopServer } from './server-process.js';
 import { ADMIN_CONNECTION } from './admin-connection.js';
+import {
+  attachReplica,
+  backupRequiredForReplication,
+  demoteReplicationMaster,
+  detachReplica,
+  enableAsMaster,
+  getLastTxn,
+  getLatestTxnId,
+  getReplicationSnapshot,
+  makeReadOnly,
+  waitForTxn,
+} from './replication.js';
 
 export default defineManager({
   name: 'berth-redis',
@@ -21,8 +34,8 @@ export default defineManager({
   options: redisOptions,
   needs: {
     programs: [{ program: REDIS_SERVER, purpose: 'starts the datastore (it daemonizes)' }],
-    directories: [{ path: '{mount_point}', access: 'read-write', purpose: 'redis.conf, the ACL file, the data directory, pid file and log' }],
-    connections: [{ name: ADMIN_CONNECTION, kind: 'redis', purpose: 'status, shutdown, root, configuration and snapshots, as the ACL user berth (password: option admin_password)' }],
+    directories: [{ path: '{mount_point}', access: 'read-write', purpose: 'redis.conf, replication.conf, the ACL file, the data directory, pid file and log' }],
+    connections: [{ name: ADMIN_CONNECTION, kind: 'redis', purpose: 'status, shutdown, root, configuration, snapshots and replication (REPLICAOF only to the source attach-replica names), as the ACL user berth (password: option admin_password)' }],
   },
   parameters: PARAMETERS,
   operations: {
@@ -43,6 +56,16 @@ export default defineManager({
     updateOverrides,
     applyOverrides,
     resetConfiguration,
+    backupRequiredForReplication,
+    getReplicationSnapshot,
+    attachReplica,
+    detachReplica,
+    makeReadOnly,
+    enableAsMaster,
+    demoteReplicationMaster,
+    getLastTxn,
+    getLatestTxnId,
+    waitForTxn,
     guestLogList: listLogs,
     guestLogRead: readLog,
   },

@@ -35,6 +35,8 @@ export function renderServerConfig(options: RedisOptions): string {
     'enable-module-command no',
     'enable-debug-command no',
     'include ../overrides.conf',
+    // last: the role attach-replica set (replication-state.ts) wins over anything before it
+    'include ../replication.conf',
     '',
   ].join('\n');
 }
@@ -51,10 +53,12 @@ export function passwordRule(password: string): string {
  * SLAVEOF, MIGRATE, FAILOVER, CLUSTER), take the connection over (SYNC, PSYNC,
  * MONITOR) or load code and debug the server (MODULE, DEBUG). The ACL also
  * holds inside Lua scripts and functions, which the host does not look into.
- * The manager needs none of them (SHUTDOWN it does need). Replication will
- * bring REPLICAOF back for replicas, scoped to their source.
+ * The manager needs none of them (SHUTDOWN it does need) but REPLICAOF, which
+ * replication needs (replication.ts): the host lets it through only as
+ * REPLICAOF NO ONE or to the source of the latest attach-replica, and Redis
+ * runs it from no script (it is flagged noscript).
  */
-export const ADMIN_DENIED_COMMANDS = ['replicaof', 'slaveof', 'migrate', 'failover', 'cluster', 'sync', 'psync', 'monitor', 'module', 'debug'] as const;
+export const ADMIN_DENIED_COMMANDS = ['slaveof', 'migrate', 'failover', 'cluster', 'sync', 'psync', 'monitor', 'module', 'debug'] as const;
 
 /** users.acl as prepare writes it; ACL SAVE rewrites it after root changes. */
 export function renderUsers(adminPassword: string, rootPassword: string | undefined): string {

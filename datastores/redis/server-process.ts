@@ -7,6 +7,7 @@ import type { RedisContext } from './options.js';
 import { renderServerConfig } from './server-config.js';
 import { CONFIGURATION_HEADER, OVERRIDES_HEADER, writeSettings } from './settings-files.js';
 import { waitFor } from './wait.js';
+import { writeReplicationState } from './replication-state.js';
 
 export const REDIS_SERVER = 'redis-server';
 
@@ -140,6 +141,7 @@ export function startServer(ctx: RedisContext, extraArguments: readonly string[]
   // an include of a missing file stops redis-server
   ensureSettingsFile(ctx, layout.configuration, CONFIGURATION_HEADER);
   ensureSettingsFile(ctx, layout.overrides, OVERRIDES_HEADER);
+  if (!ctx.files.exists(layout.replication)) writeReplicationState(ctx, { readOnly: false });
   if (ctx.files.exists(layout.restartMarker)) ctx.files.remove(layout.restartMarker);
   const logFrom = sizeOf(ctx, layout.logFile);
   // relative paths: the host maps only the working directory from guest to host paths

@@ -6,7 +6,7 @@ import { workerEntry } from '../worker-entry.js';
 import type { MessagePort } from 'node:worker_threads';
 import { BridgeTimeout, openSyncLine, startSyncBridge, type SyncBridge } from './sync-bridge.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
-import { refusedRedisCommand } from './redis-command-policy.js';
+import { refusedRedisCommand, type ReplicationSource } from './redis-command-policy.js';
 import type { BridgeReply, BridgeRequest } from './connections-service.js';
 import type { ConnectionsWorkerData } from './connections-worker.js';
 
@@ -60,15 +60,18 @@ const SQL_KINDS: ReadonlySet<ConnectionGrant['kind']> = new Set(['postgresql', '
  * answers (sync-bridge.ts: SharedArrayBuffer + Atomics.wait).
  *
  * `close()` ends the clients (and the thread, if there is one); calls after
- * it answer `unavailable`.
+ * it answer `unavailable`. `allowReplicationSource` names the one host:port a
+ * Redis connection may make its server follow (REPLICAOF), and so lets
+ * through CONFIG SET masteruser/masterauth; undefined takes it back.
  */
 export function createConnections(
   grants: Readonly<Record<string, ConnectionGrant>>,
   settings: ConnectionSettings,
   onDenied?: DenialReporter,
-): typeof Connections & { close(): void } {
+): typeof Connections & { close(): void; allowReplicationSource(source: ReplicationSource | undefined): void } {
   let bridge: Bridge | undefined;
   let closed = false;
+  let replicationSource: ReplicationSource | undefined;
 
   const deny = (what: string, why: string): never => {
     const message = `${what}: ${why}`;
@@ -124,9 +127,12 @@ export function createConnections(
     redisCommand(connection, args) {
       const grant = grantFor(connection, 'redis');
       if (args.length === 0) return fail({ tag: 'invalid', val: `connection "${connection}": a Redis command needs at least its name` });
-      const refused = refusedRedisCommand(args);
+      const refused = refusedRedisCommand(args, replicationSource);
       if (refused !== undefined) return deny(`connection "${connection}"`, refused);
       return call({ op: 'redis', name: connection, grant, timeoutMs: settings.timeoutMs, args }) as Connections.RedisNode[];
+    },
+    allowReplicationSource(source) {
+      replicationSource = source === undefined ? undefined : { host: source.host, port: source.port };
     },
     close() {
       closed = true;

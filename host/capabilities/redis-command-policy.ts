@@ -10,16 +10,12 @@
  *
  * Not seen here: commands a Lua script or function runs (EVAL, FCALL). Those
  * are bounded by the ACL user the grant names (the Redis manager denies these
- * same commands to its user `berth`, server-config.ts).
+ * same commands to its user `berth`, server-config.ts; REPLICAOF, SLAVEOF and
+ * FAILOVER Redis runs from no script, as they are flagged noscript).
  */
 
-/** Refused whatever their arguments, and why. */
+/** Refused whatever their arguments, and why (REPLICAOF and SLAVEOF: see replicationRefusal). */
 const REFUSED: Readonly<Record<string, string>> = {
-  // Replication makes the server connect out to a host:port of the caller's choosing (and drop its data for the
-  // source's). Replication (a later issue) needs REPLICAOF: it must come back as a scoped grant, naming the one
-  // source a replica may follow, never as a general allowance.
-  replicaof: 'it makes the server connect to another host (replication needs a scoped grant)',
-  slaveof: 'it makes the server connect to another host (replication needs a scoped grant)',
   // MIGRATE connects to a host:port of the caller's choosing and moves keys there.
   migrate: 'it makes the server connect to another host and send it keys',
   // FAILOVER hands the primary role to a replica and turns this server into a replica of it.
@@ -43,8 +39,10 @@ const REFUSED: Readonly<Record<string, string>> = {
  * hosts: where it writes (dir, dbfilename, logfile, the append-only file),
  * whom it follows and with what credentials (replicaof, masterauth), what it
  * loads (include, loadmodule, aclfile). The Redis manager sets none of them
- * at run time (it writes them into redis.conf); it sets allow-listed tuning
- * keys (datastores/redis/override-rules.ts) and appendonly.
+ * at run time (it writes them into redis.conf) but masteruser and masterauth,
+ * which a replica sends its source: those only while a source is granted.
+ * It sets allow-listed tuning keys (datastores/redis/override-rules.ts),
+ * appendonly, and min-replicas-to-write and replica-read-only (replication).
  */
 const REFUSED_CONFIG = new Set([
   'dir',
@@ -62,21 +60,50 @@ const REFUSED_CONFIG = new Set([
   'loadmodule',
 ]);
 
+/** CONFIG SET parameters allowed only while a replication source is granted: the credentials a replica sends it. */
+const SOURCE_CONFIG = new Set(['masteruser', 'masterauth']);
+
+/**
+ * The one source a replica may follow: the source of the latest attach-replica
+ * the server sent this guest (host/sandbox/worker.ts records it).
+ */
+export interface ReplicationSource {
+  host: string;
+  port: number;
+}
+
 const text = (arg: Uint8Array): string => Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('latin1');
+
+/**
+ * REPLICAOF/SLAVEOF makes the server connect out to a host:port (and drop its
+ * data for the source's): allowed as NO ONE (stop following), and as the
+ * granted source, spelt exactly as the server named it; refused otherwise.
+ */
+function replicationRefusal(name: string, args: readonly Uint8Array[], source: ReplicationSource | undefined): string | undefined {
+  const words = args.slice(1).map(text);
+  if (words.length === 2 && words[0]!.toLowerCase() === 'no' && words[1]!.toLowerCase() === 'one') return undefined;
+  const upper = name.toUpperCase();
+  if (source === undefined) return `${upper} is refused: it makes the server connect to another host, and no attach-replica named a source`;
+  if (words.length === 2 && words[0]!.toLowerCase() === source.host.toLowerCase() && words[1] === String(source.port)) return undefined;
+  return `${upper} is refused: it makes the server connect to another host; only ${source.host} ${source.port}, the source attach-replica named, or NO ONE`;
+}
 
 /**
  * Why the command `args` (its name first) is refused, or undefined if it may
  * be sent. SHUTDOWN is allowed: the Redis manager stops its server with it.
+ * `source`: the replication source granted now, if any.
  */
-export function refusedRedisCommand(args: readonly Uint8Array[]): string | undefined {
+export function refusedRedisCommand(args: readonly Uint8Array[], source?: ReplicationSource): string | undefined {
   if (args.length === 0) return undefined;
   const name = text(args[0]!).toLowerCase();
+  if (name === 'replicaof' || name === 'slaveof') return replicationRefusal(name, args, source);
   const why = Object.hasOwn(REFUSED, name) ? REFUSED[name] : undefined;
   if (why !== undefined) return `${name.toUpperCase()} is refused: ${why}`;
   if (name === 'config' && args.length > 1 && text(args[1]!).toLowerCase() === 'set') {
     // CONFIG SET name value [name value ...]
     for (let i = 2; i < args.length; i += 2) {
       const parameter = text(args[i]!).toLowerCase();
+      if (source !== undefined && SOURCE_CONFIG.has(parameter)) continue;
       if (REFUSED_CONFIG.has(parameter)) return `CONFIG SET ${parameter} is refused: it points the server at files, sockets or other hosts`;
     }
   }

@@ -10,6 +10,7 @@ import { grantedServers } from '../capabilities/connections-session.js';
 import { createEvents } from '../capabilities/events.js';
 import { createArtifacts, type ArtifactsCapability } from '../capabilities/artifacts.js';
 import { wireSize } from '../rpc/wire-size.js';
+import { replicationGrantChange } from './replication-grant.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
@@ -33,6 +34,8 @@ interface Instance {
   exports: Exports;
   resultLimitBytes: number;
   artifacts: ArtifactsCapability;
+  /** Grants the replication source of the server's latest attach-replica (replication-grant.ts). */
+  allowReplicationSource: ReturnType<typeof createConnections>['allowReplicationSource'];
   /** What describe() returned. */
   manifest: unknown;
   memoryBytes(): number;
@@ -74,17 +77,17 @@ function grantImports(spec: SandboxSpec, memoryLimitBytes: number) {
     connections,
     artifacts: artifacts.imports,
   });
-  return { imports, artifacts };
+  return { imports, artifacts, allowReplicationSource: connections.allowReplicationSource };
 }
 
 async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Instance> {
-  const { imports, artifacts } = grantImports(message.spec, message.component.memory.limitBytes);
+  const { imports, artifacts, allowReplicationSource } = grantImports(message.spec, message.component.memory.limitBytes);
   const loaded = await loadComponent(message.component);
   // what the engine prints (console.log in a manager) reaches the operator's log like the manager's own lines
   const instance = await instantiateManager(loaded, imports, createEngineImports((entry) => post({ kind: 'log', entry })));
   const exports = instance.exports as Exports;
   // describe() doubles as the warm-up call: the first call after instantiation pays for lazy compilation
-  return { exports, artifacts, resultLimitBytes: message.spec.resultLimitBytes, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache, memoryBytes: instance.memoryBytes };
+  return { exports, artifacts, allowReplicationSource, resultLimitBytes: message.spec.resultLimitBytes, manifest: exports.manifest!.describe!(), freshCodeCache: loaded.freshCodeCache, memoryBytes: instance.memoryBytes };
 }
 
 /** Longest trap message or denial posted: the text can come from the manager, and the parent logs and sends it. */
@@ -109,6 +112,9 @@ function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>):
     post({ kind: 'trap', id: message.id, message: `the manager exports no ${message.iface}.${message.fn}`, memoryBytes: memoryBytes() });
     return;
   }
+  // recorded as the call arrives, from the server's arguments: the manager's code has not run yet
+  const replication = replicationGrantChange(message.iface, message.fn, message.args);
+  if (replication) instance.allowReplicationSource(replication.grant);
   instance.artifacts.begin(message.artifacts);
   try {
     const ok: unknown = fn(...message.args);

@@ -107,6 +107,38 @@ export class BackupService {
     await this.options.store.backups.update(backup.id, { state: 'DELETED' });
   }
 
+  /**
+   * A replication snapshot's artifact (replica-links.ts): a backup record of
+   * the source, BUILDING, that the source's get-replication-snapshot uploads
+   * into and the replica's attach-replica downloads, deleted once attached.
+   */
+  async openSnapshot(source: { id: string; project: string; datastore: string; datastoreVersion: string }): Promise<string> {
+    const { store } = this.options;
+    const backup = await store.backups.create({
+      id: randomUUID(), project: source.project, instanceId: source.id, name: `replication snapshot of ${source.id}`, description: 'taken to seed a replica; deleted once it is attached',
+      datastore: source.datastore, datastoreVersion: source.datastoreVersion, parentId: null,
+    });
+    await store.backups.update(backup.id, { state: 'BUILDING' });
+    return backup.id;
+  }
+
+  /** The snapshot's artifact is uploaded: COMPLETED, with its size and sha256. */
+  async completeSnapshot(id: string): Promise<{ size: number; sha256: string }> {
+    const backup = await this.options.store.backups.update(id, {});
+    if (!backup || backup.state !== 'BUILDING' || !backup.location || backup.size === null || !backup.checksum) {
+      throw new BerthError('BERTH_ERR_ARTIFACT_TRANSFER', `the replication snapshot ${id} was not uploaded`, 'the source\'s get-replication-snapshot must write its artifact');
+    }
+    await this.options.store.backups.update(id, { state: 'COMPLETED', format: 'replication-snapshot', metadata: '[]' });
+    return { size: backup.size, sha256: backup.checksum };
+  }
+
+  /** The snapshot's artifact and record are gone (the replica has it, or seeding failed). */
+  async dropSnapshot(id: string): Promise<void> {
+    const backup = await this.options.store.backups.update(id, {});
+    if (backup?.location) await this.options.backupStore.delete(backup.location);
+    await this.options.store.backups.update(id, { state: 'DELETED', location: null });
+  }
+
   /** For restorePoint: a completed backup of this project and datastore, as the contract's restore-source. */
   async restoreSource(project: string, backupId: string, datastore: string): Promise<RestoreSource> {
     const backup = await this.completed(project, backupId);

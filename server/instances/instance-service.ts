@@ -13,30 +13,13 @@ import { guestConfigToml, renderGuestConfig } from './guest-config.js';
 import { managerErrorToBerth, operationFault } from './manager-errors.js';
 import { InstanceUpgrades } from './instance-upgrade.js';
 import type { TaskRunner } from './task-runner.js';
+import type { CreateInstance, Created, RestoreSource } from './instance-types.js';
+import { refuseResize, type ResizeChange } from './instance-resize.js';
+import { ReplicaLinks, type SnapshotArtifacts } from './replica-links.js';
+import { claims, Replication } from './replication.js';
+import { planReplicas } from './replica-plan.js';
 
-export interface CreateInstance {
-  name: string;
-  datastore: { type: string; version?: string };
-  databases: Array<{ name: string; character_set?: string; collate?: string }>;
-  users: Array<{ name: string; password: string; host?: string; databases: Array<{ name: string }> }>;
-  /** Trove's restorePoint: create the instance from this backup. */
-  restorePoint?: { backupRef: string };
-  /** Trove's configuration: a configuration group of the project to attach, its values given to prepare. */
-  configuration?: string;
-  /** Trove's flavorRef (an id or a link to one); the default flavor when absent. */
-  flavorRef?: string | number;
-  /** Trove's volume: its size in GB is recorded and shown. */
-  volume?: { size: number };
-}
-
-/** A completed backup as prepare and restore-backup receive it (the contract's restore-source). */
-export interface RestoreSource {
-  id: string;
-  format: string;
-  metadata: Array<{ key: string; value: string }>;
-  size: bigint;
-  checksum: string;
-}
+export type { CreateInstance, Created, RestoreSource } from './instance-types.js';
 
 export interface InstanceServiceOptions {
   store: Store;
@@ -60,16 +43,14 @@ export interface InstanceServiceOptions {
   onError?(instance: InstanceRecord, error: BerthError): void;
   /** A restart is about to be sent (the status monitor shows REBOOT until the restart task ends). */
   onRestarting?(instanceId: string): Promise<void>;
+  /** Where replication snapshots go through the backup store (the backup service's). */
+  replicationSnapshots?: SnapshotArtifacts;
+  /** A replica is attached to its source: BUILD may end (the status monitor's). */
+  onReplicaAttached?(instanceId: string): Promise<void>;
+  /** Trove's agent_heartbeat_expiry: a source heard from more recently is not ejected. */
+  heartbeatExpiryMs?: number;
   /** Resolves true once the instance's guest is connected running this manager build (the hub's), false at untilMs; without it upgrades are refused. */
   waitForManager?(instanceId: string, sha256: string, untilMs: number): Promise<boolean>;
-}
-
-export interface Created {
-  instance: InstanceRecord;
-  /** The generated root password when root_on_create: returned once, never stored. */
-  rootPassword?: string;
-  /** The guest config (with the instance token) for provisioners that hand it out: returned once. */
-  guestConfigToml?: string;
 }
 
 function password(length: number): string {
@@ -80,14 +61,24 @@ function password(length: number): string {
 export class InstanceService {
   /** Trove's upgrade (instance-upgrade.ts). */
   readonly upgrades: InstanceUpgrades;
+  /** Seeding replicas and pointing them at sources (replica-links.ts). */
+  readonly replicaLinks: ReplicaLinks;
+  /** Trove's detach, promote_to_replica_source and eject_replica_source (replication.ts). */
+  readonly replication: Replication;
 
   constructor(private readonly options: InstanceServiceOptions) {
     const { store, registry, manifests, provisioner, runner } = options;
+    this.replicaLinks = new ReplicaLinks({ store, runner, timeouts: options.timeouts, snapshots: options.replicationSnapshots, onAttached: options.onReplicaAttached });
+    this.replication = new Replication({
+      store, links: this.replicaLinks, get: (project, id) => this.get(project, id), claims: (instance, operation) => claims(registry, manifests, instance, operation),
+      heartbeatExpiryMs: options.heartbeatExpiryMs ?? 60_000, catchUpSeconds: Math.max(1, Math.round(options.timeouts.slowCallMs / 2000)),
+    });
     const waitForManager = options.waitForManager ?? (() => Promise.resolve(false));
     this.upgrades = new InstanceUpgrades({ store, registry, manifests, provisioner, runner, waitForManager, slowCallMs: options.timeouts.slowCallMs });
   }
 
   private version(request: CreateInstance['datastore']): DatastoreVersion {
+    if (!request) throw new BerthError('BERTH_ERR_VALIDATION', 'datastore: required unless replica_of names the source', 'give datastore.type');
     const version = this.options.registry.version(request.type, request.version);
     if (!version) {
       throw new BerthError('BERTH_ERR_DATASTORE_NOT_FOUND', `no datastore ${request.type}${request.version ? ` version ${request.version}` : ''}`, 'GET /v1.0/{project}/datastores lists them');
@@ -97,8 +88,21 @@ export class InstanceService {
   }
 
   async create(project: string, request: CreateInstance): Promise<Created> {
+    if (request.replicaOf === undefined) return this.createOne(project, request, this.version(request.datastore));
+    const { registry, manifests, provisioner } = this.options;
+    const backupRequired = async (of: string, id: string) => (await this.call(of, id, 'backup-required-for-replication', [])) === true;
+    const plan = await planReplicas({ registry, manifests, provisioner, get: (of, id) => this.get(of, id), backupRequired }, project, { ...request, replicaOf: request.replicaOf });
+    let first: Created | undefined;
+    // Trove answers with the first of the replicas; each is seeded once its prepare succeeded (replica-links.ts)
+    for (const name of plan.names) {
+      const created = await this.createOne(project, { ...request, name }, plan.version, { replicaOf: plan.source.id, secrets: plan.secrets });
+      first ??= created;
+    }
+    return first!;
+  }
+
+  private async createOne(project: string, request: CreateInstance, version: DatastoreVersion, replica?: { replicaOf: string; secrets?: Record<string, string> }): Promise<Created> {
     const { store, provisioner, timeouts } = this.options;
-    const version = this.version(request.datastore);
     const flavor = this.options.flavors.resolve(request.flavorRef);
     const manifest = this.options.manifests.of(version);
     if (!manifest.operations.includes('prepare') && (request.databases.length > 0 || request.users.length > 0)) {
@@ -112,7 +116,8 @@ export class InstanceService {
       backup = await this.options.restoreSource(project, request.restorePoint.backupRef, version.datastore);
     }
     // credentials inside the restored data were made with the source's secrets: the new instance keeps them
-    const secrets = backup && this.options.restoreSecrets ? await this.options.restoreSecrets(backup.id) : undefined;
+    // a replica seeded from a snapshot carries its source's accounts, made with the source's secrets, the same way
+    const secrets = backup && this.options.restoreSecrets ? await this.options.restoreSecrets(backup.id) : replica?.secrets;
     const overrides = request.configuration ? await this.configurationOverrides(project, request.configuration, version) : [];
     const token = randomBytes(32).toString('base64url');
     const instance = await store.instances.create({
@@ -128,9 +133,11 @@ export class InstanceService {
       configurationId: request.configuration ?? null,
       flavorId: flavor.id,
       volumeSize: request.volume?.size ?? null,
+      replicaOf: replica?.replicaOf ?? null,
     });
     const passwordLength = typeof version.guest.default_password_length === 'number' ? version.guest.default_password_length : 36;
-    const rootPassword = version.server.root_on_create ? password(passwordLength) : undefined;
+    // a replica's accounts are its source's
+    const rootPassword = version.server.root_on_create && !replica ? password(passwordLength) : undefined;
     const identity = { instanceId: instance.id, token, serverUrl: this.options.guestUrl() };
     const placement = await provisioner.placement(instance, version, { secrets });
     const guestConfig = renderGuestConfig(version, identity, placement, timeouts.reportIntervalSeconds);
@@ -194,6 +201,11 @@ export class InstanceService {
     return instance;
   }
 
+  /** The instances that replicate from this one (Trove's replicas), oldest first. */
+  replicasOf(instance: InstanceRecord): Promise<InstanceRecord[]> {
+    return this.options.store.instances.listReplicas(instance.id);
+  }
+
   list(project: string): Promise<InstanceRecord[]> {
     return this.options.store.instances.list(project);
   }
@@ -210,6 +222,7 @@ export class InstanceService {
 
   async delete(project: string, id: string): Promise<void> {
     const instance = await this.get(project, id);
+    await this.replication.refuseDeleteOfSource(instance);
     // a deleted instance lets go of its configuration group, which may then be deleted
     await this.options.store.instances.update(instance.id, { status: 'DELETED', configurationId: null });
     this.options.onDeleted?.(instance);
@@ -244,32 +257,15 @@ export class InstanceService {
     if ('err' in outcome) throw managerErrorToBerth(outcome.err, 'restart');
   }
 
-  /** Run one operation on an instance's guest and wait for its answer. */
   /** Trove's volume.used, in GB, when the provisioner can measure the volume. */
   async volumeUsedGb(instance: InstanceRecord): Promise<number | undefined> {
     const bytes = await this.options.provisioner.volumeUsedBytes?.(instance).catch(() => undefined);
     return bytes === undefined ? undefined : Math.round((bytes / 1024 ** 3) * 100) / 100;
   }
 
-  /**
-   * Trove's resize. Growing a volume needs a provisioner that can grow the
-   * device before the manager's resize-fs; moving to another flavor needs one
-   * that can move the guest. Neither of Berth's provisioners can, so both are
-   * refused before anything changes, saying so.
-   */
-  async resize(project: string, id: string, change: { volumeSize: number } | { flavorRef: string | number }): Promise<never> {
-    const instance = await this.get(project, id);
-    if ('flavorRef' in change) {
-      const flavor = this.options.flavors.resolve(change.flavorRef);
-      throw new BerthError('BERTH_ERR_FLAVOR_NOT_RESIZABLE', `instance ${instance.id} cannot move to flavor ${flavor.id}: the ${this.options.provisioner.kind} provisioner runs a guest where it was created`, 'create an instance with the new flavor from a backup of this one (POST /instances with flavorRef and restorePoint)');
-    }
-    if (instance.volumeSize !== null && change.volumeSize <= instance.volumeSize) {
-      throw new BerthError('BERTH_ERR_VALIDATION', `resize.volume.size: ${change.volumeSize} GB is not larger than the volume's ${instance.volumeSize} GB`, 'a volume only grows: give a larger size');
-    }
-    if (!this.options.provisioner.volumesResizable) {
-      throw new BerthError('BERTH_ERR_VOLUME_NOT_RESIZABLE', `instance ${instance.id}'s volume cannot be resized: the ${this.options.provisioner.kind} provisioner's volumes have no device to grow (a local volume is a directory that takes what its file system has)`, 'restore a backup into a new instance with the volume size you need, or free space on the host');
-    }
-    throw new BerthError('BERTH_ERR_VOLUME_NOT_RESIZABLE', 'no provisioner grows volumes yet', 'restore a backup into a new instance');
+  /** Trove's resize: refused before anything changes, saying why (instance-resize.ts). */
+  async resize(project: string, id: string, change: ResizeChange): Promise<never> {
+    refuseResize(await this.get(project, id), change, this.options.flavors, this.options.provisioner);
   }
 
   async call(project: string, id: string, operation: OperationName, args: unknown[]): Promise<unknown> {

@@ -17,11 +17,13 @@ const HEARTBEAT_EXPIRED = 'heartbeat expired';
 /** A guest's detail goes into the instance's fault, which the API shows: its word, so a bounded one. */
 const MAX_DETAIL_CHARS = 1024;
 export const BUILD_TIMEOUT = 'FAILED_TIMEOUT_GUESTAGENT';
+/** Faults a heartbeat does not clear: a build that timed out, a replica whose seeding failed, an ejected (fenced) source. */
+const STICKY_FAULTS = [BUILD_TIMEOUT, 'BERTH_ERR_REPLICATION_FAILED', 'BERTH_ERR_REPLICA_FENCED'];
 
 /** The instance status a guest's service status leads to, from `current`; undefined = no change. */
 function next(current: InstanceStatus, fault: string | null, service: Heartbeat['status']): InstanceStatus | undefined {
   // mid-upgrade the guest host restarts by design: the upgrade's own ending decides
-  if (current === 'DELETED' || current === 'UPGRADE' || (current === 'ERROR' && fault?.startsWith(BUILD_TIMEOUT))) return undefined;
+  if (current === 'DELETED' || current === 'UPGRADE' || (current === 'ERROR' && STICKY_FAULTS.some((sticky) => fault?.startsWith(sticky)))) return undefined;
   switch (service) {
     case 'running':
     case 'healthy':
@@ -81,7 +83,7 @@ export class StatusMonitor {
     const instance = await this.store.instances.getById(instanceId);
     if (!instance) return;
     const status = next(instance.status, instance.fault, heartbeat.status);
-    if (status === 'ACTIVE' && instance.status === 'BUILD' && !(await this.prepared(instance.id))) return;
+    if (status === 'ACTIVE' && instance.status === 'BUILD' && !(await this.prepared(instance))) return;
     if (status && status !== instance.status) {
       const detail = heartbeat.detail ? `: ${heartbeat.detail.slice(0, MAX_DETAIL_CHARS)}` : '';
       const fault = status === 'ERROR' ? `guest reports ${serviceStatus}${detail}` : null;
@@ -127,7 +129,7 @@ export class StatusMonitor {
     if (instance?.status !== 'BUILD' || !instance.serviceStatus) return;
     const reported = instance.serviceStatus.toLowerCase().replace(/_/g, '-') as Heartbeat['status'];
     const status = next(instance.status, instance.fault, reported);
-    if (status === 'ACTIVE') await this.transition(instance, status, null);
+    if (status === 'ACTIVE' && (await this.prepared(instance))) await this.transition(instance, status, null);
   }
 
   /**
@@ -148,10 +150,13 @@ export class StatusMonitor {
    * BUILD ends only when the instance's prepare task (if it has one) succeeded
    * with the guest's ok: a task answered with an err is on record as succeeded
    * too, a moment before the instance service turns the instance to ERROR.
+   * A replica's BUILD ends once it is attached to its source, too.
    */
-  private async prepared(instanceId: string): Promise<boolean> {
-    const prepare = (await this.store.tasks.listForInstance(instanceId)).find((task) => task.operation === 'prepare');
-    return prepare === undefined || (prepare.state === 'succeeded' && answeredOk(prepare.outcome));
+  private async prepared(instance: InstanceRecord): Promise<boolean> {
+    const tasks = await this.store.tasks.listForInstance(instance.id);
+    const prepare = tasks.find((task) => task.operation === 'prepare');
+    const prepared = prepare === undefined || (prepare.state === 'succeeded' && answeredOk(prepare.outcome));
+    return prepared && (instance.replicaOf === null || tasks.some((task) => task.operation === 'attach-replica' && task.state === 'succeeded' && answeredOk(task.outcome)));
   }
 
   /** One pass of the time-based rules; `now` is a parameter so tests need no clock tricks. */

@@ -90,7 +90,8 @@ export class TaskRunner {
         const outcome = (await this.hub.call(task.instanceId, task.operation as OperationName, args, left, task.id)) as Outcome;
         await this.finish(task, args, { outcome });
         await this.store.tasks.update(task.id, 'succeeded', encodeWire(outcome));
-        if ('ok' in outcome) await this.succeeded.get(task.operation)?.(task).catch(() => undefined);
+        // a void ok arrives as {} (no ok key): anything but an err is the guest's ok
+        if (!('err' in outcome)) await this.succeeded.get(task.operation)?.(task).catch(() => undefined);
         return outcome;
       } catch (error) {
         const berthError = error instanceof BerthError ? error : new BerthError('BERTH_ERR_INTERNAL', String(error));

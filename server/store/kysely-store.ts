@@ -122,6 +122,7 @@ function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
     flavorId: row.flavor_id,
     volumeSize: nullableNumber(row.volume_size),
     upgrade: row.upgrade === null || row.upgrade === undefined ? null : (JSON.parse(row.upgrade) as UpgradeRecord),
+    replicaOf: row.replica_of ?? null,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -153,7 +154,8 @@ function kyselyStore(db: Kysely<Database>): Store {
             id: instance.id, project: instance.project, name: instance.name, datastore: instance.datastore, datastore_version: instance.datastoreVersion,
             status: instance.status, service_status: null, token_sha256: instance.tokenSha256, security_rules: JSON.stringify(instance.securityRules), fault: null,
             build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, endpoint: null,
-            configuration_id: instance.configurationId ?? null, flavor_id: instance.flavorId ?? null, volume_size: instance.volumeSize ?? null, upgrade: null, created_at: now, updated_at: now,
+            configuration_id: instance.configurationId ?? null, flavor_id: instance.flavorId ?? null, volume_size: instance.volumeSize ?? null, upgrade: null,
+            replica_of: instance.replicaOf ?? null, created_at: now, updated_at: now,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -182,7 +184,7 @@ function kyselyStore(db: Kysely<Database>): Store {
           .set({
             status: patch.status, service_status: patch.serviceStatus, fault: patch.fault, name: patch.name, last_heartbeat_sent_at: nullableMillis(patch.lastHeartbeatSentAt),
             last_heartbeat_seq: patch.lastHeartbeatSeq, last_heartbeat_at: nullableMillis(patch.lastHeartbeatAt), endpoint: patch.endpoint,
-            configuration_id: patch.configurationId, datastore_version: patch.datastoreVersion,
+            configuration_id: patch.configurationId, datastore_version: patch.datastoreVersion, replica_of: patch.replicaOf,
             upgrade: patch.upgrade === undefined ? undefined : patch.upgrade === null ? null : JSON.stringify(patch.upgrade), updated_at: Date.now(),
           })
           .where('id', '=', id)
@@ -213,6 +215,10 @@ function kyselyStore(db: Kysely<Database>): Store {
       },
       async listByConfiguration(configurationId) {
         const rows = await db.selectFrom('instances').selectAll().where('configuration_id', '=', configurationId).where('status', '!=', 'DELETED').orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+        return rows.map(toInstance);
+      },
+      async listReplicas(sourceId) {
+        const rows = await db.selectFrom('instances').selectAll().where('replica_of', '=', sourceId).where('status', '!=', 'DELETED').orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
         return rows.map(toInstance);
       },
     },

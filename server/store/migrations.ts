@@ -143,6 +143,17 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('backups').dropColumn('secrets').execute();
     },
   },
+  '0007_replica_of': {
+    async up(db: Kysely<any>): Promise<void> {
+      // Trove's replica_of: the instance this one follows, or null (a source's replicas are the rows naming it)
+      await db.schema.alterTable('instances').addColumn('replica_of', 'text').execute();
+      await db.schema.createIndex('instances_replica_of_idx').on('instances').column('replica_of').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('instances_replica_of_idx').execute();
+      await db.schema.alterTable('instances').dropColumn('replica_of').execute();
+    },
+  },
 };
 
 /** Hands the Migrator the migrations above; nothing is read from disk. */

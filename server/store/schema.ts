@@ -41,6 +41,8 @@ export interface InstancesTable {
   volume_size: number | null;
   /** UpgradeRecord as JSON while an upgrade is under way, else null. */
   upgrade: string | null;
+  /** The instance this one replicates from, or null. */
+  replica_of: string | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }

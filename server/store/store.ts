@@ -60,17 +60,21 @@ export interface InstanceRecord {
   volumeSize: number | null;
   /** The upgrade under way, or null. */
   upgrade: UpgradeRecord | null;
+  /** The instance this one replicates from (Trove's replica_of), or null. */
+  replicaOf: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'upgrade' | 'createdAt' | 'updatedAt'> & {
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'upgrade' | 'replicaOf' | 'createdAt' | 'updatedAt'> & {
   flavorId?: string | null;
+  /** The source, for a replica. */
+  replicaOf?: string | null;
   volumeSize?: number | null;
   /** A configuration group attached at create. */
   configurationId?: string | null;
 };
-export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId' | 'datastoreVersion' | 'upgrade'>>;
+export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId' | 'datastoreVersion' | 'upgrade' | 'replicaOf'>>;
 
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed';
 
@@ -171,6 +175,8 @@ export interface Store {
     swapConfiguration(id: string, expected: string | null, next: string | null): Promise<boolean>;
     /** The instances (not DELETED) a configuration group is attached to, oldest first. */
     listByConfiguration(configurationId: string): Promise<InstanceRecord[]>;
+    /** The instances (not DELETED) that replicate from this one, oldest first. */
+    listReplicas(sourceId: string): Promise<InstanceRecord[]>;
   };
   readonly tasks: {
     create(task: NewTask): Promise<TaskRecord>;

@@ -135,6 +135,8 @@ export interface RedisGuest {
 }
 
 export interface RedisGuestSettings {
+  /** Another manager than datastores/redis (a hostile one), built from this entry. */
+  entry?: string;
   /** The port of the option and the grant; a free one by default. */
   port?: number;
   /** Guest options over the defaults (mount point, free port, a random admin password). */
@@ -154,7 +156,7 @@ export interface RedisGuestSettings {
  */
 export async function startRedisGuest(cleanups: Cleanups, settings: RedisGuestSettings = {}): Promise<RedisGuest> {
   requireRedisServer();
-  const built = await buildRedisManager();
+  const built = settings.entry ? await buildManager({ describe: describeComponent, entry: settings.entry, backend: 'quickjs' }) : await buildRedisManager();
   const heartbeats: ServiceStatus[] = [];
   const backups = settings.backups ?? new Map<string, StoredBackup>();
   const server = await startHubWithBackups(backups, (status) => heartbeats.push(status));

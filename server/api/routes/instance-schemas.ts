@@ -23,7 +23,8 @@ const none = (field: string, why: string) => z.array(z.unknown()).max(0, `${fiel
 export const createBody = z.strictObject({
   instance: z.strictObject({
     name,
-    datastore: z.strictObject({ type: z.string().min(1), version: z.string().min(1).optional(), version_number: z.string().min(1).optional() }),
+    // a replica's datastore is its source's: it may be left out then
+    datastore: z.strictObject({ type: z.string().min(1), version: z.string().min(1).optional(), version_number: z.string().min(1).optional() }).optional(),
     databases: z.array(databaseIn).default([]),
     users: z.array(userIn).default([]),
     // Trove's volume type is Cinder's; a directory volume has none, so any is taken as the only one there is
@@ -36,15 +37,17 @@ export const createBody = z.strictObject({
     region_name: z.literal(REGION, { error: `Berth has one region, ${REGION}` }).optional(),
     nics: none('nics', "Berth's provisioners choose the network; remove nics").default([]),
     modules: none('modules', 'Berth has no Trove modules; remove modules').default([]),
-    replica_of: z.never({ error: 'replica_of: Berth does not offer replication yet; create a standalone instance' }).optional(),
-    replica_count: z.never({ error: 'replica_count: Berth does not offer replication yet' }).optional(),
+    replica_of: z.string().uuid({ error: 'replica_of: must be the id of an instance of this project' }).optional(),
+    // Trove takes it as an integer; troveclient sends one
+    replica_count: z.number({ error: 'replica_count: must be a whole number, at least 1' }).int('replica_count: must be a whole number, at least 1').min(1, 'replica_count: must be at least 1').max(10, 'replica_count: at most 10 replicas at once').optional(),
     access: z
       .strictObject({
         is_public: z.literal(false, { error: 'access.is_public: Berth gives no public addresses; instances are reachable where the provisioner puts them' }).optional(),
         allowed_cidrs: none('access.allowed_cidrs', 'Berth does not filter client addresses; restrict them with the host firewall').default([]),
       })
       .optional(),
-  }),
+  }).refine((instance) => instance.datastore !== undefined || instance.replica_of !== undefined, { error: 'datastore: required unless replica_of names the source', path: ['datastore'] })
+    .refine((instance) => instance.replica_count === undefined || instance.replica_of !== undefined, { error: 'replica_count: only with replica_of', path: ['replica_count'] }),
 });
 export type CreateBody = z.output<typeof createBody>;
 
@@ -71,6 +74,10 @@ export const instanceView = z.object({
   port: z.number().optional(),
   access: z.object({ is_public: z.boolean() }),
   configuration: z.object({ id: z.string(), name: z.string(), links: linksSchema }).optional(),
+  /** On a replica: the instance it replicates from (Trove's replica_of). */
+  replica_of: z.object({ id: z.string(), links: linksSchema }).optional(),
+  /** On a source: the instances that replicate from it (Trove's replicas). */
+  replicas: z.array(z.object({ id: z.string(), links: linksSchema })).optional(),
 });
 
 export interface ViewContext {
@@ -80,6 +87,8 @@ export interface ViewContext {
   defaultFlavorId: string;
   /** volume.used in GB, shown by GET of one instance (Trove's detail view). */
   volumeUsedGb?: number;
+  /** The ids of the instances that replicate from this one. */
+  replicas?: readonly string[];
 }
 
 export function instanceViewOf(instance: InstanceRecord, context: ViewContext): z.infer<typeof instanceView> {
@@ -109,6 +118,8 @@ export function instanceViewOf(instance: InstanceRecord, context: ViewContext): 
     ...(instance.configurationId !== null && groupName !== undefined
       ? { configuration: { id: instance.configurationId, name: groupName, links: links(request, instance.project, 'configurations', instance.configurationId) } }
       : {}),
+    ...(instance.replicaOf !== null ? { replica_of: { id: instance.replicaOf, links: links(request, instance.project, 'instances', instance.replicaOf) } } : {}),
+    ...(context.replicas && context.replicas.length > 0 ? { replicas: context.replicas.map((id) => ({ id, links: links(request, instance.project, 'instances', id) })) } : {}),
   };
 }
 

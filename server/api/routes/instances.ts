@@ -10,10 +10,12 @@ import { createBody, databaseIn, instanceView, instanceViewOf, userIn, type Crea
 
 const name = z.string().min(1).max(64);
 // Trove's PUT: with a configuration group id it attaches the group; with null or without one it detaches
-const updateBody = z.strictObject({ instance: z.strictObject({ configuration: z.string().uuid().nullish(), name: name.optional() }) });
+// troveclient's detach sends replica_of: null (Trove's PUT, and PATCH alike)
+const detach = z.null({ error: 'replica_of: only null (detach the replica from its source) can be set' }).optional();
+const updateBody = z.strictObject({ instance: z.strictObject({ configuration: z.string().uuid().nullish(), name: name.optional(), replica_of: detach }) });
 // Trove's PATCH (troveclient's update and upgrade): a new name, a group to attach or null to detach, a datastore version to upgrade to
 const editBody = z.strictObject({
-  instance: z.strictObject({ name: name.optional(), configuration: z.string().uuid().nullable().optional(), datastore_version: z.string().min(1).max(255).optional() }),
+  instance: z.strictObject({ name: name.optional(), configuration: z.string().uuid().nullable().optional(), datastore_version: z.string().min(1).max(255).optional(), replica_of: detach }),
 });
 const volumeSize = z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number)], { error: 'must be a whole number of GB, at least 1' });
 const params = z.object({ project: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), id: z.string().uuid() });
@@ -32,12 +34,20 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
   return async (app) => {
     const base = '/v1.0/:project/instances';
     const groupNames = (project: string) => configurations?.names(project);
-    const view = (request: LinkRequest, instance: InstanceRecord, groups: ReadonlyMap<string, string> | undefined, volumeUsedGb?: number) =>
-      instanceViewOf(instance, { request, groups, defaultFlavorId, volumeUsedGb });
-    const toRequest = ({ datastore, volume, ...rest }: CreateBody['instance']) => ({
+    const view = (request: LinkRequest, instance: InstanceRecord, groups: ReadonlyMap<string, string> | undefined, volumeUsedGb?: number, replicas?: readonly string[]) =>
+      instanceViewOf(instance, { request, groups, defaultFlavorId, volumeUsedGb, replicas });
+    // Trove's replicas of a source: the instances whose replica_of names it
+    const replicasOf = (instances: readonly InstanceRecord[]) => {
+      const bySource = new Map<string, string[]>();
+      for (const instance of instances) if (instance.replicaOf !== null) bySource.set(instance.replicaOf, [...(bySource.get(instance.replicaOf) ?? []), instance.id]);
+      return bySource;
+    };
+    const toRequest = ({ datastore, volume, replica_of: replicaOf, replica_count: replicaCount, ...rest }: CreateBody['instance']) => ({
       ...rest,
+      replicaOf,
+      replicaCount,
       // troveclient's --datastore-version-number names the version by its number: Berth's versions are named by theirs
-      datastore: { type: datastore.type, version: datastore.version ?? datastore.version_number },
+      datastore: datastore && { type: datastore.type, version: datastore.version ?? datastore.version_number },
       ...(volume ? { volume: { size: volume.size } } : {}),
     });
     app.post(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), body: createBody } }, async (request, reply) => {
@@ -51,23 +61,30 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
     app.get(base, { schema: { tags: ['instances'], params: params.pick({ project: true }), response: { 200: z.object({ instances: z.array(instanceView) }) } } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
       const groups = await groupNames(project);
-      return { instances: (await service.list(project)).map((instance) => view(request, instance, groups)) };
+      const instances = await service.list(project);
+      const replicas = replicasOf(instances);
+      return { instances: instances.map((instance) => view(request, instance, groups, undefined, replicas.get(instance.id))) };
     });
     app.get(`${base}/:id`, { schema: { tags: ['instances'], params, response: { 200: z.object({ instance: instanceView }) } } }, async (request) => {
       const project = auth.authorize(request, request.params.project);
       const instance = await service.get(project, request.params.id);
-      return { instance: view(request, instance, await groupNames(project), await service.volumeUsedGb(instance)) };
+      const replicas = (await service.replicasOf(instance)).map((replica) => replica.id);
+      return { instance: view(request, instance, await groupNames(project), await service.volumeUsedGb(instance), replicas) };
     });
-    if (configurations) {
-      app.put(`${base}/:id`, { schema: { tags: ['instances', 'configurations'], params, body: updateBody } }, async (request, reply) => {
-        const project = auth.authorize(request, request.params.project);
-        const { configuration, name: newName } = request.body.instance;
+    app.put(`${base}/:id`, { schema: { tags: ['instances', 'configurations'], params, body: updateBody } }, async (request, reply) => {
+      const project = auth.authorize(request, request.params.project);
+      const { configuration, name: newName, replica_of: replicaOf } = request.body.instance;
+      if (replicaOf === null) {
+        // troveclient's detach: one change per request, as Trove
+        if (configuration !== undefined) throw new BerthError('BERTH_ERR_VALIDATION', 'instance.replica_of cannot be combined with instance.configuration', 'detach the replica and change the configuration in two requests');
+        await service.replication.detach(project, request.params.id);
+      } else if (configurations) {
         if (configuration) await configurations.attach(project, request.params.id, configuration);
         else await configurations.detach(project, request.params.id);
-        if (newName !== undefined) await service.rename(project, request.params.id, newName);
-        return reply.status(202).send();
-      });
-    }
+      } else if (configuration) throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', 'this server has no configuration groups', 'remove instance.configuration');
+      if (newName !== undefined) await service.rename(project, request.params.id, newName);
+      return reply.status(202).send();
+    });
     app.delete(`${base}/:id`, { schema: { tags: ['instances'], params } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
       await service.delete(project, request.params.id);
@@ -189,12 +206,17 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
       z.strictObject({ start: z.strictObject({}) }),
       z.strictObject({ resize: z.strictObject({ volume: z.strictObject({ size: volumeSize }) }) }),
       z.strictObject({ resize: z.strictObject({ flavorRef: z.union([z.string().min(1).max(256), z.number().int().nonnegative()]) }) }),
+      // Trove's replica actions: promote on a replica (a switchover), eject on a source that is gone
+      z.strictObject({ promote_to_replica_source: z.strictObject({}) }),
+      z.strictObject({ eject_replica_source: z.strictObject({}) }),
     ]);
     app.post(`${base}/:id/action`, { schema: { tags: ['instances'], params, body: action } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
       const { body } = request;
       if ('resize' in body) await service.resize(project, request.params.id, 'volume' in body.resize ? { volumeSize: body.resize.volume.size } : { flavorRef: body.resize.flavorRef });
       else if ('restart' in body) await service.restart(project, request.params.id);
+      else if ('promote_to_replica_source' in body) await service.replication.promote(project, request.params.id);
+      else if ('eject_replica_source' in body) await service.replication.eject(project, request.params.id);
       // stopped by the operator: it stays down across a reboot of its guest until started again
       else if ('stop' in body) await service.call(project, request.params.id, 'stop-db', [true]);
       else await service.call(project, request.params.id, 'start-db-with-conf-changes', ['']);
@@ -202,7 +224,11 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
     });
     app.patch(`${base}/:id`, { schema: { tags: ['instances'], params, body: editBody } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
-      const { name: newName, configuration, datastore_version: datastoreVersion } = request.body.instance;
+      const { name: newName, configuration, datastore_version: datastoreVersion, replica_of: replicaOf } = request.body.instance;
+      if (replicaOf === null && (configuration !== undefined || datastoreVersion !== undefined)) {
+        throw new BerthError('BERTH_ERR_VALIDATION', 'instance.replica_of cannot be combined with instance.configuration or instance.datastore_version', 'send the detach and the other change as two requests');
+      }
+      if (replicaOf === null) await service.replication.detach(project, request.params.id);
       if (datastoreVersion !== undefined && configuration !== undefined) {
         // as Trove: one change besides the name per request
         throw new BerthError('BERTH_ERR_VALIDATION', 'instance.datastore_version cannot be combined with instance.configuration', 'send the upgrade and the configuration change as two requests');

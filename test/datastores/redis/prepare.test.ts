@@ -22,7 +22,7 @@ describe('prepare', () => {
     expect(await guest.call('prepare', [prepareRequest()])).toEqual({ ok: undefined });
     expect(await guest.call('status')).toEqual({ ok: 'running' });
     expect(guest.pid()).toBeGreaterThan(0);
-    expect((await readdir(guest.volume)).sort()).toEqual(['configuration.conf', 'data', 'overrides.conf', 'redis.conf', 'redis.log', 'redis.pid', 'sizing.conf', 'users.acl']);
+    expect((await readdir(guest.volume)).sort()).toEqual(['configuration.conf', 'data', 'overrides.conf', 'redis.conf', 'redis.log', 'redis.pid', 'replication.conf', 'sizing.conf', 'users.acl']);
 
     // the manager's admin password reaches the disk only as a hash
     const users = await readFile(join(guest.volume, 'users.acl'), 'utf8');
@@ -35,8 +35,10 @@ describe('prepare', () => {
     await client.connect();
     expect(await client.set('greeting', 'hello')).toBe('OK');
     expect(await client.get('greeting')).toBe('hello');
-    // the manager's own user may not make the server dial elsewhere or load code, even from a script (finding 6)
-    for (const command of [['REPLICAOF', '127.0.0.1', '1'], ['MIGRATE', '127.0.0.1', '1', 'k', '0', '10'], ['MONITOR'], ['DEBUG', 'SLEEP', '0']]) {
+    // the manager's own user may not make the server dial elsewhere or load code, even from a script (finding 6);
+    // REPLICAOF it may run (replication), which the host lets through only to the source of attach-replica
+    expect(await client.call('ACL', 'DRYRUN', 'berth', 'REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    for (const command of [['SLAVEOF', '127.0.0.1', '1'], ['MIGRATE', '127.0.0.1', '1', 'k', '0', '10'], ['MONITOR'], ['DEBUG', 'SLEEP', '0']]) {
       expect(await client.call('ACL', 'DRYRUN', 'berth', ...command)).toMatch(/no permissions/);
     }
     expect(await client.call('ACL', 'DRYRUN', 'berth', 'SHUTDOWN')).toBe('OK');

@@ -79,7 +79,9 @@ describe('create with Trove fields, and resize', () => {
     for (const [field, body] of [
       ['access', { access: { is_public: true } }],
       ['nics', { nics: [{ network_id: 'n' }] }],
-      ['replica_of', { replica_of: '7c1f2f53-8d8a-4c1e-9d54-4a0b5b0a2f11' }],
+      // replication is offered now: a replica_of that is no instance id is refused naming the field
+      ['replica_of', { replica_of: 'not-an-instance-id' }],
+      ['replica_count', { replica_count: 0 }],
       ['volume', { volume: { size: 0 } }],
       ['region_name', { region_name: 'elsewhere' }],
     ] as const) {

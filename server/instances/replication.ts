@@ -1,0 +1,154 @@
+import { BerthError } from '../../datastores/errors/berth-error.js';
+import type { OperationName } from '../../datastores/sdk/operations.js';
+import type { ManifestCatalog } from '../registry/manifests.js';
+import type { DatastoreRegistry } from '../registry/registry.js';
+import type { InstanceRecord, Store } from '../store/store.js';
+import type { ReplicaLinks } from './replica-links.js';
+
+export interface ReplicationOptions {
+  store: Store;
+  links: ReplicaLinks;
+  /** An instance of the project (BERTH_ERR_INSTANCE_NOT_FOUND otherwise). */
+  get(project: string, id: string): Promise<InstanceRecord>;
+  /** Whether the instance's manager claims the operation. */
+  claims(instance: InstanceRecord, operation: OperationName): boolean;
+  /** A source whose last heartbeat is more recent than this is alive: it is not ejected (Trove's rule). */
+  heartbeatExpiryMs: number;
+  /** How long a switchover waits for the candidate to apply the source's last write. */
+  catchUpSeconds: number;
+}
+
+/** The fault of a source an eject replaced: ERROR for good, following the new source on record. */
+export const FENCED = 'BERTH_ERR_REPLICA_FENCED';
+
+/** Whether the instance's manager claims the operation (its manifest says). */
+export function claims(registry: DatastoreRegistry, manifests: ManifestCatalog, instance: InstanceRecord, operation: OperationName): boolean {
+  const version = registry.version(instance.datastore, instance.datastoreVersion);
+  return version !== undefined && manifests.of(version).operations.includes(operation);
+}
+
+type Position = { sourceId: string; transactionId: string };
+
+function positionOf(value: unknown): bigint | undefined {
+  const id = (value as Partial<Position> | undefined)?.transactionId;
+  return typeof id === 'string' && /^\d{1,40}$/.test(id) ? BigInt(id) : undefined;
+}
+
+/**
+ * Trove's replica actions, composed of the contract's operations in the
+ * order docs/replication.md gives: detach (PUT replica_of null), promote
+ * (a planned switchover) and eject (the source is gone). The store records
+ * who follows whom as each step commits.
+ */
+export class Replication {
+  constructor(private readonly options: ReplicationOptions) {}
+
+  private async replica(project: string, id: string): Promise<{ replica: InstanceRecord; source: InstanceRecord }> {
+    const replica = await this.options.get(project, id);
+    if (replica.replicaOf === null) throw new BerthError('BERTH_ERR_REPLICATION_ROLE', `instance ${id} is not a replica`, 'detach and promote act on a replica');
+    if (replica.status !== 'ACTIVE') throw new BerthError('BERTH_ERR_INSTANCE_STATE', `replica ${id} is ${replica.status}`, 'wait until it is ACTIVE');
+    const source = await this.options.store.instances.getById(replica.replicaOf);
+    if (!source || source.status === 'DELETED') throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `the source ${replica.replicaOf} of replica ${id} is gone`);
+    return { replica, source };
+  }
+
+  private step<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return work().catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new BerthError('BERTH_ERR_REPLICATION_FAILED', `${what}: ${message}`, 'the instances\' faults and replica_of say where each one stands');
+    });
+  }
+
+  /** A source is not deleted while replicas follow it (BERTH_ERR_REPLICA_SOURCE). */
+  async refuseDeleteOfSource(instance: InstanceRecord): Promise<void> {
+    const replicas = await this.options.store.instances.listReplicas(instance.id);
+    if (replicas.length === 0) return;
+    throw new BerthError('BERTH_ERR_REPLICA_SOURCE', `instance ${instance.id} is the source of ${replicas.map((replica) => replica.id).join(', ')}`, 'detach (PUT replica_of null) or delete its replicas first, or promote one');
+  }
+
+  /** Trove's detach (PUT replica_of null): the replica becomes a standalone read-write instance. */
+  async detach(project: string, id: string): Promise<void> {
+    const { replica, source } = await this.replica(project, id);
+    const { links, store } = this.options;
+    await this.step(`detach-replica on ${replica.id}`, () => links.run(replica, 'detach-replica', [false]));
+    await store.instances.update(replica.id, { replicaOf: null });
+    // the source drops what it kept for this replica (an account, a slot); it may be down, which the next enable-as-master settles
+    const remaining = await store.instances.listReplicas(source.id);
+    await links.enableAsMaster(source, remaining).catch(() => undefined);
+  }
+
+  /**
+   * Trove's promote_to_replica_source, a planned switchover: the source stops
+   * taking writes, the candidate applies its last one (no acknowledged write
+   * is lost), becomes the primary, and the old source and the other replicas
+   * follow it.
+   */
+  async promote(project: string, id: string): Promise<void> {
+    const { replica: candidate, source } = await this.replica(project, id);
+    const { links, store, catchUpSeconds } = this.options;
+    const others = (await store.instances.listReplicas(source.id)).filter((replica) => replica.id !== candidate.id);
+    await this.step(`make-read-only on ${source.id}`, () => links.run(source, 'make-read-only', [true]));
+    try {
+      const latest = await this.step(`get-latest-txn-id on ${source.id}`, () => links.run(source, 'get-latest-txn-id', []));
+      await this.step(`wait-for-txn on ${candidate.id}`, () => links.run(candidate, 'wait-for-txn', [String(latest), catchUpSeconds]));
+      await this.step(`detach-replica on ${candidate.id}`, () => links.run(candidate, 'detach-replica', [true]));
+    } catch (error) {
+      // nothing changed hands yet: the source takes writes again
+      await links.run(source, 'make-read-only', [false]).catch(() => undefined);
+      throw error;
+    }
+    await this.step(`enable-as-master on ${candidate.id}`, () => links.enableAsMaster(candidate, [source, ...others]));
+    // from here the candidate is the source on record, whatever happens to the followers
+    await store.instances.update(candidate.id, { replicaOf: null });
+    for (const follower of [source, ...others]) await store.instances.update(follower.id, { replicaOf: candidate.id });
+    if (this.options.claims(source, 'demote-replication-master')) {
+      await links.run(source, 'demote-replication-master', []).catch((error: unknown) => links.failed(source, `demote-replication-master after the promotion of ${candidate.id}`, error));
+    }
+    await this.repoint([source, ...others], candidate);
+  }
+
+  /**
+   * Trove's eject_replica_source, when the source is gone: the replica that
+   * applied the most (get-last-txn) becomes the primary, the others follow
+   * it, and the old source is fenced: ERROR, on record as a replica of the
+   * new source, never again a primary.
+   */
+  async eject(project: string, id: string, now = Date.now()): Promise<void> {
+    const source = await this.options.get(project, id);
+    const { links, store, heartbeatExpiryMs } = this.options;
+    const replicas = (await store.instances.listReplicas(source.id)).filter((replica) => replica.status !== 'DELETED');
+    if (replicas.length === 0) throw new BerthError('BERTH_ERR_REPLICATION_ROLE', `instance ${id} is not a replica source`, 'eject acts on the source of replicas');
+    const last = source.lastHeartbeatAt?.getTime() ?? 0;
+    if (now - last <= heartbeatExpiryMs && source.status !== 'ERROR' && source.status !== 'SHUTDOWN') {
+      throw new BerthError('BERTH_ERR_INSTANCE_STATE', `source ${id} has a current heartbeat (${Math.round((now - last) / 1000)} s ago): it is not ejected`, 'promote a replica instead (promote_to_replica_source), or wait until the source is unreachable');
+    }
+    const positions = await Promise.all(replicas.map(async (replica) => ({ replica, at: positionOf(await links.run(replica, 'get-last-txn', []).catch(() => undefined)) })));
+    const reachable = positions.filter((p): p is { replica: InstanceRecord; at: bigint } => p.at !== undefined);
+    if (reachable.length === 0) throw new BerthError('BERTH_ERR_REPLICATION_FAILED', `no replica of ${id} answered get-last-txn`, 'bring a replica back, then eject again');
+    const best = reachable.reduce((a, b) => (b.at > a.at ? b : a)).replica;
+    const others = replicas.filter((replica) => replica.id !== best.id);
+    await this.step(`detach-replica on ${best.id}`, () => links.run(best, 'detach-replica', [true]));
+    await this.step(`enable-as-master on ${best.id}`, () => links.enableAsMaster(best, others));
+    await store.instances.update(best.id, { replicaOf: null });
+    await store.instances.update(source.id, { replicaOf: best.id, status: 'ERROR', fault: `${FENCED}: ejected; ${best.id} is the source now. Delete this instance (it must not take writes as a second primary).` });
+    for (const follower of others) await store.instances.update(follower.id, { replicaOf: best.id });
+    await this.repoint(others, best);
+  }
+
+  /** Each follower attaches to the new source from the data it has (an empty snapshot-id); one that cannot shows ERROR. */
+  private async repoint(followers: readonly InstanceRecord[], primary: InstanceRecord): Promise<void> {
+    const { links, store } = this.options;
+    for (const follower of followers) {
+      const current = await store.instances.getById(follower.id);
+      if (!current) continue;
+      await links
+        .follow(current, primary, false)
+        // diverged from the new source (docs/replication.md): re-seeded with a snapshot when the datastore seeds from one
+        .catch(async (error: unknown) => {
+          if (!(error instanceof BerthError && error.code === 'BERTH_ERR_MANAGER_INVALID_ARGUMENT')) throw error;
+          await links.follow(current, primary, (await links.run(primary, 'backup-required-for-replication', [])) === true);
+        })
+        .catch((error: unknown) => links.failed(current, `following the new source ${primary.id}`, error));
+    }
+  }
+}
