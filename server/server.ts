@@ -66,6 +66,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,
     checkEveryMs: Math.min(5000, timeouts.report_interval * 1000),
     clockSkewMs: timeouts.clock_skew * 1000,
+    onFencedHeartbeat: (instance) => void instancesRef?.replication.fenceReturned(instance),
   });
   const authenticateGuest = async (instanceId: string, token: string) => {
     const instance = await store.instances.getById(instanceId);
@@ -79,6 +80,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     reportIntervalMs: timeouts.report_interval * 1000,
     clockSkewMs: timeouts.clock_skew * 1000,
     onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
+    onDisconnect: (instanceId) => instancesRef?.replication.guestGone(instanceId),
   });
   const runner = new TaskRunner(store, hub);
   let instancesRef: InstanceService | undefined;

@@ -41,7 +41,35 @@ function positionOf(value: unknown): bigint | undefined {
  * who follows whom as each step commits.
  */
 export class Replication {
+  /** Fenced sources told to refuse writes on their current guest connection. */
+  private readonly refused = new Set<string>();
+
   constructor(private readonly options: ReplicationOptions) {}
+
+  /**
+   * A fenced source's guest is heard from again (it restarted, reconnected,
+   * or was only frozen): its datastore is told to refuse writes, once per
+   * guest connection, so it never takes writes as a second primary. Demoted
+   * where the manager can (PostgreSQL: recovery refuses every write), else
+   * read-only; both are kept by the manager across restarts. A failure is
+   * tried again at the next heartbeat.
+   */
+  async fenceReturned(instance: InstanceRecord): Promise<void> {
+    if (this.refused.has(instance.id)) return;
+    this.refused.add(instance.id);
+    const { links, claims } = this.options;
+    try {
+      if (claims(instance, 'demote-replication-master')) await links.run(instance, 'demote-replication-master', []);
+      else await links.run(instance, 'make-read-only', [true]);
+    } catch {
+      this.refused.delete(instance.id);
+    }
+  }
+
+  /** The guest's connection ended: when it comes back, it is fenced again. */
+  guestGone(instanceId: string): void {
+    this.refused.delete(instanceId);
+  }
 
   private async replica(project: string, id: string): Promise<{ replica: InstanceRecord; source: InstanceRecord }> {
     const replica = await this.options.get(project, id);

@@ -11,6 +11,8 @@ export interface StatusMonitorOptions {
   /** A heartbeat on record dated further ahead of the server's clock than this was never real (default 30 s). */
   clockSkewMs?: number;
   onChange?(instance: InstanceRecord, from: InstanceStatus): void;
+  /** A heartbeat from an instance an eject fenced (ERROR, BERTH_ERR_REPLICA_FENCED): its guest is back. */
+  onFencedHeartbeat?(instance: InstanceRecord): void;
 }
 
 const HEARTBEAT_EXPIRED = 'heartbeat expired';
@@ -18,7 +20,8 @@ const HEARTBEAT_EXPIRED = 'heartbeat expired';
 const MAX_DETAIL_CHARS = 1024;
 export const BUILD_TIMEOUT = 'FAILED_TIMEOUT_GUESTAGENT';
 /** Faults a heartbeat does not clear: a build that timed out, a replica whose seeding failed, an ejected (fenced) source. */
-const STICKY_FAULTS = [BUILD_TIMEOUT, 'BERTH_ERR_REPLICATION_FAILED', 'BERTH_ERR_REPLICA_FENCED'];
+const FENCED_FAULT = 'BERTH_ERR_REPLICA_FENCED';
+const STICKY_FAULTS = [BUILD_TIMEOUT, 'BERTH_ERR_REPLICATION_FAILED', FENCED_FAULT];
 
 /** The instance status a guest's service status leads to, from `current`; undefined = no change. */
 function next(current: InstanceStatus, fault: string | null, service: Heartbeat['status']): InstanceStatus | undefined {
@@ -82,6 +85,7 @@ export class StatusMonitor {
     if (!fresh) return;
     const instance = await this.store.instances.getById(instanceId);
     if (!instance) return;
+    if (instance.status === 'ERROR' && instance.fault?.startsWith(FENCED_FAULT)) this.options.onFencedHeartbeat?.(instance);
     const status = next(instance.status, instance.fault, heartbeat.status);
     if (status === 'ACTIVE' && instance.status === 'BUILD' && !(await this.prepared(instance))) return;
     if (status && status !== instance.status) {

@@ -191,6 +191,9 @@ describe('replicas through Trove\'s API', () => {
     // heartbeats from the fenced source do not bring it back
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await show(first)).status).toBe('ERROR');
+    // and its guest, back from the freeze, is told to refuse writes: never a second primary
+    await waitFor(async () => role(first), (r) => r.readOnly === true, 'the returned source to be fenced read-only', 20_000);
+    expect(calls(first).filter((call) => call.operation === 'demote-replication-master')).toHaveLength(1);
   });
 
   it('a datastore that streams its seed gets an empty snapshot-id and no artifact', async () => {
