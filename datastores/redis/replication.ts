@@ -58,6 +58,9 @@ export function getReplicationSnapshot(ctx: RedisContext, snapshotId: string, se
   };
 }
 
+/** How long attach-replica waits for the link to come up and the first sync to end. */
+const FIRST_SYNC_MS = 120_000;
+
 /** Follow `snapshot.source` (read-only, as Redis replicas are); written to replication.conf first, then set live. */
 export function attachReplica(ctx: RedisContext, snapshot: ReplicationSnapshot): void {
   const { host, port, user, password } = snapshot.source;
@@ -68,6 +71,12 @@ export function attachReplica(ctx: RedisContext, snapshot: ReplicationSnapshot):
   command(ctx, 'CONFIG', 'SET', 'masteruser', user, 'masterauth', password, 'replica-read-only', 'yes');
   setReadOnlyLive(ctx, false);
   command(ctx, 'REPLICAOF', host, String(port));
+  // answered once the first sync is done: a replica the server calls ACTIVE holds the source's data
+  waitFor(
+    FIRST_SYNC_MS,
+    () => (info(ctx, 'replication').get('master_link_status') === 'up' ? true : undefined),
+    () => ManagerError.failed(`the replica did not complete its first sync from ${host}:${port} within ${FIRST_SYNC_MS / 1000} s (its redis.log says why)`),
+  );
 }
 
 function position(ctx: RedisContext): TransactionPosition {

@@ -20,6 +20,8 @@ export function renderServerConfig(options: RedisOptions): string {
     '# Settings belong in configuration.conf and overrides.conf; users in users.acl.',
     'dir data',
     'appendonly no',
+    // a replica's first sync starts at once (Redis waits 5 s for more replicas by default); a configuration group may change it
+    'repl-diskless-sync-delay 0',
     'include ../sizing.conf',
     'include ../configuration.conf',
     `port ${options.port}`,

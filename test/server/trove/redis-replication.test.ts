@@ -29,6 +29,9 @@ async function withRedis<T>(port: number, password: string, use: (client: Redis)
     client.disconnect();
   }
 }
+/** The pid of the redis-server behind a port, as it reports it. */
+const redisPidOf = (client: Redis) => client.info('server').then((info) => Number(/^process_id:(\d+)/m.exec(info)![1]));
+const writeOutcome = (client: Redis) => client.set('probe', '1').then(() => 'written', (error: Error) => error.message);
 const api = (method: string, path: string, body?: unknown) => apiRequest(setup.server.url, TOKEN, method, `/v1.0/acme${path}`, body);
 
 beforeAll(async () => {
@@ -91,5 +94,46 @@ describe('redis replicas through the openstack CLI', { timeout: 300_000 }, () =>
     expect(kept).toBe(acknowledged);
     await withRedis(shown.port, replicaRoot, (client) => client.set('after', 'promotion'));
     await waitFor(() => withRedis(source.port, sourceRoot, (client) => client.get('after')), (v) => v === 'promotion', 'the old source to follow', 20_000, 200);
+  });
+
+  it('ejects a frozen source with trove eject-replica-source: the replica takes writes, the source is fenced and refuses writes when it returns', async () => {
+    const source = await clients.openstackJson(['database', 'instance', 'create', 'orders', '--flavor', '1', '--size', '1', '--datastore', 'redis', '--datastore-version', '7']);
+    await waitFor(() => api('GET', `/instances/${source.id}`), (r) => r.body.instance.status !== 'BUILD', 'the source', 180_000, 500);
+    const replica = await clients.openstackJson(['database', 'instance', 'create', 'orders-replica', '--replica-of', source.id, '--size', '1']);
+    const shown = (await waitFor(() => api('GET', `/instances/${replica.id}`), (r) => r.body.instance.status !== 'BUILD', 'the replica', 180_000, 500)).body.instance;
+    expect(shown.status, JSON.stringify(shown.fault)).toBe('ACTIVE');
+    const sourcePort = (await api('GET', `/instances/${source.id}`)).body.instance.port as number;
+    const sourceRoot = (await api('POST', `/instances/${source.id}/root`)).body.user.password as string;
+    const replicaRoot = (await api('POST', `/instances/${replica.id}/root`)).body.user.password as string;
+    let acknowledged = 0;
+    await withRedis(sourcePort, sourceRoot, async (client) => {
+      for (let i = 0; i < 300; i++) if ((await client.set(`o:${i}`, String(i))) === 'OK') acknowledged++;
+    });
+
+    // the source's machine is gone: its host and its redis-server stop dead (no heartbeat, no replication)
+    const hostPid = setup.server.provisioner!.pidOf(source.id)!;
+    const redisPid = await withRedis(sourcePort, sourceRoot, redisPidOf);
+    process.kill(hostPid, 'SIGSTOP');
+    process.kill(redisPid, 'SIGSTOP');
+    try {
+      await waitFor(() => api('GET', `/instances/${source.id}`), (r) => r.body.instance.status === 'ERROR', 'the silent source to show ERROR', 60_000, 500);
+      await clients.troveOk(['eject-replica-source', source.id]);
+      const promoted = (await api('GET', `/instances/${replica.id}`)).body.instance;
+      expect(promoted.replica_of).toBeUndefined();
+      const fenced = (await api('GET', `/instances/${source.id}`)).body.instance;
+      expect([fenced.status, fenced.replica_of?.id]).toEqual(['ERROR', replica.id]);
+      expect(fenced.fault.message).toMatch(/^BERTH_ERR_REPLICA_FENCED/);
+      expect(await withRedis(shown.port, replicaRoot, writeOutcome)).toBe('written');
+      // asynchronous replication: what the replica had applied when the source froze (reported, not hidden)
+      const kept = await withRedis(shown.port, replicaRoot, async (client) => (await client.mget(...Array.from({ length: 300 }, (_, i) => `o:${i}`))).filter((v) => v !== null).length);
+      process.stdout.write(`eject: ${acknowledged} writes acknowledged by the source, ${kept} on the new primary, ${acknowledged - kept} lost\n`);
+      expect(kept).toBeLessThanOrEqual(acknowledged);
+    } finally {
+      process.kill(redisPid, 'SIGCONT');
+      process.kill(hostPid, 'SIGCONT');
+    }
+    // back from the freeze, the old source refuses writes: never a second primary
+    await waitFor(() => withRedis(sourcePort, sourceRoot, writeOutcome), (outcome) => outcome !== 'written', 'the returned source to refuse writes', 60_000, 500);
+    expect(await withRedis(sourcePort, sourceRoot, writeOutcome)).toMatch(/NOREPLICAS|READONLY/);
   });
 });
