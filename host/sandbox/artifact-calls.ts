@@ -10,8 +10,6 @@ import type { CallDeadline } from './call-deadline.js';
 
 type SandboxCall = (operation: OperationName, args: unknown[], deadline: CallDeadline, artifacts: ArtifactGrant[]) => Promise<CallOutcome>;
 
-export { SNAPSHOT_SHA256_KEY, SNAPSHOT_SIZE_KEY } from '../rpc/artifact-names.js';
-
 export interface ArtifactCallsOptions {
   /** Where backups wait between the manager and the server (mode 0700; files 0600). */
   spoolDir: string;

@@ -1,24 +1,14 @@
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { OperationName } from '../../datastores/sdk/operations.js';
-import { SNAPSHOT_SHA256_KEY, SNAPSHOT_SIZE_KEY } from '../../host/sandbox/artifact-calls.js';
+import type { ReplicationSnapshot } from '../../host/generated/interfaces/berth-datastore-replication.js';
+import type { KeyValue } from '../../host/generated/interfaces/berth-datastore-types.js';
+import { SNAPSHOT_SHA256_KEY, SNAPSHOT_SIZE_KEY } from '../../host/rpc/artifact-names.js';
 import { laneOf } from '../../host/sandbox/lanes.js';
 import type { InstanceRecord, Store } from '../store/store.js';
+import { parseEndpoint } from './endpoint.js';
 import { managerErrorToBerth } from './manager-errors.js';
+import { answeredOk, REPLICATION_FAILED } from './status-monitor.js';
 import type { TaskRunner } from './task-runner.js';
-
-/** A replica's fault once seeding or re-pointing failed: it stays ERROR (the status monitor leaves it). */
-export const REPLICATION_FAILED = 'BERTH_ERR_REPLICATION_FAILED';
-
-type KeyValue = { key: string; value: string };
-
-/** The contract's replication-snapshot, as the guest answers get-replication-snapshot. */
-interface ReplicationSnapshot {
-  snapshotId: string;
-  logPosition: string;
-  source: { host: string; port: number; user: string; password: string; extra: KeyValue[] };
-  datasetSize: bigint | number;
-  extra: KeyValue[];
-}
 
 /** The backup store's side of a replication snapshot: an artifact of the source, removed once the replica has it. */
 export interface SnapshotArtifacts {
@@ -43,10 +33,8 @@ export function replicaName(instanceId: string): string {
   return `berth_${instanceId.replace(/-/g, '')}`;
 }
 
-function endpointOf(instance: InstanceRecord): { host: string; port: number } {
-  const match = instance.endpoint ? /^(.*):(\d+)$/.exec(instance.endpoint) : null;
-  return match ? { host: match[1]!, port: Number(match[2]) } : { host: '', port: 0 };
-}
+/** Where the instance listens; host '' and port 0 while it has no endpoint (the contract's "fill it in"). */
+const endpointOf = (instance: InstanceRecord): { host: string; port: number } => parseEndpoint(instance.endpoint) ?? { host: '', port: 0 };
 
 /** Seeding a replica, pointing one at a source, and making a guest a primary: the steps replication.ts composes. */
 export class ReplicaLinks {
@@ -134,7 +122,7 @@ export class ReplicaLinks {
     for (const instance of await this.options.store.instances.listByStatus(['BUILD'])) {
       if (instance.replicaOf === null) continue;
       const tasks = await this.options.store.tasks.listForInstance(instance.id);
-      const prepared = tasks.some((task) => task.operation === 'prepare' && task.state === 'succeeded' && !task.outcome?.includes('"err"'));
+      const prepared = tasks.some((task) => task.operation === 'prepare' && task.state === 'succeeded' && answeredOk(task.outcome));
       if (prepared) void this.seed(instance.id).catch(() => undefined);
     }
   }

@@ -4,6 +4,7 @@ import type { ManifestCatalog } from '../registry/manifests.js';
 import type { DatastoreRegistry } from '../registry/registry.js';
 import type { InstanceRecord, Store } from '../store/store.js';
 import type { ReplicaLinks } from './replica-links.js';
+import { FENCED } from './status-monitor.js';
 
 export interface ReplicationOptions {
   store: Store;
@@ -18,8 +19,6 @@ export interface ReplicationOptions {
   catchUpSeconds: number;
 }
 
-/** The fault of a source an eject replaced: ERROR for good, following the new source on record. */
-export const FENCED = 'BERTH_ERR_REPLICA_FENCED';
 
 /** Whether the instance's manager claims the operation (its manifest says). */
 export function claims(registry: DatastoreRegistry, manifests: ManifestCatalog, instance: InstanceRecord, operation: OperationName): boolean {

@@ -19,9 +19,12 @@ const HEARTBEAT_EXPIRED = 'heartbeat expired';
 /** A guest's detail goes into the instance's fault, which the API shows: its word, so a bounded one. */
 const MAX_DETAIL_CHARS = 1024;
 export const BUILD_TIMEOUT = 'FAILED_TIMEOUT_GUESTAGENT';
+/** A replica's fault once seeding or re-pointing failed (replica-links.ts). */
+export const REPLICATION_FAILED = 'BERTH_ERR_REPLICATION_FAILED';
+/** The fault of a source an eject replaced: ERROR for good, following the new source on record (replication.ts). */
+export const FENCED = 'BERTH_ERR_REPLICA_FENCED';
 /** Faults a heartbeat does not clear: a build that timed out, a replica whose seeding failed, an ejected (fenced) source. */
-const FENCED_FAULT = 'BERTH_ERR_REPLICA_FENCED';
-const STICKY_FAULTS = [BUILD_TIMEOUT, 'BERTH_ERR_REPLICATION_FAILED', FENCED_FAULT];
+const STICKY_FAULTS = [BUILD_TIMEOUT, REPLICATION_FAILED, FENCED];
 
 /** The instance status a guest's service status leads to, from `current`; undefined = no change. */
 function next(current: InstanceStatus, fault: string | null, service: Heartbeat['status']): InstanceStatus | undefined {
@@ -85,7 +88,7 @@ export class StatusMonitor {
     if (!fresh) return;
     const instance = await this.store.instances.getById(instanceId);
     if (!instance) return;
-    if (instance.status === 'ERROR' && instance.fault?.startsWith(FENCED_FAULT)) this.options.onFencedHeartbeat?.(instance);
+    if (instance.status === 'ERROR' && instance.fault?.startsWith(FENCED)) this.options.onFencedHeartbeat?.(instance);
     const status = next(instance.status, instance.fault, heartbeat.status);
     if (status === 'ACTIVE' && instance.status === 'BUILD' && !(await this.prepared(instance))) return;
     if (status && status !== instance.status) {
@@ -202,7 +205,7 @@ export class StatusMonitor {
 }
 
 /** Whether a task's recorded outcome is the guest's ok (a void ok is recorded as {}), not its {"err": ...}. */
-function answeredOk(outcome: string | null): boolean {
+export function answeredOk(outcome: string | null): boolean {
   if (outcome === null) return false;
   try {
     const parsed: unknown = JSON.parse(outcome);

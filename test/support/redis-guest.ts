@@ -79,15 +79,17 @@ export interface StoredBackup {
 
 /**
  * A GuestHub with the guest side of the server's backup store next to it, as
- * the real server has (server/api/routes/guest-artifacts.ts): the host PUTs
- * the artifact of a create-backup and GETs the one a restore names, over
- * HTTP on the guest channel's port, with the instance's token.
+ * the real server has (server/api/routes/guest-artifacts.ts): a host PUTs
+ * the artifact its call writes (a backup, a replication snapshot) and GETs
+ * the one its call reads, over HTTP on the guest channel's port, with the
+ * instance's token. One hub for the guests `ids` (one, inst-1, by default).
  */
-export async function startHubWithBackups(backups: Map<string, StoredBackup>, onHeartbeat: (status: ServiceStatus) => void) {
-  const hub = new GuestHub({ authenticate: (id, token) => id === 'inst-1' && token === TOKEN, onHeartbeat: (_id, heartbeat) => onHeartbeat(heartbeat.status) });
+export async function startHubWithBackups(backups: Map<string, StoredBackup>, onHeartbeat: (status: ServiceStatus) => void, ids: readonly string[] = ['inst-1']) {
+  const hub = new GuestHub({ authenticate: (id, token) => ids.includes(id) && token === TOKEN, onHeartbeat: (_id, heartbeat) => onHeartbeat(heartbeat.status) });
   const http = createHttpServer(async (request, response) => {
-    const id = /^\/v1\/guests\/inst-1\/artifacts\/([A-Za-z0-9_-]+)$/.exec(request.url ?? '')?.[1];
-    if (!id || request.headers.authorization !== `Bearer ${TOKEN}`) return response.writeHead(404).end();
+    const match = /^\/v1\/guests\/([A-Za-z0-9_-]+)\/artifacts\/([A-Za-z0-9_-]+)$/.exec(request.url ?? '');
+    if (!match || !ids.includes(match[1]!) || request.headers.authorization !== `Bearer ${TOKEN}`) return response.writeHead(404).end();
+    const id = match[2]!;
     if (request.method === 'PUT') {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REGION } from '../../identity/keystone-views.js';
 import type { InstanceRecord } from '../../store/store.js';
+import { parseEndpoint } from '../../instances/endpoint.js';
 import { links, linksSchema, type LinkRequest } from '../links.js';
 
 /**
@@ -124,6 +125,6 @@ export function instanceViewOf(instance: InstanceRecord, context: ViewContext): 
 }
 
 function endpointView(endpoint: string | null): { addresses?: Array<{ address: string; type: string }>; port?: number } {
-  const match = endpoint ? /^(.*):(\d+)$/.exec(endpoint) : null;
-  return match ? { addresses: [{ address: match[1]!, type: 'private' }], port: Number(match[2]) } : {};
+  const parsed = parseEndpoint(endpoint);
+  return parsed ? { addresses: [{ address: parsed.host, type: 'private' }], port: parsed.port } : {};
 }

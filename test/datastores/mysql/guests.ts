@@ -1,7 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
@@ -12,57 +11,12 @@ import { lookupUser } from '../../../host/os-user.js';
 import type { MethodResult } from '../../../host/rpc/protocol.js';
 import { freePort } from '../../../server/provisioning/local-machine.js';
 import { mysqlDatastore } from '../../../server/registry/builtin-datastores.js';
-import { GuestHub } from '../../../server/rpc/guest-hub.js';
 import { runHost, TOKEN, until } from '../../support/guest-host.js';
+import { startHubWithBackups, type StoredBackup } from '../../support/redis-guest.js';
 import { MYSQL_MANAGER, requireMariadb } from './support.js';
 
 type Cleanups = Array<() => Promise<unknown>>;
 export type CallOutcome = MethodResult<'guest.call'>;
-
-/** An artifact as the server's backup store keeps it. */
-export interface StoredArtifact {
-  data: Buffer;
-  sha256: string;
-}
-
-/**
- * A GuestHub with the guest side of the server's backup store beside it
- * (server/api/routes/guest-artifacts.ts): each guest PUTs the artifact its
- * call writes (a backup, a replication snapshot) and GETs the one its call
- * reads, with its instance's token. One hub, several guests.
- */
-async function startHub(ids: readonly string[], artifacts: Map<string, StoredArtifact>) {
-  const hub = new GuestHub({ authenticate: (id, token) => ids.includes(id) && token === TOKEN });
-  const http = createHttpServer(async (request, response) => {
-    const match = /^\/v1\/guests\/([A-Za-z0-9_-]+)\/artifacts\/([A-Za-z0-9_-]+)$/.exec(request.url ?? '');
-    if (!match || !ids.includes(match[1]!) || request.headers.authorization !== `Bearer ${TOKEN}`) return response.writeHead(404).end();
-    const id = match[2]!;
-    if (request.method === 'PUT') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const data = Buffer.concat(chunks);
-      const sha256 = createHash('sha256').update(data).digest('hex');
-      if (sha256 !== request.headers['x-berth-sha256']) return response.writeHead(400).end();
-      artifacts.set(id, { data, sha256 });
-      return response.writeHead(200, { 'content-type': 'application/json' }).end('{"stored":true}');
-    }
-    const stored = artifacts.get(id);
-    if (request.method !== 'GET' || !stored) return response.writeHead(404).end();
-    return response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(stored.data.length) }).end(stored.data);
-  });
-  hub.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as { port: number };
-  return {
-    hub,
-    url: `ws://127.0.0.1:${port}/v1/guests`,
-    async close() {
-      await hub.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
-  };
-}
 
 export interface MysqlGuest {
   id: string;
@@ -93,12 +47,12 @@ function mariadbdPid(volume: string): number | undefined {
  * options. The clean-up stops the hosts, then
  * SIGKILLs each mariadbd by its pid file, then removes the directories.
  */
-export async function startMysqlGuests(cleanups: Cleanups, count: number, options: ReadonlyArray<Record<string, unknown>> = []): Promise<{ guests: MysqlGuest[]; artifacts: Map<string, StoredArtifact> }> {
+export async function startMysqlGuests(cleanups: Cleanups, count: number, options: ReadonlyArray<Record<string, unknown>> = []): Promise<{ guests: MysqlGuest[]; artifacts: Map<string, StoredBackup> }> {
   requireMariadb({ mariabackup: true });
   const built = await buildManager({ describe: describeComponent, entry: MYSQL_MANAGER.entry, backend: 'quickjs' });
   const ids = Array.from({ length: count }, (_, i) => `inst-${i + 1}`);
-  const artifacts = new Map<string, StoredArtifact>();
-  const server = await startHub(ids, artifacts);
+  const artifacts = new Map<string, StoredBackup>();
+  const server = await startHubWithBackups(artifacts, () => undefined, ids);
   cleanups.push(() => server.close());
   const adminPassword = randomBytes(18).toString('hex');
   const user = process.getuid?.() === 0 ? lookupUser('mysql') : undefined;

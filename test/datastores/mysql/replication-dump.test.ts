@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMysqlGuests, type MysqlGuest, type StoredArtifact } from './guests.js';
+import type { StoredBackup } from '../../support/redis-guest.js';
+import { startMysqlGuests, type MysqlGuest } from './guests.js';
 import { attach, caughtUp, ok, prepareRequest, refusedWith, replicaName, rowsOf } from './replication-steps.js';
 
 // A replica seeded from a dump (backup_strategy MysqlDump: what a guest without
@@ -7,7 +8,7 @@ import { attach, caughtUp, ok, prepareRequest, refusedWith, replicaName, rowsOf 
 const cleanups: Array<() => Promise<unknown>> = [];
 let primary: MysqlGuest;
 let replica: MysqlGuest;
-let artifacts: Map<string, StoredArtifact>;
+let artifacts: Map<string, StoredBackup>;
 const APP = { name: 'app', password: 'app-secret-123' };
 
 beforeAll(async () => {

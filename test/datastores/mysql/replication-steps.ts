@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { OPERATION_ARGUMENTS } from '../../../server/conformance/operation-arguments.js';
-import type { CallOutcome, MysqlGuest, StoredArtifact } from './guests.js';
+import type { StoredBackup } from '../../support/redis-guest.js';
+import type { CallOutcome, MysqlGuest } from './guests.js';
 import { connect } from './support.js';
 
 type KeyValue = { key: string; value: string };
@@ -34,7 +35,7 @@ export const replicaSettings = (name: string): KeyValue[] => [
  * What the server does between the two calls: fill in the primary's endpoint
  * and name the artifact's size and sha256 (the host checks the download against them).
  */
-export function forReplica(snapshot: Snapshot, primary: MysqlGuest, artifacts: Map<string, StoredArtifact>): Snapshot {
+export function forReplica(snapshot: Snapshot, primary: MysqlGuest, artifacts: Map<string, StoredBackup>): Snapshot {
   const stored = snapshot.snapshotId === '' ? undefined : artifacts.get(snapshot.snapshotId);
   if (snapshot.snapshotId !== '' && !stored) throw new Error(`no artifact ${snapshot.snapshotId} was uploaded`);
   const checks = stored
@@ -47,7 +48,7 @@ export function forReplica(snapshot: Snapshot, primary: MysqlGuest, artifacts: M
 }
 
 /** get-replication-snapshot on the primary, then attach-replica on the replica, as the server sends them. */
-export async function attach(primary: MysqlGuest, replica: MysqlGuest, name: string, snapshotId: string, artifacts: Map<string, StoredArtifact>): Promise<Snapshot> {
+export async function attach(primary: MysqlGuest, replica: MysqlGuest, name: string, snapshotId: string, artifacts: Map<string, StoredBackup>): Promise<Snapshot> {
   const snapshot = ok<Snapshot>(await primary.call('get-replication-snapshot', [snapshotId, replicaSettings(name)], 300_000), 'get-replication-snapshot', primary);
   const sent = forReplica(snapshot, primary, artifacts);
   ok(await replica.call('attach-replica', [sent, replicaSettings(name)], 300_000), 'attach-replica', replica);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMysqlGuests, type MysqlGuest, type StoredArtifact } from './guests.js';
+import type { StoredBackup } from '../../support/redis-guest.js';
+import { startMysqlGuests, type MysqlGuest } from './guests.js';
 import { attach, caughtUp, forReplica, ok, prepareRequest, refusedWith, replicaName, replicaSettings, rowsOf, type Snapshot } from './replication-steps.js';
 import { connect } from './support.js';
 
@@ -12,7 +13,7 @@ import { connect } from './support.js';
 const cleanups: Array<() => Promise<unknown>> = [];
 let primary: MysqlGuest;
 let replica: MysqlGuest;
-let artifacts: Map<string, StoredArtifact>;
+let artifacts: Map<string, StoredBackup>;
 const names = { primary: replicaName(), replica: replicaName() };
 
 const APP = { name: 'app', password: 'app-secret-123' };

@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { redisDatastore } from '../../../server/registry/builtin-datastores.js';
 import { requireDatastorePrograms } from '../../reliability/support/datastore-cases.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../../support/server.js';
 import { TroveClients } from '../../support/trove-clients.js';
+import { withRedis } from '../../support/redis-client.js';
 
 // Redis replicas through the unmodified openstack CLI against real guest hosts and redis-servers:
 // create with --replica-of, replica_of/replicas in show, a write on the source read on the replica, detach.
@@ -19,16 +20,6 @@ let setup: StartedTestServer;
 let clients: TroveClients;
 let home: string;
 
-async function withRedis<T>(port: number, password: string, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
-}
 /** The pid of the redis-server behind a port, as it reports it. */
 const redisPidOf = (client: Redis) => client.info('server').then((info) => Number(/^process_id:(\d+)/m.exec(info)![1]));
 const writeOutcome = (client: Redis) => client.set('probe', '1').then(() => 'written', (error: Error) => error.message);

@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { redisDatastore } from '../../../server/registry/builtin-datastores.js';
 import { requireDatastorePrograms } from '../../reliability/support/datastore-cases.js';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer } from '../../support/server.js';
 import { TroveClients } from '../../support/trove-clients.js';
+import { withRedis } from '../../support/redis-client.js';
 import { expectVolumeResizeRefused } from './volume-resize.js';
 
 /**
@@ -26,16 +26,6 @@ let clients: TroveClients;
 let home: string;
 const state = { instance: '', port: 0, password: '' };
 
-async function withRedis<T>(port: number, password: string | undefined, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
-}
 
 beforeAll(async () => {
   setup = await startTestServer({
