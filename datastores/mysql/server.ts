@@ -102,6 +102,17 @@ function writeAdminInit(ctx: MyContext): void {
 
 /** The system tables in an empty data directory, with the options the server will run with. */
 export function installDatabase(ctx: MyContext): void {
+  const first = attemptInstall(ctx);
+  if (first === undefined) return;
+  // a bootstrap that failed on a passing shortage (memory, I/O contexts on a busy machine) works on a
+  // second try from an empty directory; a lasting cause fails again and is reported with its log lines
+  ctx.log.warn(`mariadb-install-db failed, trying once more from an empty data directory: ${first}`);
+  const second = attemptInstall(ctx);
+  if (second !== undefined) throw ManagerError.failed(second);
+}
+
+/** One install from an empty data directory: undefined once done, or why it failed. */
+function attemptInstall(ctx: MyContext): string | undefined {
   const p = paths(ctx);
   ensureLayout(ctx);
   // an install interrupted by a guest restart leaves a partial data directory behind,
@@ -109,8 +120,15 @@ export function installDatabase(ctx: MyContext): void {
   stop(ctx);
   clearDirectory(ctx.files, p.data);
   writeServerConf(ctx);
+  const from = { error: sizeOf(ctx, p.errorLog), console: sizeOf(ctx, p.consoleLog) };
   // socket authentication for root@localhost: no account is left without a password
-  ctx.exec.check('mariadb-install-db', [`--defaults-file=${p.serverConf}`, '--skip-test-db', '--auth-root-authentication-method=socket'], { timeoutMs: 600_000 });
+  const result = ctx.exec.run('mariadb-install-db', [`--defaults-file=${p.serverConf}`, '--skip-test-db', '--auth-root-authentication-method=socket'], { timeoutMs: 600_000 });
+  if (result.exitCode === 0 && !result.timedOut) return undefined;
+  const how = result.timedOut ? 'timed out' : result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
+  // the script's own reason opens its stdout (the rest is advice); the bootstrap server's goes to the error log
+  const lines = (text: string) => text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const said = [...lines(result.stdout).slice(0, 2), ...lines(result.stderr).slice(-3)].join(' | ');
+  return `mariadb-install-db ${how}${said ? `: ${said}` : ''}${logTail(ctx, from)}`;
 }
 
 function logTail(ctx: MyContext, from: { error: number; console: number }): string {

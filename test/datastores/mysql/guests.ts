@@ -47,7 +47,13 @@ function mariadbdPid(volume: string): number | undefined {
  * options. The clean-up stops the hosts, then
  * SIGKILLs each mariadbd by its pid file, then removes the directories.
  */
-export async function startMysqlGuests(cleanups: Cleanups, count: number, options: ReadonlyArray<Record<string, unknown>> = []): Promise<{ guests: MysqlGuest[]; artifacts: Map<string, StoredBackup> }> {
+export async function startMysqlGuests(
+  cleanups: Cleanups,
+  count: number,
+  options: ReadonlyArray<Record<string, unknown>> = [],
+  /** Replaces the program grant (a test's wrapper in place of a real program). */
+  withPrograms: (programs: string[]) => string[] = (programs) => programs,
+): Promise<{ guests: MysqlGuest[]; artifacts: Map<string, StoredBackup> }> {
   requireMariadb({ mariabackup: true });
   const built = await buildManager({ describe: describeComponent, entry: MYSQL_MANAGER.entry, backend: 'quickjs' });
   const ids = Array.from({ length: count }, (_, i) => `inst-${i + 1}`);
@@ -56,7 +62,7 @@ export async function startMysqlGuests(cleanups: Cleanups, count: number, option
   cleanups.push(() => server.close());
   const adminPassword = randomBytes(18).toString('hex');
   const user = process.getuid?.() === 0 ? lookupUser('mysql') : undefined;
-  const programs = mysqlDatastore('10.11', { path: '/unused', sha256: '0'.repeat(64) }).local?.programs ?? [];
+  const programs = withPrograms(mysqlDatastore('10.11', { path: '/unused', sha256: '0'.repeat(64) }).local?.programs ?? []);
 
   const guests: MysqlGuest[] = [];
   for (const [index, id] of ids.entries()) {
