@@ -34,6 +34,11 @@ interface BackupArgument {
   id: string;
 }
 
+/** The format of a replication snapshot's record (openSnapshot): the server's own, not a user's backup. */
+const REPLICATION_SNAPSHOT = 'replication-snapshot';
+/** What the backup API lists, shows, restores from and chains: not deleted, not a replication snapshot. */
+const usersBackup = (backup: BackupRecord) => backup.state !== 'DELETED' && backup.format !== REPLICATION_SNAPSHOT;
+
 /**
  * What a guest reports about its backup is stored and handed back to restores:
  * the guest's word, so checked and bounded before it is kept.
@@ -84,18 +89,18 @@ export class BackupService {
   }
 
   private async latestCompleted(project: string, instanceId: string): Promise<BackupRecord | undefined> {
-    const completed = (await this.options.store.backups.list(project, instanceId)).filter((backup) => backup.state === 'COMPLETED');
+    const completed = (await this.list(project, instanceId)).filter((backup) => backup.state === 'COMPLETED');
     return completed.reduce<BackupRecord | undefined>((latest, backup) => (!latest || backup.createdAt > latest.createdAt ? backup : latest), undefined);
   }
 
   async get(project: string, id: string): Promise<BackupRecord> {
     const backup = await this.options.store.backups.get(project, id);
-    if (!backup || backup.state === 'DELETED') throw new BerthError('BERTH_ERR_BACKUP_NOT_FOUND', `no backup ${id} in project ${project}`, 'GET /v1.0/{project}/backups lists them');
+    if (!backup || !usersBackup(backup)) throw new BerthError('BERTH_ERR_BACKUP_NOT_FOUND', `no backup ${id} in project ${project}`, 'GET /v1.0/{project}/backups lists them');
     return backup;
   }
 
   async list(project: string, instanceId?: string): Promise<BackupRecord[]> {
-    return (await this.options.store.backups.list(project, instanceId)).filter((backup) => backup.state !== 'DELETED');
+    return (await this.options.store.backups.list(project, instanceId)).filter(usersBackup);
   }
 
   async delete(project: string, id: string): Promise<void> {
@@ -118,7 +123,8 @@ export class BackupService {
       id: randomUUID(), project: source.project, instanceId: source.id, name: `replication snapshot of ${source.id}`, description: 'taken to seed a replica; deleted once it is attached',
       datastore: source.datastore, datastoreVersion: source.datastoreVersion, parentId: null,
     });
-    await store.backups.update(backup.id, { state: 'BUILDING' });
+    // marked from the start: never listed, shown, restored from or made a parent, even while BUILDING
+    await store.backups.update(backup.id, { state: 'BUILDING', format: REPLICATION_SNAPSHOT });
     return backup.id;
   }
 
@@ -128,7 +134,7 @@ export class BackupService {
     if (!backup || backup.state !== 'BUILDING' || !backup.location || backup.size === null || !backup.checksum) {
       throw new BerthError('BERTH_ERR_ARTIFACT_TRANSFER', `the replication snapshot ${id} was not uploaded`, 'the source\'s get-replication-snapshot must write its artifact');
     }
-    await this.options.store.backups.update(id, { state: 'COMPLETED', format: 'replication-snapshot', metadata: '[]' });
+    await this.options.store.backups.update(id, { state: 'COMPLETED', format: REPLICATION_SNAPSHOT, metadata: '[]' });
     return { size: backup.size, sha256: backup.checksum };
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest, startTestServer, waitFor, type StartedTestServer, type TestServer } from '../../support/server.js';
@@ -204,6 +204,25 @@ describe('replicas through Trove\'s API', () => {
     expect(calls(primary).find((call) => call.operation === 'get-replication-snapshot')!.args.snapshotId).toBe('');
     const attach = calls(replica).find((call) => call.operation === 'attach-replica')!;
     expect(attach.args.snapshot.extra.map((kv: { key: string }) => kv.key)).toEqual(['guest']);
+  });
+
+  it('a replication snapshot is never a user\'s backup: not listed, shown, deleted or restored from, even while it is taken', async () => {
+    const primary = (await create({ name: 'held', datastore: { type: 'replicas' } })).id;
+    expect((await settled(primary)).status).toBe('ACTIVE');
+    writeFileSync(volume(primary, 'hold-snapshot'), 'yes');
+    const replica = (await create({ name: 'held-replica', replica_of: primary })).id;
+    const taking = await waitFor(async () => calls(primary).find((call) => call.operation === 'get-replication-snapshot'), (call) => call !== undefined, 'the snapshot to be taken', 60_000);
+    const snapshotId = taking!.args.snapshotId as string;
+    expect(await server.store.backups.get('acme', snapshotId)).toMatchObject({ state: 'BUILDING', instanceId: primary });
+    expect((await api('GET', '/backups')).body.backups.map((b: { id: string }) => b.id)).not.toContain(snapshotId);
+    expect((await api('GET', `/instances/${primary}/backups`)).body.backups).toEqual([]);
+    expect((await api('GET', `/backups/${snapshotId}`)).body.error.code).toBe('BERTH_ERR_BACKUP_NOT_FOUND');
+    expect((await api('DELETE', `/backups/${snapshotId}`)).body.error.code).toBe('BERTH_ERR_BACKUP_NOT_FOUND');
+    const restored = await api('POST', '/instances', { instance: { name: 'from-snapshot', datastore: { type: 'backups' }, restorePoint: { backupRef: snapshotId } } });
+    expect(restored.body.error.code).toBe('BERTH_ERR_BACKUP_NOT_FOUND');
+    rmSync(volume(primary, 'hold-snapshot'));
+    expect((await settled(replica)).status).toBe('ACTIVE');
+    expect(await server.store.backups.get('acme', snapshotId)).toMatchObject({ state: 'DELETED' });
   });
 
   it('a replica whose seeding fails shows ERROR with BERTH_ERR_REPLICATION_FAILED and stays so', async () => {
