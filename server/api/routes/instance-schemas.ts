@@ -9,7 +9,8 @@ import { links, linksSchema, type LinkRequest } from '../links.js';
  * Every field Trove's create takes is known here: those Berth acts on, and
  * those it cannot honour, refused naming the field rather than ignored.
  */
-const name = z.string().min(1).max(64);
+const NAME_MAX = 64;
+const name = z.string().min(1).max(NAME_MAX);
 export const databaseIn = z.strictObject({ name, character_set: z.string().optional(), collate: z.string().optional() });
 export const userIn = z.strictObject({
   name,
@@ -48,7 +49,12 @@ export const createBody = z.strictObject({
       })
       .optional(),
   }).refine((instance) => instance.datastore !== undefined || instance.replica_of !== undefined, { error: 'datastore: required unless replica_of names the source', path: ['datastore'] })
-    .refine((instance) => instance.replica_count === undefined || instance.replica_of !== undefined, { error: 'replica_count: only with replica_of', path: ['replica_count'] }),
+    .refine((instance) => instance.replica_count === undefined || instance.replica_of !== undefined, { error: 'replica_count: only with replica_of', path: ['replica_count'] })
+    // several replicas are named name-1 .. name-N (replica-plan.ts), each within the names' 64 characters
+    .refine((instance) => (instance.replica_count ?? 1) === 1 || instance.name.length + `-${instance.replica_count}`.length <= NAME_MAX, {
+      error: `name: with replica_count the replicas are named <name>-1 .. <name>-N, which must fit in ${NAME_MAX} characters; shorten the name`,
+      path: ['name'],
+    }),
 });
 export type CreateBody = z.output<typeof createBody>;
 

@@ -60,6 +60,7 @@ describe('replicas through Trove\'s API', () => {
       ['replica_count', { datastore: { type: 'replicas' }, replica_count: 2 }, 400, 'BERTH_ERR_VALIDATION'],
       ['datastore', {}, 400, 'BERTH_ERR_VALIDATION'],
       ['databases', { replica_of: source, databases: [{ name: 'x' }] }, 400, 'BERTH_ERR_VALIDATION'],
+      ['name', { name: 'n'.repeat(62), replica_of: source, replica_count: 10 }, 400, 'BERTH_ERR_VALIDATION'],
       ['replica_of', { replica_of: '7c1f2f53-8d8a-4c1e-9d54-4a0b5b0a2f11' }, 404, 'BERTH_ERR_INSTANCE_NOT_FOUND'],
     ];
     for (const [field, body, status, code] of cases) {
