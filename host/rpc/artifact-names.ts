@@ -1,3 +1,5 @@
+import { fieldsOf } from '../validation/fields-of.js';
+
 /**
  * Which backup artifact a guest operation may move, and in which direction:
  * the one rule both sides apply. The host grants a manager the artifact its
@@ -21,8 +23,6 @@ export interface ArtifactSource {
 export const SNAPSHOT_SIZE_KEY = 'berth-artifact-size';
 export const SNAPSHOT_SHA256_KEY = 'berth-artifact-sha256';
 
-type Fields = Record<string, unknown>;
-const fieldsOf = (value: unknown): Fields | undefined => (typeof value === 'object' && value !== null ? (value as Fields) : undefined);
 
 function snapshotSourceOf(snapshot: unknown): ArtifactSource | undefined {
   const { snapshotId, extra } = fieldsOf(snapshot) ?? {};

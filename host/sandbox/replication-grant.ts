@@ -1,10 +1,9 @@
 import type { ReplicationSource } from '../capabilities/redis-command-policy.js';
+import { fieldsOf } from '../validation/fields-of.js';
 
 /** What a call does to the replication source a worker's connections grant. */
 export type ReplicationGrantChange = { grant: ReplicationSource | undefined } | undefined;
 
-type Fields = Record<string, unknown>;
-const fieldsOf = (value: unknown): Fields | undefined => (typeof value === 'object' && value !== null ? (value as Fields) : undefined);
 
 /**
  * The server's calls decide which host a Redis manager may make its server
