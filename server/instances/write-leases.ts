@@ -115,8 +115,9 @@ export class LeaseKeeper implements WriteLeases {
     const sourceIds = new Set(sources.map((source) => source.id));
     const renewals = sources.filter((source) => !this.leaseOf(source.id).forgotten).map((source) => this.renew(source.id));
     const released = instances.filter((instance) => !sourceIds.has(instance.id) && (this.leases.has(instance.id) || this.connected.has(instance.id)));
-    for (const id of [...this.leases.keys()]) if (!instances.some((instance) => instance.id === id)) this.leases.delete(id);
-    for (const id of sourceIds) this.connected.delete(id);
+    const listed = new Set(instances.map((instance) => instance.id));
+    for (const id of [...this.leases.keys()]) if (!listed.has(id)) this.leases.delete(id);
+    for (const id of [...this.connected]) if (!listed.has(id) || sourceIds.has(id)) this.connected.delete(id);
     await Promise.all([...renewals, ...released.map((instance) => this.release(instance))]);
   }
 
