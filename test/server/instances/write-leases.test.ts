@@ -123,6 +123,38 @@ describe('the server keeps every replication source\'s write lease', { timeout: 
     expect(keeper.expiredAt('inst-1')).toBeGreaterThan(expiredAt);
   });
 
+  it('forget stops the renewals ahead of a failover: past expiredAt the source refuses writes; resume renews again', async () => {
+    const { client, keeper } = await leasedSource();
+    await until(() => keeper.expiredAt('inst-1') !== undefined, 'a held lease', 10_000);
+    await sleep(LEASE_MS / 2);
+    keeper.forget('inst-1');
+    const expiredAt = keeper.expiredAt('inst-1')!;
+    await sleep(Math.max(0, expiredAt - Date.now()) + 100);
+    expect(await writeOutcome(client)).toBe('NOREPLICAS');
+    expect(keeper.expiredAt('inst-1')).toBe(expiredAt);
+    keeper.resume('inst-1');
+    await waitForOutcome(client, 'written', 10_000);
+    expect(keeper.expiredAt('inst-1')).toBeGreaterThan(expiredAt);
+  });
+
+  it('a server started again releases, on its connection, a guest that holds a lease but is a source no more', async () => {
+    const { guest, client, store, keeper } = await leasedSource();
+    await until(() => keeper.expiredAt('inst-1') !== undefined, 'a held lease', 10_000);
+    const record = join(guest.dir, 'state', 'inst-1', 'write-lease');
+    expect(existsSync(record)).toBe(true);
+    // the server stops; meanwhile the replica was detached; a new server (a new keeper, knowing no lease) starts
+    keeper.stop();
+    await store.instances.update('inst-2', { replicaOf: null });
+    const restarted = new LeaseKeeper({ store, hub: guest.hub, durationMs: LEASE_MS, renewEveryMs: LEASE_MS / 3, marginMs: MARGIN_MS });
+    cleanups.push(async () => restarted.stop());
+    restarted.guestConnected('inst-1');
+    restarted.start();
+    await until(() => !existsSync(record), 'the lease released', 10_000);
+    await sleep(LEASE_MS + 1000);
+    expect(await writeOutcome(client)).toBe('written');
+    expect(restarted.expiredAt('inst-1')).toBeUndefined();
+  });
+
   it('derives the lease from heartbeat_expiry and refuses one that is not shorter', () => {
     const timeouts = serverConfigSchema.parse({}).timeouts;
     expect(leaseTimings(timeouts)).toEqual({ durationMs: 45_000, renewEveryMs: 15_000, marginMs: 15_000 });
