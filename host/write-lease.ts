@@ -159,8 +159,8 @@ export class WriteLease {
     // a source that cannot refuse writes must not take them: the datastore stops (autostart still brings it back, fenced again)
     const stopped = this.options.operations.includes('stop-db') ? await this.run('stop-db', [false]) : 'the manager has no stop-db';
     this.fence = 'stopped';
-    if (stopped === undefined) this.options.log.error({ reason, readOnly }, 'write lease lapsed and make-read-only failed: the datastore was stopped');
-    else this.options.log.error({ reason, readOnly, stopped }, 'write lease lapsed: make-read-only and stop-db both failed; the datastore may still take writes');
+    if (stopped === undefined) this.options.log.error({ reason, readOnlyError: readOnly }, 'write lease lapsed and make-read-only failed: the datastore was stopped');
+    else this.options.log.error({ reason, readOnlyError: readOnly, stopDbError: stopped }, 'write lease lapsed: make-read-only and stop-db both failed; the datastore may still take writes');
   }
 
   private async unfence(): Promise<void> {

@@ -101,7 +101,7 @@ describe('the write lease on the guest host', { timeout: 120_000 }, () => {
     await waitForOutcome(client, 'NOREPLICAS', LEASE_MS + 2000);
     await killHost(guest);
     // behind the host's back (an operator, a datastore restored from elsewhere): writable again
-    const admin = guest.client(guest.adminPassword);
+    const admin = guest.client();
     await admin.connect();
     await admin.auth('berth', guest.adminPassword);
     await admin.config('SET', 'min-replicas-to-write', '0');
