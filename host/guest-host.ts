@@ -13,6 +13,7 @@ import { endSpawnedPrograms } from './capabilities/exec-stop.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import { DatastoreAutostart } from './datastore-autostart.js';
 import { StatusProbe } from './status-probe.js';
+import { WriteLease } from './write-lease.js';
 import type { CallOutcome, SandboxSpec } from './sandbox/spec.js';
 import { hostDeadline, serverDeadline } from './sandbox/call-deadline.js';
 import type { OperationName } from '../datastores/sdk/operations.js';
@@ -149,19 +150,29 @@ export async function startGuestHost(configFile: string, options: StartOptions =
       return { status: 'unknown' as const, detail: error instanceof Error ? error.message : String(error) };
     }
   });
-  // a call from the server runs within the deadline it sent (its timeouts.quick_call or slow_call, what is left of it)
-  const recordedCall = (operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome> =>
-    statusProbe.around(operation, async () => {
-      const outcome = await call(operation, args, serverDeadline(operation, deadlineMs));
-      autostart?.record(operation, args, outcome);
-      return outcome;
-    });
+  const lease = new WriteLease({
+    stateDir,
+    operations: manifest.operations,
+    call: (operation, args) => statusProbe.around(operation, () => sandbox.call(operation, args, hostDeadline('quick', config.host.call_timeout * 1000))),
+    log,
+  });
   // until the host has looked whether its datastore must come back, the heartbeats say so rather than "shutdown"
   let bringingBack: Promise<string> | undefined = autostart?.bringBack(
     manifest.operations,
     (operation, args) => sandbox.call(operation, args),
     log,
   );
+  // a lease on record fences the datastore once it is back, before the host serves any call (write-lease.ts)
+  const leaseFenced = lease.recorded() ? (bringingBack ?? Promise.resolve('')).then(() => lease.atStart()) : Promise.resolve();
+  // a call from the server runs within the deadline it sent (its timeouts.quick_call or slow_call, what is left of it)
+  const recordedCall = (operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome> =>
+    statusProbe.around(operation, async () => {
+      await leaseFenced;
+      const outcome = await call(operation, args, serverDeadline(operation, deadlineMs));
+      autostart?.record(operation, args, outcome);
+      lease.observe(operation, outcome);
+      return outcome;
+    });
   // A heartbeat waits for the probe half a report interval, then says it is still running; the
   // probe itself keeps its normal deadline and the next heartbeat picks up its answer. A slow
   // probe (a cold connection, a call running away ahead of it) must neither hold up the heartbeat
@@ -172,6 +183,10 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     caFile: config.guest.ca_file,
     hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest, sha256: digest }),
     call: recordedCall,
+    lease: async (params) => {
+      await leaseFenced;
+      return 'release' in params ? lease.release(params.restoreWrites) : lease.renew(params);
+    },
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
       if (bringingBack) return { status: 'unknown', detail: 'the host has just started and is bringing the datastore back' };
@@ -200,6 +215,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     sandbox,
     link: guestLink,
     async stop() {
+      lease.close();
       await guestLink.stop();
       await sandbox.close();
       // what the manager spawned goes with the host, but for the datastore, which a restarted host must find running

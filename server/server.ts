@@ -13,6 +13,7 @@ import { DirectoryBackupStore } from './backups/directory-store.js';
 import { GuestLogService } from './guest-logs/guest-log-service.js';
 import { PublicationStore } from './guest-logs/publication-store.js';
 import { StatusMonitor } from './instances/status-monitor.js';
+import { LeaseKeeper, leaseTimings, type WriteLeases } from './instances/write-leases.js';
 import { failureOf } from './instances/manager-errors.js';
 import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
@@ -35,6 +36,8 @@ export interface RunningServer {
   api: FastifyInstance;
   store: Store;
   hub: GuestHub;
+  /** The replication sources' write leases, for failover: after expiredAt(id) the source refuses writes. */
+  leases: WriteLeases;
   /** What a local provisioner's onFailed calls: the instance shows ERROR with the reason, unless an upgrade is waiting on that host (it rolls back). */
   guestFailed(instanceId: string, reason: string): void;
   close(): Promise<void>;
@@ -74,6 +77,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   };
   // the API's logger exists only once the API is built; a guest's bad frames are logged through it, throttled like the host's
   let logProtocolError: (instanceId: string | undefined, message: string) => void = () => undefined;
+  let logLeaseError: (instanceId: string, error: unknown) => void = () => undefined;
   const hub = new GuestHub({
     authenticate: authenticateGuest,
     onProtocolError: (instanceId, message) => logProtocolError(instanceId, message),
@@ -81,7 +85,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     clockSkewMs: timeouts.clock_skew * 1000,
     onHeartbeat: (instanceId, heartbeat) => void monitor.onHeartbeat(instanceId, heartbeat).catch(() => undefined),
     onDisconnect: (instanceId) => instancesRef?.replication.guestGone(instanceId),
+    onConnect: (instanceId) => leases.guestConnected(instanceId),
   });
+  // every replication source's guest fences itself when it cannot hear the server (write-leases.ts, host/write-lease.ts)
+  const leases = new LeaseKeeper({ store, hub, ...leaseTimings(timeouts), onError: (instanceId, error) => logLeaseError(instanceId, error) });
   const runner = new TaskRunner(store, hub);
   let instancesRef: InstanceService | undefined;
   // a replica's prepare is followed by its seeding (replica-links.ts): BUILD until it is attached
@@ -153,6 +160,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   });
   const protocolErrors = new LogThrottle(20, 10_000);
   logProtocolError = (instanceId, message) => protocolErrors.warn(api.log, { instance: instanceId, message: message.slice(0, 500) }, 'protocol error on a guest channel');
+  const leaseErrors = new LogThrottle(20, 10_000);
+  logLeaseError = (instanceId, error) => leaseErrors.warn(api.log, { instance: instanceId, err: error instanceof Error ? error.message : String(error) }, 'write lease not renewed');
   hub.attach(api.server);
   if (provisioner instanceof LocalProvisioner) logContainment(api.log, provisioner.containment);
   const url = await api.listen({ host, port: Number(port) });
@@ -164,15 +173,18 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   await instances.replicaLinks.resumeSeeding();
   await monitor.check();
   monitor.start();
+  leases.start();
   return {
     url,
     guestUrl,
     api,
     store,
     hub,
+    leases,
     guestFailed: onFailed,
     async close() {
       monitor.stop();
+      leases.stop();
       if (provisioner instanceof LocalProvisioner) await provisioner.close();
       await hub.close();
       await api.close();

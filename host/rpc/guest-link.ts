@@ -27,6 +27,8 @@ export interface GuestLinkOptions {
   hello(): MethodParams<'guest.hello'>;
   /** Run one operation in the sandbox. */
   call(operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome>;
+  /** The write lease's renewals and release (write-lease.ts); without it the host refuses them. */
+  lease?(params: MethodParams<'guest.lease'>): Promise<MethodResult<'guest.lease'>>;
   /** The status probe, for heartbeats. */
   probe(): Promise<Heartbeat>;
   reportIntervalMs: number;
@@ -193,6 +195,10 @@ export class GuestLink {
       handlers: {
         'guest.call': (params, request) => this.handleCall(params, request.id),
         'guest.ping': async () => ({ pong: true as const }),
+        'guest.lease': async (params) => {
+          if (!this.options.lease) throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', 'this host holds no write lease');
+          return this.options.lease(params);
+        },
       },
       onProtocolError: (message) => this.protocolErrorLog.warn(this.options.log, { message: message.slice(0, 500) }, 'protocol error on the guest channel'),
     });

@@ -49,6 +49,12 @@ export type NotificationFrame = z.infer<typeof notificationFrame>;
 export type ResponseFrame = z.infer<typeof responseFrame>;
 export type RpcErrorObject = z.infer<typeof errorObject>;
 
+/** Bounds of a write lease's duration: a timer can hold the longest (2^31-1 ms is Node's limit). */
+export const LEASE_MIN_MS = 100;
+export const LEASE_MAX_MS = 24 * 24 * 60 * 60 * 1000;
+/** A lease token: the host process's random id and its monotonic time when it issued the token. */
+const leaseToken = z.string().regex(/^[0-9a-f]{16}:\d{1,16}$/);
+
 const operation = z.enum(ALL_OPERATIONS as [OperationName, ...OperationName[]]);
 const serviceStatus = z.enum(['new', 'building', 'running', 'healthy', 'shutdown', 'crashed', 'failed', 'blocked', 'paused', 'restart-required', 'unknown']);
 
@@ -76,6 +82,21 @@ export const METHODS = {
   },
   /** server -> host: is the host itself alive (answered without the manager). */
   'guest.ping': { params: z.strictObject({}).optional(), result: z.strictObject({ pong: z.literal(true) }) },
+  /**
+   * server -> host: renew (or release) the write lease of a replication
+   * source (host/write-lease.ts). `token` is the one the host's last answer
+   * gave: the lease runs from when the host issued it, on the host's own
+   * clock, so a renewal that took long to arrive extends nothing.
+   */
+  'guest.lease': {
+    params: z.union([
+      z.strictObject({ durationMs: z.number().int().min(LEASE_MIN_MS).max(LEASE_MAX_MS), token: leaseToken.optional() }),
+      // no longer a source: the host forgets the lease; `restoreWrites` lifts the read-only it left (a standalone primary)
+      z.strictObject({ release: z.literal(true), restoreWrites: z.boolean() }),
+    ]),
+    // held: the lease now runs (the token was this host's and not yet expired); readOnly: the lease holds the datastore read-only
+    result: z.strictObject({ held: z.boolean(), readOnly: z.boolean(), token: leaseToken }),
+  },
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timerSeconds } from '../../host/config/timer-seconds.js';
+import { LEASE_MIN_MS } from '../../host/rpc/protocol.js';
 import { datastoreConfigSchema } from '../registry/registry.js';
 import { passwordHashProblem } from '../identity/password-hash.js';
 import { flavorsConfigSchema } from '../flavors/flavor-catalog.js';
@@ -79,7 +80,10 @@ export const serverConfigSchema = z.strictObject({
       heartbeat_expiry: timerSeconds().default(90),
       /** How far ahead of this server's clock a guest's heartbeat or event may be dated; later ones are refused. */
       clock_skew: timerSeconds().default(30),
+      /** A replication source's write lease (docs/replication.md, "The write lease"); half of heartbeat_expiry when not given. */
+      write_lease: timerSeconds().min(LEASE_MIN_MS / 1000, `must be at least ${LEASE_MIN_MS / 1000} seconds`).optional(),
     })
+    .refine((t) => t.write_lease === undefined || t.write_lease < t.heartbeat_expiry, { message: 'write_lease must be shorter than heartbeat_expiry: a source must fence itself before the server takes it for gone', path: ['write_lease'] })
     .default({ quick_call: 15, slow_call: 180, report_interval: 30, heartbeat_expiry: 90, clock_skew: 30 }),
   /** Where backups are kept: a directory of this server (embedded default); the interface admits an S3-compatible store later. */
   backups: z

@@ -214,6 +214,13 @@ export class GuestHub {
     }
   }
 
+  /** Renew or release a guest's write lease (write-leases.ts): once, on the current connection, never waited for or re-sent. */
+  lease(instanceId: string, params: MethodParams<'guest.lease'>, timeoutMs: number): Promise<MethodResult<'guest.lease'>> {
+    const guest = this.guests.get(instanceId);
+    if (!guest || this.stopping) return Promise.reject(new BerthError('BERTH_ERR_RPC_DISCONNECTED', `guest ${instanceId} is not connected: its lease was not renewed`));
+    return guest.peer.request('guest.lease', params, timeoutMs, randomUUID());
+  }
+
   async close(): Promise<void> {
     this.stopping = true;
     for (const wake of [...this.waiters.values()].flat()) wake();

@@ -124,6 +124,10 @@ export interface RedisGuest {
   port: number;
   adminPassword: string;
   hub: GuestHub;
+  /** The pid of the guest host process (the latest one started). */
+  hostPid(): number;
+  /** Start the host again on the same config and state directory (after a test killed it) and wait for it to connect. */
+  restartHost(): Promise<void>;
   heartbeats: ServiceStatus[];
   /** What create-backup stored, by backup id. */
   backups: Map<string, StoredBackup>;
@@ -145,6 +149,8 @@ export interface RedisGuestSettings {
   options?: Record<string, unknown>;
   /** The backup store, to share one between guests (a restore on a new guest). */
   backups?: Map<string, StoredBackup>;
+  /** The URL the host dials instead of the hub's (a proxy in front of it: network-cut tests). */
+  dialThrough?(hubUrl: string): Promise<string>;
   /** A last change to the guest config before the host reads it. */
   editConfig?(config: { options: Record<string, unknown>; grants: Record<string, unknown> }): void;
 }
@@ -187,7 +193,7 @@ export async function startRedisGuest(cleanups: Cleanups, settings: RedisGuestSe
   });
 
   const config = {
-    guest: { instance_id: 'inst-1', server_url: server.url, token: TOKEN },
+    guest: { instance_id: 'inst-1', server_url: settings.dialThrough ? await settings.dialThrough(server.url) : server.url, token: TOKEN },
     manager: { path: wasm, sha256: built.sha256 },
     options: { mount_point: GUEST_MOUNT, port, admin_password: adminPassword, ...settings.options } as Record<string, unknown>,
     grants: {
@@ -201,7 +207,7 @@ export async function startRedisGuest(cleanups: Cleanups, settings: RedisGuestSe
   settings.editConfig?.(config);
   const configPath = join(dir, 'guest.toml');
   await writeFile(configPath, stringify(config));
-  const host = runHost(configPath, cleanups);
+  let host = runHost(configPath, cleanups);
   // REDIS_GUEST_DEBUG=1 prints the host's log (the manager's lines included) when the test ends
   if (process.env.REDIS_GUEST_DEBUG) cleanups.push(async () => console.error(host.stderr()));
   await until(() => server.hub.isConnected('inst-1') || host.child.exitCode !== null, 'the host to connect', 30_000);
@@ -217,6 +223,12 @@ export async function startRedisGuest(cleanups: Cleanups, settings: RedisGuestSe
     port,
     adminPassword,
     hub: server.hub,
+    hostPid: () => host.child.pid!,
+    async restartHost() {
+      host = runHost(configPath, cleanups);
+      await until(() => server.hub.isConnected('inst-1') || host.child.exitCode !== null, 'the restarted host to connect', 30_000);
+      if (!server.hub.isConnected('inst-1')) throw new Error(`berth host exited: ${host.stderr()}`);
+    },
     heartbeats,
     backups,
     call: (operation, args = [], deadlineMs = 60_000) => server.hub.call('inst-1', operation, args, deadlineMs),

@@ -53,6 +53,9 @@ describe('redis replicas through the openstack CLI', { timeout: 300_000 }, () =>
     const osc = await clients.openstackJson(['database', 'instance', 'show', replica.id]);
     expect(osc.replica_of).toBe(source.id);
     expect((await clients.openstackJson(['database', 'instance', 'show', source.id])).replicas).toBe(replica.id);
+    // a source holds a write lease (server/instances/write-leases.ts): its host acknowledged one
+    await waitFor(async () => setup.server.leases.expiredAt(source.id), (at) => at !== undefined && at > Date.now(), 'the source\'s write lease', 30_000, 200);
+    expect(setup.server.leases.expiredAt(replica.id)).toBeUndefined();
 
     const sourcePort = (await api('GET', `/instances/${source.id}`)).body.instance.port as number;
     const sourceRoot = (await api('POST', `/instances/${source.id}/root`)).body.user.password as string;
@@ -63,6 +66,9 @@ describe('redis replicas through the openstack CLI', { timeout: 300_000 }, () =>
 
     await clients.openstackOk(['database', 'instance', 'detach', replica.id]);
     expect((await api('GET', `/instances/${replica.id}`)).body.instance.replica_of).toBeUndefined();
+    // a source no more: its lease is released, and it keeps taking writes
+    await waitFor(async () => setup.server.leases.expiredAt(source.id), (at) => at === undefined, 'the source\'s lease released', 30_000, 200);
+    expect(await withRedis(sourcePort, sourceRoot, writeOutcome)).toBe('written');
     await waitFor(() => withRedis(shown.port, replicaRoot, (client) => client.set('x', '1').then(() => 'written', (error: Error) => error.message)), (v) => v === 'written', 'the detached replica to take writes', 20_000, 200);
   });
 
