@@ -41,7 +41,38 @@ export interface ReplicationTarget {
   start(cleanups: Cleanups, memoryMb: number): Promise<{ guests: [BenchGuest, BenchGuest]; artifacts: Map<string, StoredBackup> }>;
   /** Make the ledger on a primary (a replica gets it by replication). */
   createLedger(port: number): Promise<void>;
-  ledger(port: number): Promise<Ledger>;
+  /** One connection's ledger; `ledger` below reconnects it after a failure. */
+  connect(port: number): Promise<Ledger>;
+}
+
+/**
+ * A ledger on the guest at `port` that opens a new connection after one
+ * failed (a datastore restarted by demote or promote, or killed): the
+ * failing call still fails, the next one reconnects.
+ */
+export function ledger(target: ReplicationTarget, port: number): Ledger {
+  let current: Promise<Ledger> | undefined;
+  const use = async <T>(work: (connection: Ledger) => Promise<T>): Promise<T> => {
+    current ??= target.connect(port);
+    const opened = current;
+    try {
+      return await work(await opened);
+    } catch (error) {
+      if (current === opened) current = undefined;
+      await opened.then((connection) => connection.close(), () => undefined);
+      throw error;
+    }
+  };
+  return {
+    write: (n) => use((connection) => connection.write(n)),
+    highest: () => use((connection) => connection.highest()),
+    all: () => use((connection) => connection.all()),
+    close: async () => {
+      const opened = current;
+      current = undefined;
+      await opened?.then((connection) => connection.close(), () => undefined);
+    },
+  };
 }
 
 const prepared = (memoryMb: number, withUser: boolean) =>
@@ -75,7 +106,7 @@ export const postgresqlTarget: ReplicationTarget = {
     await ledger.query(LEDGER_TABLE);
     await ledger.end();
   },
-  async ledger(port) {
+  async connect(port) {
     const client = await pgClient(port);
     return {
       write: async (n) => void (await client.query('INSERT INTO ledger VALUES ($1)', [n])),
@@ -106,7 +137,7 @@ export const mysqlTarget: ReplicationTarget = {
     await connection.query(LEDGER_TABLE);
     await connection.end();
   },
-  async ledger(port) {
+  async connect(port) {
     const connection = await mysqlConnection(port);
     return {
       write: async (n) => void (await connection.query('INSERT INTO ledger VALUES (?)', [n])),
@@ -135,7 +166,7 @@ export const redisTarget: ReplicationTarget = {
   async createLedger() {
     // a list comes into being with its first entry
   },
-  async ledger(port) {
+  async connect(port) {
     // no offline queue and no retries: a refused or dead server answers at once
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
     client.on('error', () => undefined);

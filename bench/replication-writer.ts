@@ -17,6 +17,8 @@ export interface Acknowledgement {
 export class Writer {
   readonly acknowledged = new Map<number, Acknowledgement>();
   failures = 0;
+  /** The last failed write's error, to say why when no write succeeds. */
+  lastError: unknown;
   private target: Ledger;
   private stopping = false;
   private readonly done: Promise<void>;
@@ -36,7 +38,7 @@ export class Writer {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       for (const ack of this.acknowledged.values()) if (ack.on === ledger && ack.at >= since) return ack.at;
-      if (performance.now() > deadline) throw new Error(`no write acknowledged within ${timeoutMs} ms`);
+      if (performance.now() > deadline) throw new Error(`no write acknowledged within ${timeoutMs} ms; the last failure: ${String(this.lastError)}`);
       await sleep(1);
     }
   }
@@ -76,8 +78,9 @@ export class Writer {
       try {
         await on.write(n);
         this.acknowledged.set(n, { at: performance.now(), on });
-      } catch {
+      } catch (error) {
         this.failures++;
+        this.lastError = error;
         await sleep(2);
       }
     }

@@ -32,7 +32,7 @@ import { writeFileSync } from 'node:fs';
 import { killEverything } from '../test/reliability/support/kill-instance.js';
 import { forReplica, replicaName, replicaSettings, type Snapshot } from '../test/support/replication-handoff.js';
 import { lagFigures, lostWrites, type LagFigures } from './replication-stats.js';
-import { TARGETS, type BenchGuest, type Cleanups, type Ledger, type ReplicationTarget } from './replication-targets.js';
+import { ledger, TARGETS, type BenchGuest, type Cleanups, type Ledger, type ReplicationTarget } from './replication-targets.js';
 import { Poller, Writer } from './replication-writer.js';
 import { loadLine, machineLine, sleep } from './support.js';
 
@@ -48,7 +48,7 @@ interface Figures {
   datastore: string;
   seed: { mb: number; datastoreBytes: number; rows: number; artifactBytes: number; snapshotMs: number; attachMs: number; totalMs: number };
   lag: LagFigures & { rateAsked: number; rateReached: number; seconds: number; failures: number };
-  switchover: { toWritesMs: number; steps: Record<string, number>; writeGapMs: number; acknowledged: number; lost: number; failedWrites: number; repointMs: number; oldPrimaryCaughtUp: boolean };
+  switchover: { toWritesMs: number; steps: Record<string, number>; writeGapMs: number; acknowledged: number; lost: number; failedWrites: number; repointMs: number; reseeded: boolean; oldPrimaryCaughtUp: boolean };
   eject: { toWritesMs: number; steps: Record<string, number>; killToWritesMs: number; acknowledgedBeforeKill: number; lostInFailover: number };
   automaticFailover: string;
   load: { before: string; after: string };
@@ -81,9 +81,9 @@ async function benchTarget(target: ReplicationTarget): Promise<Figures> {
   const cleanups: Cleanups = [];
   const ledgers: Ledger[] = [];
   const ledgerOf = async (guest: BenchGuest) => {
-    const ledger = await target.ledger(guest.port);
-    ledgers.push(ledger);
-    return ledger;
+    const opened = ledger(target, guest.port);
+    ledgers.push(opened);
+    return opened;
   };
   const loadBefore = loadLine();
   try {
@@ -137,7 +137,14 @@ async function benchTarget(target: ReplicationTarget): Promise<Figures> {
     let repointMs = performance.now();
     await ok(a, 'demote-replication-master');
     const repoint = await ok<Snapshot>(b, 'get-replication-snapshot', ['', replicaSettings(names.a)]);
-    await ok(a, 'attach-replica', [forReplica(repoint, b, artifacts), replicaSettings(names.a)]);
+    const repointed = await a.call('attach-replica', [forReplica(repoint, b, artifacts), replicaSettings(names.a)], 300_000);
+    // diverged from the new primary: re-seeded from a snapshot, as the server's repoint does
+    const reseeded = 'err' in repointed && (repointed.err as { tag?: string }).tag === 'invalid-argument';
+    if (reseeded) {
+      const reseedId = (await ok<boolean>(b, 'backup-required-for-replication')) ? 'reseed-1' : '';
+      const reseed = await ok<Snapshot>(b, 'get-replication-snapshot', [reseedId, replicaSettings(names.a)]);
+      await ok(a, 'attach-replica', [forReplica({ ...reseed, snapshotId: reseedId }, b, artifacts), replicaSettings(names.a)]);
+    } else if ('err' in repointed) throw new Error(`attach-replica (re-point) failed: ${JSON.stringify(repointed.err, wire)}`);
     repointMs = performance.now() - repointMs;
     await sleep(1000);
     const lastSwitchoverWrite = await writer.stop();
@@ -153,6 +160,7 @@ async function benchTarget(target: ReplicationTarget): Promise<Figures> {
       lost: lostWrites(acknowledged, present).length,
       failedWrites: writer.failures,
       repointMs,
+      reseeded,
       oldPrimaryCaughtUp,
     };
 
@@ -212,7 +220,7 @@ function table(results: readonly Figures[]): string {
     row('switchover: steps', (f) => Object.entries(f.switchover.steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')),
     row('switchover: write gap (last ack on old, first on new)', (f) => s(f.switchover.writeGapMs)),
     row('switchover: acknowledged writes lost / acknowledged', (f) => `${f.switchover.lost} / ${f.switchover.acknowledged}`),
-    row('switchover: old primary demoted and re-pointed; caught up', (f) => `${s(f.switchover.repointMs)}; ${f.switchover.oldPrimaryCaughtUp ? 'yes' : 'NO'}`),
+    row('switchover: old primary demoted and following (re-seeded?); caught up', (f) => `${s(f.switchover.repointMs)} (${f.switchover.reseeded ? 're-seeded: it had diverged' : 're-pointed'}); ${f.switchover.oldPrimaryCaughtUp ? 'yes' : 'NO'}`),
     row('eject (after SIGKILL): start to the new primary\'s first write', (f) => s(f.eject.toWritesMs)),
     row('eject: steps', (f) => Object.entries(f.eject.steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')),
     row('eject: kill to writes, eject issued at once (no heartbeat expiry)', (f) => s(f.eject.killToWritesMs)),
