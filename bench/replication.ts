@@ -30,6 +30,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { killEverything } from '../test/reliability/support/kill-instance.js';
+import { portRefuses } from '../test/support/redis-guest.js';
 import { forReplica, replicaName, replicaSettings, type Snapshot } from '../test/support/replication-handoff.js';
 import { lagFigures, lostWrites, type LagFigures } from './replication-stats.js';
 import { ledger, TARGETS, type BenchGuest, type Cleanups, type Ledger, type ReplicationTarget } from './replication-targets.js';
@@ -169,6 +170,7 @@ async function benchTarget(target: ReplicationTarget): Promise<Figures> {
     await sleep(2000);
     const killedAt = performance.now();
     await killEverything(b.hostPid()!, b.dir);
+    if (!(await portRefuses(b.port))) throw new Error(`the killed primary's datastore still listens on ${b.port}`);
     const acknowledgedBeforeKill = ejectWriter.numbers(onB).length;
     const ejectSteps: Record<string, number> = {};
     started = performance.now();
@@ -211,7 +213,7 @@ function table(results: readonly Figures[]): string {
   return [
     `| measure | ${results.map((f) => f.datastore).join(' | ')} |`,
     `|---|${results.map(() => '---|').join('')}`,
-    row('seed: data (datastore size) / artifact', (f) => `${(f.seed.datastoreBytes / MIB).toFixed(0)} MiB (${f.seed.rows} rows) / ${f.seed.artifactBytes ? `${(f.seed.artifactBytes / MIB).toFixed(0)} MiB` : 'none (own link)'}`),
+    row('seed: data (datastore size) / artifact', (f) => `${(f.seed.datastoreBytes / MIB).toFixed(0)} MiB (${f.seed.rows} rows or keys) / ${f.seed.artifactBytes ? `${(f.seed.artifactBytes / MIB).toFixed(0)} MiB` : 'none (own link)'}`),
     row('seed: get-replication-snapshot + attach-replica = until the replica holds it', (f) => `${s(f.seed.snapshotMs)} + ${s(f.seed.attachMs)} = ${s(f.seed.totalMs)}`),
     row('lag: writes/s asked / reached (failed)', (f) => `${f.lag.rateAsked} / ${f.lag.rateReached.toFixed(0)} (${f.lag.failures})`),
     row('lag: p50 / p99 / max', (f) => `${ms(f.lag.p50)} / ${ms(f.lag.p99)} / ${ms(f.lag.max)}`),
