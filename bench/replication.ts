@@ -28,9 +28,8 @@
  * for one (it is heavy: one at a time is how BENCHMARKS.md's figures were
  * taken); BENCH_JSON=<file> writes the figures as JSON.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { killEverything } from '../test/reliability/support/kill-instance.js';
-import { portRefuses } from '../test/support/redis-guest.js';
 import { forReplica, replicaName, replicaSettings, type Snapshot } from '../test/support/replication-handoff.js';
 import { lagFigures, lostWrites, type LagFigures } from './replication-stats.js';
 import { ledger, TARGETS, type BenchGuest, type Cleanups, type Ledger, type ReplicationTarget } from './replication-targets.js';
@@ -53,6 +52,20 @@ interface Figures {
   eject: { toWritesMs: number; steps: Record<string, number>; killToWritesMs: number; acknowledgedBeforeKill: number; lostInFailover: number };
   automaticFailover: string;
   load: { before: string; after: string };
+}
+
+/** Whether a socket listens on the TCP port (/proc/net/tcp and tcp6, state 0A). */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((table) =>
+    readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .some((line) => {
+        const [, local, , state] = line.trim().split(/\s+/);
+        return local?.endsWith(`:${hex}`) && state === '0A';
+      }),
+  );
 }
 
 const wire = (_key: string, value: unknown) => (typeof value === 'bigint' ? String(value) : value);
@@ -169,8 +182,9 @@ async function benchTarget(target: ReplicationTarget): Promise<Figures> {
     const ejectWriter = new Writer(onB, WRITE_RATE, lastSwitchoverWrite + 1);
     await sleep(2000);
     const killedAt = performance.now();
-    await killEverything(b.hostPid()!, b.dir);
-    if (!(await portRefuses(b.port))) throw new Error(`the killed primary's datastore still listens on ${b.port}`);
+    const killed = await killEverything(b.hostPid()!, b.dir);
+    // a killed multi-threaded process shows as gone (its leader a zombie) a moment before its last thread closes its sockets
+    await until(async () => !listening(b.port), `the killed primary's datastore (${killed.join(', ')}) to stop listening on ${b.port}`, 5000);
     const acknowledgedBeforeKill = ejectWriter.numbers(onB).length;
     const ejectSteps: Record<string, number> = {};
     started = performance.now();
