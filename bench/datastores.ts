@@ -9,15 +9,12 @@
  * footprint run); figures go into
  * BENCHMARKS.md. Everything runs in a temporary directory and is removed.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { createConnection } from 'mysql2/promise';
-import pg from 'pg';
 import { PACKAGE_ROOT } from '../datastores/toolchain/paths.js';
 import { embeddedPostgresBin, mysqlDatastore, postgresqlDatastore, redisDatastore } from '../server/registry/builtin-datastores.js';
 import { apiRequest, prepareTestServer, waitFor, type TestServer } from '../test/support/server.js';
+import { mysql, postgresql, redis, type DatastoreBench } from './data-load.js';
 import { median, procStatus } from './support.js';
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 3);
@@ -30,86 +27,6 @@ const IDLE_MS = 75_000;
 function hostRss(instanceId: string): number {
   return procStatus(Number(readFileSync(join(setup.dir, 'instances', instanceId, 'host.pid'), 'utf8')), 'VmRSS');
 }
-
-interface DatastoreBench {
-  name: string;
-  /** What the instance is created with, besides its name and datastore. */
-  createWith: Record<string, unknown>;
-  /** Put about `mb` megabytes into a fresh instance; answers the size the datastore reports. */
-  load(port: number, mb: number): Promise<number>;
-  /** The loaded data is all there (row count or key count). */
-  verify(port: number): Promise<number>;
-}
-
-const postgresql: DatastoreBench = {
-  name: 'postgresql',
-  createWith: { databases: [{ name: 'bench' }], users: [{ name: 'bench', password: 'bench-password-1', databases: [{ name: 'bench' }] }] },
-  async load(port, mb) {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
-    await client.connect();
-    await client.query('CREATE TABLE filler (id int PRIMARY KEY, pad text)');
-    // about 1 KiB a row, incompressible enough (md5 hex) that TOAST does not shrink it much
-    const rows = Math.round((mb * 1024 * 1024) / 1100);
-    await client.query('INSERT INTO filler SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, $1) g', [rows]);
-    const size = Number((await client.query("SELECT pg_database_size('bench') AS size")).rows[0].size);
-    await client.end();
-    return size;
-  },
-  async verify(port) {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
-    await client.connect();
-    const count = Number((await client.query('SELECT count(*) AS n FROM filler')).rows[0].n);
-    await client.end();
-    return count;
-  },
-};
-
-const mysql: DatastoreBench = {
-  name: 'mysql',
-  createWith: { databases: [{ name: 'bench' }], users: [{ name: 'bench', password: 'bench-password-1', databases: [{ name: 'bench' }] }] },
-  async load(port, mb) {
-    const connection = await createConnection({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
-    await connection.query('CREATE TABLE filler (id int PRIMARY KEY, pad text) ENGINE=InnoDB');
-    const rows = Math.round((mb * 1024 * 1024) / 1100);
-    // MariaDB's sequence engine makes the rows server-side
-    await connection.query(`INSERT INTO filler SELECT seq, REPEAT(MD5(seq), 30) FROM seq_1_to_${rows}`);
-    // the table statistics lag behind a bulk insert until analysed
-    await connection.query('ANALYZE TABLE filler');
-    const [result] = await connection.query("SELECT SUM(data_length + index_length) AS size FROM information_schema.tables WHERE table_schema = 'bench'");
-    await connection.end();
-    return Number((result as Array<{ size: number }>)[0]!.size);
-  },
-  async verify(port) {
-    const connection = await createConnection({ host: '127.0.0.1', port, user: 'bench', password: 'bench-password-1', database: 'bench' });
-    const [result] = await connection.query('SELECT COUNT(*) AS n FROM filler');
-    await connection.end();
-    return Number((result as Array<{ n: number }>)[0]!.n);
-  },
-};
-
-const redis: DatastoreBench = {
-  name: 'redis',
-  createWith: {},
-  async load(port, mb) {
-    const client = new Redis({ host: '127.0.0.1', port });
-    const keys = Math.round((mb * 1024 * 1024) / 1100);
-    for (let start = 0; start < keys; start += 1000) {
-      const pipeline = client.pipeline();
-      // random values: the RDB compresses repeated ones to nothing, which would flatter the throughput
-      for (let key = start; key < Math.min(keys, start + 1000); key++) pipeline.set(`key:${key}`, randomBytes(500).toString('hex'));
-      await pipeline.exec();
-    }
-    const info = await client.info('memory');
-    client.disconnect();
-    return Number(/used_memory:(\d+)/.exec(info)![1]);
-  },
-  async verify(port) {
-    const client = new Redis({ host: '127.0.0.1', port });
-    const size = await client.dbsize();
-    client.disconnect();
-    return size;
-  },
-};
 
 async function untilActive(server: TestServer, id: string): Promise<{ port: number }> {
   const shown = await waitFor(

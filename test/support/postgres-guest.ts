@@ -45,6 +45,8 @@ export interface PostgresGuest {
   stopHost(): Promise<void>;
   /** Start the guest host again on the same config. */
   startHost(): Promise<void>;
+  /** The running guest host's pid. */
+  hostPid(): number | undefined;
 }
 
 /** The OS user the host becomes when the tests run as root (PostgreSQL refuses root). */
@@ -150,6 +152,7 @@ export async function startPostgresGuest(cleanups: Cleanups, backups: Map<string
       await until(() => !server.hub.isConnected('inst-1'), 'the host to disconnect', 10_000);
     },
     startHost,
+    hostPid: () => host?.child.pid,
   };
 }
 

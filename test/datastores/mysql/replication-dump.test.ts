@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredBackup } from '../../support/redis-guest.js';
-import { startMysqlGuests, type MysqlGuest } from './guests.js';
+import { startMysqlGuests, type MysqlGuest } from '../../support/mysql-guests.js';
 import { attach, caughtUp, ok, prepareRequest, refusedWith, replicaName, rowsOf } from './replication-steps.js';
 
 // A replica seeded from a dump (backup_strategy MysqlDump: what a guest without

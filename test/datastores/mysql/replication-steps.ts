@@ -1,17 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { OPERATION_ARGUMENTS } from '../../../server/conformance/operation-arguments.js';
+import { forReplica, replicaSettings, type Snapshot } from '../../support/replication-handoff.js';
 import type { StoredBackup } from '../../support/redis-guest.js';
-import type { CallOutcome, MysqlGuest } from './guests.js';
+import type { CallOutcome, MysqlGuest } from '../../support/mysql-guests.js';
 import { connect } from './support.js';
 
-type KeyValue = { key: string; value: string };
-export interface Snapshot {
-  snapshotId: string;
-  logPosition: string;
-  source: { host: string; port: number; user: string; password: string; extra: KeyValue[] };
-  datasetSize: bigint;
-  extra: KeyValue[];
-}
+export { forReplica, replicaName, replicaSettings, type Snapshot } from '../../support/replication-handoff.js';
 
 const wire = (_key: string, value: unknown) => (typeof value === 'bigint' ? String(value) : value);
 
@@ -22,30 +15,6 @@ export function ok<T = unknown>(outcome: CallOutcome, what: string, guest: Mysql
 }
 
 export const prepareRequest = (fields: Record<string, unknown>) => ({ ...(OPERATION_ARGUMENTS.prepare[0] as Record<string, unknown>), ...fields });
-
-/** A replica-name as the server makes it: berth_ and the instance id's 32 hex digits. */
-export const replicaName = () => `berth_${randomBytes(16).toString('hex')}`;
-
-export const replicaSettings = (name: string): KeyValue[] => [
-  { key: 'replica-name', value: name },
-  { key: 'replica-host', value: '127.0.0.1' },
-];
-
-/**
- * What the server does between the two calls: fill in the primary's endpoint
- * and name the artifact's size and sha256 (the host checks the download against them).
- */
-export function forReplica(snapshot: Snapshot, primary: MysqlGuest, artifacts: Map<string, StoredBackup>): Snapshot {
-  const stored = snapshot.snapshotId === '' ? undefined : artifacts.get(snapshot.snapshotId);
-  if (snapshot.snapshotId !== '' && !stored) throw new Error(`no artifact ${snapshot.snapshotId} was uploaded`);
-  const checks = stored
-    ? [
-        { key: 'berth-artifact-size', value: String(stored.data.length) },
-        { key: 'berth-artifact-sha256', value: stored.sha256 },
-      ]
-    : [];
-  return { ...snapshot, source: { ...snapshot.source, host: '127.0.0.1', port: primary.port }, extra: [...snapshot.extra, ...checks] };
-}
 
 /** get-replication-snapshot on the primary, then attach-replica on the replica, as the server sends them. */
 export async function attach(primary: MysqlGuest, replica: MysqlGuest, name: string, snapshotId: string, artifacts: Map<string, StoredBackup>): Promise<Snapshot> {

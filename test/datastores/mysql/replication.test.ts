@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredBackup } from '../../support/redis-guest.js';
-import { startMysqlGuests, type MysqlGuest } from './guests.js';
+import { startMysqlGuests, type MysqlGuest } from '../../support/mysql-guests.js';
 import { attach, caughtUp, forReplica, ok, prepareRequest, refusedWith, replicaName, replicaSettings, rowsOf, type Snapshot } from './replication-steps.js';
 import { connect } from './support.js';
 

@@ -1,19 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { expect } from 'vitest';
-import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
-import { MARIADB_PROGRAMS, mysqlDatastore } from '../../../server/registry/builtin-datastores.js';
+import { mysqlDatastore } from '../../../server/registry/builtin-datastores.js';
 import { apiRequest, waitFor, type ApiResponse } from '../../support/server.js';
 
-export const MYSQL_MANAGER = { entry: join(PACKAGE_ROOT, 'datastores', 'mysql', 'manager.ts') };
-
-/** The tests run real MariaDB servers: a machine without its programs fails them, it does not skip them. */
-export function requireMariadb(options: { mariabackup: boolean }): void {
-  const needed = [MARIADB_PROGRAMS.install[0], MARIADB_PROGRAMS.server[0], MARIADB_PROGRAMS.dump[0], ...(options.mariabackup ? [MARIADB_PROGRAMS.backup[0]] : [])];
-  const missing = needed.filter((path) => !existsSync(path));
-  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: apt-get install mariadb-server mariadb-client mariadb-backup`);
-}
+export { MYSQL_MANAGER, requireMariadb } from '../../support/mariadb-programs.js';
 
 /** One datastore of the family for the test server's config, its version built from the real manager. */
 export function familyDatastore(name: 'mysql' | 'percona' | 'mariadb', guest: Record<string, string> = {}) {

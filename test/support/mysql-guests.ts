@@ -4,22 +4,24 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
-import type { OperationName } from '../../../datastores/sdk/operations.js';
-import { buildManager } from '../../../datastores/toolchain/build.js';
-import { describeComponent } from '../../../host/component/describe.js';
-import { lookupUser } from '../../../host/os-user.js';
-import type { MethodResult } from '../../../host/rpc/protocol.js';
-import { freePort } from '../../../server/provisioning/local-machine.js';
-import { mysqlDatastore } from '../../../server/registry/builtin-datastores.js';
-import { runHost, TOKEN, until } from '../../support/guest-host.js';
-import { startHubWithBackups, type StoredBackup } from '../../support/redis-guest.js';
-import { MYSQL_MANAGER, requireMariadb } from './support.js';
+import type { OperationName } from '../../datastores/sdk/operations.js';
+import { buildManager } from '../../datastores/toolchain/build.js';
+import { describeComponent } from '../../host/component/describe.js';
+import { lookupUser } from '../../host/os-user.js';
+import type { MethodResult } from '../../host/rpc/protocol.js';
+import { freePort } from '../../server/provisioning/local-machine.js';
+import { mysqlDatastore } from '../../server/registry/builtin-datastores.js';
+import { runHost, TOKEN, until } from './guest-host.js';
+import { startHubWithBackups, type StoredBackup } from './redis-guest.js';
+import { MYSQL_MANAGER, requireMariadb } from './mariadb-programs.js';
 
 type Cleanups = Array<() => Promise<unknown>>;
 export type CallOutcome = MethodResult<'guest.call'>;
 
 export interface MysqlGuest {
   id: string;
+  /** The guest's own directory (volume, spool, state): every process of the guest works under it. */
+  dir: string;
   volume: string;
   port: number;
   /** os_admin's (shared by every guest here, as a replica shares its primary's). */
@@ -27,6 +29,8 @@ export interface MysqlGuest {
   call(operation: OperationName, args?: unknown[], deadlineMs?: number): Promise<CallOutcome>;
   /** The host's log (the manager's lines included). */
   log(): string;
+  /** The guest host's pid. */
+  hostPid(): number | undefined;
 }
 
 /** mariadbd's pid from the pid file in the volume, if it is there. */
@@ -103,7 +107,7 @@ export async function startMysqlGuests(
     const host = runHost(configPath, cleanups);
     await until(() => server.hub.isConnected(id) || host.child.exitCode !== null, `host ${id} to connect`, 60_000);
     if (!server.hub.isConnected(id)) throw new Error(`berth host ${id} exited: ${host.stderr()}`);
-    guests.push({ id, volume, port, adminPassword, call: (operation, args = [], deadlineMs = 120_000) => server.hub.call(id, operation, args, deadlineMs), log: host.stderr });
+    guests.push({ id, dir, volume, port, adminPassword, call: (operation, args = [], deadlineMs = 120_000) => server.hub.call(id, operation, args, deadlineMs), log: host.stderr, hostPid: () => host.child.pid });
   }
   return { guests, artifacts };
 }
