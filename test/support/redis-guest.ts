@@ -136,8 +136,6 @@ export interface RedisGuest {
   heartbeat(status: ServiceStatus, timeoutMs?: number): Promise<void>;
   /** The pid redis-server wrote, if its pid file is there. */
   pid(): number | undefined;
-  /** The guest host's pid. */
-  hostPid(): number | undefined;
   /** A real client, closed by the clean-up. */
   client(password?: string): Redis;
 }
@@ -235,7 +233,6 @@ export async function startRedisGuest(cleanups: Cleanups, settings: RedisGuestSe
     backups,
     call: (operation, args = [], deadlineMs = 60_000) => server.hub.call('inst-1', operation, args, deadlineMs),
     pid,
-    hostPid: () => host.child.pid,
     async heartbeat(status, timeoutMs = 20_000) {
       await until(() => heartbeats.at(-1) === status, `a ${status} heartbeat`, timeoutMs).catch((error: Error) => {
         throw new Error(`${error.message}; the heartbeats said ${heartbeats.join(', ') || 'nothing'}`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MARIADB_PROGRAMS } from '../../../server/registry/builtin-datastores.js';
-import { startMysqlGuests } from './guests.js';
+import { startMysqlGuests } from '../../support/mysql-guests.js';
 import { ok, prepareRequest, rowsOf } from './replication-steps.js';
 
 // mariadb-install-db granted as a wrapper script that fails the way the
