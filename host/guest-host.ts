@@ -20,6 +20,7 @@ import type { GuestLink } from './rpc/guest-link.js';
 import { EventGate } from './rpc/event-gate.js';
 import { ManagerLogLimiter } from './rpc/manager-log-limiter.js';
 import type { Transport } from './rpc/transport.js';
+import { ReplicationSourceRecord, tcpReachable } from './replication-source.js';
 
 export const HOST_VERSION = '0.1.0';
 
@@ -140,6 +141,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   });
   const stateDir = join(config.host.state_dir, config.guest.instance_id);
   const autostart = config.host.autostart ? new DatastoreAutostart(stateDir) : undefined;
+  const replicationSource = new ReplicationSourceRecord(stateDir);
   // the probe's answer is dropped when a call that may change the service overlapped it (status-probe.ts)
   const statusProbe = new StatusProbe(async () => {
     try {
@@ -152,6 +154,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   // a call from the server runs within the deadline it sent (its timeouts.quick_call or slow_call, what is left of it)
   const recordedCall = (operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome> =>
     statusProbe.around(operation, async () => {
+      replicationSource.note(operation, args);
       const outcome = await call(operation, args, serverDeadline(operation, deadlineMs));
       autostart?.record(operation, args, outcome);
       return outcome;
@@ -172,6 +175,10 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     caFile: config.guest.ca_file,
     hello: () => ({ instanceId: config.guest.instance_id, token: config.guest.token, hostVersion: HOST_VERSION, manifest, sha256: digest }),
     call: recordedCall,
+    sourceReachable: async (timeoutMs) => {
+      const source = replicationSource.current();
+      return source ? { reachable: await tcpReachable(source, timeoutMs), source } : { reachable: false };
+    },
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };
       if (bringingBack) return { status: 'unknown', detail: 'the host has just started and is bringing the datastore back' };

@@ -27,6 +27,8 @@ export interface GuestLinkOptions {
   hello(): MethodParams<'guest.hello'>;
   /** Run one operation in the sandbox. */
   call(operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome>;
+  /** guest.source-reachable: whether the source this replica follows opens a TCP connection (without the manager). */
+  sourceReachable?(timeoutMs: number): Promise<MethodResult<'guest.source-reachable'>>;
   /** The status probe, for heartbeats. */
   probe(): Promise<Heartbeat>;
   reportIntervalMs: number;
@@ -193,6 +195,7 @@ export class GuestLink {
       handlers: {
         'guest.call': (params, request) => this.handleCall(params, request.id),
         'guest.ping': async () => ({ pong: true as const }),
+        'guest.source-reachable': async ({ timeoutMs }) => (this.options.sourceReachable ? this.options.sourceReachable(timeoutMs) : { reachable: false }),
       },
       onProtocolError: (message) => this.protocolErrorLog.warn(this.options.log, { message: message.slice(0, 500) }, 'protocol error on the guest channel'),
     });

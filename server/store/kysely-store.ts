@@ -6,6 +6,7 @@ import { BerthError } from '../../datastores/errors/berth-error.js';
 import { withConflictErrors } from './conflicts.js';
 import { backupRepository } from './backup-repository.js';
 import { configurationRepository } from './configuration-repository.js';
+import { failoverRepository } from './failover-repository.js';
 import { migrationProvider } from './migrations.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database, InstancesTable, TasksTable } from './schema.js';
@@ -256,6 +257,7 @@ function kyselyStore(db: Kysely<Database>): Store {
     },
     backups: backupRepository(db),
     configurations: configurationRepository(db),
+    failovers: failoverRepository(db),
     close: () => db.destroy(),
   };
 }

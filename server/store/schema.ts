@@ -98,7 +98,21 @@ export interface ConfigurationsTable {
   updated_at: EpochMillis;
 }
 
+export interface FailoversTable {
+  /** The source that failed: the replication group's key while its failover is under way. */
+  source_id: string;
+  /** FailoverStep. */
+  step: string;
+  /** The replica chosen to be the primary, once chosen. */
+  new_source_id: string | null;
+  /** Why the last attempt stopped, for the operator. */
+  detail: string | null;
+  created_at: EpochMillis;
+  updated_at: EpochMillis;
+}
+
 export interface Database {
+  failovers: FailoversTable;
   instances: InstancesTable;
   tasks: TasksTable;
   backups: BackupsTable;
