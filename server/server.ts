@@ -13,6 +13,8 @@ import { DirectoryBackupStore } from './backups/directory-store.js';
 import { GuestLogService } from './guest-logs/guest-log-service.js';
 import { PublicationStore } from './guest-logs/publication-store.js';
 import { StatusMonitor } from './instances/status-monitor.js';
+import { AutoFailover } from './instances/auto-failover.js';
+import type { WriteLeases } from './instances/write-lease-types.js';
 import { failureOf } from './instances/manager-errors.js';
 import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
@@ -45,6 +47,8 @@ export interface StartServerOptions {
   logger?: boolean;
   /** Local guests stop with the server (a first run) instead of waiting for the next one. */
   stopGuestsOnClose?: boolean;
+  /** The guest-side write leases: an automatic failover promotes no replica before the old source's has run out. */
+  writeLeases?: WriteLeases;
 }
 
 /**
@@ -67,7 +71,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     checkEveryMs: Math.min(5000, timeouts.report_interval * 1000),
     clockSkewMs: timeouts.clock_skew * 1000,
     onFencedHeartbeat: (instance) => void instancesRef?.replication.fenceReturned(instance),
+    onChange: (instance) => {
+      if (instance.status === 'ERROR') void failover?.consider(instance.id);
+    },
   });
+  let failover: AutoFailover | undefined;
   const authenticateGuest = async (instanceId: string, token: string) => {
     const instance = await store.instances.getById(instanceId);
     return instance !== undefined && instance.status !== 'DELETED' && instance.tokenSha256 === tokenDigest(token);
@@ -129,6 +137,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,
   });
   instancesRef = instances;
+  failover = new AutoFailover({
+    store,
+    links: instances.replicaLinks,
+    enabled: (instance) => registry.version(instance.datastore, instance.datastoreVersion)?.server.auto_failover === true,
+    sourceReachable: (replicaId, timeoutMs) => hub.sourceReachable(replicaId, timeoutMs),
+    fence: (sourceId, fault) => monitor.fenceIfSilent(sourceId, fault),
+    heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,
+    checkEveryMs: Math.min(5000, timeouts.report_interval * 1000),
+    writeLeases: options.writeLeases,
+  });
   upgrades = instances.upgrades;
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
@@ -164,6 +182,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   await instances.replicaLinks.resumeSeeding();
   await monitor.check();
   monitor.start();
+  // a failover a previous server process left part-way goes on, from the step on record
+  void failover.sweep().catch(() => undefined);
+  failover.start();
   return {
     url,
     guestUrl,
@@ -173,6 +194,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     guestFailed: onFailed,
     async close() {
       monitor.stop();
+      failover?.stop();
       if (provisioner instanceof LocalProvisioner) await provisioner.close();
       await hub.close();
       await api.close();

@@ -26,9 +26,9 @@ export function claims(registry: DatastoreRegistry, manifests: ManifestCatalog, 
   return version !== undefined && manifests.of(version).operations.includes(operation);
 }
 
-type Position = { sourceId: string; transactionId: string };
+export type Position = { sourceId: string; transactionId: string };
 
-function positionOf(value: unknown): bigint | undefined {
+export function positionOf(value: unknown): bigint | undefined {
   const id = (value as Partial<Position> | undefined)?.transactionId;
   return typeof id === 'string' && /^\d{1,40}$/.test(id) ? BigInt(id) : undefined;
 }
@@ -131,7 +131,7 @@ export class Replication {
     if (this.options.claims(source, 'demote-replication-master')) {
       await links.run(source, 'demote-replication-master', []).catch((error: unknown) => links.failed(source, `demote-replication-master after the promotion of ${candidate.id}`, error));
     }
-    await this.repoint([source, ...others], candidate);
+    await this.options.links.repoint([source, ...others], candidate);
   }
 
   /**
@@ -159,23 +159,6 @@ export class Replication {
     await store.instances.update(best.id, { replicaOf: null });
     await store.instances.update(source.id, { replicaOf: best.id, status: 'ERROR', fault: `${FENCED}: ejected; ${best.id} is the source now. Delete this instance (it must not take writes as a second primary).` });
     for (const follower of others) await store.instances.update(follower.id, { replicaOf: best.id });
-    await this.repoint(others, best);
-  }
-
-  /** Each follower attaches to the new source from the data it has (an empty snapshot-id); one that cannot shows ERROR. */
-  private async repoint(followers: readonly InstanceRecord[], primary: InstanceRecord): Promise<void> {
-    const { links, store } = this.options;
-    for (const follower of followers) {
-      const current = await store.instances.getById(follower.id);
-      if (!current) continue;
-      await links
-        .follow(current, primary, false)
-        // diverged from the new source (docs/replication.md): re-seeded with a snapshot when the datastore seeds from one
-        .catch(async (error: unknown) => {
-          if (!(error instanceof BerthError && error.code === 'BERTH_ERR_MANAGER_INVALID_ARGUMENT')) throw error;
-          await links.follow(current, primary, (await links.run(primary, 'backup-required-for-replication', [])) === true);
-        })
-        .catch((error: unknown) => links.failed(current, `following the new source ${primary.id}`, error));
-    }
+    await this.options.links.repoint(others, best);
   }
 }

@@ -18,12 +18,14 @@ export function failoverRepository(db: Kysely<Database>): Store['failovers'] {
   return {
     async begin(sourceId, step) {
       const now = Date.now();
-      const result = await db
+      // returning: both engines name the row only when it was inserted
+      const row = await db
         .insertInto('failovers')
         .values({ source_id: sourceId, step, new_source_id: null, detail: null, created_at: now, updated_at: now })
         .onConflict((conflict) => conflict.column('source_id').doNothing())
+        .returning('source_id')
         .executeTakeFirst();
-      return (result.numInsertedRows ?? 0n) > 0n;
+      return row !== undefined;
     },
     async get(sourceId) {
       const row = await db.selectFrom('failovers').selectAll().where('source_id', '=', sourceId).executeTakeFirst();
@@ -39,6 +41,9 @@ export function failoverRepository(db: Kysely<Database>): Store['failovers'] {
         .set({ step: patch.step, new_source_id: patch.newSourceId, detail: patch.detail, updated_at: Date.now() })
         .where('source_id', '=', sourceId)
         .execute();
+    },
+    async forget(sourceId) {
+      await db.deleteFrom('failovers').where('source_id', '=', sourceId).execute();
     },
   };
 }

@@ -230,6 +230,8 @@ export interface Store {
     /** Not done, oldest first: what a restarted server resumes. */
     listUnfinished(): Promise<FailoverRecord[]>;
     update(sourceId: string, patch: Partial<Pick<FailoverRecord, 'step' | 'newSourceId' | 'detail'>>): Promise<void>;
+    /** A failover given up before anything changed hands (the source came back before it was fenced). */
+    forget(sourceId: string): Promise<void>;
   };
   close(): Promise<void>;
 }
