@@ -3,7 +3,7 @@ import type { MethodResult } from '../../host/rpc/protocol.js';
 import type { FailoverRecord, InstanceRecord, Store } from '../store/store.js';
 import type { ReplicaLinks } from './replica-links.js';
 import { positionOf } from './replication.js';
-import { FENCED, HEARTBEAT_EXPIRED } from './status-monitor.js';
+import { FENCED, HEARTBEAT_EXPIRED, REPLICATION_FAILED } from './status-monitor.js';
 import type { WriteLeases } from './write-lease-types.js';
 
 export interface AutoFailoverOptions {
@@ -27,6 +27,12 @@ export interface AutoFailoverOptions {
 }
 
 const live = (instance: InstanceRecord | undefined): instance is InstanceRecord => instance !== undefined && instance.status !== 'DELETED';
+/**
+ * A replica that may become the primary or follow it: seeded (not BUILD), not fenced by an earlier failover or
+ * eject, not failed seeding. One whose own heartbeats expired too stays one: it may be back by the time it is asked.
+ */
+const follower = (instance: InstanceRecord): boolean =>
+  instance.status !== 'DELETED' && instance.status !== 'BUILD' && !instance.fault?.startsWith(FENCED) && !instance.fault?.startsWith(REPLICATION_FAILED);
 
 /**
  * Automatic failover (docs/replication.md, "Automatic failover"): a source
@@ -87,7 +93,7 @@ export class AutoFailover {
     if (!live(source) || source.replicaOf !== null || !enabled(source)) return false;
     if (source.status !== 'ERROR' || !source.fault?.startsWith(HEARTBEAT_EXPIRED)) return false;
     if (now - (source.lastHeartbeatAt?.getTime() ?? 0) <= heartbeatExpiryMs) return false;
-    const replicas = (await store.instances.listReplicas(source.id)).filter((replica) => replica.status === 'ACTIVE');
+    const replicas = (await store.instances.listReplicas(source.id)).filter(follower);
     if (replicas.length === 0) return false;
     // a replica that does not answer does not confirm the source is gone, nor that it is there
     const answers = await Promise.all(replicas.map((replica) => sourceReachable(replica.id, reachTimeoutMs)));
@@ -111,7 +117,7 @@ export class AutoFailover {
     if (current.step === 'chosen') current = await this.promote(source, current);
     if (current.step === 'promoted') {
       const primary = await store.instances.getById(current.newSourceId!);
-      if (live(primary)) await this.options.links.repoint((await store.instances.listReplicas(primary.id)).filter((replica) => replica.id !== source.id), primary);
+      if (live(primary)) await this.options.links.repoint((await store.instances.listReplicas(primary.id)).filter((replica) => replica.id !== source.id && follower(replica)), primary);
       await this.advance(current, { step: 'done', detail: null });
     }
   }
@@ -126,7 +132,7 @@ export class AutoFailover {
   /** The replica that applied the most (get-last-txn), as an eject picks it. */
   private async choose(source: InstanceRecord): Promise<InstanceRecord> {
     const { links, store } = this.options;
-    const replicas = (await store.instances.listReplicas(source.id)).filter((replica) => replica.status !== 'DELETED');
+    const replicas = (await store.instances.listReplicas(source.id)).filter(follower);
     const positions = await Promise.all(replicas.map(async (replica) => ({ replica, at: positionOf(await links.run(replica, 'get-last-txn', []).catch(() => undefined)) })));
     const answered = positions.filter((p): p is { replica: InstanceRecord; at: bigint } => p.at !== undefined);
     if (answered.length === 0) throw new BerthError('BERTH_ERR_REPLICATION_FAILED', `no replica of ${source.id} answered get-last-txn`, 'the failover is tried again when one does');
@@ -141,7 +147,7 @@ export class AutoFailover {
     const best = await store.instances.getById(record.newSourceId!);
     if (!live(best)) throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `the chosen replica ${record.newSourceId} is gone`);
     // on record as following the old source until the swap below; after a resume, the swap may be done already
-    const others = [...(await store.instances.listReplicas(source.id)), ...(await store.instances.listReplicas(best.id))].filter((replica) => replica.id !== best.id && replica.id !== source.id);
+    const others = [...(await store.instances.listReplicas(source.id)), ...(await store.instances.listReplicas(best.id))].filter((replica) => replica.id !== best.id && replica.id !== source.id && follower(replica));
     // a replica detached already (a resumed failover) answers not-found: it is detached
     await links.run(best, 'detach-replica', [true]).catch((error: unknown) => {
       if (!(error instanceof BerthError && error.code === 'BERTH_ERR_MANAGER_NOT_FOUND')) throw error;
