@@ -125,8 +125,9 @@ describe('automatic failover of redis sources', { timeout: 300_000 }, () => {
     const fenced = await show(source.id);
     expect([fenced.status, fenced.replica_of?.id, fenced.fault?.message.split(':')[0]]).toEqual(['ERROR', primary.id, FENCED]);
     expect((await show(primary.id)).replica_of).toBeUndefined();
-    await waitFor(() => show(other.id), (i) => i.replica_of?.id === primary.id, 'the other replica on record as following the new primary', 30_000, 200);
-    expect((await failoverOf(source.id))?.step).toBe('done');
+    // the new primary takes writes once promoted; the other replica is re-pointed after that
+    await waitFor(() => failoverOf(source.id), (f) => f?.step === 'done', 'the failover to complete', 60_000, 200);
+    expect((await show(other.id)).replica_of?.id).toBe(primary.id);
     await withRedis(primary.port, root[primary.id], (client) => client.set('followed', 'yes'));
     await waitFor(() => withRedis(other.port, root[other.id], (client) => client.get('followed')), (v) => v === 'yes', 'the other replica to follow the new primary', 30_000, 200);
     expect(await writeOutcome(other.port, root[other.id]!)).toBe('READONLY');
