@@ -48,8 +48,9 @@ const isOutcome = (result: unknown) => {
   return keys === '' || keys === 'ok' || keys === 'err';
 };
 
-/** A host serves guest.ping (pong) and guest.call (the manager's ok or err, or a catalogue error; never an internal one). */
+/** A host serves guest.ping (pong), guest.source-reachable (not reachable: this host follows no source) and guest.call (the manager's ok or err, or a catalogue error; never an internal one). */
 const hostServed: ServedCheck = (answer, expected) => {
+  if (expected.method === 'guest.source-reachable') return JSON.stringify(answer.result) === '{"reachable":false}' ? undefined : `expected not reachable, got ${clip(JSON.stringify(answer))}`;
   if (expected.method === 'guest.ping') return JSON.stringify(answer.result) === '{"pong":true}' ? undefined : `expected pong, got ${clip(JSON.stringify(answer))}`;
   if (answer.result !== undefined && isOutcome(answer.result)) return undefined;
   const code = answer.error?.data?.code;
@@ -60,7 +61,7 @@ const hostServed: ServedCheck = (answer, expected) => {
 /** Every frame but a valid guest.call (each runs the manager; they have their own test below). */
 const bulkFrame = anyFrame.filter((frame) => {
   const expected = expectedAnswer(frame, HOST_SIDE);
-  return expected.answer !== 'served' || expected.method === 'guest.ping';
+  return expected.answer !== 'served' || expected.method === 'guest.ping' || expected.method === 'guest.source-reachable';
 });
 
 async function call(connection: FrameCollector, id: string, operation: string, args: unknown[]): Promise<Answer> {
