@@ -140,7 +140,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   failover = new AutoFailover({
     store,
     links: instances.replicaLinks,
-    enabled: (instance) => registry.version(instance.datastore, instance.datastoreVersion)?.server.auto_failover === true,
+    enabled: (instance) => instances.autoFailover(instance),
     sourceReachable: (replicaId, timeoutMs) => hub.sourceReachable(replicaId, timeoutMs),
     fence: (sourceId, fault) => monitor.fenceIfSilent(sourceId, fault),
     heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,

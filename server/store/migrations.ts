@@ -167,8 +167,11 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .addColumn('updated_at', 'bigint', (column) => column.notNull())
         .execute();
       await db.schema.createIndex('failovers_step_idx').on('failovers').column('step').execute();
+      // Berth's per-instance auto_failover: 1 on, 0 off, null the version's option
+      await db.schema.alterTable('instances').addColumn('auto_failover', 'bigint').execute();
     },
     async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('instances').dropColumn('auto_failover').execute();
       await db.schema.dropTable('failovers').execute();
     },
   },

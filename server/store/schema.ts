@@ -43,6 +43,8 @@ export interface InstancesTable {
   upgrade: string | null;
   /** The instance this one replicates from, or null. */
   replica_of: string | null;
+  /** Berth's per-instance auto_failover: 1, 0, or null for the version's option. */
+  auto_failover: number | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }

@@ -62,11 +62,14 @@ export interface InstanceRecord {
   upgrade: UpgradeRecord | null;
   /** The instance this one replicates from (Trove's replica_of), or null. */
   replicaOf: string | null;
+  /** Berth's per-instance auto_failover, or null: the version's option decides. */
+  autoFailover: boolean | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'upgrade' | 'replicaOf' | 'createdAt' | 'updatedAt'> & {
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'upgrade' | 'replicaOf' | 'autoFailover' | 'createdAt' | 'updatedAt'> & {
+  autoFailover?: boolean | null;
   flavorId?: string | null;
   /** The source, for a replica. */
   replicaOf?: string | null;
@@ -74,7 +77,7 @@ export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'last
   /** A configuration group attached at create. */
   configurationId?: string | null;
 };
-export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId' | 'datastoreVersion' | 'upgrade' | 'replicaOf'>>;
+export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId' | 'datastoreVersion' | 'upgrade' | 'replicaOf' | 'autoFailover'>>;
 
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed';
 

@@ -17,7 +17,7 @@ const TOKEN = 'acme-token-for-the-redis-failovers';
 let setup: TestServerSetup;
 let server: TestServer;
 
-type Shown = { id: string; port: number; status: string; replica_of?: { id: string }; fault?: { message: string } };
+type Shown = { id: string; port: number; status: string; replica_of?: { id: string }; fault?: { message: string }; berth_auto_failover?: boolean };
 const api = (method: string, path: string, body?: unknown) => apiRequest(server.url, TOKEN, method, `/v1.0/acme${path}`, body);
 const show = async (id: string): Promise<Shown> => (await api('GET', `/instances/${id}`)).body.instance;
 /** A write's outcome: "written", or the Redis error code (the reply's first word), or "down" when nothing answers. */
@@ -194,25 +194,29 @@ describe('automatic failover of redis sources', { timeout: 300_000 }, () => {
     await drop([source.id, replica.id]);
   });
 
-  it('with auto_failover off, a silent source shows ERROR and its replica stays a replica', async () => {
+  it('with auto_failover off, a gone source shows ERROR and its replica stays a replica; berth_auto_failover on the instance turns it on', async () => {
     const { source, replicas, root } = await group('manual', '7-manual', 1);
     const replica = replicas[0]!;
+    expect((await show(source.id)).berth_auto_failover).toBeUndefined();
     const redisPid = await withRedis(source.port, root[source.id]!, redisPidOf);
-    const frozen = [hostPid(source.id), redisPid];
-    signal(frozen, 'SIGSTOP');
-    try {
-      const silent = await waitFor(() => show(source.id), (i) => i.status === 'ERROR', 'the silent source to show ERROR', 60_000, 200);
-      expect(silent.fault?.message.startsWith(FENCED)).toBe(false);
-      // a few of the failover's sweeps (one a report interval)
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-      expect(await failoverOf(source.id)).toBeUndefined();
-      expect((await show(replica.id)).replica_of?.id).toBe(source.id);
-      expect(await writeOutcome(replica.port, root[replica.id]!)).toBe('READONLY');
-    } finally {
-      signal(frozen, 'SIGCONT');
-    }
-    await waitFor(() => show(source.id), (i) => i.status === 'ACTIVE', 'the source to be ACTIVE again', 60_000, 200);
-    await drop([replica.id, source.id]);
+    server.provisioner!.holdRestarts(source.id, true);
+    signal([hostPid(source.id), redisPid], 'SIGKILL');
+    const silent = await waitFor(() => show(source.id), (i) => i.status === 'ERROR', 'the gone source to show ERROR', 60_000, 200);
+    expect(silent.fault?.message.startsWith(FENCED)).toBe(false);
+    // a few of the failover's sweeps (one a report interval)
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(await failoverOf(source.id)).toBeUndefined();
+    expect((await show(replica.id)).replica_of?.id).toBe(source.id);
+    expect(await writeOutcome(replica.port, root[replica.id]!)).toBe('READONLY');
+
+    const refused = await api('PATCH', `/instances/${source.id}`, { instance: { berth_auto_failover: 'yes' } });
+    expect([refused.status, refused.body.error?.code]).toEqual([400, 'BERTH_ERR_VALIDATION']);
+    expect((await api('PATCH', `/instances/${source.id}`, { instance: { berth_auto_failover: true } })).status).toBe(202);
+    expect((await show(source.id)).berth_auto_failover).toBe(true);
+    await waitFor(() => failoverOf(source.id), (f) => f?.step === 'done', 'the failover the override allows', 60_000, 200);
+    expect((await show(replica.id)).replica_of).toBeUndefined();
+    expect(await writeOutcome(replica.port, root[replica.id]!)).toBe('written');
+    await drop([source.id, replica.id]);
   });
 
   it('a replica that still reaches its source prevents the failover (the source cut off from the server only)', async () => {
