@@ -145,6 +145,9 @@ export class Replication {
     const { links, store, heartbeatExpiryMs } = this.options;
     const replicas = (await store.instances.listReplicas(source.id)).filter((replica) => replica.status !== 'DELETED');
     if (replicas.length === 0) throw new BerthError('BERTH_ERR_REPLICATION_ROLE', `instance ${id} is not a replica source`, 'eject acts on the source of replicas');
+    // one failover per replication group at a time (auto-failover.ts)
+    const automatic = await store.failovers.get(source.id);
+    if (automatic && automatic.step !== 'done') throw new BerthError('BERTH_ERR_INSTANCE_STATE', `an automatic failover of ${id} is under way (step ${automatic.step})`, 'wait for it to complete: the instances\' replica_of say where each one stands');
     const last = source.lastHeartbeatAt?.getTime() ?? 0;
     if (now - last <= heartbeatExpiryMs && source.status !== 'ERROR' && source.status !== 'SHUTDOWN') {
       throw new BerthError('BERTH_ERR_INSTANCE_STATE', `source ${id} has a current heartbeat (${Math.round((now - last) / 1000)} s ago): it is not ejected`, 'promote a replica instead (promote_to_replica_source), or wait until the source is unreachable');

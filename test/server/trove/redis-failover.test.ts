@@ -157,6 +157,9 @@ describe('automatic failover of redis sources', { timeout: 300_000 }, () => {
       // nothing was promoted yet: the replica's host has not answered
       expect((await failoverOf(source.id))?.step).not.toBe('done');
       expect((await show(replica.id)).replica_of?.id).toBe(source.id);
+      // one failover per group at a time: an operator's eject waits for this one
+      const eject = await api('POST', `/instances/${source.id}/action`, { eject_replica_source: {} });
+      expect([eject.status, eject.body.error?.code]).toEqual([409, 'BERTH_ERR_INSTANCE_STATE']);
     } finally {
       signal([...frozenSource, hostPid(replica.id)], 'SIGCONT');
     }
