@@ -145,7 +145,8 @@ export class AutoFailover {
     const leaseEnds = writeLeases?.expiredAt(source.id);
     if (leaseEnds !== undefined && leaseEnds > Date.now()) throw new BerthError('BERTH_ERR_INSTANCE_STATE', `the write lease of ${source.id} runs until ${new Date(leaseEnds).toISOString()}`, 'the failover goes on once it has run out');
     const best = await store.instances.getById(record.newSourceId!);
-    if (!live(best)) throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `the chosen replica ${record.newSourceId} is gone`);
+    // the chosen one was deleted meanwhile: another is chosen at the next sweep
+    if (!live(best)) return this.advance(record, { step: 'fenced', newSourceId: null, detail: `the chosen replica ${record.newSourceId} is gone` });
     // on record as following the old source until the swap below; after a resume, the swap may be done already
     const others = [...(await store.instances.listReplicas(source.id)), ...(await store.instances.listReplicas(best.id))].filter((replica) => replica.id !== best.id && replica.id !== source.id && follower(replica));
     // a replica detached already (a resumed failover) answers not-found: it is detached
