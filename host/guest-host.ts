@@ -21,6 +21,7 @@ import type { GuestLink } from './rpc/guest-link.js';
 import { EventGate } from './rpc/event-gate.js';
 import { ManagerLogLimiter } from './rpc/manager-log-limiter.js';
 import type { Transport } from './rpc/transport.js';
+import { ReplicationSourceRecord, tcpReachable } from './replication-source.js';
 
 export const HOST_VERSION = '0.1.0';
 
@@ -141,6 +142,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   });
   const stateDir = join(config.host.state_dir, config.guest.instance_id);
   const autostart = config.host.autostart ? new DatastoreAutostart(stateDir) : undefined;
+  const replicationSource = new ReplicationSourceRecord(stateDir);
   // the probe's answer is dropped when a call that may change the service overlapped it (status-probe.ts)
   const statusProbe = new StatusProbe(async () => {
     try {
@@ -168,6 +170,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   const recordedCall = (operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome> =>
     statusProbe.around(operation, async () => {
       await leaseFenced;
+      replicationSource.note(operation, args);
       const outcome = await call(operation, args, serverDeadline(operation, deadlineMs));
       autostart?.record(operation, args, outcome);
       lease.observe(operation, outcome);
@@ -186,6 +189,10 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     lease: async (params) => {
       await leaseFenced;
       return 'release' in params ? lease.release(params.restoreWrites) : lease.renew(params);
+    },
+    sourceReachable: async (timeoutMs) => {
+      const source = replicationSource.current();
+      return source ? { reachable: await tcpReachable(source, timeoutMs), source } : { reachable: false };
     },
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };

@@ -14,6 +14,7 @@ import { GuestLogService } from './guest-logs/guest-log-service.js';
 import { PublicationStore } from './guest-logs/publication-store.js';
 import { StatusMonitor } from './instances/status-monitor.js';
 import { LeaseKeeper, leaseTimings, type WriteLeases } from './instances/write-leases.js';
+import { AutoFailover } from './instances/auto-failover.js';
 import { failureOf } from './instances/manager-errors.js';
 import { TaskRunner } from './instances/task-runner.js';
 import { ExternalProvisioner } from './provisioning/external.js';
@@ -70,7 +71,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     checkEveryMs: Math.min(5000, timeouts.report_interval * 1000),
     clockSkewMs: timeouts.clock_skew * 1000,
     onFencedHeartbeat: (instance) => void instancesRef?.replication.fenceReturned(instance),
+    onChange: (instance) => {
+      if (instance.status === 'ERROR') void failover?.consider(instance.id);
+    },
   });
+  let failover: AutoFailover | undefined;
   const authenticateGuest = async (instanceId: string, token: string) => {
     const instance = await store.instances.getById(instanceId);
     return instance !== undefined && instance.status !== 'DELETED' && instance.tokenSha256 === tokenDigest(token);
@@ -136,6 +141,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,
   });
   instancesRef = instances;
+  failover = new AutoFailover({
+    store,
+    links: instances.replicaLinks,
+    enabled: (instance) => instances.autoFailover(instance),
+    sourceReachable: (replicaId, timeoutMs) => hub.sourceReachable(replicaId, timeoutMs),
+    fence: (sourceId, fault) => monitor.fenceIfSilent(sourceId, fault),
+    heartbeatExpiryMs: timeouts.heartbeat_expiry * 1000,
+    checkEveryMs: Math.min(5000, timeouts.report_interval * 1000),
+    writeLeases: leases,
+  });
   upgrades = instances.upgrades;
   const backupStore = new DirectoryBackupStore(config.backups.path ?? join(dataDir, 'backups'));
   backups = new BackupService({ store, backupStore, instances, runner, maxBackupBytes: config.backups.max_bytes });
@@ -174,6 +189,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   await monitor.check();
   monitor.start();
   leases.start();
+  // a failover a previous server process left part-way goes on, from the step on record
+  void failover.sweep().catch(() => undefined);
+  failover.start();
   return {
     url,
     guestUrl,
@@ -185,6 +203,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     async close() {
       monitor.stop();
       leases.stop();
+      failover?.stop();
       if (provisioner instanceof LocalProvisioner) await provisioner.close();
       await hub.close();
       await api.close();

@@ -29,6 +29,8 @@ export interface GuestLinkOptions {
   call(operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome>;
   /** The write lease's renewals and release (write-lease.ts); without it the host refuses them. */
   lease?(params: MethodParams<'guest.lease'>): Promise<MethodResult<'guest.lease'>>;
+  /** guest.source-reachable: whether the source this replica follows opens a TCP connection (without the manager). */
+  sourceReachable?(timeoutMs: number): Promise<MethodResult<'guest.source-reachable'>>;
   /** The status probe, for heartbeats. */
   probe(): Promise<Heartbeat>;
   reportIntervalMs: number;
@@ -199,6 +201,7 @@ export class GuestLink {
           if (!this.options.lease) throw new BerthError('BERTH_ERR_OPERATION_UNSUPPORTED', 'this host holds no write lease');
           return this.options.lease(params);
         },
+        'guest.source-reachable': async ({ timeoutMs }) => (this.options.sourceReachable ? this.options.sourceReachable(timeoutMs) : { reachable: false }),
       },
       onProtocolError: (message) => this.protocolErrorLog.warn(this.options.log, { message: message.slice(0, 500) }, 'protocol error on the guest channel'),
     });

@@ -97,6 +97,15 @@ export const METHODS = {
     // held: the lease now runs (the token was this host's and not yet expired); readOnly: the lease holds the datastore read-only
     result: z.strictObject({ held: z.boolean(), readOnly: z.boolean(), token: leaseToken }),
   },
+  /**
+   * server -> host: does this replica's machine reach the source its latest
+   * attach-replica named (a TCP connect within timeoutMs, by the host, without
+   * the manager)? `source` is what it tried; absent when it knows none.
+   */
+  'guest.source-reachable': {
+    params: z.strictObject({ timeoutMs: z.number().int().positive().max(60_000) }),
+    result: z.strictObject({ reachable: z.boolean(), source: z.strictObject({ host: z.string().max(255), port: z.number().int().min(1).max(65535) }).optional() }),
+  },
 } as const;
 
 /**

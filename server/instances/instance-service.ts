@@ -134,6 +134,7 @@ export class InstanceService {
       flavorId: flavor.id,
       volumeSize: request.volume?.size ?? null,
       replicaOf: replica?.replicaOf ?? null,
+      autoFailover: request.autoFailover ?? null,
     });
     const passwordLength = typeof version.guest.default_password_length === 'number' ? version.guest.default_password_length : 36;
     // a replica's accounts are its source's
@@ -208,6 +209,17 @@ export class InstanceService {
 
   list(project: string): Promise<InstanceRecord[]> {
     return this.options.store.instances.list(project);
+  }
+
+  /** Whether the instance is failed over automatically as a source: its own setting, else its version's auto_failover. */
+  autoFailover(instance: InstanceRecord): boolean {
+    return instance.autoFailover ?? this.options.registry.version(instance.datastore, instance.datastoreVersion)?.server.auto_failover === true;
+  }
+
+  /** Berth's PATCH berth_auto_failover: true or false for this instance, null for its version's option. */
+  async setAutoFailover(project: string, id: string, value: boolean | null): Promise<void> {
+    const instance = await this.get(project, id);
+    await this.options.store.instances.update(instance.id, { autoFailover: value });
   }
 
   async rename(project: string, id: string, name: string): Promise<void> {

@@ -17,6 +17,8 @@ export interface CreateInstance {
   configuration?: string;
   /** Trove's flavorRef (an id or a link to one); the default flavor when absent. */
   flavorRef?: string | number;
+  /** Berth's per-instance auto_failover (docs/replication.md); the version's option when absent. */
+  autoFailover?: boolean;
   /** Trove's volume: its size in GB is recorded and shown. */
   volume?: { size: number };
 }

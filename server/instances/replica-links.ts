@@ -109,6 +109,21 @@ export class ReplicaLinks {
     await this.run(primary, 'enable-as-master', [[{ key: 'replicas', value: replicas.map((replica) => replicaName(replica.id)).join(',') }]]);
   }
 
+  /** Each follower attaches to the new source from the data it has (an empty snapshot-id); one that cannot shows ERROR. */
+  async repoint(followers: readonly InstanceRecord[], primary: InstanceRecord): Promise<void> {
+    for (const follower of followers) {
+      const current = await this.options.store.instances.getById(follower.id);
+      if (!current) continue;
+      await this.follow(current, primary, false)
+        // diverged from the new source (docs/replication.md): re-seeded with a snapshot when the datastore seeds from one
+        .catch(async (error: unknown) => {
+          if (!(error instanceof BerthError && error.code === 'BERTH_ERR_MANAGER_INVALID_ARGUMENT')) throw error;
+          await this.follow(current, primary, (await this.run(primary, 'backup-required-for-replication', [])) === true);
+        })
+        .catch((error: unknown) => this.failed(current, `following the new source ${primary.id}`, error));
+    }
+  }
+
   /** The instance shows ERROR with a fault led by BERTH_ERR_REPLICATION_FAILED, saying which step failed. */
   async failed(instance: InstanceRecord, step: string, error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);

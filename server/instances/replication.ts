@@ -26,9 +26,9 @@ export function claims(registry: DatastoreRegistry, manifests: ManifestCatalog, 
   return version !== undefined && manifests.of(version).operations.includes(operation);
 }
 
-type Position = { sourceId: string; transactionId: string };
+export type Position = { sourceId: string; transactionId: string };
 
-function positionOf(value: unknown): bigint | undefined {
+export function positionOf(value: unknown): bigint | undefined {
   const id = (value as Partial<Position> | undefined)?.transactionId;
   return typeof id === 'string' && /^\d{1,40}$/.test(id) ? BigInt(id) : undefined;
 }
@@ -131,7 +131,7 @@ export class Replication {
     if (this.options.claims(source, 'demote-replication-master')) {
       await links.run(source, 'demote-replication-master', []).catch((error: unknown) => links.failed(source, `demote-replication-master after the promotion of ${candidate.id}`, error));
     }
-    await this.repoint([source, ...others], candidate);
+    await this.options.links.repoint([source, ...others], candidate);
   }
 
   /**
@@ -145,6 +145,9 @@ export class Replication {
     const { links, store, heartbeatExpiryMs } = this.options;
     const replicas = (await store.instances.listReplicas(source.id)).filter((replica) => replica.status !== 'DELETED');
     if (replicas.length === 0) throw new BerthError('BERTH_ERR_REPLICATION_ROLE', `instance ${id} is not a replica source`, 'eject acts on the source of replicas');
+    // one failover per replication group at a time (auto-failover.ts)
+    const automatic = await store.failovers.get(source.id);
+    if (automatic && automatic.step !== 'done') throw new BerthError('BERTH_ERR_INSTANCE_STATE', `an automatic failover of ${id} is under way (step ${automatic.step})`, 'wait for it to complete: the instances\' replica_of say where each one stands');
     const last = source.lastHeartbeatAt?.getTime() ?? 0;
     if (now - last <= heartbeatExpiryMs && source.status !== 'ERROR' && source.status !== 'SHUTDOWN') {
       throw new BerthError('BERTH_ERR_INSTANCE_STATE', `source ${id} has a current heartbeat (${Math.round((now - last) / 1000)} s ago): it is not ejected`, 'promote a replica instead (promote_to_replica_source), or wait until the source is unreachable');
@@ -159,23 +162,6 @@ export class Replication {
     await store.instances.update(best.id, { replicaOf: null });
     await store.instances.update(source.id, { replicaOf: best.id, status: 'ERROR', fault: `${FENCED}: ejected; ${best.id} is the source now. Delete this instance (it must not take writes as a second primary).` });
     for (const follower of others) await store.instances.update(follower.id, { replicaOf: best.id });
-    await this.repoint(others, best);
-  }
-
-  /** Each follower attaches to the new source from the data it has (an empty snapshot-id); one that cannot shows ERROR. */
-  private async repoint(followers: readonly InstanceRecord[], primary: InstanceRecord): Promise<void> {
-    const { links, store } = this.options;
-    for (const follower of followers) {
-      const current = await store.instances.getById(follower.id);
-      if (!current) continue;
-      await links
-        .follow(current, primary, false)
-        // diverged from the new source (docs/replication.md): re-seeded with a snapshot when the datastore seeds from one
-        .catch(async (error: unknown) => {
-          if (!(error instanceof BerthError && error.code === 'BERTH_ERR_MANAGER_INVALID_ARGUMENT')) throw error;
-          await links.follow(current, primary, (await links.run(primary, 'backup-required-for-replication', [])) === true);
-        })
-        .catch((error: unknown) => links.failed(current, `following the new source ${primary.id}`, error));
-    }
+    await this.options.links.repoint(others, best);
   }
 }

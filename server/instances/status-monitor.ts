@@ -15,7 +15,8 @@ export interface StatusMonitorOptions {
   onFencedHeartbeat?(instance: InstanceRecord): void;
 }
 
-const HEARTBEAT_EXPIRED = 'heartbeat expired';
+/** The fault of an ACTIVE instance whose heartbeats stopped (check()); an automatic failover starts from it (auto-failover.ts). */
+export const HEARTBEAT_EXPIRED = 'heartbeat expired';
 /** A guest's detail goes into the instance's fault, which the API shows: its word, so a bounded one. */
 const MAX_DETAIL_CHARS = 1024;
 export const BUILD_TIMEOUT = 'FAILED_TIMEOUT_GUESTAGENT';
@@ -164,6 +165,23 @@ export class StatusMonitor {
     const prepare = tasks.find((task) => task.operation === 'prepare');
     const prepared = prepare === undefined || (prepare.state === 'succeeded' && answeredOk(prepare.outcome));
     return prepared && (instance.replicaOf === null || tasks.some((task) => task.operation === 'attach-replica' && task.state === 'succeeded' && answeredOk(task.outcome)));
+  }
+
+  /**
+   * Fence a silent source (an automatic failover's first step): ERROR with
+   * `fault` (led by BERTH_ERR_REPLICA_FENCED) only while its heartbeats are
+   * still expired, in turn with its heartbeats, so one that has just come
+   * back is not fenced behind its own heartbeat. True when it is fenced now
+   * (already, too).
+   */
+  fenceIfSilent(instanceId: string, fault: string): Promise<boolean> {
+    let fenced = false;
+    return this.serially(instanceId, async () => {
+      const instance = await this.store.instances.getById(instanceId);
+      if (instance?.status !== 'ERROR') return;
+      if (instance.fault?.startsWith(FENCED)) fenced = true;
+      else if (instance.fault?.startsWith(HEARTBEAT_EXPIRED)) fenced = (await this.store.instances.update(instanceId, { fault })) !== undefined;
+    }).then(() => fenced);
   }
 
   /** One pass of the time-based rules; `now` is a parameter so tests need no clock tricks. */

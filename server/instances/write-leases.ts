@@ -45,6 +45,8 @@ interface Lease {
   forgotten: boolean;
 }
 
+const isFenced = (instance: InstanceRecord) => instance.status === 'ERROR' && instance.fault?.startsWith(FENCED) === true;
+
 const LIVE: readonly InstanceStatus[] = ['BUILD', 'ACTIVE', 'ERROR', 'SHUTDOWN', 'REBOOT', 'BACKUP', 'RESTART_REQUIRED', 'UPGRADE'];
 
 /**
@@ -111,10 +113,14 @@ export class LeaseKeeper implements WriteLeases {
       return;
     }
     const followed = new Set(instances.map((instance) => instance.replicaOf).filter((id): id is string => id !== null));
-    const sources = instances.filter((instance) => instance.replicaOf === null && followed.has(instance.id));
+    // a fenced source (an eject or a failover replaced it) is neither renewed nor released: its host keeps the
+    // lapsed lease on record, so it fences its datastore again at every start, before anything else
+    const fenced = new Set(instances.filter(isFenced).map((instance) => instance.id));
+    for (const id of fenced) this.leaseOf(id).forgotten = true;
+    const sources = instances.filter((instance) => instance.replicaOf === null && followed.has(instance.id) && !fenced.has(instance.id));
     const sourceIds = new Set(sources.map((source) => source.id));
     const renewals = sources.filter((source) => !this.leaseOf(source.id).forgotten).map((source) => this.renew(source.id));
-    const released = instances.filter((instance) => !sourceIds.has(instance.id) && (this.leases.has(instance.id) || this.connected.has(instance.id)));
+    const released = instances.filter((instance) => !sourceIds.has(instance.id) && !fenced.has(instance.id) && (this.leases.has(instance.id) || this.connected.has(instance.id)));
     const listed = new Set(instances.map((instance) => instance.id));
     for (const id of [...this.leases.keys()]) if (!listed.has(id)) this.leases.delete(id);
     for (const id of [...this.connected]) if (!listed.has(id) || sourceIds.has(id)) this.connected.delete(id);
@@ -147,8 +153,8 @@ export class LeaseKeeper implements WriteLeases {
     const lease = this.leases.get(instance.id);
     if (lease?.inFlight) return;
     if (lease) lease.inFlight = true;
-    // a standalone primary takes writes again; a replica or a fenced source is left as the server's operations set it
-    const restoreWrites = instance.replicaOf === null && !(instance.status === 'ERROR' && instance.fault?.startsWith(FENCED));
+    // a standalone primary takes writes again; a replica is left as the server's operations set it
+    const restoreWrites = instance.replicaOf === null;
     try {
       await this.options.hub.lease(instance.id, { release: true, restoreWrites }, this.options.durationMs);
       this.leases.delete(instance.id);

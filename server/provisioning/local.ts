@@ -29,6 +29,8 @@ interface Supervised extends HostRuns {
   adoptedPid?: number;
   watch?: NodeJS.Timeout;
   stopping: boolean;
+  /** Restarts held (holdRestarts): a host that exits stays down until they are released. */
+  held?: boolean;
 }
 
 
@@ -168,7 +170,7 @@ export class LocalProvisioner implements Provisioner {
     if (child.pid) writeFileSync(join(configPath, '..', 'host.pid'), `${child.pid}\n`);
     child.on('exit', (code) => {
       this.options.onExit?.(instanceId, code);
-      if (guest.stopping) return;
+      if (guest.stopping || guest.held) return;
       const next = afterHostExit(guest, code, logPath, this.options);
       if (next.failed) this.options.onFailed?.(instanceId, next.failed);
       if (next.restartInMs === undefined) return;
@@ -195,6 +197,22 @@ export class LocalProvisioner implements Provisioner {
     this.start(instance.id, configPath, guest);
   }
 
+  /**
+   * Hold an instance's restarts: while held, its guest host, if it exits or
+   * is killed, stays down (a machine kept down: a failover drill). Released,
+   * a host that is not running is started again at once.
+   */
+  holdRestarts(instanceId: string, held: boolean): void {
+    const guest = this.guests.get(instanceId);
+    if (!guest) return;
+    guest.held = held;
+    const configPath = join(this.options.dataDir, 'instances', instanceId, 'guest.toml');
+    const running = guest.child ? guest.child.exitCode === null && guest.child.signalCode === null : guest.adoptedPid !== undefined && isGuestHost(guest.adoptedPid, configPath);
+    if (held || running || guest.stopping) return;
+    clearInterval(guest.watch);
+    this.start(instanceId, configPath, guest);
+  }
+
   /** The guest host's pid, for operators and tests. */
   pidOf(instanceId: string): number | undefined {
     const guest = this.guests.get(instanceId);
@@ -217,7 +235,7 @@ export class LocalProvisioner implements Provisioner {
         guest.adoptedPid = pid;
         // not our child: no exit event, so look now and then
         guest.watch = setInterval(() => {
-          if (guest.stopping || isGuestHost(pid, configPath)) return;
+          if (guest.stopping || guest.held || isGuestHost(pid, configPath)) return;
           clearInterval(guest.watch);
           this.start(instance.id, configPath, guest);
         }, 2000);

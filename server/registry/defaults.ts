@@ -18,6 +18,8 @@ export interface DatastoreDefaults {
     backup_strategy: string;
     volume_support: boolean;
     device_path: string;
+    /** Berth's: fail over to a replica when this source is gone (docs/replication.md, "Automatic failover"). */
+    auto_failover?: boolean;
   };
   guest: Record<string, string | number | boolean | string[]>;
 }
@@ -29,7 +31,7 @@ export const GLOBAL_USAGE_TIMEOUT = 1800;
  * What a group leaves out: no root on create (Trove answers False when the
  * group has no root_on_create), the global usage_timeout, a volume on /dev/vdb.
  */
-const common = { udp_ports: [], root_on_create: false, usage_timeout: GLOBAL_USAGE_TIMEOUT, volume_support: true, device_path: '/dev/vdb' };
+const common = { udp_ports: [], root_on_create: false, usage_timeout: GLOBAL_USAGE_TIMEOUT, volume_support: true, device_path: '/dev/vdb', auto_failover: false };
 
 const MYSQL_SYSTEM_DBS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 /** mysql's, percona's and pxc's: Trove's MySQL family hides its own users and system schemas. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { timerSeconds } from '../../host/config/timer-seconds.js';
 
 /** Options only the server reads; never sent to a guest. */
-export const SERVER_ONLY = ['tcp_ports', 'udp_ports', 'root_on_create', 'usage_timeout', 'volume_support', 'device_path'] as const;
+export const SERVER_ONLY = ['tcp_ports', 'udp_ports', 'root_on_create', 'usage_timeout', 'volume_support', 'device_path', 'auto_failover'] as const;
 /** Options only the guest reads; the server writes them into the guest config and nothing else. */
 export const GUEST_ONLY = ['mount_point', 'backup_namespace', 'restore_namespace'] as const;
 
@@ -30,6 +30,8 @@ const serverShape = {
   backup_strategy: z.string(),
   volume_support: z.boolean(),
   device_path: z.string(),
+  /** Berth's own, off unless set: a source whose heartbeats expire and whose replicas cannot reach it is failed over (docs/replication.md). */
+  auto_failover: z.boolean(),
 };
 
 /** Server-side options; every key is optional here and filled from the datastore's defaults. */

@@ -37,6 +37,8 @@ export interface ServerOptions {
   backup_strategy: string;
   volume_support: boolean;
   device_path: string;
+  /** Automatic failover of this version's sources (docs/replication.md). */
+  auto_failover: boolean;
 }
 
 export interface DatastoreVersion {
@@ -92,7 +94,7 @@ export class DatastoreRegistry {
           name: version.name,
           active: version.active,
           manager: version.manager,
-          server: { ...(server as Omit<ServerOptions, 'tcp_ports' | 'udp_ports'>), tcp_ports: toPorts(server.tcp_ports ?? []), udp_ports: toPorts(server.udp_ports ?? []) },
+          server: { ...(server as Omit<ServerOptions, 'tcp_ports' | 'udp_ports'>), tcp_ports: toPorts(server.tcp_ports ?? []), udp_ports: toPorts(server.udp_ports ?? []), auto_failover: server.auto_failover === true },
           guest: { ...defaults.guest, ...config.guest, ...version.guest },
           local: mergeLocalPlacement(config.local, version.local),
         };

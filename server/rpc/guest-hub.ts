@@ -193,6 +193,17 @@ export class GuestHub {
     });
   }
 
+  /**
+   * Ask a connected guest's host whether it reaches the source it follows
+   * (guest.source-reachable, answered without the manager); undefined when
+   * it is not connected or does not answer within `timeoutMs` and a second.
+   */
+  async sourceReachable(instanceId: string, timeoutMs: number): Promise<MethodResult<'guest.source-reachable'> | undefined> {
+    const guest = this.guests.get(instanceId);
+    if (!guest?.peer.isOpen) return undefined;
+    return guest.peer.request('guest.source-reachable', { timeoutMs }, timeoutMs + 1000, randomUUID()).catch(() => undefined);
+  }
+
   /** Run one operation on a guest, within `deadlineMs`, across reconnects, at most once. */
   async call(instanceId: string, operation: OperationName, args: unknown[], deadlineMs: number, id: string = randomUUID()): Promise<CallOutcome> {
     const deadline = Date.now() + deadlineMs;

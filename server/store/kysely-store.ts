@@ -6,6 +6,7 @@ import { BerthError } from '../../datastores/errors/berth-error.js';
 import { withConflictErrors } from './conflicts.js';
 import { backupRepository } from './backup-repository.js';
 import { configurationRepository } from './configuration-repository.js';
+import { failoverRepository } from './failover-repository.js';
 import { migrationProvider } from './migrations.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database, InstancesTable, TasksTable } from './schema.js';
@@ -99,6 +100,7 @@ function messageOf(error: unknown): string {
 const date = (millis: number): Date => new Date(Number(millis));
 const nullableDate = (millis: number | null): Date | null => (millis === null ? null : date(millis));
 const nullableMillis = (value: Date | null | undefined): number | null | undefined => (value === undefined ? undefined : value === null ? null : value.getTime());
+const flag = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
 const nullableNumber = (value: number | null): number | null => (value === null ? null : Number(value));
 
 function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
@@ -123,6 +125,7 @@ function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
     volumeSize: nullableNumber(row.volume_size),
     upgrade: row.upgrade === null || row.upgrade === undefined ? null : (JSON.parse(row.upgrade) as UpgradeRecord),
     replicaOf: row.replica_of ?? null,
+    autoFailover: row.auto_failover === null || row.auto_failover === undefined ? null : Number(row.auto_failover) === 1,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -155,7 +158,7 @@ function kyselyStore(db: Kysely<Database>): Store {
             status: instance.status, service_status: null, token_sha256: instance.tokenSha256, security_rules: JSON.stringify(instance.securityRules), fault: null,
             build_deadline: instance.buildDeadline.getTime(), last_heartbeat_sent_at: null, last_heartbeat_seq: null, last_heartbeat_at: null, endpoint: null,
             configuration_id: instance.configurationId ?? null, flavor_id: instance.flavorId ?? null, volume_size: instance.volumeSize ?? null, upgrade: null,
-            replica_of: instance.replicaOf ?? null, created_at: now, updated_at: now,
+            replica_of: instance.replicaOf ?? null, auto_failover: flag(instance.autoFailover ?? null), created_at: now, updated_at: now,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -185,6 +188,7 @@ function kyselyStore(db: Kysely<Database>): Store {
             status: patch.status, service_status: patch.serviceStatus, fault: patch.fault, name: patch.name, last_heartbeat_sent_at: nullableMillis(patch.lastHeartbeatSentAt),
             last_heartbeat_seq: patch.lastHeartbeatSeq, last_heartbeat_at: nullableMillis(patch.lastHeartbeatAt), endpoint: patch.endpoint,
             configuration_id: patch.configurationId, datastore_version: patch.datastoreVersion, replica_of: patch.replicaOf,
+            auto_failover: patch.autoFailover === undefined ? undefined : flag(patch.autoFailover),
             upgrade: patch.upgrade === undefined ? undefined : patch.upgrade === null ? null : JSON.stringify(patch.upgrade), updated_at: Date.now(),
           })
           .where('id', '=', id)
@@ -256,6 +260,7 @@ function kyselyStore(db: Kysely<Database>): Store {
     },
     backups: backupRepository(db),
     configurations: configurationRepository(db),
+    failovers: failoverRepository(db),
     close: () => db.destroy(),
   };
 }

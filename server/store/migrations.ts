@@ -154,6 +154,27 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('instances').dropColumn('replica_of').execute();
     },
   },
+  '0008_failovers': {
+    async up(db: Kysely<any>): Promise<void> {
+      // automatic failovers under way (server/instances/auto-failover.ts): one row per replication group (its old source), the step reached
+      await db.schema
+        .createTable('failovers')
+        .addColumn('source_id', 'text', (column) => column.primaryKey().references('instances.id'))
+        .addColumn('step', 'text', (column) => column.notNull())
+        .addColumn('new_source_id', 'text')
+        .addColumn('detail', 'text')
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('failovers_step_idx').on('failovers').column('step').execute();
+      // Berth's per-instance auto_failover: 1 on, 0 off, null the version's option
+      await db.schema.alterTable('instances').addColumn('auto_failover', 'bigint').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('instances').dropColumn('auto_failover').execute();
+      await db.schema.dropTable('failovers').execute();
+    },
+  },
 };
 
 /** Hands the Migrator the migrations above; nothing is read from disk. */

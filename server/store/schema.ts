@@ -43,6 +43,8 @@ export interface InstancesTable {
   upgrade: string | null;
   /** The instance this one replicates from, or null. */
   replica_of: string | null;
+  /** Berth's per-instance auto_failover: 1, 0, or null for the version's option. */
+  auto_failover: number | null;
   created_at: EpochMillis;
   updated_at: EpochMillis;
 }
@@ -98,7 +100,21 @@ export interface ConfigurationsTable {
   updated_at: EpochMillis;
 }
 
+export interface FailoversTable {
+  /** The source that failed: the replication group's key while its failover is under way. */
+  source_id: string;
+  /** FailoverStep. */
+  step: string;
+  /** The replica chosen to be the primary, once chosen. */
+  new_source_id: string | null;
+  /** Why the last attempt stopped, for the operator. */
+  detail: string | null;
+  created_at: EpochMillis;
+  updated_at: EpochMillis;
+}
+
 export interface Database {
+  failovers: FailoversTable;
   instances: InstancesTable;
   tasks: TasksTable;
   backups: BackupsTable;

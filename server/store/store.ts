@@ -62,11 +62,14 @@ export interface InstanceRecord {
   upgrade: UpgradeRecord | null;
   /** The instance this one replicates from (Trove's replica_of), or null. */
   replicaOf: string | null;
+  /** Berth's per-instance auto_failover, or null: the version's option decides. */
+  autoFailover: boolean | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'upgrade' | 'replicaOf' | 'createdAt' | 'updatedAt'> & {
+export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'endpoint' | 'configurationId' | 'flavorId' | 'volumeSize' | 'upgrade' | 'replicaOf' | 'autoFailover' | 'createdAt' | 'updatedAt'> & {
+  autoFailover?: boolean | null;
   flavorId?: string | null;
   /** The source, for a replica. */
   replicaOf?: string | null;
@@ -74,7 +77,7 @@ export type NewInstance = Omit<InstanceRecord, 'serviceStatus' | 'fault' | 'last
   /** A configuration group attached at create. */
   configurationId?: string | null;
 };
-export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId' | 'datastoreVersion' | 'upgrade' | 'replicaOf'>>;
+export type InstancePatch = Partial<Pick<InstanceRecord, 'status' | 'serviceStatus' | 'fault' | 'lastHeartbeatSentAt' | 'lastHeartbeatSeq' | 'lastHeartbeatAt' | 'name' | 'endpoint' | 'configurationId' | 'datastoreVersion' | 'upgrade' | 'replicaOf' | 'autoFailover'>>;
 
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed';
 
@@ -149,6 +152,23 @@ export interface ConfigurationRecord {
 export type NewConfiguration = Pick<ConfigurationRecord, 'id' | 'project' | 'name' | 'description' | 'datastore' | 'datastoreVersion' | 'values'>;
 export type ConfigurationPatch = Partial<Pick<ConfigurationRecord, 'name' | 'description' | 'values'>>;
 
+/**
+ * An automatic failover's progress (server/instances/auto-failover.ts), on
+ * record before each step runs: fenced (the old source is fenced in the
+ * store), chosen (the new primary is named), promoted (it is the primary on
+ * record), done.
+ */
+export type FailoverStep = 'fenced' | 'chosen' | 'promoted' | 'done';
+
+export interface FailoverRecord {
+  sourceId: string;
+  step: FailoverStep;
+  newSourceId: string | null;
+  detail: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 export interface Store {
   readonly instances: {
     create(instance: NewInstance): Promise<InstanceRecord>;
@@ -205,6 +225,16 @@ export interface Store {
     update(id: string, patch: ConfigurationPatch): Promise<ConfigurationRecord | undefined>;
     /** Answers whether it was there; refused (a conflict) while an instance refers to it. */
     delete(id: string): Promise<boolean>;
+  };
+  readonly failovers: {
+    /** Opens a failover of this group at `step`; answers false when one is on record already (one per group at a time). */
+    begin(sourceId: string, step: FailoverStep): Promise<boolean>;
+    get(sourceId: string): Promise<FailoverRecord | undefined>;
+    /** Not done, oldest first: what a restarted server resumes. */
+    listUnfinished(): Promise<FailoverRecord[]>;
+    update(sourceId: string, patch: Partial<Pick<FailoverRecord, 'step' | 'newSourceId' | 'detail'>>): Promise<void>;
+    /** A failover given up before anything changed hands (the source came back before it was fenced). */
+    forget(sourceId: string): Promise<void>;
   };
   close(): Promise<void>;
 }

@@ -48,8 +48,9 @@ const isOutcome = (result: unknown) => {
   return keys === '' || keys === 'ok' || keys === 'err';
 };
 
-/** A host serves guest.ping (pong) and guest.call (the manager's ok or err, or a catalogue error; never an internal one). */
+/** A host serves guest.ping (pong), guest.source-reachable (not reachable: this host follows no source) and guest.call (the manager's ok or err, or a catalogue error; never an internal one). */
 const hostServed: ServedCheck = (answer, expected) => {
+  if (expected.method === 'guest.source-reachable') return JSON.stringify(answer.result) === '{"reachable":false}' ? undefined : `expected not reachable, got ${clip(JSON.stringify(answer))}`;
   if (expected.method === 'guest.ping') return JSON.stringify(answer.result) === '{"pong":true}' ? undefined : `expected pong, got ${clip(JSON.stringify(answer))}`;
   if (answer.result !== undefined && isOutcome(answer.result)) return undefined;
   const code = answer.error?.data?.code;
@@ -57,7 +58,7 @@ const hostServed: ServedCheck = (answer, expected) => {
   return `expected the manager's outcome or a catalogue error, got ${clip(JSON.stringify(answer))}`;
 };
 
-/** Every frame but a valid guest.call (each runs the manager; they have their own test below). */
+/** Every frame but a valid guest.call (each runs the manager) or guest.source-reachable (answered with their own ids, below). */
 const bulkFrame = anyFrame.filter((frame) => {
   const expected = expectedAnswer(frame, HOST_SIDE);
   return expected.answer !== 'served' || expected.method === 'guest.ping';
@@ -144,6 +145,18 @@ describe('a guest host under generated frames from the server side', () => {
     );
     expect((await call(connection, 'after-calls', 'status', [])).result).toEqual({ ok: 'running' });
     expect(host.child.exitCode).toBeNull();
+  });
+
+  it('answers guest.source-reachable without the manager: not reachable, for a host that follows no source', async () => {
+    const connection = hub.connections.at(-1)!;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 500 }), async (timeoutMs) => {
+        const frame: WireFrame = { kind: 'text', text: JSON.stringify({ jsonrpc: '2.0', id: `reach-${++run}`, method: 'guest.source-reachable', params: { timeoutMs } }) };
+        expect(await exchange(connection, [frame], HOST_SIDE, hostServed)).toEqual([]);
+      }),
+      runs(20),
+    );
   });
 
   it('answers a re-sent call from its record: the same answer, the manager run once', async () => {

@@ -41,6 +41,8 @@ export const createBody = z.strictObject({
     modules: none('modules', 'Berth has no Trove modules; remove modules').default([]),
     replica_of: z.string().uuid({ error: 'replica_of: must be the id of an instance of this project' }).optional(),
     // Trove takes it as an integer; troveclient sends one
+    /** Berth's: automatic failover of this instance when it is a source (docs/replication.md); the version's auto_failover when absent. */
+    berth_auto_failover: z.boolean().optional(),
     replica_count: z.number({ error: 'replica_count: must be a whole number, at least 1' }).int('replica_count: must be a whole number, at least 1').min(1, 'replica_count: must be at least 1').max(10, 'replica_count: at most 10 replicas at once').optional(),
     access: z
       .strictObject({
@@ -85,6 +87,8 @@ export const instanceView = z.object({
   replica_of: z.object({ id: z.string(), links: linksSchema }).optional(),
   /** On a source: the instances that replicate from it (Trove's replicas). */
   replicas: z.array(z.object({ id: z.string(), links: linksSchema })).optional(),
+  /** Berth's: whether it is failed over automatically as a source; shown when on, or when set on the instance. */
+  berth_auto_failover: z.boolean().optional(),
 });
 
 export interface ViewContext {
@@ -96,6 +100,8 @@ export interface ViewContext {
   volumeUsedGb?: number;
   /** The ids of the instances that replicate from this one. */
   replicas?: readonly string[];
+  /** Automatic failover as it applies to this instance (its own setting, else its version's). */
+  autoFailover?: boolean;
 }
 
 export function instanceViewOf(instance: InstanceRecord, context: ViewContext): z.infer<typeof instanceView> {
@@ -126,6 +132,7 @@ export function instanceViewOf(instance: InstanceRecord, context: ViewContext): 
       ? { configuration: { id: instance.configurationId, name: groupName, links: links(request, instance.project, 'configurations', instance.configurationId) } }
       : {}),
     ...(instance.replicaOf !== null ? { replica_of: { id: instance.replicaOf, links: links(request, instance.project, 'instances', instance.replicaOf) } } : {}),
+    ...(context.autoFailover === true || instance.autoFailover !== null ? { berth_auto_failover: context.autoFailover ?? instance.autoFailover === true } : {}),
     ...(context.replicas && context.replicas.length > 0 ? { replicas: context.replicas.map((id) => ({ id, links: links(request, instance.project, 'instances', id) })) } : {}),
   };
 }

@@ -15,7 +15,7 @@ const detach = z.null({ error: 'replica_of: only null (detach the replica from i
 const updateBody = z.strictObject({ instance: z.strictObject({ configuration: z.string().uuid().nullish(), name: name.optional(), replica_of: detach }) });
 // Trove's PATCH (troveclient's update and upgrade): a new name, a group to attach or null to detach, a datastore version to upgrade to
 const editBody = z.strictObject({
-  instance: z.strictObject({ name: name.optional(), configuration: z.string().uuid().nullable().optional(), datastore_version: z.string().min(1).max(255).optional(), replica_of: detach }),
+  instance: z.strictObject({ name: name.optional(), configuration: z.string().uuid().nullable().optional(), datastore_version: z.string().min(1).max(255).optional(), replica_of: detach, berth_auto_failover: z.boolean().nullable().optional() }),
 });
 const volumeSize = z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,8}$/).transform(Number)], { error: 'must be a whole number of GB, at least 1' });
 const params = z.object({ project: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), id: z.string().uuid() });
@@ -35,15 +35,16 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
     const base = '/v1.0/:project/instances';
     const groupNames = (project: string) => configurations?.names(project);
     const view = (request: LinkRequest, instance: InstanceRecord, groups: ReadonlyMap<string, string> | undefined, volumeUsedGb?: number, replicas?: readonly string[]) =>
-      instanceViewOf(instance, { request, groups, defaultFlavorId, volumeUsedGb, replicas });
+      instanceViewOf(instance, { request, groups, defaultFlavorId, volumeUsedGb, replicas, autoFailover: service.autoFailover(instance) });
     // Trove's replicas of a source: the instances whose replica_of names it
     const replicasOf = (instances: readonly InstanceRecord[]) => {
       const bySource = new Map<string, string[]>();
       for (const instance of instances) if (instance.replicaOf !== null) bySource.set(instance.replicaOf, [...(bySource.get(instance.replicaOf) ?? []), instance.id]);
       return bySource;
     };
-    const toRequest = ({ datastore, volume, replica_of: replicaOf, replica_count: replicaCount, ...rest }: CreateBody['instance']) => ({
+    const toRequest = ({ datastore, volume, replica_of: replicaOf, replica_count: replicaCount, berth_auto_failover: autoFailover, ...rest }: CreateBody['instance']) => ({
       ...rest,
+      autoFailover,
       replicaOf,
       replicaCount,
       // troveclient's --datastore-version-number names the version by its number: Berth's versions are named by theirs
@@ -224,7 +225,8 @@ export function instanceRoutes(service: InstanceService, auth: ProjectAuth, conf
     });
     app.patch(`${base}/:id`, { schema: { tags: ['instances'], params, body: editBody } }, async (request, reply) => {
       const project = auth.authorize(request, request.params.project);
-      const { name: newName, configuration, datastore_version: datastoreVersion, replica_of: replicaOf } = request.body.instance;
+      const { name: newName, configuration, datastore_version: datastoreVersion, replica_of: replicaOf, berth_auto_failover: autoFailover } = request.body.instance;
+      if (autoFailover !== undefined) await service.setAutoFailover(project, request.params.id, autoFailover);
       if (replicaOf === null && (configuration !== undefined || datastoreVersion !== undefined)) {
         throw new BerthError('BERTH_ERR_VALIDATION', 'instance.replica_of cannot be combined with instance.configuration or instance.datastore_version', 'send the detach and the other change as two requests');
       }

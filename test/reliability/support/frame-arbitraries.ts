@@ -51,7 +51,7 @@ const jsonrpc = fc.oneof(
 );
 
 const methodName = fc.oneof(
-  { arbitrary: fc.constantFrom('guest.hello', 'guest.call', 'guest.ping', 'guest.heartbeat', 'guest.event'), weight: 6 },
+  { arbitrary: fc.constantFrom('guest.hello', 'guest.call', 'guest.ping', 'guest.source-reachable', 'guest.heartbeat', 'guest.event'), weight: 6 },
   { arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'guest.', 'guest.shutdown', 'rpc.discover', 'GUEST.PING'), weight: 2 },
   { arbitrary: fc.string({ maxLength: 140 }), weight: 1 },
   { arbitrary: fc.integer({ min: 129, max: 300 }).map((n) => `m${'e'.repeat(n)}`), weight: 1 },
@@ -85,6 +85,7 @@ const callParams = mutated({
   args: fc.oneof({ arbitrary: fc.array(jsonish, { maxLength: 4 }), weight: 4 }, { arbitrary: jsonish, weight: 1 }),
   deadlineMs: fc.oneof(fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: -10, max: 0 }), fc.double(), anyString),
 });
+const reachParams = mutated({ timeoutMs: fc.oneof(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: -10, max: 0 }), fc.constantFrom<unknown>(60_001, 1.5, '100', null)) });
 const pingParams = fc.constantFrom<unknown>(undefined, {}, { extra: 1 }, [], null, 'x', 0);
 const castStatus = fc.constantFrom('new', 'building', 'running', 'healthy', 'shutdown', 'crashed', 'failed', 'blocked', 'paused', 'restart-required', 'unknown', 'RUNNING', '', 'exploded');
 /** Cast times: now-ish, the epoch, and times a Date cannot hold. */
@@ -101,6 +102,7 @@ const methodAndParams: fc.Arbitrary<[unknown, unknown]> = fc.oneof(
   fc.tuple(fc.constant('guest.hello'), helloParams),
   fc.tuple(fc.constant('guest.call'), callParams),
   fc.tuple(fc.constant('guest.ping'), pingParams),
+  fc.tuple(fc.constant('guest.source-reachable'), reachParams),
   fc.tuple(fc.constant('guest.heartbeat'), heartbeatParams),
   fc.tuple(fc.constant('guest.event'), eventParams),
   fc.tuple(methodName, fc.oneof(fc.constant(undefined), jsonish)),

@@ -16,12 +16,12 @@ export type Expected =
   | { answer: 'served'; id: string | number; method: MethodName }
   | { answer: 'silent' };
 
-/** The methods one end of the channel serves: the server `guest.hello`, a host `guest.call` and `guest.ping`. */
+/** The methods one end of the channel serves: the server `guest.hello`, a host `guest.call`, `guest.ping` and `guest.source-reachable`. */
 export interface Side {
   serves: readonly MethodName[];
 }
 export const SERVER_SIDE: Side = { serves: ['guest.hello'] };
-export const HOST_SIDE: Side = { serves: ['guest.call', 'guest.ping'] };
+export const HOST_SIDE: Side = { serves: ['guest.call', 'guest.ping', 'guest.source-reachable'] };
 
 const refused = (code: number, id: string | number | null): Expected => ({ answer: 'refused', code, id });
 

@@ -1,0 +1,66 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { OperationName } from '../datastores/sdk/operations.js';
+import type { ReplicationSource } from './capabilities/redis-command-policy.js';
+import { replicationGrantChange } from './sandbox/replication-grant.js';
+
+/** The contract's replication operations as the sandbox's export names (replication-grant.ts reads those). */
+const EXPORT_NAMES: Partial<Record<OperationName, string>> = { 'attach-replica': 'attachReplica', 'detach-replica': 'detachReplica', 'enable-as-master': 'enableAsMaster' };
+
+/**
+ * The source this guest follows, as the server's latest attach-replica named
+ * it (the same rule as the sandbox's replication grant, replication-grant.ts),
+ * kept by the host in its state directory, which no grant reaches: a
+ * restarted host still knows it, and the manager cannot change it. The
+ * server asks it whether the source is reachable before an automatic
+ * failover (guest.source-reachable); the manager plays no part.
+ */
+export class ReplicationSourceRecord {
+  private readonly file: string;
+  private source: ReplicationSource | undefined;
+
+  constructor(stateDir: string) {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    this.file = join(stateDir, 'replication-source.json');
+    this.source = this.read();
+  }
+
+  private read(): ReplicationSource | undefined {
+    try {
+      const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<ReplicationSource> | null;
+      return typeof parsed?.host === 'string' && typeof parsed.port === 'number' ? { host: parsed.host, port: parsed.port } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  current(): ReplicationSource | undefined {
+    return this.source;
+  }
+
+  /** As a call from the server arrives, before the manager runs it. */
+  note(operation: OperationName, args: readonly unknown[]): void {
+    const fn = EXPORT_NAMES[operation];
+    const change = fn ? replicationGrantChange('replication', fn, args) : undefined;
+    if (!change) return;
+    this.source = change.grant;
+    writeFileSync(`${this.file}.tmp`, `${JSON.stringify(this.source ?? null)}\n`, { mode: 0o600 });
+    renameSync(`${this.file}.tmp`, this.file);
+  }
+}
+
+/** Whether a TCP connection to `source` opens within `timeoutMs` (closed at once: nothing is sent). */
+export function tcpReachable(source: ReplicationSource, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: source.host, port: source.port });
+    const done = (reachable: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reachable);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
