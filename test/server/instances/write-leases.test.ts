@@ -137,6 +137,19 @@ describe('the server keeps every replication source\'s write lease', { timeout: 
     expect(keeper.expiredAt('inst-1')).toBeGreaterThan(expiredAt);
   });
 
+  it('a fenced source, still a source on record (a failover part-way), is neither renewed nor released: it stays read-only, its lapse on record', async () => {
+    const { guest, client, store, keeper } = await leasedSource();
+    await until(() => keeper.expiredAt('inst-1') !== undefined, 'a held lease', 10_000);
+    await store.instances.update('inst-1', { status: 'ERROR', fault: 'BERTH_ERR_REPLICA_FENCED: automatic failover' });
+    await keeper.pass();
+    const expiredAt = keeper.expiredAt('inst-1')!;
+    await sleep(Math.max(0, expiredAt - Date.now()) + LEASE_MS);
+    expect(await writeOutcome(client)).toBe('NOREPLICAS');
+    expect(keeper.expiredAt('inst-1')).toBe(expiredAt);
+    // the host keeps the lease on record (a restart fences it again); a release would have removed it
+    expect(existsSync(join(guest.dir, 'state', 'inst-1', 'write-lease'))).toBe(true);
+  });
+
   it('a server started again releases, on its connection, a guest that holds a lease but is a source no more', async () => {
     const { guest, client, store, keeper } = await leasedSource();
     await until(() => keeper.expiredAt('inst-1') !== undefined, 'a held lease', 10_000);
