@@ -29,6 +29,8 @@ interface Supervised extends HostRuns {
   adoptedPid?: number;
   watch?: NodeJS.Timeout;
   stopping: boolean;
+  /** holdRestarts: once it exits, the host stays down. */
+  held?: boolean;
 }
 
 
@@ -168,7 +170,7 @@ export class LocalProvisioner implements Provisioner {
     if (child.pid) writeFileSync(join(configPath, '..', 'host.pid'), `${child.pid}\n`);
     child.on('exit', (code) => {
       this.options.onExit?.(instanceId, code);
-      if (guest.stopping) return;
+      if (guest.stopping || guest.held) return;
       const next = afterHostExit(guest, code, logPath, this.options);
       if (next.failed) this.options.onFailed?.(instanceId, next.failed);
       if (next.restartInMs === undefined) return;
@@ -195,6 +197,18 @@ export class LocalProvisioner implements Provisioner {
     this.start(instance.id, configPath, guest);
   }
 
+  /**
+   * Test hook (docs/reliability.md, "Test hooks"): from now on the instance's
+   * guest host is not restarted when it exits, as a machine that is gone
+   * stays gone, so a test can kill -9 it and its datastore and see what the
+   * server does without it (an eject). Deleting the instance still cleans up.
+   */
+  holdRestarts(instanceId: string): void {
+    const guest = this.guests.get(instanceId);
+    if (!guest) throw new Error(`instance ${instanceId} has no guest host here`);
+    guest.held = true;
+  }
+
   /** The guest host's pid, for operators and tests. */
   pidOf(instanceId: string): number | undefined {
     const guest = this.guests.get(instanceId);
@@ -217,7 +231,7 @@ export class LocalProvisioner implements Provisioner {
         guest.adoptedPid = pid;
         // not our child: no exit event, so look now and then
         guest.watch = setInterval(() => {
-          if (guest.stopping || isGuestHost(pid, configPath)) return;
+          if (guest.stopping || guest.held || isGuestHost(pid, configPath)) return;
           clearInterval(guest.watch);
           this.start(instance.id, configPath, guest);
         }, 2000);
