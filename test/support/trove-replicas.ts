@@ -126,3 +126,13 @@ export async function killGuestMachine(setup: StartedTestServer, instanceId: str
   await waitFor(async () => [hostPid, ...datastore].filter(alive), (left) => left.length === 0, 'the killed processes to die', 10_000, 50);
   return datastore;
 }
+
+/** SIGSTOP of every process the instance's host started for it (its datastore): a replica that falls behind. Answers the SIGCONT. */
+export function freezeDatastore(instanceId: string): () => void {
+  const pids = processesMarkedWith(instanceId);
+  if (pids.length === 0) throw new Error(`instance ${instanceId} runs no datastore process`);
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  return () => {
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGCONT');
+  };
+}

@@ -30,6 +30,8 @@ const store: ReplicatedStore = {
   readOnlyCode: '25006',
   createTable: (port) => withPg(port, async (client) => void (await client.query('CREATE TABLE orders (id int PRIMARY KEY, note text)'))),
   insert: (port, id, note) => withPg(port, async (client) => void (await client.query('INSERT INTO orders VALUES ($1, $2)', [id, note]))),
+  // 1,920 bytes of md5 hex a row: under the TOAST threshold, so written to the WAL as it is
+  insertMany: (port, from, count) => withPg(port, async (client) => void (await client.query('INSERT INTO orders SELECT g, repeat(md5(g::text), 60) FROM generate_series($1::int, $2::int) AS g', [from, from + count - 1]))),
   noteOf: (port, id) => withPg(port, async (client) => (await client.query('SELECT note FROM orders WHERE id = $1', [id])).rows[0]?.note as string | undefined),
   countOf: (port, ids) => withPg(port, async (client) => Number((await client.query('SELECT count(*) AS n FROM orders WHERE id = ANY($1::int[])', [ids])).rows[0].n)),
   position: (port) => withPg(port, async (client) => BigInt((await client.query("SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn AS at")).rows[0].at as string)),
