@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { processesMarkedWith } from '../../server/provisioning/local-machine.js';
+import { processesDescendedFrom, processesMarkedWith } from '../../server/provisioning/local-machine.js';
 import { alive } from './redis-guest.js';
 import { apiRequest, startTestServer, waitFor, type ApiResponse, type StartedTestServer, type TestDatastore } from './server.js';
 import { TroveClients } from './trove-clients.js';
@@ -69,6 +69,17 @@ export function troveReplicaSuite<M extends string>(options: { name: string; man
   return suite;
 }
 
+/**
+ * The processes the instance's host started for it (they carry its mark in their environment) and all
+ * theirs: a postgres backend retitles itself over the environment it inherited, so only its postmaster shows the mark.
+ */
+function datastoreProcesses(instanceId: string): number[] {
+  const marked = processesMarkedWith(instanceId);
+  const pids = new Set([...marked, ...marked.flatMap((pid) => processesDescendedFrom(pid).map((p) => p.pid))]);
+  if (pids.size === 0) throw new Error(`instance ${instanceId} runs no datastore process`);
+  return [...pids];
+}
+
 export interface WriteLoad {
   /** How many writes were acknowledged, and refused, so far. */
   progress(): { acknowledged: number; refused: number };
@@ -119,8 +130,7 @@ export async function killGuestMachine(setup: StartedTestServer, instanceId: str
   const provisioner = setup.server.provisioner!;
   const hostPid = provisioner.pidOf(instanceId);
   if (hostPid === undefined) throw new Error(`instance ${instanceId} has no guest host`);
-  const datastore = processesMarkedWith(instanceId);
-  if (datastore.length === 0) throw new Error(`instance ${instanceId} runs no datastore process`);
+  const datastore = datastoreProcesses(instanceId);
   provisioner.holdRestarts(instanceId);
   for (const pid of [hostPid, ...datastore]) process.kill(pid, 'SIGKILL');
   await waitFor(async () => [hostPid, ...datastore].filter(alive), (left) => left.length === 0, 'the killed processes to die', 10_000, 50);
@@ -129,8 +139,7 @@ export async function killGuestMachine(setup: StartedTestServer, instanceId: str
 
 /** SIGSTOP of every process the instance's host started for it (its datastore): a replica that falls behind. Answers the SIGCONT. */
 export function freezeDatastore(instanceId: string): () => void {
-  const pids = processesMarkedWith(instanceId);
-  if (pids.length === 0) throw new Error(`instance ${instanceId} runs no datastore process`);
+  const pids = datastoreProcesses(instanceId);
   for (const pid of pids) process.kill(pid, 'SIGSTOP');
   return () => {
     for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGCONT');

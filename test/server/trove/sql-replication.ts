@@ -51,7 +51,7 @@ interface Shown {
 
 /** The code a rejected write carries; 'written' when it was not refused. */
 const BULK_FROM = 10_000;
-const BULK_ROWS = 48_000;
+const BULK_ROWS = 24_000;
 
 const refusal = (write: Promise<void>) => write.then(() => 'written', (error: { code?: unknown }) => String(error.code));
 
@@ -136,7 +136,7 @@ export function troveSqlReplication(options: SqlReplicationOptions): void {
       await store.insert(primary.port, 4, 'before the loss');
       for (const follower of [ahead, behind]) await reads(follower.port, 4, 'before the loss', `the write before the loss on ${follower.name}`);
 
-      // `behind` is frozen while the source writes ~90 MB more (beyond what the sockets between them buffer), then the source's machine is lost
+      // `behind` is frozen while the source writes ~45 MB more (beyond what the sockets between them buffer), then the source's machine is lost
       const bulk = Array.from({ length: BULK_ROWS }, (_, i) => BULK_FROM + i);
       const thaw = freezeDatastore(behind.id);
       try {
