@@ -63,7 +63,7 @@ export function troveSqlReplication(options: SqlReplicationOptions): void {
   const reads = (port: number, id: number, note: string, what: string) => waitFor(() => store.noteOf(port, id).catch(() => undefined), (value) => value === note, what, 30_000, 200);
 
   describe(`${store.type} replicas through the Trove clients`, { timeout: 240_000 }, () => {
-    it('creates two replicas with --replica-count 2 that follow the source; show and list say who follows whom; a replica refuses writes', async () => {
+    it('creates two replicas with --replica-count 2 that follow the source; show and list (openstack, troveclient) say who follows whom; a replica refuses writes', async () => {
       const { clients } = suite;
       const { user, password, database } = store.user;
       const created = await clients.openstackJson(['database', 'instance', 'create', 'shop', '--flavor', '1', '--size', '1', '--datastore', store.type, '--datastore-version', store.version, '--databases', database, '--users', `${user}:${password}`]);
@@ -81,6 +81,9 @@ export function troveSqlReplication(options: SqlReplicationOptions): void {
       for (const replica of state.replicas) expect((await clients.openstackJson(['database', 'instance', 'show', replica.id])).replica_of).toBe(created.id);
       const replicas = String((await clients.openstackJson(['database', 'instance', 'show', created.id])).replicas).split(', ');
       expect(replicas.sort()).toEqual(state.replicas.map((r) => r.id).sort());
+      const library = (await clients.libraryOk('instances.list')) as Array<{ id: string; replica_of?: { id: string }; replicas?: Array<{ id: string }> }>;
+      for (const replica of state.replicas) expect(library.find((i) => i.id === replica.id)?.replica_of?.id).toBe(created.id);
+      expect(library.find((i) => i.id === created.id)?.replicas?.map((r) => r.id).sort()).toEqual(state.replicas.map((r) => r.id).sort());
       const roles = Object.fromEntries((await clients.openstackJson<Array<Record<string, string>>>(['database', 'instance', 'list'])).map((row) => [row.ID, row.Role]));
       expect([state.source, ...state.replicas].map((i) => roles[i.id])).toEqual(['primary', 'replica', 'replica']);
 
@@ -97,17 +100,16 @@ export function troveSqlReplication(options: SqlReplicationOptions): void {
       const [candidate, other] = state.replicas as [Shown, Shown];
       const writer = store.openWriter(state.source.port);
       const load = countedWrites((key) => writer.write(1000 + key));
-      let failure: unknown;
-      try {
+      const promoted = (async () => {
         await waitFor(async () => load.progress(), (p) => p.acknowledged >= 50, 'writes on the source before the promotion', 30_000, 20);
         if (options.promote === 'openstack') await clients.openstackOk(['database', 'instance', 'promote', candidate.id]);
         else await clients.libraryOk('instances.promote_to_replica_source', [candidate.id]);
         // the old source, now a replica, refuses the load's next writes
         const before = load.progress().refused;
         await waitFor(async () => load.progress(), (p) => p.refused > before, 'a write refused after the promotion', 30_000, 20);
-      } catch (error) {
-        failure = error;
-      }
+      })();
+      // the load ends whether or not the promotion did
+      const failure = await promoted.then(() => undefined, (error: unknown) => error ?? new Error('the promotion failed'));
       const { acknowledged, refused } = await load.stop();
       await writer.close();
       if (failure) throw failure;
