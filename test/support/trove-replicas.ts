@@ -80,6 +80,15 @@ function datastoreProcesses(instanceId: string): number[] {
   return [...pids];
 }
 
+/** A signal to a process that may have ended meanwhile (a backend whose client left): ESRCH is not an error here. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 export interface WriteLoad {
   /** How many writes were acknowledged, and refused, so far. */
   progress(): { acknowledged: number; refused: number };
@@ -123,8 +132,8 @@ export function countedWrites(write: (key: number) => Promise<void>, pauseAfterR
 /**
  * The source's machine is gone: the local provisioner is told not to restart
  * its guest host (holdRestarts), then the host and every process it started
- * for the instance (the datastore, which carries the instance's mark) get
- * SIGKILL, waited for. Answers the datastore's pids.
+ * for the instance (the datastore and its children) get SIGKILL, waited for.
+ * Answers the datastore's pids.
  */
 export async function killGuestMachine(setup: StartedTestServer, instanceId: string): Promise<number[]> {
   const provisioner = setup.server.provisioner!;
@@ -132,7 +141,7 @@ export async function killGuestMachine(setup: StartedTestServer, instanceId: str
   if (hostPid === undefined) throw new Error(`instance ${instanceId} has no guest host`);
   const datastore = datastoreProcesses(instanceId);
   provisioner.holdRestarts(instanceId);
-  for (const pid of [hostPid, ...datastore]) process.kill(pid, 'SIGKILL');
+  for (const pid of [hostPid, ...datastore]) signal(pid, 'SIGKILL');
   await waitFor(async () => [hostPid, ...datastore].filter(alive), (left) => left.length === 0, 'the killed processes to die', 10_000, 50);
   return datastore;
 }
@@ -140,8 +149,8 @@ export async function killGuestMachine(setup: StartedTestServer, instanceId: str
 /** SIGSTOP of every process the instance's host started for it (its datastore): a replica that falls behind. Answers the SIGCONT. */
 export function freezeDatastore(instanceId: string): () => void {
   const pids = datastoreProcesses(instanceId);
-  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  for (const pid of pids) signal(pid, 'SIGSTOP');
   return () => {
-    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGCONT');
+    for (const pid of pids) signal(pid, 'SIGCONT');
   };
 }
