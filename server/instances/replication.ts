@@ -99,9 +99,12 @@ export class Replication {
     const { links, store } = this.options;
     await this.step(`detach-replica on ${replica.id}`, () => links.run(replica, 'detach-replica', [false]));
     await store.instances.update(replica.id, { replicaOf: null });
-    // the source drops what it kept for this replica (an account, a slot); it may be down, which the next enable-as-master settles
+    // the source drops what it kept for this replica (an account, a slot). A source that is not ACTIVE (gone, or
+    // silent past heartbeat_expiry) gets it when it is back, within slow_call: the answer does not wait that long.
+    // One that never comes back in time is settled by its next enable-as-master.
     const remaining = await store.instances.listReplicas(source.id);
-    await links.enableAsMaster(source, remaining).catch(() => undefined);
+    const dropped = links.enableAsMaster(source, remaining).catch(() => undefined);
+    if (source.status === 'ACTIVE') await dropped;
   }
 
   /**

@@ -237,4 +237,23 @@ describe('replicas through Trove\'s API', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await show(created.id)).status).toBe('ERROR');
   });
+
+  it('detaches a replica whose source is down: answered without waiting for the source, which drops the replica once it is back', async () => {
+    const primary = (await create({ name: 'frozen-source', datastore: { type: 'replicas' } })).id;
+    expect((await settled(primary)).status).toBe('ACTIVE');
+    const replica = (await create({ name: 'frozen-source-replica', replica_of: primary })).id;
+    expect((await settled(replica)).status).toBe('ACTIVE');
+    const pid = server.provisioner!.pidOf(primary)!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await waitFor(() => show(primary), (instance) => instance.status === 'ERROR', 'the silent source to show ERROR', 20_000);
+      // the source's enable-as-master is best effort: the detach does not wait up to slow_call for a guest that is gone
+      expect((await api('PUT', `/instances/${replica}`, { instance: { replica_of: null } })).status).toBe(202);
+      expect((await show(replica)).replica_of).toBeUndefined();
+      expect(role(replica)).toMatchObject({ role: 'standalone', readOnly: false });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(async () => (existsSync(volume(primary, 'role.json')) ? role(primary) : {}), (r) => r.replicas === '', 'the returned source to drop the detached replica', 20_000);
+  }, 30_000);
 });
