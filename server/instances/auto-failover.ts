@@ -2,7 +2,7 @@ import { BerthError } from '../../datastores/errors/berth-error.js';
 import type { MethodResult } from '../../host/rpc/protocol.js';
 import type { FailoverRecord, InstanceRecord, Store } from '../store/store.js';
 import type { ReplicaLinks } from './replica-links.js';
-import { positionOf } from './replication.js';
+import { mostAdvanced } from './replication.js';
 import { FENCED, HEARTBEAT_EXPIRED, REPLICATION_FAILED } from './status-monitor.js';
 import type { WriteLeases } from './write-leases.js';
 
@@ -136,10 +136,9 @@ export class AutoFailover {
   private async choose(source: InstanceRecord): Promise<InstanceRecord> {
     const { links, store } = this.options;
     const replicas = (await store.instances.listReplicas(source.id)).filter(follower);
-    const positions = await Promise.all(replicas.map(async (replica) => ({ replica, at: positionOf(await links.run(replica, 'get-last-txn', []).catch(() => undefined)) })));
-    const answered = positions.filter((p): p is { replica: InstanceRecord; at: bigint } => p.at !== undefined);
-    if (answered.length === 0) throw new BerthError('BERTH_ERR_REPLICATION_FAILED', `no replica of ${source.id} answered get-last-txn`, 'the failover is tried again when one does');
-    return answered.reduce((a, b) => (b.at > a.at ? b : a)).replica;
+    const best = await mostAdvanced(links, replicas);
+    if (!best) throw new BerthError('BERTH_ERR_REPLICATION_FAILED', `no replica of ${source.id} answered get-last-txn`, 'the failover is tried again when one does');
+    return best;
   }
 
   /** The chosen replica becomes the primary; the records say so once it is. Repeatable: a resumed failover runs it again. */

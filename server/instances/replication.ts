@@ -28,9 +28,16 @@ export function claims(registry: DatastoreRegistry, manifests: ManifestCatalog, 
 
 export type Position = { sourceId: string; transactionId: string };
 
-export function positionOf(value: unknown): bigint | undefined {
+function positionOf(value: unknown): bigint | undefined {
   const id = (value as Partial<Position> | undefined)?.transactionId;
   return typeof id === 'string' && /^\d{1,40}$/.test(id) ? BigInt(id) : undefined;
+}
+
+/** The replica that applied the most (get-last-txn), among those that answer; undefined when none does. Eject and automatic failover pick by it. */
+export async function mostAdvanced(links: ReplicaLinks, replicas: readonly InstanceRecord[]): Promise<InstanceRecord | undefined> {
+  const positions = await Promise.all(replicas.map(async (replica) => ({ replica, at: positionOf(await links.run(replica, 'get-last-txn', []).catch(() => undefined)) })));
+  const answered = positions.filter((p): p is { replica: InstanceRecord; at: bigint } => p.at !== undefined);
+  return answered.length === 0 ? undefined : answered.reduce((a, b) => (b.at > a.at ? b : a)).replica;
 }
 
 /**
@@ -155,10 +162,8 @@ export class Replication {
     if (now - last <= heartbeatExpiryMs && source.status !== 'ERROR' && source.status !== 'SHUTDOWN') {
       throw new BerthError('BERTH_ERR_INSTANCE_STATE', `source ${id} has a current heartbeat (${Math.round((now - last) / 1000)} s ago): it is not ejected`, 'promote a replica instead (promote_to_replica_source), or wait until the source is unreachable');
     }
-    const positions = await Promise.all(replicas.map(async (replica) => ({ replica, at: positionOf(await links.run(replica, 'get-last-txn', []).catch(() => undefined)) })));
-    const reachable = positions.filter((p): p is { replica: InstanceRecord; at: bigint } => p.at !== undefined);
-    if (reachable.length === 0) throw new BerthError('BERTH_ERR_REPLICATION_FAILED', `no replica of ${id} answered get-last-txn`, 'bring a replica back, then eject again');
-    const best = reachable.reduce((a, b) => (b.at > a.at ? b : a)).replica;
+    const best = await mostAdvanced(links, replicas);
+    if (!best) throw new BerthError('BERTH_ERR_REPLICATION_FAILED', `no replica of ${id} answered get-last-txn`, 'bring a replica back, then eject again');
     const others = replicas.filter((replica) => replica.id !== best.id);
     await this.step(`detach-replica on ${best.id}`, () => links.run(best, 'detach-replica', [true]));
     await this.step(`enable-as-master on ${best.id}`, () => links.enableAsMaster(best, others));
