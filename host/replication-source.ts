@@ -1,12 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { OperationName } from '../datastores/sdk/operations.js';
+import { camelName, interfaceOf, type OperationName } from '../datastores/sdk/operations.js';
 import type { ReplicationSource } from './capabilities/redis-command-policy.js';
 import { replicationGrantChange } from './sandbox/replication-grant.js';
-
-/** The contract's replication operations as the sandbox's export names (replication-grant.ts reads those). */
-const EXPORT_NAMES: Partial<Record<OperationName, string>> = { 'attach-replica': 'attachReplica', 'detach-replica': 'detachReplica', 'enable-as-master': 'enableAsMaster' };
 
 /**
  * The source this guest follows, as the server's latest attach-replica named
@@ -41,8 +38,8 @@ export class ReplicationSourceRecord {
 
   /** As a call from the server arrives, before the manager runs it. */
   note(operation: OperationName, args: readonly unknown[]): void {
-    const fn = EXPORT_NAMES[operation];
-    const change = fn ? replicationGrantChange('replication', fn, args) : undefined;
+    // by the sandbox's export names, as the worker applies the same rule (sandbox.ts)
+    const change = replicationGrantChange(camelName(interfaceOf(operation)), camelName(operation), args);
     if (!change) return;
     this.source = change.grant;
     writeFileSync(`${this.file}.tmp`, `${JSON.stringify(this.source ?? null)}\n`, { mode: 0o600 });
