@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { OperationName } from '../datastores/sdk/operations.js';
+import { replaceStateFile } from './state-file.js';
 
 type Outcome = { ok?: unknown } | { err: unknown };
 type Call = (operation: OperationName, args: unknown[]) => Promise<Outcome>;
@@ -49,8 +50,7 @@ export class DatastoreAutostart {
     if (!('ok' in outcome)) return;
     const wanted = wantedAfter(operation, args);
     if (wanted && wanted !== this.wanted()) {
-      writeFileSync(`${this.file}.tmp`, `${wanted}\n`, { mode: 0o600 });
-      renameSync(`${this.file}.tmp`, this.file);
+      replaceStateFile(this.file, `${wanted}\n`);
     }
   }
 

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { camelName, interfaceOf, type OperationName } from '../datastores/sdk/operations.js';
 import type { ReplicationSource } from './capabilities/redis-command-policy.js';
 import { replicationGrantChange } from './sandbox/replication-grant.js';
+import { replaceStateFile } from './state-file.js';
 
 /**
  * The source this guest follows, as the server's latest attach-replica named
@@ -42,8 +43,7 @@ export class ReplicationSourceRecord {
     const change = replicationGrantChange(camelName(interfaceOf(operation)), camelName(operation), args);
     if (!change) return;
     this.source = change.grant;
-    writeFileSync(`${this.file}.tmp`, `${JSON.stringify(this.source ?? null)}\n`, { mode: 0o600 });
-    renameSync(`${this.file}.tmp`, this.file);
+    replaceStateFile(this.file, `${JSON.stringify(this.source ?? null)}\n`);
   }
 }
 

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { BerthError } from '../datastores/errors/berth-error.js';
 import type { OperationName } from '../datastores/sdk/operations.js';
 import type { MethodParams, MethodResult } from './rpc/protocol.js';
+import { replaceStateFile } from './state-file.js';
 
 type Outcome = { ok?: unknown } | { err: unknown };
 type Call = (operation: OperationName, args: unknown[]) => Promise<Outcome>;
@@ -185,8 +186,7 @@ export class WriteLease {
   }
 
   private record(state: 'held' | 'lapsed'): void {
-    writeFileSync(`${this.file}.tmp`, `${state}\n`, { mode: 0o600 });
-    renameSync(`${this.file}.tmp`, this.file);
+    replaceStateFile(this.file, `${state}\n`);
   }
 
   private serially<T>(step: () => Promise<T>): Promise<T> {

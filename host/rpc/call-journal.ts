@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../datastores/errors/berth-error.js';
 import { isErrorCode } from '../../datastores/errors/catalogue.js';
 import type { JournalSeal } from './journal-seal.js';
 import { encodeWire, reviveWire } from './wire-values.js';
+import { replaceStateFile } from '../state-file.js';
 
 type Recorded = { state: 'started'; operation: string } | { state: 'done'; operation: string; outcome: unknown } | { state: 'failed'; operation: string; error: { code: string; message: string } };
 
@@ -48,9 +49,7 @@ export class CallJournal {
   private write(id: string | number, record: Recorded): void {
     const path = this.path(id);
     const sealed = this.seal.seal(String(id), encodeWire(record));
-    // written whole then renamed: a crash leaves the old record or the new one, never half of one
-    writeFileSync(`${path}.tmp`, sealed, { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
+    replaceStateFile(path, sealed);
     this.account(path, sealed.length);
   }
 
