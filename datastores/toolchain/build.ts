@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { bundleManager } from './bundle.js';
 import { typecheckManager } from './typecheck.js';
 import { componentizeWith, toolchainVersions, DEFAULT_BACKEND, type Backend } from './backends.js';
@@ -9,6 +9,7 @@ import { appendCustomSection } from './wasm-binary.js';
 import { MANIFEST_SECTION, encodeManifest, type ManagerManifest } from './manifest.js';
 import { CACHE_DIR, WIT_DIR } from './paths.js';
 import { sha256 } from './digest.js';
+import { publishOnce, writeAtomically } from './cache-file.js';
 
 export { sha256 };
 
@@ -66,13 +67,6 @@ async function cacheKey(source: string, backend: Backend): Promise<string> {
     .digest('hex');
 }
 
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, bytes);
-  await rename(temporary, path);
-}
-
 /**
  * Bundle, componentize against wit/, check the result implements the manager
  * world, embed its manifest in a custom section, and write it out.
@@ -109,11 +103,14 @@ export async function buildManager(options: BuildOptions): Promise<BuildResult> 
   const label = options.out ?? options.entry;
   checkManagerWorld(await readWorld(component), label);
   const manifest = await options.describe(component, label);
-  const bytes = appendCustomSection(component, MANIFEST_SECTION, encodeManifest(manifest));
+  const built = appendCustomSection(component, MANIFEST_SECTION, encodeManifest(manifest));
   const checkMs = performance.now() - started;
 
-  await writeAtomically(cachePath, bytes);
-  await writeAtomically(manifestPath, new TextEncoder().encode(JSON.stringify(manifest)));
+  // another build of the same key may have got there first: its bytes are the ones on disk, and the answer
+  // (cache: false asked for this build's own bytes, which the cache may not hold)
+  const cached = await publishOnce(cachePath, built);
+  const bytes = options.cache === false ? built : cached;
+  await publishOnce(manifestPath, new TextEncoder().encode(JSON.stringify(manifest)));
   if (options.out) await writeAtomically(options.out, bytes);
   return { bytes, manifest, backend, sha256: sha256(bytes), cached: false, timings: { bundleMs, typecheckMs, componentizeMs, checkMs }, cachePath };
 }
