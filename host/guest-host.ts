@@ -104,6 +104,9 @@ export async function startGuestHost(configFile: string, options: StartOptions =
   };
   // one count of running programs for both lanes; the host ends the spawned ones at stop
   const programTable = createProgramTable(host.spawn_limit);
+  const stateDir = join(config.host.state_dir, config.guest.instance_id);
+  // the one source of the replication grant, sent with every call: a replaced lane or a restarted host grants the same
+  const replicationSource = new ReplicationSourceRecord(stateDir);
   // the quick lane's worker instantiates the manager on the other core while this thread loads the link
   const starting = Sandbox.start({
     component,
@@ -117,6 +120,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     onDenied: (capability, what) => log.warn({ capability, what }, 'manager denied'),
     onRestart: (lane, reason) => log.error({ lane }, reason),
     onEvent: (event) => events.publish(event),
+    replicationSource: () => replicationSource.current(),
   });
   const { GuestLink: Link } = await import('./rpc/guest-link.js');
   const { ArtifactTransfer } = await import('./rpc/artifact-transfer.js');
@@ -140,9 +144,7 @@ export async function startGuestHost(configFile: string, options: StartOptions =
     transfer: new ArtifactTransfer({ serverUrl: config.guest.server_url, caFile: config.guest.ca_file, instanceId: config.guest.instance_id, token: config.guest.token }),
     call: (operation, args, deadlineMs, artifacts) => sandbox.call(operation, args, deadlineMs, artifacts),
   });
-  const stateDir = join(config.host.state_dir, config.guest.instance_id);
   const autostart = config.host.autostart ? new DatastoreAutostart(stateDir) : undefined;
-  const replicationSource = new ReplicationSourceRecord(stateDir);
   // the probe's answer is dropped when a call that may change the service overlapped it (status-probe.ts)
   const statusProbe = new StatusProbe(async () => {
     try {

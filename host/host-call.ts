@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { BerthError } from '../datastores/errors/berth-error.js';
 import { isOperationName, type OperationName } from '../datastores/sdk/operations.js';
 import type { ArtifactGrant } from './capabilities/artifacts.js';
@@ -6,6 +7,7 @@ import { checkedManager } from './component/checked-manager.js';
 import { loadGuestConfig } from './config/load-config.js';
 import { sandboxSpec } from './guest-host.js';
 import { becomeRunAsUser } from './os-user.js';
+import { ReplicationSourceRecord } from './replication-source.js';
 import { reviveWire } from './rpc/wire-values.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import type { CallOutcome } from './sandbox/spec.js';
@@ -54,6 +56,9 @@ export async function callManagerOnce(configFile: string, call: OneCall, onLog: 
   const config = loadGuestConfig(configFile);
   const { component } = await checkedManager(config, configFile);
   becomeRunAsUser(config.host.run_as, configFile);
+  // the host's record of the replication grant, as a serving host keeps it; an attach-replica by hand names a new one
+  const replicationSource = new ReplicationSourceRecord(join(config.host.state_dir, config.guest.instance_id));
+  replicationSource.note(call.operation, call.args);
   const sandbox = await Sandbox.start({
     component,
     spec: sandboxSpec(config, createProgramTable(config.host.spawn_limit)),
@@ -61,6 +66,7 @@ export async function callManagerOnce(configFile: string, call: OneCall, onLog: 
     slowTimeoutMs: config.host.slow_call_timeout * 1000,
     onLog: (entry) => onLog(`${entry.level}: ${entry.message}`),
     onDenied: (capability, what) => onLog(`denied: ${capability} ${what}`),
+    replicationSource: () => replicationSource.current(),
   });
   try {
     return await sandbox.call(call.operation, call.args, undefined, call.artifacts);

@@ -31,6 +31,13 @@ export interface ArgumentPolicy {
   connects?: { host: string; port: string; offline: readonly string[] };
   /** Flags that must be present: the mariadb client only with --sandbox (no `system`, `source`, `tee` or `pager`). */
   required?: readonly string[];
+  /**
+   * A server that can follow a primary from its config file (redis-server's replicaof): the host
+   * appends `option` with the replication grant (host port, or `no one` without one) to every run
+   * but those whose first argument is one of `offline`, last, where it wins over the file and whatever the file
+   * includes (exec-arguments.ts, hostArguments).
+   */
+  follows?: { option: string; offline: readonly string[] };
 }
 
 const safe = (...names: string[]): Record<string, ValueRule> => Object.fromEntries(names.map((name) => [name, 'safe' as const]));
@@ -102,5 +109,6 @@ export const POLICIES: Readonly<Record<string, ArgumentPolicy>> = {
     // this start only: a restore starts without the append-only file
     valued: { '--appendonly': ['yes', 'no'] },
     file: 'relative',
+    follows: { option: '--replicaof', offline: ['--version'] },
   },
 };

@@ -12,6 +12,7 @@
  */
 import { basename } from 'node:path';
 import { POLICIES, type ArgumentPolicy, type ValueRule } from './exec-argument-policies.js';
+import type { ReplicationSource } from './redis-command-policy.js';
 
 export interface ArgumentContext {
   /** The servers of the granted connections: the only ones a client program may be pointed at. */
@@ -114,4 +115,25 @@ export function refusedArgument(granted: string, args: readonly string[], contex
     if (!context.servers.some((server) => server.host === host && server.port === port)) return `${program}: ${host}:${port} is not the server of any granted connection`;
   }
   return undefined;
+}
+
+/**
+ * A host name or address redis-server reads as one: no leading '-' (it would read "--name" as an
+ * option), nothing a config line would have to quote. A grant's host that is not one follows nobody.
+ */
+const FOLLOWED_HOST = /^[A-Za-z0-9.:_][A-Za-z0-9.:_-]{0,252}$/;
+
+/**
+ * The arguments the program is started with: the manager's, plus what the host adds. A program
+ * that can follow a primary from its config file (the policy's `follows`: redis-server) gets the
+ * replication grant appended, last, so that a replicaof line the manager wrote into the file (or a
+ * file it includes) never counts: `--replicaof <host> <port>` with a grant, `--replicaof no one`
+ * without. Redis 7.0 reads the command line after the file, and the last replicaof wins.
+ */
+export function hostArguments(granted: string, args: readonly string[], source: ReplicationSource | undefined, real?: string): string[] {
+  const follows = policyOf(granted, real)?.policy.follows;
+  // first, as redis-server reads --version (anywhere else it is a config line, and the start fails)
+  if (!follows || (args[0] !== undefined && follows.offline.includes(args[0]))) return [...args];
+  const followed = source && FOLLOWED_HOST.test(source.host) && Number.isInteger(source.port) && source.port >= 1 && source.port <= 65535 ? source : undefined;
+  return [...args, follows.option, ...(followed ? [followed.host, String(followed.port)] : ['no', 'one'])];
 }

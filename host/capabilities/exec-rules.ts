@@ -1,7 +1,8 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { KeyValue } from '../generated/interfaces/berth-datastore-types.js';
-import { refusedArgument } from './exec-arguments.js';
+import { hostArguments, refusedArgument } from './exec-arguments.js';
+import type { ReplicationSource } from './redis-command-policy.js';
 import { ALLOWED_ENVIRONMENT, managerMayAdd } from './exec-environment.js';
 import { capabilityFailure, type DenialReporter } from './failure.js';
 
@@ -30,6 +31,11 @@ export interface ExecGrant {
    * createProgramTable); without one, this exec counts alone against DEFAULT_SPAWN_LIMIT.
    */
   programTable?: SharedArrayBuffer;
+  /**
+   * The replication source granted to the running call (the host's record, spec.ts): what
+   * redis-server is started to follow, whatever its config file says (hostArguments). Absent: none.
+   */
+  replicationSource?: () => ReplicationSource | undefined;
 }
 
 export interface ChosenProgram {
@@ -76,10 +82,12 @@ export function createExecRules(grant: ExecGrant, onDenied?: DenialReporter) {
     return { granted: match.granted, real: match.real };
   }
 
-  function checkArguments(program: ChosenProgram, args: readonly string[]): void {
+  /** The manager's arguments, checked, with what the host adds to them (exec-arguments.ts, hostArguments): what the program runs with. */
+  function checkArguments(program: ChosenProgram, args: readonly string[]): string[] {
     if (args.some((arg) => arg.includes('\0'))) invalid(`program ${program.granted}: an argument contains a NUL byte`);
     const refused = refusedArgument(program.granted, args, argumentContext, program.real);
     if (refused) deny(`program ${program.granted}`, refused);
+    return hostArguments(program.granted, args, grant.replicationSource?.(), program.real);
   }
 
   function environment(added: readonly KeyValue[]): Record<string, string> {

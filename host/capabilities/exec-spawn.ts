@@ -38,7 +38,7 @@ function openLog(rules: ExecRules, logPath: string): number {
  */
 export function spawnDetached(rules: ExecRules, owner: ChildOwner, command: Command, logPath: string): number {
   const program = rules.choose(command.program);
-  rules.checkArguments(program, command.args);
+  const args = rules.checkArguments(program, command.args);
   if (command.stdin !== undefined) rules.invalid(`program ${command.program}: a spawned program reads no stdin`);
   if (command.timeoutMs !== undefined) rules.invalid(`program ${command.program}: a spawned program has no timeout`);
   const env = rules.environment(command.env);
@@ -46,7 +46,7 @@ export function spawnDetached(rules: ExecRules, owner: ChildOwner, command: Comm
   const log = openLog(rules, logPath);
   let answer: ChildAnswer;
   try {
-    answer = owner.request({ op: 'spawn', order: { program: command.program, real: program.real, argv0: program.granted, args: command.args, cwd, env, logFd: log } });
+    answer = owner.request({ op: 'spawn', order: { program: command.program, real: program.real, argv0: program.granted, args, cwd, env, logFd: log } });
   } finally {
     closeSync(log);
   }

@@ -30,7 +30,7 @@ export function createExec(grant: ExecGrant, onDenied?: DenialReporter, children
   return {
     run(command) {
       const program = rules.choose(command.program);
-      rules.checkArguments(program, command.args);
+      const args = rules.checkArguments(program, command.args);
       const env = rules.environment(command.env);
       const cwd = rules.workingDirectory(command.cwd);
       const limit = grant.outputLimitBytes;
@@ -52,7 +52,7 @@ export function createExec(grant: ExecGrant, onDenied?: DenialReporter, children
       };
       // a run holds a slot while it runs: two lanes, and workers replaced mid-run, run at once
       const result = slots.run(
-        () => spawnSync(program.real, command.args, options),
+        () => spawnSync(program.real, args, options),
         (limit) => rules.overLimit(command.program, limit),
       );
       const code = (result.error as NodeJS.ErrnoException | undefined)?.code;

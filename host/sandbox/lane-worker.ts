@@ -4,6 +4,7 @@ import { bootSandboxWorker, workerHeapMb } from './boot.js';
 import { saveCodeCache, type TranspiledComponent } from '../component/compile.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
+import type { ReplicationSource } from '../capabilities/redis-command-policy.js';
 import { callTimeout, type CallDeadline } from './call-deadline.js';
 
 export interface LaneHooks {
@@ -12,6 +13,8 @@ export interface LaneHooks {
   onRestart(reason: string): void;
   /** A worker thread of this lane has ended, whatever the reason (its threadId while it ran). */
   onWorkerExit?(threadId: number): void;
+  /** The replication source each call is sent with (SandboxOptions.replicationSource); absent: none. */
+  replicationSource?(): ReplicationSource | undefined;
 }
 
 type ReplacedCode = 'BERTH_ERR_CALL_TRAPPED' | 'BERTH_ERR_CALL_TIMEOUT' | 'BERTH_ERR_MEMORY_LIMIT' | 'BERTH_ERR_PAYLOAD_TOO_LARGE';
@@ -200,7 +203,7 @@ export class LaneWorker {
         call.deadlineAt - Date.now(),
       );
       this.current = { call, timer };
-      const message: ToWorker = { kind: 'call', id: call.id, iface: call.iface, fn: call.fn, args: call.args, artifacts: call.artifacts };
+      const message: ToWorker = { kind: 'call', id: call.id, iface: call.iface, fn: call.fn, args: call.args, artifacts: call.artifacts, replicationSource: this.hooks.replicationSource?.() };
       this.worker!.postMessage(message);
     });
   }

@@ -1,13 +1,14 @@
 import type { ReplicationSource } from '../capabilities/redis-command-policy.js';
 import { fieldsOf } from '../validation/fields-of.js';
 
-/** What a call does to the replication source a worker's connections grant. */
+/** What a call does to the replication grant the host keeps (replication-source.ts) and sends with every call. */
 export type ReplicationGrantChange = { grant: ReplicationSource | undefined } | undefined;
 
 
 /**
- * The server's calls decide which host a Redis manager may make its server
- * follow (redis-command-policy.ts), never the manager: an attach-replica
+ * The server's calls decide which host a manager may make its datastore
+ * follow (REPLICAOF, redis-command-policy.ts; redis-server's --replicaof,
+ * exec-arguments.ts), never the manager: an attach-replica
  * grants its snapshot's source (a source without a host or a port grants
  * none), detach-replica and enable-as-master take the grant back (stopping is
  * REPLICAOF NO ONE, always allowed), and every other call leaves it as it is

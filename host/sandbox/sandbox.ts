@@ -11,6 +11,7 @@ import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import { ProgramSlots } from '../capabilities/exec-slots.js';
 import { SpawnedChildren } from '../capabilities/exec-children.js';
 import { serveConnections } from '../capabilities/connections-service.js';
+import type { ReplicationSource } from '../capabilities/redis-command-policy.js';
 
 export interface SandboxOptions {
   component: TranspiledComponent;
@@ -30,6 +31,13 @@ export interface SandboxOptions {
   onEvent?(event: Event): void;
   onDenied?(capability: string, what: string): void;
   onRestart?(lane: Lane, reason: string): void;
+  /**
+   * The one host:port the manager may make its datastore follow, read as each call is sent: the
+   * host's record of the server's latest attach-replica (replication-source.ts), never worked out
+   * by a worker, so that a replaced instance or a restarted host grants the same. Absent: none
+   * (REPLICAOF only as NO ONE; redis-server started as --replicaof no one).
+   */
+  replicationSource?(): ReplicationSource | undefined;
 }
 
 /**
@@ -62,6 +70,7 @@ export class Sandbox {
       onRestart: (reason: string) => options.onRestart?.(lane, reason),
       // a worker terminated in the middle of a run never frees its slot itself
       onWorkerExit: (threadId: number) => programs.releaseThread(threadId),
+      replicationSource: () => options.replicationSource?.(),
     });
     const lanes: Record<Lane, LaneWorker> = {
       quick: new LaneWorker('quick', options.component, options.spec, hooks('quick'), options.quickLaneIdleMs),

@@ -4,6 +4,7 @@ import type { Event } from '../generated/interfaces/berth-datastore-events.js';
 import type { ArtifactGrant } from '../capabilities/artifacts.js';
 import type { TranspiledComponent } from '../component/compile.js';
 import type { MessagePort } from 'node:worker_threads';
+import type { ReplicationSource } from '../capabilities/redis-command-policy.js';
 
 /** Everything a sandbox worker needs to build its imports: plain data, cloned into the worker (the program table is shared, not copied). */
 export interface SandboxSpec {
@@ -24,7 +25,12 @@ export type CallOutcome = { ok: unknown } | { err: unknown };
 /** Parent -> worker: one `init` first (the worker boots without it), then calls. */
 export type ToWorker =
   | { kind: 'init'; component: TranspiledComponent; spec: SandboxSpec }
-  | { kind: 'call'; id: number; iface: string; fn: string; args: unknown[]; artifacts: ArtifactGrant[] };
+  /**
+   * `replicationSource`: the host's record (replication-source.ts) as the call is sent, the one host:port
+   * this call may make the datastore follow; the worker keeps no grant of its own, so a replaced instance
+   * has the same one.
+   */
+  | { kind: 'call'; id: number; iface: string; fn: string; args: unknown[]; artifacts: ArtifactGrant[]; replicationSource: ReplicationSource | undefined };
 
 /** Worker -> parent. */
 export type FromWorker =

@@ -10,7 +10,7 @@ import { grantedServers } from '../capabilities/connections-session.js';
 import { createEvents } from '../capabilities/events.js';
 import { createArtifacts, type ArtifactsCapability } from '../capabilities/artifacts.js';
 import { wireSize } from '../rpc/wire-size.js';
-import { replicationGrantChange } from './replication-grant.js';
+import type { ReplicationSource } from '../capabilities/redis-command-policy.js';
 import type { CallOutcome, FromWorker, SandboxSpec, ToWorker } from './spec.js';
 
 /**
@@ -34,8 +34,8 @@ interface Instance {
   exports: Exports;
   resultLimitBytes: number;
   artifacts: ArtifactsCapability;
-  /** Grants the replication source of the server's latest attach-replica (replication-grant.ts). */
-  allowReplicationSource: ReturnType<typeof createConnections>['allowReplicationSource'];
+  /** Grants, for the call about to run, the replication source the host sent with it (spec.ts). */
+  allowReplicationSource(source: ReplicationSource | undefined): void;
   /** What describe() returned. */
   manifest: unknown;
   memoryBytes(): number;
@@ -52,6 +52,12 @@ function grantImports(spec: SandboxSpec, memoryLimitBytes: number) {
   const line = (connectionsPort: MessagePort, answered: Int32Array) =>
     port.postMessage({ kind: 'connections', port: connectionsPort, answered, resultLimitBytes, limitSource } satisfies FromWorker, [connectionsPort]);
   const connections = createConnections(spec.connections, { timeoutMs: spec.connectionTimeoutMs, resultLimitBytes, limitSource, line }, onDenied);
+  // the host's, as the running call brought it: REPLICAOF on a connection and redis-server's --replicaof (exec-arguments.ts)
+  let replicationSource: ReplicationSource | undefined;
+  const allowReplicationSource = (source: ReplicationSource | undefined) => {
+    replicationSource = source === undefined ? undefined : { host: source.host, port: source.port };
+    connections.allowReplicationSource(replicationSource);
+  };
   process.on('exit', () => connections.close());
   const imports = createSandboxImports({
     options: spec.options,
@@ -69,6 +75,7 @@ function grantImports(spec: SandboxSpec, memoryLimitBytes: number) {
         outputLimitBytes: spec.exec.outputLimitBytes,
         servers: grantedServers(spec.connections),
         programTable: spec.exec.programTable,
+        replicationSource: () => replicationSource,
       },
       onDenied,
       // spawned programs belong to the main thread, which reaps them whatever becomes of this worker
@@ -77,7 +84,7 @@ function grantImports(spec: SandboxSpec, memoryLimitBytes: number) {
     connections,
     artifacts: artifacts.imports,
   });
-  return { imports, artifacts, allowReplicationSource: connections.allowReplicationSource };
+  return { imports, artifacts, allowReplicationSource };
 }
 
 async function start(message: Extract<ToWorker, { kind: 'init' }>): Promise<Instance> {
@@ -112,9 +119,8 @@ function call(instance: Instance, message: Extract<ToWorker, { kind: 'call' }>):
     post({ kind: 'trap', id: message.id, message: `the manager exports no ${message.iface}.${message.fn}`, memoryBytes: memoryBytes() });
     return;
   }
-  // recorded as the call arrives, from the server's arguments: the manager's code has not run yet
-  const replication = replicationGrantChange(message.iface, message.fn, message.args);
-  if (replication) instance.allowReplicationSource(replication.grant);
+  // the host's record, sent with every call: the manager's code has not run yet
+  instance.allowReplicationSource(message.replicationSource);
   instance.artifacts.begin(message.artifacts);
   try {
     const ok: unknown = fn(...message.args);

@@ -308,11 +308,19 @@ describe('exec capability through a component', () => {
         ['mariabackup', ['--no-defaults', '--prepare', '--target-dir=/var/lib/mysql/backup/b1']],
         ['mariabackup', ['--version']],
         ['mariadb', ['--no-defaults', '--sandbox', ...login, '--batch', '--execute=SELECT 1']],
-        ['redis-server', ['redis.conf']],
-        ['redis-server', ['redis.conf', '--appendonly', 'no']],
-      ])('runs %s %j as the MySQL and Redis managers do', async (name, args) => {
+      ])('runs %s %j as the MySQL manager does', async (name, args) => {
         const exports = await manager(await grantFor(name));
         expect(run(exports, { program: name, args }).ok?.stdout).toBe(`${args.join(' ')}\n`);
+      });
+
+      // issue 18: a replicaof line in the file it wrote must not count, and no replication grant reaches this exec
+      it.each([
+        [['redis.conf'], 'redis.conf --replicaof no one'],
+        [['redis.conf', '--appendonly', 'no'], 'redis.conf --appendonly no --replicaof no one'],
+        [['--version'], '--version'],
+      ])('runs redis-server %j as the Redis manager does, following nobody', async (args, ran) => {
+        const exports = await manager(await grantFor('redis-server'));
+        expect(run(exports, { program: 'redis-server', args }).ok?.stdout).toBe(`${ran}\n`);
       });
     });
 
