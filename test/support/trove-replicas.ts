@@ -146,6 +146,23 @@ export async function killGuestMachine(setup: StartedTestServer, instanceId: str
   return datastore;
 }
 
+/**
+ * The source's host machine is gone but its datastore is not dead: the guest
+ * host gets SIGKILL (kept down, as above) and the datastore's processes are
+ * frozen (SIGSTOP), as on a machine that hangs with its sockets still
+ * accepting. Answers the SIGCONT of the datastore.
+ */
+export async function killHostFreezeDatastore(setup: StartedTestServer, instanceId: string): Promise<() => void> {
+  const provisioner = setup.server.provisioner!;
+  const hostPid = provisioner.pidOf(instanceId);
+  if (hostPid === undefined) throw new Error(`instance ${instanceId} has no guest host`);
+  const thaw = freezeDatastore(instanceId);
+  provisioner.holdRestarts(instanceId, true);
+  signal(hostPid, 'SIGKILL');
+  await waitFor(async () => alive(hostPid), (living) => !living, 'the killed host to die', 10_000, 50);
+  return thaw;
+}
+
 /** SIGSTOP of every process the instance's host started for it (its datastore): a replica that falls behind. Answers the SIGCONT. */
 export function freezeDatastore(instanceId: string): () => void {
   const pids = datastoreProcesses(instanceId);
