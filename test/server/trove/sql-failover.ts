@@ -128,10 +128,11 @@ export function troveSqlFailover(options: SqlFailoverOptions): void {
       process.stdout.write(`${store.type} failover: kill -9 to the new primary's first write ${afterMs} ms; ${acknowledged.length} writes acknowledged, ${kept} on the new primary, ${acknowledged.length - kept} lost (asynchronous replication)\n`);
       expect(kept).toBeLessThanOrEqual(acknowledged.length);
 
+      // the records swap after enable-as-master, which may be after the first write the new primary takes
+      await waitFor(() => failoverOf(source.id), (f) => f?.step === 'done', 'the failover to complete', 120_000, 200);
       const fenced = await show(source.id);
       expect([fenced.status, fenced.replica_of?.id, fenced.fault?.message.split(':')[0]]).toEqual(['ERROR', primary.id, FENCED]);
       expect((await show(primary.id)).replica_of).toBeUndefined();
-      await waitFor(() => failoverOf(source.id), (f) => f?.step === 'done', 'the failover to complete', 120_000, 200);
       expect((await show(other.id)).replica_of?.id).toBe(primary.id);
       await store.insert(primary.port, 8, 'on the new primary');
       await reads(other.port, 8, 'on the new primary', 'the new primary\'s row on the re-pointed replica');
