@@ -26,9 +26,10 @@ export const ALICE = { name: 'alice', password: 'correct horse battery staple', 
 
 /**
  * Registers the suite's beforeAll/afterAll: the server (heartbeats every second, expired after
- * `heartbeatExpiry` s, slow calls up to 300 s; guests stop with it) and a HOME for the clients.
+ * `heartbeatExpiry` s, slow calls up to 300 s, quick ones `quickCall` s (the server's default when
+ * not given); guests stop with it) and a HOME for the clients.
  */
-export function troveReplicaSuite<M extends string>(options: { name: string; managers: Record<M, { entry: string }>; datastores: Array<TestDatastore<M>>; heartbeatExpiry?: number }): TroveReplicaSuite {
+export function troveReplicaSuite<M extends string>(options: { name: string; managers: Record<M, { entry: string }>; datastores: Array<TestDatastore<M>>; heartbeatExpiry?: number; quickCall?: number }): TroveReplicaSuite {
   const token = `acme-token-for-${options.name}`;
   let setup: StartedTestServer | undefined;
   let clients: TroveClients | undefined;
@@ -39,7 +40,7 @@ export function troveReplicaSuite<M extends string>(options: { name: string; man
       projects: { acme: token },
       users: [{ name: ALICE.name, password: ALICE.password, projects: [ALICE.project] }],
       managers: options.managers,
-      timeouts: { report_interval: 1, heartbeat_expiry: options.heartbeatExpiry ?? 30, slow_call: 300 },
+      timeouts: { report_interval: 1, heartbeat_expiry: options.heartbeatExpiry ?? 30, slow_call: 300, ...(options.quickCall === undefined ? {} : { quick_call: options.quickCall }) },
       datastores: options.datastores,
       stopGuestsOnClose: true,
     });

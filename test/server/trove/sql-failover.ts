@@ -37,12 +37,36 @@ const outcome = (write: Promise<void>) => write.then(() => 'written', (error: { 
 export function troveSqlFailover(options: SqlFailoverOptions): void {
   const { store } = options;
   const datastore = { ...options.datastore, versions: [{ name: store.version, manager: store.type, server: { auto_failover: true } }] };
-  // heartbeats every second, expired after 6 s; the write lease is half that
-  const suite = troveReplicaSuite({ name: options.name, managers: { [store.type]: options.manager }, datastores: [datastore as never], heartbeatExpiry: 6 });
+  // heartbeats every second, expired after 6 s; the write lease is half that. A failover promotes once the
+  // old source's lease has run out plus quick_call (the host's make-read-only, the clocks' rates): 5 s here,
+  // as in the Redis failover suite, not the default 15
+  const suite = troveReplicaSuite({ name: options.name, managers: { [store.type]: options.manager }, datastores: [datastore as never], heartbeatExpiry: 6, quickCall: 5 });
   const show = async (id: string): Promise<Shown> => (await suite.api('GET', `/instances/${id}`)).body.instance;
   const failoverOf = (id: string) => suite.setup.server.store.failovers.get(id);
   const reads = (port: number, id: number, note: string, what: string) => waitFor(() => store.noteOf(port, id).catch(() => undefined), (value) => value === note, what, 60_000, 200);
   const state = { source: undefined as unknown as Shown, replicas: [] as Shown[], primary: undefined as unknown as Shown, other: undefined as unknown as Shown };
+
+  /** When (ms after `since`) the source first showed ERROR, and each failover step was first on record: polled, for the printed breakdown. */
+  function watchPhases(sourceId: string, since: number): { stop(): string } {
+    const seen: Record<string, number> = {};
+    let watching = true;
+    const note = (phase: string) => (seen[phase] ??= Date.now() - since);
+    void (async () => {
+      // ends by itself if the test failed before stopping it
+      while (watching && Date.now() - since < 300_000) {
+        const [shown, record] = await Promise.all([show(sourceId).catch(() => undefined), failoverOf(sourceId).catch(() => undefined)]);
+        if (shown?.status === 'ERROR') note('ERROR');
+        if (record) note(record.step);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    return {
+      stop() {
+        watching = false;
+        return Object.entries(seen).map(([phase, at]) => `${phase} ${at}`).join(', ');
+      },
+    };
+  }
 
   /** The first of `replicas` to take a write (row `id`), polled; how long that took from `since`. */
   async function firstWritable(replicas: Shown[], id: number, since: number): Promise<{ primary: Shown; afterMs: number }> {
@@ -118,11 +142,13 @@ export function troveSqlFailover(options: SqlFailoverOptions): void {
       const load = countedWrites((key) => writer.write(1000 + key));
       await waitFor(async () => load.progress(), (p) => p.acknowledged >= 200, 'the write load to get going', 60_000, 20);
       const killedAt = Date.now();
+      const phases = watchPhases(source.id, killedAt);
       await killGuestMachine(suite.setup, source.id);
       const { acknowledged } = await load.stop();
       await writer.close();
 
       const { primary, afterMs } = await firstWritable(replicas, 7, killedAt);
+      process.stdout.write(`${store.type} failover: ms after the kill the source showed ERROR, and each step was on record: ${phases.stop()}\n`);
       const other = replicas.find((r) => r.id !== primary.id)!;
       const kept = await store.countOf(primary.port, acknowledged.map((key) => 1000 + key));
       process.stdout.write(`${store.type} failover: kill -9 to the new primary's first write ${afterMs} ms; ${acknowledged.length} writes acknowledged, ${kept} on the new primary, ${acknowledged.length - kept} lost (asynchronous replication)\n`);
@@ -150,10 +176,11 @@ export function troveSqlFailover(options: SqlFailoverOptions): void {
     it('a source whose host is gone and whose datastore is frozen (it accepts TCP, never answers) is failed over', async () => {
       const { primary, other } = state;
       const since = Date.now();
+      const phases = watchPhases(primary.id, since);
       const thaw = await killHostFreezeDatastore(suite.setup, primary.id);
       try {
         const { primary: next, afterMs } = await firstWritable([other], 10, since);
-        process.stdout.write(`${store.type} failover: host killed, datastore frozen, to the new primary's first write ${afterMs} ms\n`);
+        process.stdout.write(`${store.type} failover: host killed, datastore frozen, to the new primary's first write ${afterMs} ms (${phases.stop()})\n`);
         expect(next.id).toBe(other.id);
         await waitFor(() => failoverOf(primary.id), (f) => f?.step === 'done', 'the failover to complete', 120_000, 200);
         expect((await show(other.id)).replica_of).toBeUndefined();
