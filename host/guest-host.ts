@@ -21,7 +21,8 @@ import type { GuestLink } from './rpc/guest-link.js';
 import { EventGate } from './rpc/event-gate.js';
 import { ManagerLogLimiter } from './rpc/manager-log-limiter.js';
 import type { Transport } from './rpc/transport.js';
-import { ReplicationSourceRecord, tcpReachable } from './replication-source.js';
+import { ReplicationSourceRecord } from './replication-source.js';
+import { datastoreKind, sourceAnswers } from './source-probe.js';
 
 export const HOST_VERSION = '0.1.0';
 
@@ -192,9 +193,10 @@ export async function startGuestHost(configFile: string, options: StartOptions =
       await leaseFenced;
       return 'release' in params ? lease.release(params.restoreWrites) : lease.renew(params);
     },
+    // by the datastore's own first exchange, of the kind the config's grants name (never the manager's word)
     sourceReachable: async (timeoutMs) => {
       const source = replicationSource.current();
-      return source ? { reachable: await tcpReachable(source, timeoutMs), source } : { reachable: false };
+      return source ? { reachable: await sourceAnswers(source, datastoreKind(config.grants.connections), timeoutMs), source } : { reachable: false };
     },
     probe: async () => {
       if (!manifest.operations.includes('status')) return { status: 'running', detail: 'the manager has no status probe' };

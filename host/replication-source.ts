@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { camelName, interfaceOf, type OperationName } from '../datastores/sdk/operations.js';
 import type { ReplicationSource } from './capabilities/redis-command-policy.js';
@@ -45,19 +44,4 @@ export class ReplicationSourceRecord {
     this.source = change.grant;
     replaceStateFile(this.file, `${JSON.stringify(this.source ?? null)}\n`);
   }
-}
-
-/** Whether a TCP connection to `source` opens within `timeoutMs` (closed at once: nothing is sent). */
-export function tcpReachable(source: ReplicationSource, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: source.host, port: source.port });
-    const done = (reachable: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(reachable);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }

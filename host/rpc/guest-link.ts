@@ -29,7 +29,7 @@ export interface GuestLinkOptions {
   call(operation: OperationName, args: unknown[], deadlineMs: number): Promise<CallOutcome>;
   /** The write lease's renewals and release (write-lease.ts); without it the host refuses them. */
   lease?(params: MethodParams<'guest.lease'>): Promise<MethodResult<'guest.lease'>>;
-  /** guest.source-reachable: whether the source this replica follows opens a TCP connection (without the manager). */
+  /** guest.source-reachable: whether the source this replica follows answers its datastore's first exchange (source-probe.ts; without the manager). */
   sourceReachable?(timeoutMs: number): Promise<MethodResult<'guest.source-reachable'>>;
   /** The status probe, for heartbeats. */
   probe(): Promise<Heartbeat>;

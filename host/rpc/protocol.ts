@@ -99,8 +99,8 @@ export const METHODS = {
   },
   /**
    * server -> host: does this replica's machine reach the source its latest
-   * attach-replica named (a TCP connect within timeoutMs, by the host, without
-   * the manager)? `source` is what it tried; absent when it knows none.
+   * attach-replica named (the datastore's own first answer on a connection
+   * the host opens, within timeoutMs, without the manager: source-probe.ts)? `source` is what it tried; absent when it knows none.
    */
   'guest.source-reachable': {
     params: z.strictObject({ timeoutMs: z.number().int().positive().max(60_000) }),

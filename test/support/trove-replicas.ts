@@ -26,9 +26,10 @@ export const ALICE = { name: 'alice', password: 'correct horse battery staple', 
 
 /**
  * Registers the suite's beforeAll/afterAll: the server (heartbeats every second, expired after
- * `heartbeatExpiry` s, slow calls up to 300 s; guests stop with it) and a HOME for the clients.
+ * `heartbeatExpiry` s, slow calls up to 300 s, quick ones `quickCall` s (the server's default when
+ * not given); guests stop with it) and a HOME for the clients.
  */
-export function troveReplicaSuite<M extends string>(options: { name: string; managers: Record<M, { entry: string }>; datastores: Array<TestDatastore<M>>; heartbeatExpiry?: number }): TroveReplicaSuite {
+export function troveReplicaSuite<M extends string>(options: { name: string; managers: Record<M, { entry: string }>; datastores: Array<TestDatastore<M>>; heartbeatExpiry?: number; quickCall?: number }): TroveReplicaSuite {
   const token = `acme-token-for-${options.name}`;
   let setup: StartedTestServer | undefined;
   let clients: TroveClients | undefined;
@@ -39,7 +40,7 @@ export function troveReplicaSuite<M extends string>(options: { name: string; man
       projects: { acme: token },
       users: [{ name: ALICE.name, password: ALICE.password, projects: [ALICE.project] }],
       managers: options.managers,
-      timeouts: { report_interval: 1, heartbeat_expiry: options.heartbeatExpiry ?? 30, slow_call: 300 },
+      timeouts: { report_interval: 1, heartbeat_expiry: options.heartbeatExpiry ?? 30, slow_call: 300, ...(options.quickCall === undefined ? {} : { quick_call: options.quickCall }) },
       datastores: options.datastores,
       stopGuestsOnClose: true,
     });
@@ -144,6 +145,23 @@ export async function killGuestMachine(setup: StartedTestServer, instanceId: str
   for (const pid of [hostPid, ...datastore]) signal(pid, 'SIGKILL');
   await waitFor(async () => [hostPid, ...datastore].filter(alive), (left) => left.length === 0, 'the killed processes to die', 10_000, 50);
   return datastore;
+}
+
+/**
+ * The source's host machine is gone but its datastore is not dead: the guest
+ * host gets SIGKILL (kept down, as above) and the datastore's processes are
+ * frozen (SIGSTOP), as on a machine that hangs with its sockets still
+ * accepting. Answers the SIGCONT of the datastore.
+ */
+export async function killHostFreezeDatastore(setup: StartedTestServer, instanceId: string): Promise<() => void> {
+  const provisioner = setup.server.provisioner!;
+  const hostPid = provisioner.pidOf(instanceId);
+  if (hostPid === undefined) throw new Error(`instance ${instanceId} has no guest host`);
+  const thaw = freezeDatastore(instanceId);
+  provisioner.holdRestarts(instanceId, true);
+  signal(hostPid, 'SIGKILL');
+  await waitFor(async () => alive(hostPid), (living) => !living, 'the killed host to die', 10_000, 50);
+  return thaw;
 }
 
 /** SIGSTOP of every process the instance's host started for it (its datastore): a replica that falls behind. Answers the SIGCONT. */
