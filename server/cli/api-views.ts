@@ -36,6 +36,12 @@ export interface InstanceView {
   /** Where clients connect, when the provisioner knows it. */
   addresses?: Array<{ address: string; type: string }>;
   port?: number;
+  /** On a replica: the instance it replicates from (Trove's replica_of). */
+  replica_of?: { id: string };
+  /** On a source: the instances that replicate from it (Trove's replicas). */
+  replicas?: Array<{ id: string }>;
+  /** Shown when automatic failover is on, or set on the instance. */
+  berth_auto_failover?: boolean;
 }
 export interface CreatedInstance {
   instance: InstanceView & { password?: string };
@@ -69,7 +75,8 @@ export interface UserRef {
 }
 export interface CreateInstanceBody {
   name: string;
-  datastore: { type: string; version?: string };
+  /** Optional for a replica: it is the source's. */
+  datastore?: { type: string; version?: string };
   databases?: DatabaseIn[];
   users?: UserIn[];
   /** A configuration group id. */
@@ -78,6 +85,11 @@ export interface CreateInstanceBody {
   restorePoint?: { backupRef: string };
   flavorRef?: string;
   volume?: { size: number };
+  /** The source's id: the new instance replicates from it. */
+  replica_of?: string;
+  /** With replica_of: this many replicas, named <name>-1 .. <name>-N. */
+  replica_count?: number;
+  berth_auto_failover?: boolean;
 }
 export interface BackupView {
   id: string;

@@ -3,6 +3,7 @@ import type { ApiClient, CreatedInstance, DatabaseView, InstanceView } from './a
 import { resolveBackup } from './backup-actions.js';
 import { resolveConfiguration } from './configuration-actions.js';
 import { client, out, outJson, parseSeconds, resolveInstance, type OperatorFlags } from './operator-io.js';
+import { checkReplicaFlags, siblingReplicas, type ReplicaCreateFlags } from './replica-actions.js';
 import { fields, table } from './table.js';
 
 export type { OperatorFlags } from './operator-io.js';
@@ -22,6 +23,9 @@ function renderInstance(instance: InstanceView): string {
     ['version', instance.datastore.version],
     ['flavor', instance.flavor?.id],
     ['volume', instance.volume?.size == null ? undefined : `${instance.volume.size} GB${instance.volume.used === undefined ? '' : `, ${instance.volume.used} GB used`}`],
+    ['replica of', instance.replica_of?.id],
+    ['replicas', instance.replicas?.map((r) => r.id).join(', ')],
+    ['auto failover', instance.berth_auto_failover === undefined ? undefined : instance.berth_auto_failover ? 'on' : 'off'],
     ['configuration', instance.configuration ? `${instance.configuration.name} (${instance.configuration.id})` : undefined],
     ['connect to', instance.addresses?.[0] && instance.port ? `${instance.addresses[0].address}:${instance.port}` : undefined],
     ['security group', ports(instance) || undefined],
@@ -92,15 +96,20 @@ export async function instanceUpgrade(ref: string, version: string, flags: Opera
 
 export async function instanceCreate(
   name: string,
-  flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; flavor?: string; size?: string; wait?: boolean; waitTimeout: string },
+  flags: OperatorFlags & ReplicaCreateFlags & { version?: string; configuration?: string; flavor?: string; size?: string; wait?: boolean; waitTimeout: string },
 ): Promise<void> {
   const timeoutMs = parseSeconds(flags.waitTimeout, '--wait-timeout') * 1000;
+  const replication = checkReplicaFlags(flags);
   const api = client(flags);
+  const replicaOf = flags.replicaOf === undefined ? undefined : (await resolveInstance(api, flags.replicaOf, '--replica-of')).id;
   const configuration = flags.configuration === undefined ? undefined : (await resolveConfiguration(api, flags.configuration)).id;
   const backup = flags.backup === undefined ? undefined : await resolveBackup(api, flags.backup);
   const created: CreatedInstance = await api.createInstance({
     name,
-    datastore: { type: flags.datastore, ...(flags.version !== undefined ? { version: flags.version } : {}) },
+    ...(flags.datastore !== undefined ? { datastore: { type: flags.datastore, ...(flags.version !== undefined ? { version: flags.version } : {}) } } : {}),
+    ...(replicaOf !== undefined ? { replica_of: replicaOf } : {}),
+    ...(replication.replicaCount !== undefined ? { replica_count: replication.replicaCount } : {}),
+    ...(replication.autoFailover !== undefined ? { berth_auto_failover: replication.autoFailover } : {}),
     ...(flags.database.length ? { databases: flags.database.map((d) => ({ name: d })) } : {}),
     ...(configuration !== undefined ? { configuration } : {}),
     ...(backup !== undefined ? { restorePoint: { backupRef: backup.id } } : {}),
@@ -109,7 +118,7 @@ export async function instanceCreate(
   });
   const { password, ...instance } = created.instance;
   if (!flags.json) {
-    const from = backup ? ` from backup ${backup.label}` : '';
+    const from = backup ? ` from backup ${backup.label}` : replicaOf !== undefined ? `, a replica of ${flags.replicaOf}${(replication.replicaCount ?? 1) > 1 ? ` (the first of ${replication.replicaCount}, named ${name}-1 .. ${name}-${replication.replicaCount})` : ''}` : '';
     out(`created instance ${instance.name} (${instance.id})${from}: ${instance.status}, ${instance.datastore.type} ${instance.datastore.version}`);
     // shown before any waiting, so a failed wait cannot lose it
     if (password) out(`root password: ${password}\n  (shown only this once: keep it now)`);
@@ -117,15 +126,24 @@ export async function instanceCreate(
   }
   if (!flags.wait) return flags.json ? void outJson(created) : undefined;
 
+  const deadline = Date.now() + timeoutMs;
   const final = await waitForInstance(api, instance, timeoutMs, flags.json === true);
-  if (flags.json) outJson({ ...created, instance: { ...final, ...(password ? { password } : {}) } });
+  // replica_count N: name-2 .. name-N are waited for too, each must end ACTIVE
+  const siblings = replicaOf === undefined ? [] : await siblingReplicas(api, final, replicaOf, replication.replicaCount ?? 1);
+  const others: InstanceView[] = [];
+  for (const sibling of siblings) others.push(await waitForInstance(api, sibling, Math.max(0, deadline - Date.now()), flags.json === true));
+  if (flags.json) outJson({ ...created, instance: { ...final, ...(password ? { password } : {}) }, ...(others.length ? { replicas: others } : {}) });
+  for (const ended of [final, ...others]) checkEnded(ended, timeoutMs);
+  if (!flags.json) out(`instance ${final.name} (${final.id}) is ACTIVE${others.length ? `, and so are ${others.map((o) => o.name).join(', ')}` : ''}`);
+}
+
+function checkEnded(final: InstanceView, timeoutMs: number): void {
   if (final.status === 'ERROR') {
     throw new BerthError('BERTH_ERR_INSTANCE_STATE', `instance ${final.name} (${final.id}) went to ERROR${final.fault ? `: ${final.fault.message}` : ''}`, `see \`berth instance show ${final.id}\`; remove it with \`berth instance delete ${final.id}\``);
   }
   if (final.status !== 'ACTIVE') {
     throw new BerthError('BERTH_ERR_RPC_TIMEOUT', `instance ${final.name} (${final.id}) is still ${final.status} after ${timeoutMs / 1000} s`, `follow it with \`berth instance show ${final.id}\`, or wait longer with --wait-timeout`);
   }
-  if (!flags.json) out(`instance ${final.name} (${final.id}) is ACTIVE`);
 }
 
 export async function instanceList(flags: OperatorFlags): Promise<void> {
@@ -133,7 +151,11 @@ export async function instanceList(flags: OperatorFlags): Promise<void> {
   const result = await api.listInstances();
   if (flags.json) return void outJson(result);
   if (result.instances.length === 0) return void out(`no instances in project ${api.settings.project}`);
-  out(table(['ID', 'NAME', 'STATUS', 'DATASTORE', 'VERSION'], result.instances.map((i) => [i.id, i.name, i.status, i.datastore.type, i.datastore.version])));
+  // a REPLICA OF column (the source's name) only where the project has replicas
+  const names = new Map(result.instances.map((i) => [i.id, i.name]));
+  const replicaOf = (i: InstanceView) => (i.replica_of ? (names.get(i.replica_of.id) ?? i.replica_of.id) : '');
+  if (!result.instances.some((i) => i.replica_of)) return void out(table(['ID', 'NAME', 'STATUS', 'DATASTORE', 'VERSION'], result.instances.map((i) => [i.id, i.name, i.status, i.datastore.type, i.datastore.version])));
+  out(table(['ID', 'NAME', 'STATUS', 'DATASTORE', 'VERSION', 'REPLICA OF'], result.instances.map((i) => [i.id, i.name, i.status, i.datastore.type, i.datastore.version, replicaOf(i)])));
 }
 
 export async function instanceShow(ref: string, flags: OperatorFlags): Promise<void> {

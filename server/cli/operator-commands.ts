@@ -3,6 +3,7 @@ import type { AccessFlags } from './access-actions.js';
 import type { BackupCreateFlags } from './backup-actions.js';
 import type { ConfigurationCreateFlags } from './configuration-actions.js';
 import type { OperatorFlags } from './operator-io.js';
+import type { ReplicaCreateFlags, ReplicaWaitFlags } from './replica-actions.js';
 
 type Run = (action: () => Promise<void>, json?: boolean) => Promise<void>;
 
@@ -23,6 +24,7 @@ const accessActions = () => import('./access-actions.js');
 const backupActions = () => import('./backup-actions.js');
 const configurationActions = () => import('./configuration-actions.js');
 const logActions = () => import('./log-actions.js');
+const replicaActions = () => import('./replica-actions.js');
 
 /**
  * The operator commands: datastores, instances and what lives in them, over
@@ -56,18 +58,29 @@ export function registerOperatorCommands(program: Command, run: Run): void {
       .command('create')
       .description('create an instance; prints the root password once when the datastore makes one')
       .argument('<name>', 'name of the instance')
-      .requiredOption('--datastore <type>', 'datastore type (`berth datastore list` shows them)')
+      .option('--datastore <type>', "datastore type (`berth datastore list` shows them); required unless --replica-of (then the source's)")
       .option('--version <version>', "datastore version (default: the datastore's default version)")
       .option('--database <name>', 'a database to create with the instance (repeatable)', collect, [])
+      .option('--replica-of <instance>', 'create a replica of this source (id or unique name): it follows the source and refuses writes')
+      .option('--replica-count <n>', 'with --replica-of: this many replicas (1-10), named <name>-1 .. <name>-N')
+      .option('--auto-failover <on|off>', "whether the server fails a lost source over to a replica by itself (berth_auto_failover; default the version's option)")
       .option('--configuration <group>', 'a configuration group to attach (id or unique name); its values apply from the start')
       .option('--backup <backup>', 'restore the instance from this completed backup (id or unique name) of the same datastore')
       .option('--flavor <id>', 'flavor (`berth flavor list`; default the first): its RAM sizes the datastore')
       .option('--size <GB>', 'volume size in GB, recorded and shown')
       .option('--wait', 'wait until the instance is ACTIVE (or ERROR)')
       .option('--wait-timeout <seconds>', 'how long --wait waits', '600'),
-  ).action((name: string, flags: OperatorFlags & { datastore: string; version?: string; database: string[]; configuration?: string; backup?: string; flavor?: string; size?: string; wait?: boolean; waitTimeout: string }) =>
+  ).action((name: string, flags: OperatorFlags & ReplicaCreateFlags & { version?: string; configuration?: string; flavor?: string; size?: string; wait?: boolean; waitTimeout: string }) =>
     run(async () => (await actions()).instanceCreate(name, flags), flags.json),
   );
+  connected(
+    instance
+      .command('update')
+      .description("change an instance's name or its automatic failover")
+      .argument('<instance>', 'instance id or unique name')
+      .option('--auto-failover <on|off|default>', "berth_auto_failover; default returns to the datastore version's option")
+      .option('--name <name>', 'a new name'),
+  ).action((ref: string, flags: OperatorFlags & { autoFailover?: string; name?: string }) => run(async () => (await replicaActions()).instanceUpdate(ref, flags), flags.json));
   connected(instance.command('list').description('list the instances of the project'))
     .action((flags: OperatorFlags) => run(async () => (await actions()).instanceList(flags), flags.json));
   connected(instance.command('show').description('show one instance').argument('<instance>', 'instance id or unique name'))
@@ -116,6 +129,17 @@ export function registerOperatorCommands(program: Command, run: Run): void {
       .argument('<name>', 'name of the log')
       .option('--publication <n>', 'the number of an older publication'),
   ).action((ref: string, name: string, flags: OperatorFlags & { publication?: string }) => run(async () => (await logActions()).logContent(ref, name, flags), flags.json));
+
+  const replica = program.command('replica').description("replication: a source's replicas, detach, promote (switchover), eject (failover)");
+  connected(replica.command('list').description('list the replicas of a source').argument('<source>', 'instance id or unique name'))
+    .action((ref: string, flags: OperatorFlags) => run(async () => (await replicaActions()).replicaList(ref, flags), flags.json));
+  const waiting = (command: Command, argument: string, until: string) => connected(command.argument(argument, 'instance id or unique name').option('--wait', `wait until ${until}`).option('--wait-timeout <seconds>', 'how long --wait waits', '600'));
+  waiting(replica.command('detach').description('the replica stops following its source and takes writes (Trove\'s detach-replica)'), '<replica>', 'the replica is ACTIVE and standalone')
+    .action((ref: string, flags: ReplicaWaitFlags) => run(async () => (await replicaActions()).replicaDetach(ref, flags), flags.json));
+  waiting(replica.command('promote').description('make the replica the source; the old source and the other replicas follow it (Trove\'s promote-to-replica-source)'), '<replica>', 'every instance of the set is ACTIVE in its new role (or one fails with its fault)')
+    .action((ref: string, flags: ReplicaWaitFlags) => run(async () => (await replicaActions()).replicaPromote(ref, flags), flags.json));
+  waiting(replica.command('eject').description('replace a source that is gone by its most advanced replica; the old source is fenced (Trove\'s eject-replica-source)'), '<source>', 'the new source and its followers are ACTIVE (or one fails with its fault)')
+    .action((ref: string, flags: ReplicaWaitFlags) => run(async () => (await replicaActions()).replicaEject(ref, flags), flags.json));
 
   const database = program.command('database').description('databases on an instance');
   connected(database.command('list').description('list the databases of an instance').argument('<instance>', 'instance id or unique name'))

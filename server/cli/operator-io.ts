@@ -13,14 +13,15 @@ export const outJson = (value: unknown) => process.stdout.write(`${JSON.stringif
 export const client = (flags: OperatorFlags) => new ApiClient(resolveSettings(flags));
 
 /** An instance named by id, or by a name unique in the project. */
-export async function resolveInstance(api: ApiClient, ref: string): Promise<{ id: string; label: string }> {
+export async function resolveInstance(api: ApiClient, ref: string, flag?: string): Promise<{ id: string; label: string }> {
   if (UUID.test(ref)) return { id: ref, label: ref };
   const matches = (await api.listInstances()).instances.filter((i) => i.name === ref);
+  const named = flag === undefined ? '' : `${flag} ${ref}: `;
   if (matches.length === 0) {
-    throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `no instance named ${ref} in project ${api.settings.project}`, '`berth instance list` shows the instances and their ids');
+    throw new BerthError('BERTH_ERR_INSTANCE_NOT_FOUND', `${named}no instance named ${ref} in project ${api.settings.project}`, '`berth instance list` shows the instances and their ids');
   }
   if (matches.length > 1) {
-    throw new BerthError('BERTH_ERR_USAGE', `${matches.length} instances are named ${ref} in project ${api.settings.project}`, `name it by id: ${matches.map((i) => i.id).join(' or ')}`);
+    throw new BerthError('BERTH_ERR_USAGE', `${named}${matches.length} instances are named ${ref} in project ${api.settings.project}`, `name it by id: ${matches.map((i) => i.id).join(' or ')}`);
   }
   return { id: matches[0]!.id, label: `${ref} (${matches[0]!.id})` };
 }
