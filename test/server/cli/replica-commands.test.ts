@@ -9,7 +9,8 @@ import { requireDatastorePrograms } from '../../reliability/support/datastore-ca
 import { berthProcess, errorOf, type CliResult } from '../../support/cli.js';
 import { withRedis } from '../../support/redis-client.js';
 import { waitFor } from '../../support/server.js';
-import { killGuestMachine, troveReplicaSuite } from '../../support/trove-replicas.js';
+import { alive } from '../../support/redis-guest.js';
+import { troveReplicaSuite } from '../../support/trove-replicas.js';
 
 // `berth instance create --replica-of`, `berth replica list/promote/detach/eject --wait` against a real
 // server, real guest hosts and redis-servers; every step checked with a Redis client.
@@ -121,7 +122,13 @@ describe('berth replica commands (real CLI processes, a real server, real guest 
       const [port, root] = [(await view(spare)).port, await rootOf(spare)];
       await waitFor(() => withRedis(port, root, (client) => client.get('before')), (value) => value === 'eject', `the write on ${spare}`, 20_000, 200);
     }
-    await killGuestMachine(suite.setup, ids.replica!);
+    // the source's machine is gone: its host and redis-server get SIGKILL, and its host is not restarted
+    const redisPid = await withRedis(source.port, await rootOf('cache-replica'), (client) => client.info('server').then((info) => Number(/^process_id:(\d+)/m.exec(info)![1])));
+    const provisioner = suite.setup.server.provisioner!;
+    const hostPid = provisioner.pidOf(ids.replica!)!;
+    provisioner.holdRestarts(ids.replica!, true);
+    for (const pid of [hostPid, redisPid]) process.kill(pid, 'SIGKILL');
+    await waitFor(async () => [hostPid, redisPid].filter(alive), (left) => left.length === 0, 'the killed processes to die', 10_000, 50);
     await waitFor(() => view('cache-replica'), (v) => v.status === 'ERROR', 'the lost source to show ERROR', 60_000, 500);
     const ejected = await ok('replica', 'eject', 'cache-replica', '--wait');
     expect(ejected.stdout).toMatch(/is the source now/);
