@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { PACKAGE_ROOT } from '../../../datastores/toolchain/paths.js';
 import { withRedis } from '../../support/redis-client.js';
+import { withMysql, withPostgres, type SqlLogin } from '../../support/sql-clients.js';
 import { embeddedPostgresBin, MARIADB_PROGRAMS, mysqlDatastore, postgresqlDatastore, redisDatastore } from '../../../server/registry/builtin-datastores.js';
 
 const PLACEHOLDER = { path: '/placeholder', sha256: '0'.repeat(64) };
@@ -28,28 +27,8 @@ export interface DatastoreCase {
   setting: { name: string; value: number; shown: string; read(port: number): Promise<string> };
 }
 
+const ALICE: SqlLogin = { user: 'alice', password: 'alice-secret-1', database: 'shop' };
 const SHOP = { databases: [{ name: 'shop' }], users: [{ name: 'alice', password: 'alice-secret-1', databases: [{ name: 'shop' }] }] };
-
-async function withPostgres<T>(port: number, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'alice', password: 'alice-secret-1', database: 'shop', connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function withMysql<T>(port: number, use: (connection: mysql.Connection) => Promise<T>): Promise<T> {
-  const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: 'alice', password: 'alice-secret-1', database: 'shop', connectTimeout: 3000 });
-  connection.on('error', () => undefined);
-  try {
-    return await use(connection);
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
-}
 
 export function datastoreCases(): DatastoreCase[] {
   const bin = embeddedPostgresBin();
@@ -63,9 +42,9 @@ export function datastoreCases(): DatastoreCase[] {
       manager: { entry: join(PACKAGE_ROOT, 'datastores', 'postgresql', 'manager.ts') },
       datastore: { ...postgresql, versions: [{ name: '18', manager: 'postgresql' }] },
       create: SHOP,
-      write: (port) => withPostgres(port, async (client) => void (await client.query("CREATE TABLE cargo (item text); INSERT INTO cargo VALUES ('anchor')"))),
-      read: (port) => withPostgres(port, async (client) => (await client.query('SELECT item FROM cargo')).rows[0]?.item as string),
-      setting: { name: 'statement_timeout', value: 12000, shown: '12s', read: (port) => withPostgres(port, async (client) => (await client.query('SHOW statement_timeout')).rows[0]?.statement_timeout as string) },
+      write: (port) => withPostgres(port, ALICE, async (client) => void (await client.query("CREATE TABLE cargo (item text); INSERT INTO cargo VALUES ('anchor')"))),
+      read: (port) => withPostgres(port, ALICE, async (client) => (await client.query('SELECT item FROM cargo')).rows[0]?.item as string),
+      setting: { name: 'statement_timeout', value: 12000, shown: '12s', read: (port) => withPostgres(port, ALICE, async (client) => (await client.query('SHOW statement_timeout')).rows[0]?.statement_timeout as string) },
     },
     {
       type: 'mysql',
@@ -73,16 +52,16 @@ export function datastoreCases(): DatastoreCase[] {
       datastore: { ...mysqlFamily, guest: {}, versions: [{ name: '10.11', manager: 'mysql' }] },
       create: SHOP,
       write: (port) =>
-        withMysql(port, async (connection) => {
+        withMysql(port, ALICE, async (connection) => {
           await connection.query('CREATE TABLE cargo (item varchar(40))');
           await connection.query("INSERT INTO cargo VALUES ('anchor')");
         }),
-      read: (port) => withMysql(port, async (connection) => ((await connection.query('SELECT item FROM cargo'))[0] as Array<{ item: string }>)[0]?.item ?? ''),
+      read: (port) => withMysql(port, ALICE, async (connection) => ((await connection.query('SELECT item FROM cargo'))[0] as Array<{ item: string }>)[0]?.item ?? ''),
       setting: {
         name: 'wait_timeout',
         value: 1234,
         shown: '1234',
-        read: (port) => withMysql(port, async (connection) => String(((await connection.query('SELECT @@GLOBAL.wait_timeout AS value'))[0] as Array<{ value: number }>)[0]?.value)),
+        read: (port) => withMysql(port, ALICE, async (connection) => String(((await connection.query('SELECT @@GLOBAL.wait_timeout AS value'))[0] as Array<{ value: number }>)[0]?.value)),
       },
     },
     {
