@@ -1,14 +1,35 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { camelName, interfaceOf, type OperationName } from '../datastores/sdk/operations.js';
+import type { OperationName } from '../datastores/sdk/operations.js';
 import type { ReplicationSource } from './capabilities/redis-command-policy.js';
-import { replicationGrantChange } from './sandbox/replication-grant.js';
 import { replaceStateFile } from './state-file.js';
+import { fieldsOf } from './validation/fields-of.js';
+
+/** What a call does to the replication grant: a new one (or none), or undefined when it leaves it as it is. */
+export type ReplicationGrantChange = { grant: ReplicationSource | undefined } | undefined;
+
+/**
+ * The server's calls decide which host a manager may make its datastore
+ * follow (REPLICAOF, redis-command-policy.ts; redis-server's --replicaof,
+ * exec-arguments.ts), never the manager: an attach-replica grants its
+ * snapshot's source (a source without a host or a port grants none),
+ * detach-replica and enable-as-master take the grant back (stopping is
+ * REPLICAOF NO ONE, always allowed), and every other call leaves it.
+ */
+export function replicationGrantChange(operation: OperationName, args: readonly unknown[]): ReplicationGrantChange {
+  if (operation === 'detach-replica' || operation === 'enable-as-master') return { grant: undefined };
+  if (operation !== 'attach-replica') return undefined;
+  const source = fieldsOf(fieldsOf(args[0])?.source);
+  const host = source?.host;
+  const port = source?.port;
+  if (typeof host !== 'string' || host === '' || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return { grant: undefined };
+  return { grant: { host, port } };
+}
 
 /**
  * The source this guest follows, as the server's latest attach-replica named
- * it (the same rule as the sandbox's replication grant, replication-grant.ts),
- * kept by the host in its state directory, which no grant reaches: a
+ * it (replicationGrantChange above), the one copy of the replication grant,
+ * sent with every call to the sandbox, and kept by the host in its state directory, which no grant reaches: a
  * restarted host still knows it, and the manager cannot change it. The
  * server asks it whether the source is reachable before an automatic
  * failover (guest.source-reachable); the manager plays no part.
@@ -38,8 +59,7 @@ export class ReplicationSourceRecord {
 
   /** As a call from the server arrives, before the manager runs it. */
   note(operation: OperationName, args: readonly unknown[]): void {
-    // by the sandbox's export names, as the worker applies the same rule (sandbox.ts)
-    const change = replicationGrantChange(camelName(interfaceOf(operation)), camelName(operation), args);
+    const change = replicationGrantChange(operation, args);
     if (!change) return;
     this.source = change.grant;
     replaceStateFile(this.file, `${JSON.stringify(this.source ?? null)}\n`);
